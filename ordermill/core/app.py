@@ -1,0 +1,103 @@
+"""The application object: settings, database, plugins and registries in one place.
+
+`Ordermill(settings)` is made once per process (by the CLI, the web app factory or a test
+fixture); the order service hangs off it as `mill.orders`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ordermill.core.db import is_sqlite, make_engine, session_factories
+from ordermill.core.models import Base, Setting
+from ordermill.core.plugins import PluginHost
+from ordermill.core.settings import Settings
+from ordermill.core.specs import JobHandlerSpec, PaymentGatewaySpec
+from ordermill.core.statuses import StatusRegistry, status_spec_from_dict
+
+CUSTOM_STATUSES_SETTING = "custom_statuses"
+
+
+class Ordermill:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        plugins: PluginHost | None = None,
+        engine: Any = None,
+    ) -> None:
+        from ordermill.core.orders import OrderService
+        from ordermill.core.outbox import Outbox
+
+        self.settings = settings or Settings.from_env()
+        self.engine = engine or make_engine(self.settings.database_url)
+        self.read_session, self.write_session = session_factories(self.engine)
+        self.plugins = plugins or PluginHost(self.settings)
+        self._statuses: StatusRegistry | None = None
+        self._gateways: dict[str, PaymentGatewaySpec] | None = None
+        self._job_handlers: dict[str, JobHandlerSpec] | None = None
+        self.orders = OrderService(self)
+        self.outbox = Outbox(self)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.engine)
+
+    # ---- schema ---------------------------------------------------------------------------
+
+    def create_schema(self) -> None:
+        """Create tables straight from the models (tests); `ordermill init` uses Alembic."""
+        Base.metadata.create_all(self.engine)
+
+    # ---- registries (built lazily, rebuilt by refresh()) ----------------------------------
+
+    def refresh(self) -> None:
+        """Forget cached registries, e.g. after a plugin was registered or settings changed."""
+        self._statuses = self._gateways = self._job_handlers = None
+
+    @property
+    def statuses(self) -> StatusRegistry:
+        if self._statuses is None:
+            sources = [("settings", [status_spec_from_dict(dict(item))
+                                     for item in self.settings.custom_statuses])]
+            stored = self._stored_custom_statuses()
+            if stored:
+                sources.append(("admin settings", stored))
+            sources.extend(self.plugins.status_sources())
+            self._statuses = StatusRegistry.build(sources)
+        return self._statuses
+
+    def _stored_custom_statuses(self) -> list[Any]:
+        try:
+            with self.read_session() as session:
+                row = session.scalar(select(Setting).where(Setting.key == CUSTOM_STATUSES_SETTING))
+        except Exception:  # schema not created yet (e.g. before `ordermill init`)
+            return []
+        items = (row.value or {}).get("statuses", []) if row else []
+        return [status_spec_from_dict(item) for item in items]
+
+    @property
+    def gateways(self) -> dict[str, PaymentGatewaySpec]:
+        if self._gateways is None:
+            self._gateways = self.plugins.collect_specs(
+                "register_payment_gateways", lambda spec: spec.name, "payment gateway"
+            )
+        return self._gateways
+
+    @property
+    def job_handlers(self) -> dict[str, JobHandlerSpec]:
+        if self._job_handlers is None:
+            self._job_handlers = self.plugins.collect_specs(
+                "register_job_handlers", lambda spec: spec.kind, "job kind"
+            )
+        return self._job_handlers
+
+    def session(self) -> Session:
+        """A read session for queries outside actions (lists, reports)."""
+        return self.read_session()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,120 @@
+"""Invoices and money movements of an order: keeping invoices in step, refund allocation.
+
+Everything here works on an order loaded with its lines, invoices and payments, inside the
+action's transaction; nothing commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from ordermill.core.models import Invoice, Order, OrderLine, Payment, utcnow
+from ordermill.core.statuses import amount_due, money_totals
+
+
+def new_invoice(order: Order, amount: int, description: str) -> Invoice:
+    invoice = Invoice(amount=amount, currency=order.currency, status="unpaid",
+                      description=description, created_at=utcnow())
+    order.invoices.append(invoice)
+    if order.invoiced_at is None:
+        order.invoiced_at = invoice.created_at
+    return invoice
+
+
+def sync_invoices(order: Order, *, allow_new: bool = False) -> None:
+    """Make open invoices match what is owed.
+
+    Marks unpaid invoices paid (oldest first) as far as captured money covers them, trims
+    open invoices (newest first) when lines were cancelled, and, when `allow_new`, adds an
+    invoice for anything owed that no open invoice asks for (products added to the order).
+    """
+    line_refunds = sum(line.refunded_amount for line in order.lines)
+    kept_for_lines = money_totals(order).captured - line_refunds
+    live = [inv for inv in order.invoices if inv.status != "cancelled"]
+    coverage = kept_for_lines - sum(inv.amount for inv in live if inv.status == "paid")
+    open_invoices = [inv for inv in live if inv.status == "unpaid"]
+    for invoice in list(open_invoices):
+        if coverage >= invoice.amount:
+            invoice.status = "paid"
+            invoice.paid_at = utcnow()
+            coverage -= invoice.amount
+            open_invoices.remove(invoice)
+        else:
+            break
+    target = amount_due(order) + max(0, coverage)
+    open_total = sum(inv.amount for inv in open_invoices)
+    excess = open_total - target
+    for invoice in reversed(open_invoices):
+        if excess <= 0:
+            break
+        cut = min(excess, invoice.amount)
+        if cut == invoice.amount:
+            invoice.status = "cancelled"
+        else:
+            invoice.amount -= cut
+        excess -= cut
+    if excess < 0 and allow_new:
+        new_invoice(order, -excess, "Products added to the order")
+
+
+def cancel_open_invoices(order: Order) -> list[int]:
+    """Cancel every unpaid invoice (fraud, whole cancel); return their ids."""
+    cancelled = []
+    for invoice in order.invoices:
+        if invoice.status == "unpaid":
+            invoice.status = "cancelled"
+            cancelled.append(invoice.id)
+    return cancelled
+
+
+def reopen_invoices(order: Order, invoice_ids: Sequence[int]) -> None:
+    """Back to pending after fraud: the invoices fraud cancelled are unpaid again (WHMCS)."""
+    for invoice in order.invoices:
+        if invoice.id in invoice_ids and invoice.status == "cancelled":
+            invoice.status = "unpaid"
+    sync_invoices(order)
+
+
+def refundable_by_charge(order: Order) -> list[tuple[Payment, int]]:
+    """Each succeeded charge with what can still be refunded from it, newest first."""
+    refunded: dict[int, int] = {}
+    for payment in order.payments:
+        if payment.kind == "refund" and payment.status in ("succeeded", "pending") \
+                and payment.refund_of_id is not None:
+            refunded[payment.refund_of_id] = refunded.get(payment.refund_of_id, 0) + payment.amount
+    result = []
+    for payment in sorted(order.payments, key=lambda p: p.id or 0, reverse=True):
+        if payment.kind == "charge" and payment.status == "succeeded":
+            left = payment.amount - refunded.get(payment.id, 0)
+            if left > 0:
+                result.append((payment, left))
+    return result
+
+
+def refundable_total(order: Order) -> int:
+    return sum(left for _charge, left in refundable_by_charge(order))
+
+
+@attrs.frozen
+class RefundPortion:
+    charge: Payment
+    amount: int
+
+
+def plan_refund(order: Order, amount: int) -> list[RefundPortion]:
+    """Split a refund over charges, newest first (the caller checked it fits)."""
+    portions = []
+    remaining = amount
+    for charge, left in refundable_by_charge(order):
+        if remaining <= 0:
+            break
+        take = min(left, remaining)
+        portions.append(RefundPortion(charge, take))
+        remaining -= take
+    return portions
+
+
+def line_value_left(line: OrderLine) -> int:
+    return line.total - line.refunded_amount

@@ -1,0 +1,164 @@
+"""Money as integer minor units plus an ISO 4217 currency.
+
+Floats never enter: amounts come in as ints (minor units) or as decimal strings ("12.50"),
+and babel supplies each currency's exponent (JPY has 0, EUR 2, BHD 3) so no hand table drifts.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from functools import cache
+
+import attrs
+from babel.core import Locale
+from babel.numbers import format_currency, get_currency_precision
+
+from ordermill.core.errors import InvalidInput
+
+_DECIMAL_TEXT = re.compile(r"^(?P<int>\d+)(?:\.(?P<frac>\d+))?$")
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+@cache
+def _known_currencies() -> frozenset[str]:
+    return frozenset(Locale("en").currencies)
+
+
+def check_currency(code: str) -> str:
+    """Return the upper-cased ISO 4217 code, or raise InvalidInput for an unknown one."""
+    if not isinstance(code, str):
+        raise InvalidInput(f"Currency must be a three-letter code, not {code!r}.")
+    upper = code.strip().upper()
+    if not _CURRENCY_CODE.match(upper) or upper not in _known_currencies():
+        raise InvalidInput(f"Unknown currency {code!r}: use an ISO 4217 code such as EUR or USD.")
+    return upper
+
+
+def exponent(currency: str) -> int:
+    """Number of minor-unit digits of the currency (2 for EUR, 0 for JPY)."""
+    return get_currency_precision(check_currency(currency))
+
+
+@attrs.frozen(order=False)
+class Money:
+    """An amount in minor units (cents) of one currency. Arithmetic refuses mixed currencies."""
+
+    amount: int = attrs.field()
+    currency: str = attrs.field(converter=check_currency)
+
+    @amount.validator
+    def _amount_is_int(self, _attribute: attrs.Attribute[int], value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInput(f"Money amounts are integer minor units, not {value!r}.")
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    @classmethod
+    def parse(cls, text: object, currency: str, *, allow_negative: bool = False) -> Money:
+        """Parse a decimal string such as "12.50" into minor units.
+
+        Rejects floats (they cannot carry money exactly), negative amounts unless allowed,
+        and more decimal places than the currency has, each with a message saying why.
+        """
+        code = check_currency(currency)
+        if isinstance(text, float):
+            raise InvalidInput(
+                f"Amount {text!r} is a float; send money as a decimal string such as \"12.50\"."
+            )
+        if isinstance(text, bool) or not isinstance(text, (str, int, Decimal)):
+            raise InvalidInput(f"Amount must be a decimal string such as \"12.50\", not {text!r}.")
+        raw = str(text).strip()
+        negative = raw.startswith("-")
+        if negative:
+            if not allow_negative:
+                raise InvalidInput(f"Amount {raw!r} is negative; amounts must be zero or more.")
+            raw = raw[1:]
+        match = _DECIMAL_TEXT.match(raw)
+        if not match:
+            raise InvalidInput(f"Amount {text!r} is not a decimal number such as \"12.50\".")
+        digits = exponent(code)
+        frac = match.group("frac") or ""
+        if len(frac.rstrip("0")) > digits:
+            raise InvalidInput(
+                f"Amount {text!r} has more than {digits} decimal places, too precise for {code}."
+            )
+        frac = frac[:digits].ljust(digits, "0")
+        minor = int(match.group("int")) * 10**digits + (int(frac) if frac else 0)
+        return cls(-minor if negative else minor, code)
+
+    def to_decimal_string(self) -> str:
+        """The API's text form: "12.50" for 1250 EUR, "1200" for 1200 JPY."""
+        digits = exponent(self.currency)
+        sign = "-" if self.amount < 0 else ""
+        whole, frac = divmod(abs(self.amount), 10**digits)
+        return f"{sign}{whole}.{frac:0{digits}d}" if digits else f"{sign}{whole}"
+
+    def format(self, locale: str = "en") -> str:
+        """Human text for e-mails and the admin, e.g. "€12.50"."""
+        return format_currency(Decimal(self.to_decimal_string()), self.currency, locale=locale)
+
+    def _same(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise InvalidInput(f"Cannot combine {self.currency} with {other.currency}.")
+        return other
+
+    def __add__(self, other: Money) -> Money:
+        return Money(self.amount + self._same(other).amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        return Money(self.amount - self._same(other).amount, self.currency)
+
+    def __mul__(self, factor: int) -> Money:
+        if isinstance(factor, bool) or not isinstance(factor, int):
+            raise TypeError("Money can only be multiplied by an integer quantity")
+        return Money(self.amount * factor, self.currency)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        return self.amount < self._same(other).amount
+
+    def __le__(self, other: Money) -> bool:
+        return self.amount <= self._same(other).amount
+
+    def __gt__(self, other: Money) -> bool:
+        return self.amount > self._same(other).amount
+
+    def __ge__(self, other: Money) -> bool:
+        return self.amount >= self._same(other).amount
+
+    def __bool__(self) -> bool:
+        return self.amount != 0
+
+    def __str__(self) -> str:
+        return f"{self.to_decimal_string()} {self.currency}"
+
+
+def percent_of(amount: int, basis_points: int) -> int:
+    """`basis_points`/10000 of `amount`, rounded half up to a whole minor unit (integers only)."""
+    return (amount * basis_points + 5000) // 10000
+
+
+def allocate(total: int, weights: list[int]) -> list[int]:
+    """Split `total` over `weights` proportionally so the parts add up exactly to `total`.
+
+    Used to spread an order discount over its lines: the largest remainders get the spare cents.
+    """
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        return [0 for _ in weights]
+    shares = [total * w // weight_sum for w in weights]
+    remainders = sorted(
+        range(len(weights)), key=lambda i: (total * weights[i]) % weight_sum, reverse=True
+    )
+    for index in remainders[: total - sum(shares)]:
+        shares[index] += 1
+    return shares

@@ -1,0 +1,234 @@
+"""The plugin manager: loads plugins from the `ordermill` entry-point group and calls hooks.
+
+Built-in plugins are found the same way as third-party ones (ordermill's own pyproject lists
+them under [project.entry-points.ordermill]). This module is the only code that touches
+`pm.hook`: everything else calls the typed methods below, which decide per hook kind whether
+an exception propagates (in-transaction, naming the plugin) or is collected (after commit).
+
+Environment (read into Settings when the app is made):
+  ORDERMILL_LOAD_PLUGINS=a,b   load only these entry points
+  ORDERMILL_BLOCK_PLUGINS=c    never load these
+  ORDERMILL_TRACE_PLUGINS=1    log every hook call with its plugin
+  ORDERMILL_STRICT_PLUGINS=1   a plugin that fails to import stops start-up
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import attrs
+import pluggy
+
+from ordermill import hookspecs
+from ordermill.core.errors import OrdermillError, PluginConflict, PluginError, PluginLoadError
+from ordermill.core.settings import Settings
+
+log = logging.getLogger("ordermill.plugins")
+ENTRY_POINT_GROUP = "ordermill"
+T = TypeVar("T")
+
+
+@attrs.frozen
+class PluginInfo:
+    """One loaded plugin as `ordermill plugins` shows it."""
+
+    name: str
+    version: str | None
+    source: str
+    distribution: str | None
+    hooks: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class LoadFailure:
+    name: str
+    distribution: str | None
+    error: str
+
+
+@attrs.frozen
+class HookFailure:
+    """An after-commit hook implementation that raised; the core records it on the order."""
+
+    plugin: str
+    hook: str
+    error: str
+
+
+def _dist_of(entry_point: importlib.metadata.EntryPoint) -> tuple[str | None, str | None]:
+    dist = getattr(entry_point, "dist", None)
+    if dist is None:
+        return None, None
+    return dist.metadata["Name"], dist.version
+
+
+class PluginHost:
+    """A pluggy PluginManager with ordermill's loading rules and typed hook calls."""
+
+    def __init__(self, settings: Settings, *, load_entry_points: bool = True) -> None:
+        self.settings = settings
+        self.pm = pluggy.PluginManager("ordermill")
+        self.pm.add_hookspecs(hookspecs)
+        self._sources: dict[str, tuple[str, str | None, str | None]] = {}
+        self.failures: list[LoadFailure] = []
+        if load_entry_points:
+            self._load_entry_points()
+        self.pm.check_pending()
+        if settings.trace_plugins:
+            self.pm.trace.root.setwriter(lambda text: log.info("hook: %s", text.rstrip()))
+            self.pm.enable_tracing()
+
+    # ---- loading --------------------------------------------------------------------------
+
+    def _wanted(self, name: str) -> bool:
+        if name in self.settings.block_plugins:
+            return False
+        return self.settings.load_plugins is None or name in self.settings.load_plugins
+
+    def _load_entry_points(self) -> None:
+        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if not self._wanted(entry_point.name) or self.pm.has_plugin(entry_point.name):
+                continue
+            dist_name, version = _dist_of(entry_point)
+            try:
+                plugin = entry_point.load()
+            except Exception as error:  # a broken plugin must not take the shop down
+                failure = LoadFailure(
+                    entry_point.name, dist_name, f"{type(error).__name__}: {error}"
+                )
+                if self.settings.strict_plugins:
+                    raise PluginLoadError(
+                        f"Plugin {entry_point.name!r} ({dist_name}) failed to import: "
+                        f"{failure.error}",
+                        details={"plugin": entry_point.name, "distribution": dist_name},
+                    ) from error
+                log.error("skipping plugin %r (%s): %s", entry_point.name, dist_name, failure.error)
+                self.failures.append(failure)
+                continue
+            self.register(plugin, entry_point.name, source="entry point",
+                          distribution=dist_name, version=version)
+
+    def register(self, plugin: object, name: str, *, source: str = "registered",
+                 distribution: str | None = None, version: str | None = None) -> None:
+        """Register a plugin object (a module or an instance with @hookimpl methods)."""
+        self.pm.register(plugin, name=name)
+        self._sources[name] = (source, distribution, version)
+        self.pm.check_pending()
+
+    def unregister(self, name: str) -> None:
+        self.pm.unregister(name=name)
+        self._sources.pop(name, None)
+
+    def describe(self, name: str) -> str:
+        """'name (dist version)' for error messages."""
+        _source, dist, version = self._sources.get(name, ("registered", None, None))
+        return f"{name} ({dist} {version})" if dist else name
+
+    def plugin_infos(self) -> list[PluginInfo]:
+        hooks_by_plugin: dict[str, list[str]] = {}
+        for hook_name in hookspecs.HOOK_KINDS:
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                hooks_by_plugin.setdefault(impl.plugin_name, []).append(hook_name)
+        infos = []
+        for name, _plugin in self.pm.list_name_plugin():
+            source, dist, version = self._sources.get(name, ("registered", None, None))
+            infos.append(PluginInfo(name, version, source, dist,
+                                    tuple(sorted(hooks_by_plugin.get(name, ())))))
+        return sorted(infos, key=lambda info: info.name)
+
+    # ---- calling --------------------------------------------------------------------------
+
+    def _impls(self, hook_name: str) -> list[pluggy.HookImpl]:
+        # pluggy calls the last registered first (tryfirst/trylast respected): same order here.
+        return [impl for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls())
+                if not impl.hookwrapper and not impl.wrapper]
+
+    def _call_one(self, impl: pluggy.HookImpl, hook_name: str, kwargs: dict[str, Any]) -> Any:
+        args = [kwargs[name] for name in impl.argnames]
+        if self.settings.trace_plugins:
+            log.info("hook %s -> %s", hook_name, impl.plugin_name)
+        return impl.function(*args)
+
+    def call_in_transaction(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call every implementation; the first exception aborts, as a PluginError naming it.
+
+        An OrdermillError the plugin raised on purpose (e.g. InvalidInput to refuse an order)
+        keeps its type and gets the plugin's name prepended to its message.
+        """
+        results = []
+        for impl in self._impls(hook_name):
+            try:
+                result = self._call_one(impl, hook_name, kwargs)
+            except OrdermillError as error:
+                if not isinstance(error, PluginError):
+                    error.message = f"{error.message} (from plugin {impl.plugin_name!r})"
+                    error.details.setdefault("plugin", impl.plugin_name)
+                    error.args = (error.message,)
+                raise
+            except Exception as error:
+                raise PluginError(self.describe(impl.plugin_name), hook_name, error) from error
+            if result is not None:
+                results.append((impl.plugin_name, result))
+        return results
+
+    def first_result(self, hook_name: str, **kwargs: Any) -> tuple[str, Any] | None:
+        """For firstresult hooks: the first plugin that returns non-None, and its answer."""
+        for impl in self._impls(hook_name):
+            try:
+                result = self._call_one(impl, hook_name, kwargs)
+            except OrdermillError:
+                raise
+            except Exception as error:
+                raise PluginError(self.describe(impl.plugin_name), hook_name, error) from error
+            if result is not None:
+                return impl.plugin_name, result
+        return None
+
+    def call_collecting(self, hook_name: str, **kwargs: Any) -> tuple[
+        list[tuple[str, Any]], list[HookFailure]
+    ]:
+        """Call every implementation, collecting results and failures; nothing propagates."""
+        results, failures = [], []
+        for impl in self._impls(hook_name):
+            try:
+                result = self._call_one(impl, hook_name, kwargs)
+            except Exception as error:
+                log.exception("plugin %r failed in %s", impl.plugin_name, hook_name)
+                failures.append(HookFailure(impl.plugin_name, hook_name,
+                                            f"{type(error).__name__}: {error}"))
+                continue
+            if result is not None:
+                results.append((impl.plugin_name, result))
+        return results, failures
+
+    def call_after_commit(self, hook_name: str, **kwargs: Any) -> list[HookFailure]:
+        return self.call_collecting(hook_name, **kwargs)[1]
+
+    def collect_specs(self, hook_name: str, key: Callable[[T], str], what: str) -> dict[str, T]:
+        """Flatten a register hook's lists into {name: spec}, failing on a duplicate name."""
+        found: dict[str, T] = {}
+        owners: dict[str, str] = {}
+        for plugin_name, specs in self.call_in_transaction(hook_name, settings=self.settings):
+            for spec in specs:
+                name = key(spec)
+                if name in found:
+                    raise PluginConflict(
+                        f"Conflicting plugins found for {what} {name!r}: provided by "
+                        f"{self.describe(owners[name])} and {self.describe(plugin_name)}.",
+                        details={what: name, "plugins": [owners[name], plugin_name]},
+                    )
+                found[name] = spec
+                owners[name] = plugin_name
+        return found
+
+    def status_sources(self) -> Iterable[tuple[str, Iterable[Any]]]:
+        for plugin_name, specs in self.call_in_transaction(
+            "register_statuses", settings=self.settings
+        ):
+            yield self.describe(plugin_name), list(specs)

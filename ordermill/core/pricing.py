@@ -1,0 +1,93 @@
+"""Turning requested lines into priced, discounted order lines (place and add_lines share it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ordermill.core.errors import InvalidInput, UnknownProduct
+from ordermill.core.models import OrderLine, Product, PromoCode
+from ordermill.core.money import allocate, percent_of
+from ordermill.core.requests import LineRequest
+
+
+def load_products(session: Session, skus: Sequence[str]) -> dict[str, Product]:
+    """The products for these skus in one query; unknown or retired skus are refused."""
+    wanted = sorted(set(skus))
+    found = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(wanted)))}
+    missing = [sku for sku in wanted if sku not in found or not found[sku].active]
+    if missing:
+        raise UnknownProduct(
+            f"Unknown product{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.",
+            details={"skus": missing},
+        )
+    return found
+
+
+def load_promo(session: Session, code: str | None) -> PromoCode | None:
+    if not code:
+        return None
+    promo = session.scalar(select(PromoCode).where(PromoCode.code == code.strip()))
+    if promo is None or not promo.active:
+        raise InvalidInput(f"Promo code {code!r} is not valid.", details={"promo_code": code})
+    return promo
+
+
+def build_lines(
+    requests: Sequence[LineRequest], products: dict[str, Product], currency: str | None
+) -> tuple[list[OrderLine], str]:
+    """Undiscounted lines and their common currency; mixed currencies are refused."""
+    lines = []
+    for request in requests:
+        product = products[request.sku]
+        line_currency = product.currency
+        unit_price = product.price
+        if request.price_override is not None:
+            line_currency = request.price_override.currency
+            unit_price = request.price_override.amount
+        if line_currency != product.currency:
+            raise InvalidInput(
+                f"Price override of {request.sku} is in {line_currency}, the product sells in "
+                f"{product.currency}."
+            )
+        currency = currency or line_currency
+        if line_currency != currency:
+            raise InvalidInput(
+                f"All products of an order must share one currency: {request.sku} is "
+                f"{line_currency}, the order is {currency}.",
+                details={"sku": request.sku},
+            )
+        lines.append(OrderLine(
+            product_id=product.id, sku=product.sku, name=product.name,
+            category=product.category, kind=product.kind, quantity=request.quantity,
+            unit_price=unit_price, discount=0, total=unit_price * request.quantity,
+            status="active", units_held=0, units_released=0, refunded_amount=0,
+            attendee=request.attendee, domain=request.domain,
+            billing_cycle=request.billing_cycle or product.billing_cycle,
+            provisioning_status="pending" if product.provisioning_module else None,
+            options=dict(request.options),
+        ))
+    assert currency is not None
+    return lines, currency
+
+
+def promo_discount(promo: PromoCode | None, subtotal: int, currency: str) -> int:
+    """The discount a promo gives on `subtotal`, never more than the subtotal."""
+    if promo is None:
+        return 0
+    if promo.kind == "percent":
+        return min(subtotal, percent_of(subtotal, promo.value))
+    if promo.currency and promo.currency != currency:
+        raise InvalidInput(f"Promo code {promo.code!r} is in {promo.currency}, "
+                           f"the order is in {currency}.")
+    return min(subtotal, promo.value)
+
+
+def apply_discount(lines: Sequence[OrderLine], discount: int) -> None:
+    """Spread an order discount over lines in proportion to their value (cents add up)."""
+    shares = allocate(discount, [line.unit_price * line.quantity for line in lines])
+    for line, share in zip(lines, shares, strict=True):
+        line.discount = share
+        line.total = line.unit_price * line.quantity - share

@@ -1,0 +1,119 @@
+"""Plain-dict views of orders for the API, the CLI, snapshots and e-mails.
+
+Money leaves as decimal strings ("12.50") with the currency beside; derived statuses are
+computed here from lines and payments, never read from a stored copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ordermill.core.models import FraudCheck, Invoice, Order, OrderEvent, OrderLine, Payment
+from ordermill.core.money import Money
+from ordermill.core.statuses import (
+    amount_due,
+    line_summary,
+    money_totals,
+    payment_status,
+)
+
+
+def money_text(amount: int, currency: str) -> str:
+    return Money(amount, currency).to_decimal_string()
+
+
+def _when(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def line_to_dict(line: OrderLine, currency: str) -> dict[str, Any]:
+    return {
+        "id": line.id, "sku": line.sku, "name": line.name, "category": line.category,
+        "kind": line.kind, "quantity": line.quantity,
+        "unit_price": money_text(line.unit_price, currency),
+        "discount": money_text(line.discount, currency),
+        "total": money_text(line.total, currency), "status": line.status,
+        "refunded": money_text(line.refunded_amount, currency),
+        "units_held": line.units_held, "units_released": line.units_released,
+        "attendee": line.attendee, "domain": line.domain, "billing_cycle": line.billing_cycle,
+        "provisioning_status": line.provisioning_status, "options": line.options,
+    }
+
+
+def invoice_to_dict(invoice: Invoice) -> dict[str, Any]:
+    return {
+        "id": invoice.id, "amount": money_text(invoice.amount, invoice.currency),
+        "currency": invoice.currency, "status": invoice.status,
+        "description": invoice.description, "created_at": _when(invoice.created_at),
+        "paid_at": _when(invoice.paid_at),
+    }
+
+
+def payment_to_dict(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": payment.id, "kind": payment.kind, "status": payment.status,
+        "gateway": payment.gateway, "gateway_reference": payment.gateway_reference,
+        "invoice_id": payment.invoice_id, "refund_of_id": payment.refund_of_id,
+        "amount": money_text(payment.amount, payment.currency),
+        "fee": money_text(payment.fee, payment.currency),
+        "net": money_text(payment.net, payment.currency), "currency": payment.currency,
+        "one_click": payment.one_click, "manual": payment.manual, "note": payment.note,
+        "created_at": _when(payment.created_at),
+    }
+
+
+def fraud_check_to_dict(check: FraudCheck) -> dict[str, Any]:
+    return {
+        "provider": check.provider, "status": check.status,
+        "score": str(check.score) if check.score is not None else None,
+        "reasons": check.reasons, "error": check.error, "raw": check.raw,
+        "created_at": _when(check.created_at),
+    }
+
+
+def event_to_dict(event: OrderEvent) -> dict[str, Any]:
+    return {
+        "id": event.id, "type": event.type, "actor": event.actor, "message": event.message,
+        "status_from": event.status_from, "status_to": event.status_to,
+        "comment": event.comment, "notify_customer": event.notify_customer,
+        "visible_to_customer": event.visible_to_customer, "data": event.data,
+        "created_at": _when(event.created_at),
+    }
+
+
+def order_to_dict(order: Order, *, events: list[OrderEvent] | None = None) -> dict[str, Any]:
+    """The order with lines, invoices, payments, fraud checks and derived statuses."""
+    totals = money_totals(order)
+    currency = order.currency
+    data: dict[str, Any] = {
+        "number": order.number, "status": order.status,
+        "payment_status": payment_status(order), "summary": line_summary(order),
+        "version": order.version, "currency": currency,
+        "subtotal": money_text(order.subtotal, currency),
+        "discount": money_text(order.discount, currency),
+        "total": money_text(order.total, currency),
+        "amount_due": money_text(amount_due(order), currency),
+        "captured": money_text(totals.captured, currency),
+        "refunded": money_text(totals.refunded, currency),
+        "quantity": sum(line.quantity for line in order.lines),
+        "buyer": {"name": order.buyer_name, "email": order.buyer_email,
+                  "phone": order.buyer_phone, "billing_address": order.billing_address,
+                  "language": order.language},
+        "promo_code": order.promo_code, "payment_method": order.payment_method,
+        "customer_ip": order.customer_ip, "affiliate": order.affiliate,
+        "sales_manager_id": order.sales_manager_id, "sales_confirmed": order.sales_confirmed,
+        "customer_note": order.customer_note, "needs_attention": order.needs_attention,
+        "fraud_score": str(order.fraud_score) if order.fraud_score is not None else None,
+        "placed_at": _when(order.placed_at), "invoiced_at": _when(order.invoiced_at),
+        "paid_at": _when(order.paid_at), "accepted_at": _when(order.accepted_at),
+        "dispatched_at": _when(order.dispatched_at), "delivered_at": _when(order.delivered_at),
+        "cancelled_at": _when(order.cancelled_at),
+        "lines": [line_to_dict(line, currency) for line in order.lines],
+        "invoices": [invoice_to_dict(invoice) for invoice in order.invoices],
+        "payments": [payment_to_dict(payment) for payment in order.payments],
+        "fraud_checks": [fraud_check_to_dict(check) for check in order.fraud_checks],
+    }
+    if events is not None:
+        data["history"] = [event_to_dict(event) for event in events]
+    return data

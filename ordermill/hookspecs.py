@@ -1,0 +1,267 @@
+"""Every hook a plugin can implement. These docstrings are the plugin author's manual.
+
+Arguments are keyword-only and a hook implementation may accept any subset of them. Every hook
+gets `ctx`, an ActionContext (settings, the acting user, the app, the database session for
+in-transaction hooks, `dry_run`). There are three kinds of hook, and each docstring says which:
+
+* register hooks run once when the app starts and return lists of small spec objects;
+* in-transaction hooks run inside the action's database transaction: an exception aborts the
+  action, rolls everything back, and the error names the plugin;
+* after-commit hooks (`on_*`) see the committed order: an exception is caught, logged and
+  recorded as a `hook_failed` event on the order, and never undoes the action. Work with an
+  outside effect belongs in the outbox (`jobs_for_event`), not in an after-commit hook, so a
+  crash or outage delays it instead of losing it.
+
+HOOKSPEC_VERSION is raised when a hook changes; a renamed hook keeps its old name working for
+one release with a deprecation warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ordermill.core.context import ActionContext
+    from ordermill.core.models import Order, OrderEvent, OrderLine, Payment
+    from ordermill.core.settings import Settings
+    from ordermill.core.specs import (
+        FraudResult,
+        JobHandlerSpec,
+        JobRequest,
+        PaymentGatewaySpec,
+    )
+    from ordermill.core.statuses import StatusSpec
+
+HOOKSPEC_VERSION = 1
+
+hookspec = pluggy.HookspecMarker("ordermill")
+hookimpl = pluggy.HookimplMarker("ordermill")
+
+
+# ---- register hooks: run once at start-up ------------------------------------------------
+
+
+@hookspec
+def register_statuses(settings: Settings) -> Iterable[StatusSpec]:
+    """Add custom order statuses. Register hook, runs once at start-up.
+
+    Return StatusSpec objects (name, label, category, colour, transitions, reachable_from).
+    The category (pending, active, completed, cancelled, fraud, refunded) tells the core how to
+    treat an order in that status. Two plugins returning the same name fail start-up with an
+    error naming both. Custom statuses from settings are registered the same way.
+    """
+
+
+@hookspec
+def register_payment_gateways(settings: Settings) -> Iterable[PaymentGatewaySpec]:
+    """Add payment gateways. Register hook, runs once at start-up.
+
+    Return PaymentGatewaySpec objects. An order's `payment_method` must name one of them
+    (when any gateway is registered). A duplicate name fails start-up naming both plugins.
+    """
+
+
+@hookspec
+def register_job_handlers(settings: Settings) -> Iterable[JobHandlerSpec]:
+    """Add outbox job handlers. Register hook, runs once at start-up.
+
+    Return JobHandlerSpec(kind, handler, max_attempts). The worker calls
+    `handler(job=OutboxJobView, mill=Ordermill)` for each job of that kind, outside any order
+    transaction; an exception retries the job with exponential backoff and, after
+    `max_attempts`, leaves it dead-lettered for an admin to retry.
+    """
+
+
+# ---- in-transaction hooks ----------------------------------------------------------------
+
+
+@hookspec
+def validate_order(order: Order, ctx: ActionContext) -> None:
+    """Refuse an order before it is placed. In-transaction hook (ShoppingCartValidateCheckout).
+
+    Runs during `place` after lines, prices and stock are settled, before the order is saved.
+    Raise `ordermill.core.errors.InvalidInput` with a message for the buyer to refuse; any
+    other exception also aborts placement and the error names your plugin. Return value is
+    ignored.
+    """
+
+
+@hookspec
+def fraud_check(order: Order, ctx: ActionContext) -> FraudResult | None:
+    """Score a new order for fraud. In-transaction hook (RunFraudCheck).
+
+    Runs during `place` (and when an admin re-runs the check). Return a FraudResult with a
+    score from 0 to 100, or None to abstain. With several providers the highest score decides;
+    each result is stored. A score over the configured threshold sends the order straight to
+    `fraud`, skipping `pending`. Unlike other in-transaction hooks an exception does NOT abort
+    placement (an order is never lost to a fraud provider outage): it is stored as a failed
+    check naming your plugin, the order stays pending, and an admin can re-run the check.
+    """
+
+
+@hookspec(firstresult=True)
+def restock(line: OrderLine, quantity: int, ctx: ActionContext) -> bool | None:
+    """Return units of a line to stock. In-transaction hook. Stops at first non-None result.
+
+    Called by cancel, refund and delete when the admin asked for a restock, with the number of
+    units the line still holds. The core counts what each line has released, so this is called
+    at most once per unit: never twice, whatever the order of actions. Return True when you
+    returned the units (the built-in `restock` plugin, registered last, adds them back to the
+    product's stock); return None to let the next plugin decide. An exception aborts the action.
+    """
+
+
+@hookspec
+def jobs_for_event(
+    order: Order, event: OrderEvent, ctx: ActionContext
+) -> Iterable[JobRequest] | None:
+    """Queue outside work for an action. In-transaction hook.
+
+    Runs once per action, after its history event is written and in the same transaction, so
+    the jobs you return (JobRequest(kind, payload, dedupe_key)) are stored if and only if the
+    action commits. A worker runs them later with retries. `event.type` says what happened
+    (placed, accepted, cancelled, refunded, payment, comment, ...). Not called for dry runs'
+    commits (they never commit). An exception aborts the action.
+    """
+
+
+@hookspec(firstresult=True)
+def generate_order_number(ctx: ActionContext) -> str | None:
+    """Choose the public order number. In-transaction hook (OverrideOrderNumberGeneration).
+
+    Stops at first non-None result. Return exactly 10 digits, or None for the default: 10
+    random digits that do not leak the shop's size. The core retries on a collision.
+    """
+
+
+# ---- after-commit hooks ------------------------------------------------------------------
+
+
+@hookspec
+def on_order_placed(order: Order, ctx: ActionContext) -> None:
+    """An order was placed (AfterShoppingCartCheckout). After-commit hook.
+
+    `order.status` is `pending`, or `fraud` when a fraud check scored over the threshold.
+    Exceptions are recorded as a `hook_failed` event and never undo the placement.
+    """
+
+
+@hookspec
+def on_fraud_checked(order: Order, results: Sequence[FraudResult], ctx: ActionContext) -> None:
+    """Fraud checks ran for an order (AfterFraudCheck). After-commit hook.
+
+    `results` holds every provider's verdict. Exceptions are recorded, never undo anything.
+    """
+
+
+@hookspec
+def on_payment(order: Order, payment: Payment, ctx: ActionContext) -> None:
+    """A payment was recorded (OrderPaid when the order is now paid). After-commit hook.
+
+    `payment` is the new charge; check `ordermill.core.statuses.payment_status(order)` to see
+    whether the order is now fully paid (e.g. to issue tickets or auto-activate services).
+    """
+
+
+@hookspec
+def on_accept(order: Order, options: Mapping[str, Any], ctx: ActionContext) -> None:
+    """An admin accepted a pending order (AcceptOrder). After-commit hook.
+
+    `options` carries the accept form: server, username, password, registrar, send_registrar,
+    autosetup, send_email (WHMCS). Provisioning plugins react here (or queue jobs through
+    `jobs_for_event` for retries). Exceptions are recorded, never undo the acceptance.
+    """
+
+
+@hookspec
+def on_cancel(order: Order, lines: Sequence[OrderLine], ctx: ActionContext) -> None:
+    """Lines, or the whole order, were cancelled (CancelOrder). After-commit hook.
+
+    `lines` are the lines this action cancelled. Provisioning plugins terminate services here.
+    """
+
+
+@hookspec
+def on_refund(
+    order: Order, refunds: Sequence[Payment], lines: Sequence[OrderLine], ctx: ActionContext
+) -> None:
+    """Money was refunded (CancelAndRefundOrder for a whole refund). After-commit hook.
+
+    `refunds` are the new refund payments (one per charge refunded from; `manual=True` means the
+    money must be returned by hand); `lines` the lines refunded by this action, maybe none.
+    """
+
+
+@hookspec
+def on_fraud(order: Order, ctx: ActionContext) -> None:
+    """The order was set to fraud, by an admin or a fraud check (FraudOrder). After-commit hook."""
+
+
+@hookspec
+def on_pending(order: Order, ctx: ActionContext) -> None:
+    """The order was set back to pending (PendingOrder). After-commit hook."""
+
+
+@hookspec
+def on_status_changed(
+    order: Order, old_status: str, new_status: str, ctx: ActionContext
+) -> None:
+    """The order's status changed, by any action including bulk changes. After-commit hook.
+
+    Fires in addition to the specific hook (on_accept, on_cancel, ...). Bulk status changes
+    fire only this one: as in WHMCS, they run no module commands.
+    """
+
+
+@hookspec
+def on_delete(order_number: str, snapshot: Mapping[str, Any], ctx: ActionContext) -> None:
+    """An order was deleted for good (DeleteOrder). After-commit hook.
+
+    The order no longer exists; `snapshot` is its last state as a dict (as in the deletion
+    event, which stays in the history).
+    """
+
+
+@hookspec
+def on_order_edited(order: Order, changes: Mapping[str, Any], ctx: ActionContext) -> None:
+    """Products were added, buyer details edited, or dispatch/delivery recorded.
+
+    After-commit hook. `changes` says what: {"added_lines": [...]}, {"buyer": {field: [old,
+    new]}}, {"dispatched_at": ...} or {"delivered_at": ...}.
+    """
+
+
+@hookspec
+def on_comment_added(order: Order, event: OrderEvent, ctx: ActionContext) -> None:
+    """An admin wrote a progress comment. After-commit hook.
+
+    `event.notify_customer` says whether the admin asked to notify the customer;
+    `event.visible_to_customer` whether the customer may read it on their order page.
+    """
+
+
+HOOK_KINDS: dict[str, str] = {
+    "register_statuses": "register",
+    "register_payment_gateways": "register",
+    "register_job_handlers": "register",
+    "validate_order": "in-transaction",
+    "fraud_check": "in-transaction",
+    "restock": "in-transaction",
+    "jobs_for_event": "in-transaction",
+    "generate_order_number": "in-transaction",
+    "on_order_placed": "after-commit",
+    "on_fraud_checked": "after-commit",
+    "on_payment": "after-commit",
+    "on_accept": "after-commit",
+    "on_cancel": "after-commit",
+    "on_refund": "after-commit",
+    "on_fraud": "after-commit",
+    "on_pending": "after-commit",
+    "on_status_changed": "after-commit",
+    "on_delete": "after-commit",
+    "on_order_edited": "after-commit",
+    "on_comment_added": "after-commit",
+}

@@ -1,0 +1,19 @@
+"""The default restock behaviour: released units go back to the product's stock.
+
+Registered `trylast`, so another plugin can take over (say, releasing numbered seats to a
+seating plan) by implementing `restock` and returning True.
+"""
+
+from __future__ import annotations
+
+from ordermill import hookimpl
+from ordermill.core.context import ActionContext
+from ordermill.core.inventory import release
+from ordermill.core.models import OrderLine
+
+
+@hookimpl(trylast=True)
+def restock(line: OrderLine, quantity: int, ctx: ActionContext) -> bool:
+    assert ctx.session is not None, "restock runs inside the action's transaction"
+    release(ctx.session, line.product_id, quantity)
+    return True

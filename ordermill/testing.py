@@ -1,0 +1,226 @@
+"""pytest fixtures for ordermill and its plugin authors (registered through `pytest11`).
+
+Every test that uses `mill` runs twice: on a fresh SQLite file and on PostgreSQL. PostgreSQL
+comes from ORDERMILL_TEST_DATABASE_URL (default: postgres@127.0.0.1:5432/test); each pytest
+run gets its own schema so parallel runs never collide. Without a server the PostgreSQL half
+is skipped, except under CI=true, where it fails: CI must prove both databases.
+
+Fixtures:
+  mill              an Ordermill on a throw-away database, built-in plugins loaded
+  register_plugin   register_plugin(obj, name=...) for the rest of one test
+  make_product      make_product(sku=..., price=..., stock=...) -> Product
+  order_factory     order_factory(lines=[("SKU", qty)], payment_method=..., ...) -> Order
+  staff             an admin Actor for calling actions
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from ordermill.core.app import Ordermill
+from ordermill.core.db import make_engine
+from ordermill.core.models import Base, Order, Product, PromoCode
+from ordermill.core.money import Money
+from ordermill.core.plugins import PluginHost
+from ordermill.core.requests import CustomerDetails, LineRequest, OrderRequest
+from ordermill.core.settings import Settings
+from ordermill.core.specs import Actor
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def postgres_base_url() -> str:
+    return os.environ.get("ORDERMILL_TEST_DATABASE_URL", DEFAULT_PG_URL)
+
+
+class PostgresSchema:
+    """A private schema on the test server for one pytest run; URL carries its search_path."""
+
+    def __init__(self, base_url: str) -> None:
+        self.name = f"om_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        separator = "&" if "?" in base_url else "?"
+        self.url = f"{base_url}{separator}options=-csearch_path%3D{self.name}"
+        self._admin = make_engine(base_url, pool_size=1)
+        with self._admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{self.name}"'))
+        self.engine: Engine = make_engine(self.url)
+        Base.metadata.create_all(self.engine)
+        self.tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+
+    def truncate(self) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {self.tables} RESTART IDENTITY CASCADE"))
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        with self._admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        self._admin.dispose()
+
+
+def _postgres_reachable(url: str) -> str | None:
+    try:
+        engine = make_engine(url, pool_size=1)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def ordermill_postgres() -> Iterator[PostgresSchema | None]:
+    base = postgres_base_url()
+    problem = _postgres_reachable(base)
+    if problem:
+        yield None
+        return
+    schema = PostgresSchema(base)
+    yield schema
+    schema.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ordermill_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def ordermill_database(
+    ordermill_backend: str, ordermill_postgres: PostgresSchema | None, tmp_path: Path
+) -> Iterator[tuple[str, Engine]]:
+    """(url, engine) of a fresh, empty database with the schema in place."""
+    if ordermill_backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ordermill-test.sqlite'}"
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        yield url, engine
+        engine.dispose()
+        return
+    if ordermill_postgres is None:
+        message = f"PostgreSQL not reachable at {postgres_base_url()}"
+        if in_ci():
+            pytest.fail(f"{message}; CI=true requires the PostgreSQL half of the suite.")
+        pytest.skip(message)
+    ordermill_postgres.truncate()
+    yield ordermill_postgres.url, ordermill_postgres.engine
+
+
+def ordermill_settings(url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"database_url": url, "instance_path": tmp_path,
+                              "outbox_backoff_seconds": 0.0}
+    values.update(overrides)
+    return Settings.from_env(env={}, **values)
+
+
+@pytest.fixture
+def ordermill_settings_overrides() -> dict[str, Any]:
+    """Override to change Settings for the `mill` of a test module (e.g. fraud_threshold)."""
+    return {}
+
+
+@pytest.fixture
+def mill(
+    ordermill_database: tuple[str, Engine], tmp_path: Path,
+    ordermill_settings_overrides: dict[str, Any],
+) -> Iterator[Ordermill]:
+    url, engine = ordermill_database
+    settings = ordermill_settings(url, tmp_path, **ordermill_settings_overrides)
+    app = Ordermill(settings, plugins=PluginHost(settings), engine=engine)
+    yield app
+
+
+@pytest.fixture
+def register_plugin(mill: Ordermill) -> Iterator[Callable[..., object]]:
+    names: list[str] = []
+
+    def register(plugin: object, name: str | None = None) -> object:
+        plugin_name = name or f"test-plugin-{len(names)}"
+        mill.plugins.register(plugin, plugin_name, source="test")
+        names.append(plugin_name)
+        mill.refresh()
+        return plugin
+
+    yield register
+    for name in names:
+        mill.plugins.unregister(name)
+    mill.refresh()
+
+
+@pytest.fixture
+def staff() -> Actor:
+    return Actor(kind="user", name="admin@shop.test", role="admin", user_id=None)
+
+
+@pytest.fixture
+def make_product(mill: Ordermill) -> Callable[..., Product]:
+    def make(sku: str = "TSHIRT", *, price: int = 1000, currency: str = "EUR",
+             stock: int | None = 10, kind: str = "physical", name: str | None = None,
+             category: str | None = "general", **extra: Any) -> Product:
+        with mill.write_session() as session, session.begin():
+            product = Product(sku=sku, name=name or sku.title(), price=price, currency=currency,
+                              stock=stock, kind=kind, category=category, **extra)
+            session.add(product)
+        return product
+
+    return make
+
+
+@pytest.fixture
+def make_promo(mill: Ordermill) -> Callable[..., PromoCode]:
+    def make(code: str = "SAVE10", *, kind: str = "percent", value: int = 1000,
+             currency: str | None = None) -> PromoCode:
+        with mill.write_session() as session, session.begin():
+            promo = PromoCode(code=code, kind=kind, value=value, currency=currency)
+            session.add(promo)
+        return promo
+
+    return make
+
+
+def order_request(
+    lines: list[tuple[str, int]] | list[LineRequest],
+    *,
+    email: str = "buyer@example.com",
+    name: str = "Bea Buyer",
+    payment_method: str = "banktransfer",
+    **extra: Any,
+) -> OrderRequest:
+    line_requests = [line if isinstance(line, LineRequest) else LineRequest(sku=line[0],
+                     quantity=line[1]) for line in lines]
+    return OrderRequest(customer=CustomerDetails(email=email, name=name), lines=line_requests,
+                        payment_method=payment_method, **extra)
+
+
+@pytest.fixture
+def order_factory(mill: Ordermill, staff: Actor) -> Callable[..., Order]:
+    """Place an order; `paid=True` records the full payment, `accepted=True` accepts it."""
+
+    def make(lines: list[tuple[str, int]] | list[LineRequest] | None = None, *,
+             paid: bool = False, accepted: bool = False, **extra: Any) -> Order:
+        result = mill.orders.place(order_request(lines or [("TSHIRT", 1)], **extra),
+                                   actor=staff)
+        assert result.order is not None
+        number = result.order.number
+        if paid:
+            mill.orders.mark_paid(number, actor=staff)
+        if accepted:
+            mill.orders.accept(number, actor=staff)
+        return mill.orders.get(number)
+
+    return make
+
+
+__all__ = ["Money", "in_ci", "order_request"]
