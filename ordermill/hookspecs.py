@@ -75,6 +75,22 @@ def register_job_handlers(settings: Settings) -> Iterable[JobHandlerSpec]:
     """
 
 
+@hookspec
+def register_migration_locations(settings: Settings) -> Iterable[str]:
+    """Add the directories of your plugin's own Alembic branch. Register hook, runs at upgrade.
+
+    A plugin that owns tables keeps its revisions in its own directory, as a separate branch:
+    the first revision has `down_revision = None`, `branch_labels = ("<your plugin>",)` and,
+    when its tables refer to core tables, `depends_on` naming the core revision that created
+    them. Return the directory paths (str); they are added to Alembic's `version_locations`,
+    and `ordermill init` (upgrade_database) upgrades every branch to its head, so the core's
+    history never forks. Use plain `sqlalchemy` types in revisions, never your models, so an
+    old revision keeps its meaning. A path that is not a directory fails the upgrade with an
+    error naming your plugin. Tell users to downgrade your branch (`<label>@base`) before
+    uninstalling: the database remembers its revision, and Alembic stops on one it cannot find.
+    """
+
+
 # ---- in-transaction hooks ----------------------------------------------------------------
 
 
@@ -247,6 +263,7 @@ HOOK_KINDS: dict[str, str] = {
     "register_statuses": "register",
     "register_payment_gateways": "register",
     "register_job_handlers": "register",
+    "register_migration_locations": "register",
     "validate_order": "in-transaction",
     "fraud_check": "in-transaction",
     "restock": "in-transaction",

@@ -31,9 +31,17 @@ def sync_invoices(order: Order, *, allow_new: bool = False) -> None:
     invoice for anything owed that no open invoice asks for (products added to the order).
     """
     line_refunds = sum(line.refunded_amount for line in order.lines)
-    kept_for_lines = money_totals(order).captured - line_refunds
+    captured = money_totals(order).captured
+    kept_for_lines = captured - line_refunds
     live = [inv for inv in order.invoices if inv.status != "cancelled"]
-    coverage = kept_for_lines - sum(inv.amount for inv in live if inv.status == "paid")
+    paid_total = sum(inv.amount for inv in live if inv.status == "paid")
+    coverage = kept_for_lines - paid_total
+    due = amount_due(order)
+    if due == 0:
+        # Nothing is owed. Money received beyond the paid invoices pays open ones (a line
+        # refunded out of a paid invoice must not make a later payment look missing); the
+        # rest of the open invoices is cancelled below.
+        coverage = max(coverage, captured - paid_total)
     open_invoices = [inv for inv in live if inv.status == "unpaid"]
     for invoice in list(open_invoices):
         if coverage >= invoice.amount:
@@ -43,7 +51,8 @@ def sync_invoices(order: Order, *, allow_new: bool = False) -> None:
             open_invoices.remove(invoice)
         else:
             break
-    target = amount_due(order) + max(0, coverage)
+    # open invoices ask for what is due, plus what is already paid of a part-paid invoice
+    target = due + max(0, coverage) if due > 0 else 0
     open_total = sum(inv.amount for inv in open_invoices)
     excess = open_total - target
     for invoice in reversed(open_invoices):

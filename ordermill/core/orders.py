@@ -359,6 +359,11 @@ class OrderService:
         if any(line.price_override is not None for line in request.lines) \
                 and actor.kind not in ("system", "user", "token"):
             raise PermissionDenied("Only staff may override prices.")
+        if actor.kind not in ("system", "user", "token") and (
+                request.invoice_plan or not request.generate_invoice
+                or request.sales_manager_id is not None):
+            raise PermissionDenied("Only staff may plan invoices, skip the invoice or name a "
+                                   "sales manager.")
         gateways = self.mill.gateways
         if gateways and request.payment_method not in gateways:
             raise InvalidInput(
@@ -800,11 +805,11 @@ class OrderService:
         def work(session: Session, order: Order, ctx: ActionContext) -> Change:
             old = order.status
             was_fraud = self._category(order) == "fraud"
+            # read before the move: the event that set today's fraud status names the invoices
+            reopened = _fraud_cancelled_invoices(session, order) if was_fraud else []
             self._move(order, self.mill.statuses.first_of_category("pending"),
                        "set back to pending")
-            reopened: list[int] = []
             if was_fraud:
-                reopened = _fraud_cancelled_invoices(session, order)
                 billing.reopen_invoices(order, reopened)
             return Change("pending", "Order set back to pending.", comment=comment,
                           data={"reopened_invoices": reopened},
@@ -888,6 +893,7 @@ class OrderService:
                 change.event_type = "bulk_status_changed"
                 self._record(session, order, ctx, change, status_from=old)
                 changed.append((order, change))
+            changed_numbers = tuple(order.number for order, _change in changed)
             if dry_run:
                 transaction.rollback()
             else:
@@ -905,7 +911,7 @@ class OrderService:
         if not dry_run:
             for order, change in changed:
                 self._after_commit(order, change.after, ctx)
-        return BulkResult(tuple(o.number for o, _c in changed), skipped)
+        return BulkResult(changed_numbers, skipped)
 
     # ================================================================ money in
 
@@ -999,6 +1005,92 @@ class OrderService:
                                    notify_customer=notify_customer,
                                    note="Marked as paid by staff")
 
+    # ================================================================ gateway news
+
+    def record_gateway_refund(self, number: str, *, actor: Actor, gateway: str,
+                              charge_reference: str, refund_reference: str, amount: int,
+                              status: str = "succeeded", note: str | None = None
+                              ) -> ActionResult:
+        """Record a refund the gateway reports (webhook) without calling the gateway again.
+
+        This reconciles a refund made in the gateway's dashboard, or one whose gateway call
+        succeeded while our commit failed: no refund is lost and none is made twice. A refund
+        already recorded under `refund_reference` raises ActionNotAllowed with
+        details["duplicate"]; a changed status (pending to succeeded) is updated. A refund
+        larger than what is left of the charge is not recorded but flagged for the admin.
+        """
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            known = next((p for p in order.payments if p.kind == "refund"
+                          and p.gateway == gateway and p.gateway_reference == refund_reference),
+                         None)
+            if known is not None:
+                if known.status == status:
+                    raise ActionNotAllowed(
+                        f"Refund {refund_reference} from {gateway} is already recorded on "
+                        f"order {order.number}.",
+                        details={"reference": refund_reference, "duplicate": True})
+                old_status, known.status = known.status, status
+                billing.sync_invoices(order)
+                return Change("refund_updated", f"Refund {refund_reference} is now {status} "
+                              f"(was {old_status}).",
+                              data={"payment_id": known.id, "status": status})
+            left = dict((c.id, rest) for c, rest in billing.refundable_by_charge(order))
+            charge = next((p for p in order.payments if p.kind == "charge"
+                           and p.status == "succeeded" and p.gateway == gateway
+                           and p.gateway_reference == charge_reference), None)
+            if charge is None:
+                raise ActionNotAllowed(
+                    f"Order {order.number} has no {gateway} payment {charge_reference} to "
+                    f"refund from.", details={"reference": charge_reference})
+            text = f"{money_text(amount, order.currency)} {order.currency}"
+            if amount <= 0 or amount > left.get(charge.id, 0):
+                flag = (f"{gateway} reports refund {refund_reference} of {text}, more than is "
+                        f"left of payment {charge_reference}")
+                order.needs_attention = "; ".join(filter(None, [order.needs_attention, flag]))
+                return Change("refund_flagged", f"Needs attention: {flag}.",
+                              data={"reference": refund_reference, "amount": text})
+            refund = Payment(
+                kind="refund", status=status, gateway=gateway,
+                gateway_reference=refund_reference, refund_of_id=charge.id,
+                invoice_id=charge.invoice_id, amount=amount, fee=0, net=amount,
+                currency=order.currency, manual=False, actor=ctx.actor.label,
+                note=note or f"Refund reported by {gateway}.", created_at=utcnow(),
+            )
+            order.payments.append(refund)
+            billing.sync_invoices(order)
+            session.flush()
+            return Change("refunded", f"Refund of {text} recorded from {gateway} "
+                          f"(ref {refund_reference}).",
+                          data={"payment_id": refund.id, "amount": text, "gateway": gateway,
+                                "reference": refund_reference, "source": "gateway"},
+                          after=[("on_refund", {"order": order, "refunds": [refund],
+                                                "lines": []})])
+
+        return self._run("record_gateway_refund", number, "refund", work, actor=actor)
+
+    def record_gateway_notice(self, number: str, *, actor: Actor, gateway: str,
+                              event_id: str, event_type: str, message: str,
+                              attention: str | None = None,
+                              data: Mapping[str, Any] | None = None) -> ActionResult:
+        """Write a gateway's news (a failed attempt, a dispute) on the order, once per gateway
+        event id; `attention` also flags the order for the admin."""
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            seen = session.scalars(select(OrderEvent.data).where(
+                OrderEvent.order_id == order.id, OrderEvent.type == event_type))
+            if any((old or {}).get("gateway_event_id") == event_id for old in seen):
+                raise ActionNotAllowed(f"Event {event_id} from {gateway} is already recorded.",
+                                       details={"event_id": event_id, "duplicate": True})
+            if attention:
+                order.needs_attention = "; ".join(filter(None, [order.needs_attention,
+                                                                attention]))
+            return Change(event_type, message,
+                          data={**(data or {}), "gateway": gateway,
+                                "gateway_event_id": event_id})
+
+        return self._run("record_gateway_notice", number, "record_payments", work, actor=actor)
+
     # ================================================================ editing
 
     def add_lines(self, number: str, lines: Sequence[LineRequest], *, actor: Actor,
@@ -1016,7 +1108,7 @@ class OrderService:
                     f"{order.number} is {self.mill.statuses.get(order.status).label}.")
             products = pricing.load_products(session, [line.sku for line in lines])
             new_lines, _currency = pricing.build_lines(lines, products, order.currency)
-            promo = pricing.load_promo(session, order.promo_code) if order.promo_code else None
+            promo = pricing.active_promo(session, order.promo_code)
             if promo is not None and promo.kind == "percent":
                 added = sum(line.unit_price * line.quantity for line in new_lines)
                 pricing.apply_discount(new_lines, pricing.promo_discount(promo, added,
@@ -1081,8 +1173,8 @@ class OrderService:
                          expected_version=expected_version, dry_run=dry_run)
 
     def add_comment(self, number: str, text: str, *, actor: Actor, notify_customer: bool = False,
-                    visible_to_customer: bool = False, expected_version: int | None = None
-                    ) -> ActionResult:
+                    visible_to_customer: bool = False, expected_version: int | None = None,
+                    dry_run: bool = False) -> ActionResult:
         """A progress comment (Kartris): optionally e-mailed and shown to the customer."""
         if not (text or "").strip():
             raise InvalidInput("A comment cannot be empty.")
@@ -1095,7 +1187,7 @@ class OrderService:
             return change
 
         result = self._run("add_comment", number, "edit_orders", work, actor=actor,
-                           expected_version=expected_version)
+                           expected_version=expected_version, dry_run=dry_run)
         return result
 
     def mark_dispatched(self, number: str, *, actor: Actor, at: dt.datetime | None = None,
@@ -1191,16 +1283,21 @@ class OrderService:
                     f"Order {number} has {money_text(kept, order.currency)} {order.currency} "
                     f"paid. Refund it before deleting: deleting would lose the payment records.",
                     details={"paid": money_text(kept, order.currency)})
-            if category not in ("cancelled", "fraud") and before["payment_status"] != "unpaid":
+            # closed or fraud orders with no money kept may go; open ones only if never paid
+            # (a free order counts as unpaid here: nothing was captured)
+            if category not in ("cancelled", "refunded", "fraud") \
+                    and money_totals(order).captured > 0:
                 raise ActionNotAllowed(f"Only unpaid, cancelled or fraud orders can be deleted; "
-                                       f"order {number} is {order.status}.")
+                                       f"order {number} is {order.status} and was paid: "
+                                       f"cancel it first.")
             released = 0
             if restock:
                 for line in order.lines:
                     released += self._release(order, line, ctx)
             snapshot = order_to_dict(order)
-            change = Change("deleted", f"Order deleted for good"
-                            f"{', stock released' if released else ', stock not returned'}.",
+            outcome = (", stock released" if released else
+                       ", no stock left to return" if restock else ", stock not returned")
+            change = Change("deleted", f"Order deleted for good{outcome}.",
                             data={"restock": restock, "units_released": released,
                                   "units_written_off": sum(
                                       line.units_held - line.units_released
@@ -1263,6 +1360,8 @@ def _fraud_cancelled_invoices(session: Session, order: Order) -> list[int]:
     )
     if event is not None and event.type == "fraud":
         return list(event.data.get("cancelled_invoices", []))
+    if event is not None and event.type in ("status_changed", "bulk_status_changed"):
+        return []  # a status-only change to fraud cancelled no invoice
     return [invoice.id for invoice in order.invoices if invoice.status == "cancelled"]
 
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ordermill.core.errors import ActionNotAllowed, NotFound
@@ -58,7 +59,19 @@ def enqueue(
         status="pending",
         attempts=0,
     )
-    session.add(row)
+    if job.dedupe_key is None:
+        session.add(row)
+        return row
+    # Another transaction may be queueing the same key right now (it was not visible to the
+    # check above): the unique index decides, inside a savepoint, so that losing the race
+    # queues nothing instead of failing the caller's whole action.
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as error:
+        if "dedupe_key" not in str(error.orig):
+            raise
+        return None
     return row
 
 

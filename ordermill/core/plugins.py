@@ -14,6 +14,7 @@ Environment (read into Settings when the app is made):
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import logging
 from collections.abc import Callable, Iterable
@@ -116,10 +117,53 @@ class PluginHost:
 
     def register(self, plugin: object, name: str, *, source: str = "registered",
                  distribution: str | None = None, version: str | None = None) -> None:
-        """Register a plugin object (a module or an instance with @hookimpl methods)."""
-        self.pm.register(plugin, name=name)
+        """Register a plugin object (a module or an instance with @hookimpl methods).
+
+        A hook implementation that names no hook (a typo such as `on_acept`), takes an
+        argument its hook does not have, or is a wrapper fails here with a PluginLoadError
+        naming the plugin, and the plugin is left unregistered.
+        """
+        who = f"{name} ({distribution} {version})" if distribution else name
+        try:
+            self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as error:
+            if self.pm.is_registered(plugin):  # pluggy leaves a half-registered plugin behind
+                self.pm.unregister(plugin)
+            raise PluginLoadError(
+                f"Plugin {who!r} cannot be registered: {error}",
+                details={"plugin": name, "distribution": distribution},
+            ) from error
+        try:
+            self._check_plugin(plugin, who)
+        except PluginLoadError:
+            self.pm.unregister(plugin)
+            raise
         self._sources[name] = (source, distribution, version)
-        self.pm.check_pending()
+
+    def _check_plugin(self, plugin: object, who: str) -> None:
+        """check_pending() for one plugin, with a did-you-mean; wrappers are refused."""
+        for caller in self.pm.get_hookcallers(plugin) or ():
+            impls = [impl for impl in caller.get_hookimpls() if impl.plugin is plugin]
+            if not caller.has_spec():
+                if all(impl.optionalhook for impl in impls):
+                    continue
+                close = difflib.get_close_matches(caller.name, self._spec_names(), n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise PluginLoadError(
+                    f"Plugin {who!r} implements unknown hook {caller.name!r}.{hint} "
+                    f"See docs/hooks.md for the hooks ordermill calls.",
+                    details={"plugin": who, "hook": caller.name},
+                )
+            if any(impl.wrapper or impl.hookwrapper for impl in impls):
+                raise PluginLoadError(
+                    f"Plugin {who!r} declares {caller.name!r} as a wrapper; ordermill calls "
+                    f"each implementation itself and does not support hook wrappers.",
+                    details={"plugin": who, "hook": caller.name},
+                )
+
+    def _spec_names(self) -> list[str]:
+        return [name for name in vars(self.pm.hook)
+                if not name.startswith("_") and getattr(self.pm.hook, name).has_spec()]
 
     def unregister(self, name: str) -> None:
         self.pm.unregister(name=name)
@@ -131,15 +175,11 @@ class PluginHost:
         return f"{name} ({dist} {version})" if dist else name
 
     def plugin_infos(self) -> list[PluginInfo]:
-        hooks_by_plugin: dict[str, list[str]] = {}
-        for hook_name in hookspecs.HOOK_KINDS:
-            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-                hooks_by_plugin.setdefault(impl.plugin_name, []).append(hook_name)
         infos = []
-        for name, _plugin in self.pm.list_name_plugin():
+        for name, plugin in self.pm.list_name_plugin():
             source, dist, version = self._sources.get(name, ("registered", None, None))
-            infos.append(PluginInfo(name, version, source, dist,
-                                    tuple(sorted(hooks_by_plugin.get(name, ())))))
+            hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ())
+            infos.append(PluginInfo(name, version, source, dist, tuple(hooks)))
         return sorted(infos, key=lambda info: info.name)
 
     # ---- calling --------------------------------------------------------------------------
@@ -163,32 +203,34 @@ class PluginHost:
         """
         results = []
         for impl in self._impls(hook_name):
-            try:
-                result = self._call_one(impl, hook_name, kwargs)
-            except OrdermillError as error:
-                if not isinstance(error, PluginError):
-                    error.message = f"{error.message} (from plugin {impl.plugin_name!r})"
-                    error.details.setdefault("plugin", impl.plugin_name)
-                    error.args = (error.message,)
-                raise
-            except Exception as error:
-                raise PluginError(self.describe(impl.plugin_name), hook_name, error) from error
+            result = self._call_naming_plugin(impl, hook_name, kwargs)
             if result is not None:
                 results.append((impl.plugin_name, result))
         return results
 
     def first_result(self, hook_name: str, **kwargs: Any) -> tuple[str, Any] | None:
-        """For firstresult hooks: the first plugin that returns non-None, and its answer."""
+        """For firstresult hooks: the first plugin that returns non-None, and its answer.
+
+        Errors propagate as in call_in_transaction, naming the plugin.
+        """
         for impl in self._impls(hook_name):
-            try:
-                result = self._call_one(impl, hook_name, kwargs)
-            except OrdermillError:
-                raise
-            except Exception as error:
-                raise PluginError(self.describe(impl.plugin_name), hook_name, error) from error
+            result = self._call_naming_plugin(impl, hook_name, kwargs)
             if result is not None:
                 return impl.plugin_name, result
         return None
+
+    def _call_naming_plugin(self, impl: pluggy.HookImpl, hook_name: str,
+                            kwargs: dict[str, Any]) -> Any:
+        try:
+            return self._call_one(impl, hook_name, kwargs)
+        except OrdermillError as error:
+            if not isinstance(error, PluginError) and "plugin" not in error.details:
+                error.message = f"{error.message} (from plugin {impl.plugin_name!r})"
+                error.details["plugin"] = impl.plugin_name
+                error.args = (error.message,)
+            raise
+        except Exception as error:
+            raise PluginError(self.describe(impl.plugin_name), hook_name, error) from error
 
     def call_collecting(self, hook_name: str, **kwargs: Any) -> tuple[
         list[tuple[str, Any]], list[HookFailure]
@@ -216,7 +258,11 @@ class PluginHost:
         owners: dict[str, str] = {}
         for plugin_name, specs in self.call_in_transaction(hook_name, settings=self.settings):
             for spec in specs:
-                name = key(spec)
+                try:
+                    name = key(spec)
+                except Exception as error:
+                    raise PluginError(self.describe(plugin_name), hook_name,
+                                      f"returned {spec!r}, not a {what} spec") from error
                 if name in found:
                     raise PluginConflict(
                         f"Conflicting plugins found for {what} {name!r}: provided by "

@@ -19,8 +19,10 @@ def load_products(session: Session, skus: Sequence[str]) -> dict[str, Product]:
     found = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(wanted)))}
     missing = [sku for sku in wanted if sku not in found or not found[sku].active]
     if missing:
+        retired = [sku for sku in missing if sku in found]
         raise UnknownProduct(
-            f"Unknown product{'s' if len(missing) > 1 else ''}: {', '.join(missing)}.",
+            f"Unknown product{'s' if len(missing) > 1 else ''}: {', '.join(missing)}."
+            + (f" No longer for sale: {', '.join(retired)}." if retired else ""),
             details={"skus": missing},
         )
     return found
@@ -33,6 +35,15 @@ def load_promo(session: Session, code: str | None) -> PromoCode | None:
     if promo is None or not promo.active:
         raise InvalidInput(f"Promo code {code!r} is not valid.", details={"promo_code": code})
     return promo
+
+
+def active_promo(session: Session, code: str | None) -> PromoCode | None:
+    """The promo if it is still active, else None: editing an order whose promo has since
+    ended must not fail, the added products just get no discount."""
+    if not code:
+        return None
+    promo = session.scalar(select(PromoCode).where(PromoCode.code == code.strip()))
+    return promo if promo is not None and promo.active else None
 
 
 def build_lines(

@@ -58,6 +58,21 @@ class PaymentGatewaySpec:
     `can_refund` is true, the core calls `refund(charge=Payment, amount=int,
     idempotency_key=str, ctx=ActionContext) -> GatewayRefund` inside the refund's transaction;
     otherwise the refund is recorded and the admin is told to return the money by hand.
+
+    The other callables are optional and called with keyword arguments only; bind your plugin's
+    configuration into them when `register_payment_gateways` builds the spec:
+
+    * `describe_instructions(order=Order) -> str`: how the buyer pays (bank details for the
+      confirmation e-mail). Offline gateways give it.
+    * `start_payment(order=Order, invoice=Invoice | None, amount=int, currency=str,
+      idempotency_key=str) -> dict`: start an online payment for `amount` (what the invoice
+      still asks for); the dict goes back to the storefront (a client secret, an approve URL).
+    * `capture_payment(order=Order, data=Mapping) -> GatewayEventData`: finish a payment the
+      buyer approved (PayPal capture); the core applies the answer like a webhook event.
+    * `parse_webhook(body=bytes, headers=Mapping[str, str]) -> GatewayEventData`: verify a
+      webhook (header names lower-case) and normalize it. Raise
+      `ordermill.core.payments.WebhookRejected` for a bad or stale signature (answered 400,
+      nothing changes); any other exception is answered 502 so the gateway retries.
     """
 
     name: str
@@ -71,6 +86,48 @@ class PaymentGatewaySpec:
     refund: Callable[..., GatewayRefund] | None = None
     describe_instructions: Callable[..., str] | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
+    start_payment: Callable[..., Mapping[str, Any]] | None = None
+    capture_payment: Callable[..., GatewayEventData] | None = None
+    parse_webhook: Callable[..., GatewayEventData] | None = None
+
+
+GATEWAY_EVENT_KINDS = ("payment_succeeded", "payment_failed", "refunded", "dispute", "ignored")
+
+
+@attrs.frozen
+class GatewayRefundData:
+    """One refund a gateway reports: its id (stored on the refund payment), amount, status."""
+
+    reference: str
+    amount: int
+    status: str = "succeeded"
+
+
+@attrs.frozen
+class GatewayEventData:
+    """A gateway event (webhook or capture answer) normalized for the core by the gateway.
+
+    `kind` says what the core does: payment_succeeded records the charge, refunded records
+    each of `refunds` not yet known, payment_failed writes an event, dispute flags the order,
+    ignored only stores it. `reference`, `amount`, `fee` and `currency` always describe the
+    charge (capture) the event is about, in minor units, so that a refund or a dispute
+    delivered before its payment can record the charge first: delivery order never changes
+    the outcome. `event_id` is the gateway's unique event id; a replay of it does nothing.
+    """
+
+    event_id: str
+    type: str
+    kind: str = attrs.field(validator=attrs.validators.in_(GATEWAY_EVENT_KINDS))
+    order_number: str | None = None
+    reference: str | None = None
+    amount: int | None = None
+    fee: int = 0
+    currency: str | None = None
+    invoice_id: int | None = None
+    one_click: bool = False
+    refunds: tuple[GatewayRefundData, ...] = attrs.field(default=(), converter=tuple)
+    message: str = ""
+    raw: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen

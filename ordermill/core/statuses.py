@@ -222,6 +222,8 @@ def payment_status(order: Order) -> str:
     """unpaid, partially_paid, paid, partially_refunded or refunded, from the payments."""
     totals = money_totals(order)
     if totals.refunded > 0:
+        if amount_due(order) > 0:  # e.g. products added after a refund: money is owed again
+            return "partially_paid" if totals.net > 0 else "unpaid"
         return "refunded" if totals.refunded >= totals.captured else "partially_refunded"
     if totals.captured == 0:
         return "paid" if order.total == 0 else "unpaid"

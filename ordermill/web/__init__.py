@@ -1,26 +1,125 @@
 """The web layer: a Flask app factory with the JSON API and the admin as blueprints.
 
-web/ only calls core actions; no business rule lives here.
+web/ only calls core actions; no business rule lives here. The app is an APIFlask (a Flask
+subclass) so the API's marshmallow schemas both validate requests and generate the OpenAPI
+document at /api/v1/openapi.json (browsable at /api/v1/docs). Any WSGI server can run it:
+`ordermill serve` uses waitress.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify
+from apiflask import APIFlask
+from flask import Response, jsonify, request
 
 from ordermill.core.app import Ordermill
+from ordermill.web import errors
+from ordermill.web.api.schemas import ErrorSchema
+from ordermill.web.extensions import limiter
+
+API_DESCRIPTION = """\
+The ordermill order desk over HTTP. Authenticate with `Authorization: Bearer <token>`
+(`ordermill token create`, or POST /api/v1/auth/login). Orders are addressed by their public
+10-digit number. Money is a decimal string ("12.50") in the order's currency; JSON numbers
+are refused for money. Every action takes `?dry_run=true` to preview what it would do.
+Every error is `{"error": {"code", "message", "details"}}`.
+"""
+
+DEFAULTS: dict[str, Any] = {
+    "OPENAPI_VERSION": "3.0.3",
+    "DESCRIPTION": API_DESCRIPTION,
+    "VALIDATION_ERROR_SCHEMA": ErrorSchema,
+    "HTTP_ERROR_SCHEMA": ErrorSchema,
+    "VALIDATION_ERROR_DESCRIPTION": "Invalid input (nothing was changed)",
+    "AUTH_ERROR_DESCRIPTION": "Missing, invalid or revoked credentials",
+    "SECURITY_SCHEMES": {"BearerAuth": {
+        "type": "http", "scheme": "bearer",
+        "description": "An API token: `ordermill token create EMAIL NAME`, or "
+                       "POST /api/v1/auth/login.",
+    }},
+    "TAGS": [{"name": "ordermill", "description": "Orders, payments, statuses, catalogue."}],
+    "AUTO_TAGS": False,
+    "SYNC_LOCAL_SPEC": False,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "ORDERMILL_LOGIN_RATE_LIMIT": "10 per minute",
+    "ORDERMILL_TOKEN_RATE_LIMIT": "10 per minute",
+    "ORDERMILL_CHECKOUT_RATE_LIMIT": "30 per minute",
+    "ORDERMILL_PUBLIC_CHECKOUT": True,
+}
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "img-src 'self' data: https://apiflask.com https://cdn.jsdelivr.net; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+            "form-action 'self'")
 
 
-def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = None) -> Flask:
+def _security_headers(response: Response) -> Response:
+    """Headers every response carries; a view may set its own CSP first (setdefault)."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.path.startswith("/api/v1/docs"):
+        headers.setdefault("Content-Security-Policy", DOCS_CSP)
+    elif request.path.startswith("/api/"):
+        headers.setdefault("Content-Security-Policy", API_CSP)
+        headers.setdefault("Cache-Control", "no-store")
+    else:
+        headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    return response
+
+
+def _require_bodies_with_required_fields(spec: dict[str, Any]) -> dict[str, Any]:
+    """Mark a request body required when its schema has required fields (apiflask leaves
+    `requestBody.required` out, which would tell clients the body may be omitted)."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if not body:
+                continue
+            for media in body.get("content", {}).values():
+                ref = media.get("schema", {}).get("$ref", "")
+                if schemas.get(ref.rsplit("/", 1)[-1], {}).get("required"):
+                    body["required"] = True
+    return spec
+
+
+def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = None) -> APIFlask:
     """Build the WSGI app around an Ordermill (made from the environment when not given)."""
+    from ordermill import __version__
+    from ordermill.web.api import api
+
     mill = mill or Ordermill()
-    app = Flask(__name__)
+    app = APIFlask(
+        __name__, title="ordermill API", version=__version__,
+        spec_path="/openapi.json", docs_path="/docs", docs_oauth2_redirect_path=None,
+        openapi_blueprint_url_prefix="/api/v1", json_errors=False,
+    )
+    app.config.update(DEFAULTS)
     app.config["SECRET_KEY"] = mill.settings.secret_key
     app.config.update(config or {})
     app.extensions["ordermill"] = mill
 
+    app.spec_processor(_require_bodies_with_required_fields)
+    errors.init_app(app)
+    limiter.init_app(app)
+    app.after_request(_security_headers)
+    app.register_blueprint(api)
+
     @app.get("/healthz")
+    @app.doc(hide=True)
     def healthz() -> Any:
         return jsonify({"status": "ok"})
 

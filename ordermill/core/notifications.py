@@ -1,0 +1,202 @@
+"""Notification pieces that are not tied to one channel: bulk resend and signed order links.
+
+`resend_confirmations` is the Webex "resend order confirmation" action, for one order or up to
+100: it writes a `confirmation_resent` event per eligible order and lets plugins queue their
+messages for it (`jobs_for_event`), all in one transaction, so either every chosen order gets
+its message queued or none does. Which channel sends it (e-mail, SMS, ...) is up to plugins.
+
+`customer_order_link` / `verify_order_link` sign an order number with the shop's secret key
+so a customer can follow a link from an e-mail to their order-status page (Kartris: the
+customer checks progress in their account) without an account or a guessable URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ordermill.core.context import ActionContext
+from ordermill.core.errors import ActionNotAllowed, InvalidInput, NotFound
+from ordermill.core.models import Order, OrderEvent, utcnow
+from ordermill.core.outbox import enqueue
+from ordermill.core.permissions import require
+from ordermill.core.specs import Actor, JobRequest
+from ordermill.core.statuses import payment_status
+
+if TYPE_CHECKING:
+    from ordermill.core.app import Ordermill
+
+MAX_BULK_RESEND = 100
+RESEND_EVENT = "confirmation_resent"
+LINK_SALT = "ordermill.customer-order-link"
+SENDABLE_PAYMENT_STATUSES = frozenset({"paid", "partially_refunded"})
+
+
+class InvalidOrderLink(NotFound):
+    """A customer order link that was tampered with, expired or names no order (HTTP 404)."""
+
+    code = "invalid_order_link"
+
+
+@attrs.frozen
+class ResendResult:
+    """What a resend did: the orders whose confirmation was queued and why others were not."""
+
+    queued: tuple[str, ...]
+    skipped: Mapping[str, str]
+    jobs: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"queued": list(self.queued), "skipped": dict(self.skipped), "jobs": self.jobs}
+
+
+def _skip_reason(mill: Ordermill, order: Order) -> str | None:
+    """Why this order gets no confirmation, or None when it does (Webex: completed only)."""
+    category = mill.statuses.category(order.status)
+    label = mill.statuses.get(order.status).label
+    if category == "fraud":
+        return f"held as fraud ({label}): confirmations are sent only for completed orders"
+    if category in ("cancelled", "refunded") or not any(
+        line.status == "active" for line in order.lines
+    ):
+        return f"order is {label}: confirmations are sent only for completed orders"
+    paid = payment_status(order)
+    if category != "completed" and paid not in SENDABLE_PAYMENT_STATUSES:
+        return (f"not paid yet ({paid.replace('_', ' ')}): confirmations are sent only for "
+                f"completed orders")
+    return None
+
+
+def resend_confirmations(
+    mill: Ordermill, numbers: Sequence[str], actor: Actor, *, comment: str | None = None
+) -> ResendResult:
+    """Queue the order confirmation again for up to 100 orders; report the ones skipped.
+
+    Only completed (fully paid, or free) orders are sent; the rest are reported with a reason
+    and left untouched. More than 100 orders is refused before anything is written. Raises
+    ActionNotAllowed (and writes nothing) when no plugin queued a message for an order that
+    should have had one: a resend that silently sends nothing would mislead the admin.
+    """
+    require(actor, "edit_orders")
+    wanted = list(dict.fromkeys(str(number).strip() for number in numbers if str(number).strip()))
+    if not wanted:
+        raise InvalidInput("Choose at least one order to resend the confirmation for.")
+    if len(wanted) > MAX_BULK_RESEND:
+        raise InvalidInput(
+            f"Confirmations can be resent for at most {MAX_BULK_RESEND} orders at a time; "
+            f"{len(wanted)} were chosen. Nothing was sent: choose fewer orders.",
+            details={"chosen": len(wanted), "limit": MAX_BULK_RESEND},
+        )
+    queued: list[str] = []
+    skipped: dict[str, str] = {}
+    job_count = 0
+    with mill.write_session() as session, session.begin():
+        orders = {
+            order.number: order
+            for order in session.scalars(
+                select(Order).options(selectinload(Order.lines), selectinload(Order.payments))
+                .where(Order.number.in_(wanted))
+            )
+        }
+        for number in wanted:
+            order = orders.get(number)
+            if order is None:
+                skipped[number] = "no such order"
+                continue
+            reason = _skip_reason(mill, order)
+            if reason is not None:
+                skipped[number] = reason
+                continue
+            ctx = ActionContext(mill, actor, "resend_confirmation", session=session)
+            event = OrderEvent(
+                order_id=order.id, order_number=order.number, type=RESEND_EVENT,
+                actor=actor.label, message="Order confirmation resent.", comment=comment,
+                notify_customer=True, visible_to_customer=False,
+                data={"bulk": len(wanted) > 1}, created_at=utcnow(),
+            )
+            session.add(event)
+            session.flush()
+            jobs: list[JobRequest] = []
+            for _plugin, requested in mill.plugins.call_in_transaction(
+                "jobs_for_event", order=order, event=event, ctx=ctx
+            ):
+                jobs.extend(requested)
+            jobs.extend(ctx.jobs)
+            if not jobs:
+                raise ActionNotAllowed(
+                    "No notification plugin queued a confirmation (is notify_email configured "
+                    "with an SMTP host?). Nothing was resent.",
+                    details={"number": order.number},
+                )
+            for job in jobs:
+                enqueue(session, job, order_number=order.number,
+                        default_max_attempts=mill.settings.outbox_max_attempts)
+            event.data = {**event.data, "jobs": [job.kind for job in jobs]}
+            job_count += len(jobs)
+            queued.append(number)
+    return ResendResult(tuple(queued), skipped, job_count)
+
+
+def resend_confirmation(mill: Ordermill, number: str, actor: Actor) -> ResendResult:
+    """Resend one order's confirmation; an order that may not get one is a clear error."""
+    result = resend_confirmations(mill, [number], actor)
+    if result.skipped:
+        reason = next(iter(result.skipped.values()))
+        if reason == "no such order":
+            raise NotFound(f"No order {number}.", details={"number": number})
+        raise ActionNotAllowed(f"Order {number}: {reason}.", details={"number": number})
+    return result
+
+
+# ---- signed links to the customer's order page -------------------------------------------
+
+
+def _serializer(mill: Ordermill) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(mill.settings.secret_key, salt=LINK_SALT)
+
+
+def order_link_token(mill: Ordermill, number: str) -> str:
+    """A URL-safe token naming the order, signed with settings.secret_key."""
+    return _serializer(mill).dumps({"n": str(number)})
+
+
+def customer_order_link(mill: Ordermill, number: str, base_url: str | None = None) -> str:
+    """The customer's order-status URL: `<base_url>/my-order/<token>` (a path without one)."""
+    path = f"/my-order/{order_link_token(mill, number)}"
+    return f"{base_url.rstrip('/')}{path}" if base_url else path
+
+
+def verify_order_link(mill: Ordermill, token: str, *, max_age: int | None = None) -> str:
+    """The order number a token was signed for; InvalidOrderLink when it was tampered with.
+
+    `max_age` (seconds) refuses older links; by default links do not expire, since they sit in
+    the customer's mailbox for the life of the order.
+    """
+    try:
+        data = _serializer(mill).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise InvalidOrderLink("This order link has expired.") from None
+    except BadSignature:
+        raise InvalidOrderLink("This order link is not valid.") from None
+    number = data.get("n") if isinstance(data, dict) else None
+    if not isinstance(number, str) or len(number) != 10 or not number.isdigit():
+        raise InvalidOrderLink("This order link is not valid.")
+    return number
+
+
+__all__ = [
+    "MAX_BULK_RESEND",
+    "RESEND_EVENT",
+    "InvalidOrderLink",
+    "ResendResult",
+    "customer_order_link",
+    "order_link_token",
+    "resend_confirmations",
+    "resend_confirmation",
+    "verify_order_link",
+]

@@ -1,0 +1,116 @@
+"""The plugin's settings, read from `settings.plugins["notify_email"]` when a job needs them.
+
+Example (ORDERMILL_PLUGIN_CONFIG):
+
+    {"notify_email": {
+        "host": "smtp.example.com", "port": 587, "security": "starttls",
+        "username": "shop", "password": "...",
+        "from_address": "orders@example.com", "from_name": "Example Shop",
+        "team_recipients": ["team@example.com"],
+        "base_url": "https://shop.example.com",
+        "template_dir": "/srv/shop/mail-templates",
+        "bank_details": {"Account holder": "Example Ltd", "IBAN": "DE89 ...", "BIC": "..."}
+    }}
+
+Without `host` the plugin stays inactive: it queues nothing, so installing ordermill never
+fills the outbox with mail that has nowhere to go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ordermill.core.errors import ConfigurationError
+from ordermill.core.settings import Settings
+
+PLUGIN_NAME = "notify_email"
+SECURITY_MODES = ("none", "starttls", "ssl")
+DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A list, or a comma-separated string, of non-empty strings."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(str(item).strip() for item in value if str(item).strip())
+
+
+@attrs.frozen
+class NotifyConfig:
+    """SMTP connection, sender, recipients and template settings of the e-mail plugin."""
+
+    host: str | None = None
+    port: int = 25
+    security: str = "none"
+    username: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+    timeout: float = 30.0
+    tls_ca_file: str | None = None
+    from_address: str = "orders@localhost"
+    from_name: str = ""
+    reply_to: str | None = None
+    message_id_domain: str | None = None
+    team_recipients: tuple[str, ...] = ()
+    team_language: str = "en"
+    base_url: str | None = None
+    template_dir: Path | None = None
+    bank_details: str | Mapping[str, Any] | None = None
+    bank_transfer_methods: tuple[str, ...] = ("banktransfer",)
+    default_language: str = "en"
+    disabled_messages: frozenset[str] = frozenset()
+    max_attempts: int | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+    @property
+    def domain(self) -> str:
+        """The right-hand side of Message-IDs: configured, or the sender's domain."""
+        if self.message_id_domain:
+            return self.message_id_domain
+        return self.from_address.rpartition("@")[2] or "localhost"
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], *, shop_name: str = "") -> NotifyConfig:
+        security = str(raw.get("security") or "").lower() or (
+            "ssl" if raw.get("ssl") else "starttls" if raw.get("starttls") else "none")
+        if security not in SECURITY_MODES:
+            raise ConfigurationError(
+                f"notify_email: security must be one of {', '.join(SECURITY_MODES)}, not "
+                f"{security!r}.")
+        try:
+            port = int(raw.get("port") or DEFAULT_PORTS[security])
+            timeout = float(raw.get("timeout") or 30.0)
+            max_attempts = int(raw["max_attempts"]) if raw.get("max_attempts") else None
+        except (TypeError, ValueError) as error:
+            raise ConfigurationError(f"notify_email: bad number in config: {error}") from None
+        template_dir = raw.get("template_dir")
+        return cls(
+            host=raw.get("host") or None, port=port, security=security,
+            username=raw.get("username") or None, password=raw.get("password") or None,
+            timeout=timeout, tls_ca_file=raw.get("tls_ca_file") or None,
+            from_address=raw.get("from_address") or "orders@localhost",
+            from_name=raw.get("from_name") or shop_name,
+            reply_to=raw.get("reply_to") or None,
+            message_id_domain=raw.get("message_id_domain") or None,
+            team_recipients=_strings(raw.get("team_recipients")),
+            team_language=raw.get("team_language") or "en",
+            base_url=raw.get("base_url") or None,
+            template_dir=Path(template_dir) if template_dir else None,
+            bank_details=raw.get("bank_details") or None,
+            bank_transfer_methods=_strings(raw.get("bank_transfer_methods", "banktransfer")),
+            default_language=raw.get("default_language") or "en",
+            disabled_messages=frozenset(_strings(raw.get("disabled_messages"))),
+            max_attempts=max_attempts,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NotifyConfig:
+        return cls.from_mapping(settings.plugin_config(PLUGIN_NAME), shop_name=settings.shop_name)

@@ -1,0 +1,203 @@
+"""The outbox job handler: render one message, send it over SMTP, record it on the order.
+
+Exactly-once in practice, at-least-once in the worst case: the Message-ID is derived from the
+job id, so a retry after a crash between "sent" and "recorded" re-sends the very same message
+(receivers and mailing tools drop a repeated Message-ID); and a job whose `email_sent` event
+is already recorded is not sent again.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from ordermill.core.context import ActionContext
+from ordermill.core.errors import OrderNotFound
+from ordermill.core.models import Order, OrderEvent, utcnow
+from ordermill.core.notifications import customer_order_link
+from ordermill.core.serialize import event_to_dict, order_to_dict
+from ordermill.core.specs import Actor, OutboxJobView
+from ordermill.core.statuses import amount_due
+from ordermill.plugins.notify_email.attachments import Attachment, attachments_for
+from ordermill.plugins.notify_email.config import NotifyConfig
+from ordermill.plugins.notify_email.render import RenderedMessage, render_message
+from ordermill.plugins.notify_email.smtp import send_message
+
+if TYPE_CHECKING:
+    from ordermill.core.app import Ordermill
+
+log = logging.getLogger("ordermill.notify_email")
+ACTOR = "plugin:notify_email"
+
+
+def message_id(job_id: int, number: str, domain: str) -> str:
+    """Stable per job, so a retried delivery is recognisably the same message."""
+    return f"<ordermill.{number}.job{job_id}@{domain}>"
+
+
+def _call_flexibly(function: Callable[..., Any], **available: Any) -> Any:
+    """Call with the keyword arguments the function accepts (plugins choose their subset)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return function(**available)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return function(**available)
+    names = {p.name for p in parameters}
+    return function(**{key: value for key, value in available.items() if key in names})
+
+
+def _format_bank_details(details: str | Mapping[str, Any]) -> str:
+    if isinstance(details, Mapping):
+        return "\n".join(f"{key}: {value}" for key, value in details.items())
+    return str(details)
+
+
+def bank_details_for(order: Order, config: NotifyConfig) -> str | None:
+    """This plugin's own `bank_details`, for an unpaid bank-transfer order.
+
+    Configured here, they win over the gateway's instructions: the shop asked for them in its
+    e-mails, and the template wraps them in the customer's language.
+    """
+    if amount_due(order) <= 0 or not config.bank_details:
+        return None
+    if order.payment_method not in config.bank_transfer_methods:
+        return None
+    return _format_bank_details(config.bank_details).strip()
+
+
+def payment_instructions(mill: Ordermill, order: Order, language: str) -> str | None:
+    """How to pay an unpaid order in the gateway's own words (`describe_instructions`)."""
+    if amount_due(order) <= 0:
+        return None
+    gateway = mill.gateways.get(order.payment_method)
+    if gateway is None or gateway.describe_instructions is None:
+        return None
+    ctx = ActionContext(mill, Actor.system("notify_email"), "notify_email")
+    text = _call_flexibly(gateway.describe_instructions, order=order, ctx=ctx, mill=mill,
+                          settings=mill.settings, language=language)
+    return str(text).strip() or None if text else None
+
+
+def _load_event(mill: Ordermill, event_id: int | None) -> OrderEvent | None:
+    if event_id is None:
+        return None
+    with mill.read_session() as session:
+        return session.get(OrderEvent, event_id)
+
+
+def already_sent(mill: Ordermill, number: str, job_id: int) -> bool:
+    """True when this job's message was sent and recorded before (a retry after a crash)."""
+    with mill.read_session() as session:
+        rows = session.scalars(
+            select(OrderEvent.data).where(OrderEvent.order_number == number,
+                                          OrderEvent.type == "email_sent"))
+        return any((data or {}).get("job_id") == job_id for data in rows)
+
+
+def build_context(mill: Ordermill, order: Order, event: OrderEvent | None,
+                  payload: Mapping[str, Any], config: NotifyConfig) -> dict[str, Any]:
+    """Everything a template may use. Money as decimal strings, dates as ISO strings."""
+    data = order_to_dict(order)
+    event_data = event_to_dict(event) if event is not None else None
+    audience = payload.get("audience", "customer")
+    status = mill.statuses.get(order.status)
+    bank_details = bank_details_for(order, config)
+    return {
+        "shop_name": mill.settings.shop_name,
+        "order": data,
+        "status_label": status.label,
+        "status_category": status.category,
+        "active_lines": [line for line in data["lines"] if line["status"] == "active"],
+        "closed_lines": [line for line in data["lines"] if line["status"] != "active"],
+        "event": event_data,
+        "event_data": dict(event_data["data"] or {}) if event_data else {},
+        "comment": event_data["comment"] if event_data else None,
+        "audience": audience,
+        "order_link": (customer_order_link(mill, order.number, config.base_url)
+                       if audience == "customer" else None),
+        "bank_details": bank_details,
+        "payment_instructions": None if bank_details else payment_instructions(
+            mill, order, str(payload.get("language") or "en")),
+        "is_paid": data["payment_status"] == "paid",
+    }
+
+
+def build_email(config: NotifyConfig, rendered: RenderedMessage, recipients: Sequence[str], *,
+                job_id: int, number: str, template: str,
+                attachments: Sequence[Attachment]) -> EmailMessage:
+    """A multipart/alternative (text + HTML) message, mixed with attachments when any."""
+    message = EmailMessage()
+    message["Subject"] = rendered.subject
+    message["From"] = formataddr((config.from_name, config.from_address))
+    message["To"] = ", ".join(recipients)
+    if config.reply_to:
+        message["Reply-To"] = config.reply_to
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = message_id(job_id, number, config.domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Ordermill-Order"] = number
+    message["X-Ordermill-Template"] = template
+    message.set_content(rendered.text)
+    if rendered.html is not None:
+        message.add_alternative(rendered.html, subtype="html")
+    for attachment in attachments:
+        message.add_attachment(attachment.data, maintype=attachment.maintype,
+                               subtype=attachment.subtype, filename=attachment.filename)
+    message["Content-Language"] = rendered.language.replace("_", "-")  # set_content drops it
+    return message
+
+
+def record_sent(mill: Ordermill, order: Order, event: OrderEvent | None, job: OutboxJobView,
+                template: str, recipients: Sequence[str], email: EmailMessage,
+                rendered: RenderedMessage, attachments: Sequence[Attachment]) -> None:
+    """The `email_sent` event: who caused it, which template, to whom. Admin-only."""
+    with mill.write_session() as session, session.begin():
+        session.add(OrderEvent(
+            order_id=order.id, order_number=order.number, type="email_sent", actor=ACTOR,
+            message=f"E-mail {template} sent to {', '.join(recipients)}.",
+            notify_customer=False, visible_to_customer=False, created_at=utcnow(),
+            data={"template": template, "to": list(recipients), "subject": rendered.subject,
+                  "message_id": email["Message-ID"], "job_id": job.id,
+                  "language": rendered.language, "templates": list(rendered.templates),
+                  "attachments": [a.filename for a in attachments],
+                  "source_event_id": event.id if event is not None else None,
+                  "source_event_type": event.type if event is not None else None,
+                  "triggered_by": event.actor if event is not None else None},
+        ))
+
+
+def deliver(job: OutboxJobView, mill: Ordermill) -> None:
+    """Outbox handler for `notify_email.send`; raising makes the outbox retry the job."""
+    config = NotifyConfig.from_settings(mill.settings)
+    payload = job.payload
+    template = str(payload["template"])
+    number = str(payload["order_number"])
+    recipients = [str(r) for r in payload.get("recipients", [])]
+    if not recipients:
+        log.warning("job %s: no recipients for %s of order %s; nothing to send",
+                    job.id, template, number)
+        return
+    try:
+        order = mill.orders.get(number)
+    except OrderNotFound:
+        log.info("job %s: order %s was deleted; %s not sent", job.id, number, template)
+        return
+    if already_sent(mill, number, job.id):
+        return
+    event = _load_event(mill, payload.get("event_id"))
+    context = build_context(mill, order, event, payload, config)
+    rendered = render_message(template, context, language=payload.get("language"),
+                              default_language=config.default_language,
+                              template_dir=config.template_dir)
+    attachments = attachments_for(mill, order, template, language=rendered.language)
+    email = build_email(config, rendered, recipients, job_id=job.id, number=number,
+                        template=template, attachments=attachments)
+    send_message(config, email, recipients)
+    record_sent(mill, order, event, job, template, recipients, email, rendered, attachments)

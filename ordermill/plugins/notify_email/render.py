@@ -1,0 +1,224 @@
+"""Jinja rendering of messages: template lookup with shop overrides, languages and filters.
+
+Templates are found through two prefixes: `shop/` is the configured `template_dir`, searched
+first, and `builtin/` is this package's templates/ folder. For message `order_confirmation`
+in language `fr` for an order with a line of sku `VIP` (category `concert`, kind `ticket`),
+the text part is the first that exists of:
+
+    shop/fr/VIP/order_confirmation.txt    a French message for this product (sku),
+    shop/fr/concert/..., shop/fr/ticket/... then its category, then its kind (ticket type)
+    shop/VIP/order_confirmation.txt       a product message for every language
+    shop/fr/order_confirmation.txt        the shop's own French message
+    shop/order_confirmation.txt           the shop's own message for every language
+    builtin/fr/order_confirmation.txt     the built-in French message
+    shop/en/..., builtin/en/...           the same again in English, the fallback language
+
+and likewise `.html` for the HTML part. A text template sets the subject with a top-level
+`{% set subject = "..." %}`. Shop templates may extend the built-in ones, e.g.
+`{% extends "builtin/fr/_base.html" %}`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import attrs
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    Template,
+    TemplateNotFound,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
+
+BUILTIN_DIR = Path(__file__).parent / "templates"
+FALLBACK_LANGUAGE = "en"
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@attrs.frozen
+class RenderedMessage:
+    """A message ready to be wrapped in MIME: subject, both parts and the language used."""
+
+    subject: str
+    text: str
+    html: str | None
+    language: str
+    templates: tuple[str, ...]
+
+
+def language_chain(language: str | None, default: str = FALLBACK_LANGUAGE) -> list[str]:
+    """'fr-CA' -> ['fr_ca', 'fr', 'en']: the most specific first, English last."""
+    chain: list[str] = []
+    text = (language or "").strip().replace("-", "_").lower()
+    if text:
+        chain.append(text)
+        chain.append(text.split("_")[0])
+    for fallback in (default.lower(), FALLBACK_LANGUAGE):
+        chain.append(fallback)
+    return [item for item in dict.fromkeys(chain) if item]
+
+
+def template_candidates(name: str, ext: str, languages: Sequence[str], keys: Sequence[str],
+                        *, with_shop: bool) -> list[str]:
+    """Template names to try, most specific first (see the module docstring)."""
+    preferred = [lang for lang in languages if lang != FALLBACK_LANGUAGE]
+    file = f"{name}.{ext}"
+    names: list[str] = []
+    if with_shop:
+        names += [f"shop/{lang}/{key}/{file}" for lang in preferred for key in keys]
+        names += [f"shop/{key}/{file}" for key in keys]
+        names += [f"shop/{lang}/{file}" for lang in preferred]
+        names.append(f"shop/{file}")
+    names += [f"builtin/{lang}/{file}" for lang in preferred]
+    if with_shop:
+        names += [f"shop/{FALLBACK_LANGUAGE}/{key}/{file}" for key in keys]
+        names.append(f"shop/{FALLBACK_LANGUAGE}/{file}")
+    names.append(f"builtin/{FALLBACK_LANGUAGE}/{file}")
+    return list(dict.fromkeys(names))
+
+
+def override_keys(lines: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Skus, then categories, then kinds of the order's lines, as safe folder names."""
+    keys: list[str] = []
+    for field in ("sku", "category", "kind"):
+        for line in lines:
+            value = line.get(field)
+            if isinstance(value, str) and _SAFE_KEY.match(value):
+                keys.append(value)
+    return list(dict.fromkeys(keys))
+
+
+def _locale(context: Context) -> Locale:
+    language = str(context.get("language") or FALLBACK_LANGUAGE).replace("-", "_")
+    for candidate in (language, language.split("_")[0], FALLBACK_LANGUAGE):
+        try:
+            return Locale.parse(candidate)
+        except (ValueError, UnknownLocaleError):
+            continue
+    return Locale.parse(FALLBACK_LANGUAGE)
+
+
+@pass_context
+def money_filter(context: Context, value: Any, currency: str | None = None) -> str:
+    """'12.50' + 'EUR' -> '€12.50' (en) or '12,50 €' (fr)."""
+    currency = currency or context.get("order", {}).get("currency") or "EUR"
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return format_currency(amount, currency, locale=_locale(context))
+
+
+def _parse_when(value: Any) -> dt.datetime | dt.date | None:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+@pass_context
+def date_filter(context: Context, value: Any, format: str = "long") -> str:
+    """An ISO date or datetime in the message's language ('3 mai 2024')."""
+    when = _parse_when(value)
+    if when is None:
+        return "" if value is None else str(value)
+    day = when.date() if isinstance(when, dt.datetime) else when
+    return format_date(day, format=format, locale=_locale(context))
+
+
+@pass_context
+def datetime_filter(context: Context, value: Any, format: str = "medium") -> str:
+    when = _parse_when(value)
+    if not isinstance(when, dt.datetime):
+        return date_filter(context, value)
+    return format_datetime(when, format=format, locale=_locale(context))
+
+
+@functools.lru_cache(maxsize=16)
+def environment(template_dir: str | None) -> Environment:
+    """One Jinja environment per override folder, cached so templates compile once."""
+    loaders: dict[str, FileSystemLoader] = {"builtin": FileSystemLoader(str(BUILTIN_DIR))}
+    if template_dir:
+        loaders["shop"] = FileSystemLoader(template_dir)
+    env = Environment(
+        loader=PrefixLoader(loaders),
+        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["money"] = money_filter
+    env.filters["date"] = date_filter
+    env.filters["datetime"] = datetime_filter
+    return env
+
+
+def select(env: Environment, candidates: Sequence[str]) -> tuple[str, Template]:
+    """The first candidate that exists, with its full name (PrefixLoader forgets the prefix)."""
+    for name in candidates:
+        try:
+            return name, env.get_template(name)
+        except TemplateNotFound as error:
+            if error.name != name:  # a template that exists but names a missing one
+                raise
+    raise TemplateNotFound(candidates[-1], f"none of {', '.join(candidates)} exists")
+
+
+def language_of(name: str, languages: Sequence[str]) -> str:
+    """The language folder a template was found in; a language-neutral one speaks the
+    customer's first choice."""
+    parts = name.split("/")
+    if len(parts) >= 3 and parts[1] in languages:
+        return parts[1]
+    return languages[0]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def render_message(name: str, context: Mapping[str, Any], *, language: str | None,
+                   default_language: str = FALLBACK_LANGUAGE,
+                   template_dir: Path | None = None) -> RenderedMessage:
+    """Render the text part (which sets the subject) and the HTML part of one message."""
+    env = environment(str(template_dir) if template_dir else None)
+    languages = language_chain(language, default_language)
+    keys = override_keys(context.get("order", {}).get("lines", []))
+    with_shop = template_dir is not None
+    text_name, text_template = select(
+        env, template_candidates(name, "txt", languages, keys, with_shop=with_shop))
+    used_language = language_of(text_name, languages)
+    values = {**context, "language": used_language}
+    module = text_template.make_module(values)
+    text = str(module).strip() + "\n"
+    subject = _one_line(str(getattr(module, "subject", "") or "")) or name.replace("_", " ")
+    names = [text_name]
+    html: str | None = None
+    try:
+        html_name, html_template = select(
+            env, template_candidates(name, "html", languages, keys, with_shop=with_shop))
+    except TemplateNotFound:  # a shop's own message may be text only
+        pass
+    else:
+        html = html_template.render(values)
+        names.append(html_name)
+    return RenderedMessage(subject, text, html, used_language, tuple(names))

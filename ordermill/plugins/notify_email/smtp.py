@@ -1,0 +1,40 @@
+"""SMTP delivery with smtplib: plain, STARTTLS or implicit TLS (SSL), optional login.
+
+One connection per message keeps a worker simple and a failure local to its job; the outbox
+decides about retries, so every error here is simply raised.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Sequence
+from email.message import EmailMessage
+
+from ordermill.plugins.notify_email.config import NotifyConfig
+
+
+def tls_context(config: NotifyConfig) -> ssl.SSLContext:
+    """Verified TLS; `tls_ca_file` trusts a private CA (or a test server's certificate)."""
+    return ssl.create_default_context(cafile=config.tls_ca_file)
+
+
+def send_message(config: NotifyConfig, message: EmailMessage, recipients: Sequence[str]) -> None:
+    """Hand one message to the SMTP server; raise on any refusal or connection problem."""
+    if not config.host:
+        raise RuntimeError("notify_email has no SMTP host configured")
+    client: smtplib.SMTP
+    if config.security == "ssl":
+        client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
+                                  context=tls_context(config))
+    else:
+        client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+    with client:
+        if config.security == "starttls":
+            client.starttls(context=tls_context(config))
+        if config.username:
+            client.login(config.username, config.password or "")
+        refused = client.send_message(message, from_addr=config.from_address,
+                                      to_addrs=list(recipients))
+    if refused:  # some (not all) recipients refused: fail so the job is seen and retried
+        raise smtplib.SMTPRecipientsRefused(refused)

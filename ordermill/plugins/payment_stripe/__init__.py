@@ -1,0 +1,186 @@
+"""Stripe: card payments through PaymentIntents, refunds through the Refunds API, webhooks.
+
+The storefront asks ordermill to start a payment (`POST /api/v1/orders/<n>/payment-intents`),
+which creates a PaymentIntent for what the next invoice asks (minor units, the order's
+currency, metadata with the order number and invoice id, an idempotency key derived from the
+invoice) and hands back its client secret. Stripe then tells ordermill what happened through
+`POST /api/v1/webhooks/stripe`, signed with the endpoint's signing secret:
+payment_intent.succeeded, payment_intent.payment_failed, charge.refunded and
+charge.dispute.created. Fee and net come from the charge's balance transaction.
+
+Configuration (ORDERMILL_PLUGIN_CONFIG):
+
+    {"payment_stripe": {"secret_key": "sk_live_...", "webhook_secret": "whsec_...",
+                        "tolerance": 300, "api_base": null, "max_network_retries": 2}}
+
+`api_base` points the SDK elsewhere (the tests' local Stripe stand-in, a proxy).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import stripe
+
+from ordermill import hookimpl
+from ordermill.core.context import ActionContext
+from ordermill.core.errors import ConfigurationError, PluginError
+from ordermill.core.models import Invoice, Order, Payment
+from ordermill.core.payments import WebhookRejected
+from ordermill.core.settings import Settings
+from ordermill.core.specs import (
+    GatewayEventData,
+    GatewayRefund,
+    GatewayRefundData,
+    PaymentGatewaySpec,
+)
+
+PLUGIN = "payment_stripe"
+GATEWAY = "stripe"
+REFUND_STATUSES = {"succeeded": "succeeded", "pending": "pending",
+                   "requires_action": "pending", "failed": "failed", "canceled": "failed"}
+
+
+class StripeGateway:
+    """One configured Stripe account: the SDK client plus the callables of the spec."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        base = config.get("api_base")
+        self.client = stripe.StripeClient(
+            str(config.get("secret_key") or "sk_unconfigured"),
+            base_addresses={"api": str(base).rstrip("/")} if base else None,
+            max_network_retries=int(config.get("max_network_retries", 2)),
+        )
+
+    # ---- paying ----------------------------------------------------------------------------
+
+    def start_payment(self, *, order: Order, invoice: Invoice | None, amount: int,
+                      currency: str, idempotency_key: str) -> dict[str, Any]:
+        """Create (or, on a retry, get back) the PaymentIntent for this invoice."""
+        metadata = {"order_number": order.number}
+        if invoice is not None:
+            metadata["invoice_id"] = str(invoice.id)
+        intent = self.client.v1.payment_intents.create(
+            params={"amount": amount, "currency": currency.lower(), "metadata": metadata,
+                    "description": f"Order {order.number}",
+                    "automatic_payment_methods": {"enabled": True}},
+            options={"idempotency_key": idempotency_key},
+        )
+        return {"payment_intent": intent.id, "client_secret": intent.client_secret,
+                "status": intent.status}
+
+    def refund(self, *, charge: Payment, amount: int, idempotency_key: str,
+               ctx: ActionContext) -> GatewayRefund:
+        """Refund part or all of a PaymentIntent; Stripe keeps its fee (it is not returned)."""
+        try:
+            answer = self.client.v1.refunds.create(
+                params={"payment_intent": charge.gateway_reference, "amount": amount,
+                        "metadata": {"ordermill_refund": idempotency_key}},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise PluginError(PLUGIN, "refund", error.user_message or str(error)) from error
+        status = REFUND_STATUSES.get(answer.status or "", "pending")
+        if status == "failed":
+            raise PluginError(PLUGIN, "refund", f"Stripe refused refund {answer.id} "
+                                                f"({answer.get('failure_reason')}).")
+        return GatewayRefund(reference=answer.id, status=status, raw=answer.to_dict())
+
+    # ---- webhooks --------------------------------------------------------------------------
+
+    def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> GatewayEventData:
+        """Verify the Stripe-Signature header and normalize the event."""
+        secret = self.config.get("webhook_secret")
+        if not secret:
+            raise ConfigurationError(f"{PLUGIN}: webhook_secret is not configured.")
+        try:
+            self.client.construct_event(body, headers.get("stripe-signature"), str(secret),
+                                        int(self.config.get("tolerance", 300)))
+        except (stripe.SignatureVerificationError, ValueError) as error:
+            raise WebhookRejected(f"Stripe signature rejected: {error}") from error
+        event = json.loads(body)
+        kind = event.get("type", "")
+        obj = event.get("data", {}).get("object", {})
+        base = {"event_id": str(event["id"]), "type": kind, "raw": event}
+        if kind == "payment_intent.succeeded":
+            charge = self._charge(obj.get("latest_charge"))
+            return GatewayEventData(kind="payment_succeeded", **base,
+                                    **self._charge_fields(charge, obj))
+        if kind == "payment_intent.payment_failed":
+            error = obj.get("last_payment_error") or {}
+            return GatewayEventData(
+                kind="payment_failed", **base, reference=obj.get("id"),
+                order_number=(obj.get("metadata") or {}).get("order_number"),
+                currency=str(obj.get("currency", "")).upper() or None,
+                message=error.get("message") or error.get("code") or "declined")
+        if kind == "charge.refunded":
+            charge = self._charge(obj.get("id"))
+            refunds = self.client.v1.refunds.list(params={"charge": obj["id"], "limit": 100})
+            return GatewayEventData(
+                kind="refunded", **base, **self._charge_fields(charge, None),
+                refunds=[GatewayRefundData(r.id, r.amount, REFUND_STATUSES.get(r.status or "",
+                                                                               "pending"))
+                         for r in refunds.auto_paging_iter()])
+        if kind == "charge.dispute.created":
+            charge = self._charge(obj.get("charge"))
+            amount = f"{obj.get('amount')} {str(obj.get('currency', '')).upper()} (minor units)"
+            return GatewayEventData(
+                kind="dispute", **base, **self._charge_fields(charge, None),
+                message=f"dispute {obj.get('id')} over {amount}, reason "
+                        f"{obj.get('reason') or 'unknown'}; answer it in the Stripe dashboard")
+        return GatewayEventData(kind="ignored", **base)
+
+    def _charge(self, charge: Any) -> dict[str, Any]:
+        """The charge with its balance transaction and PaymentIntent expanded."""
+        charge_id = charge.get("id") if isinstance(charge, Mapping) else charge
+        if not charge_id:
+            return {}
+        found = self.client.v1.charges.retrieve(
+            str(charge_id), params={"expand": ["balance_transaction", "payment_intent"]})
+        return found.to_dict()
+
+    @staticmethod
+    def _charge_fields(charge: Mapping[str, Any], intent: Mapping[str, Any] | None
+                       ) -> dict[str, Any]:
+        """Order, reference (the PaymentIntent id), amount, fee, currency, one-click flag."""
+        intent = intent or (charge.get("payment_intent") if isinstance(
+            charge.get("payment_intent"), Mapping) else None) or {}
+        metadata = {**(charge.get("metadata") or {}), **(intent.get("metadata") or {})}
+        currency = str(charge.get("currency") or intent.get("currency") or "").upper()
+        amount = charge.get("amount_captured") or intent.get("amount_received")
+        balance = charge.get("balance_transaction")
+        fee = 0
+        if isinstance(balance, Mapping):
+            fee = int(balance.get("fee") or 0)
+            rate = balance.get("exchange_rate")
+            if str(balance.get("currency", "")).upper() != currency and rate:
+                fee = round(fee / float(rate))  # settled in another currency
+        details = charge.get("payment_method_details") or {}
+        one_click = details.get("type") == "link" or bool(
+            (details.get("card") or {}).get("wallet"))
+        invoice = str(metadata.get("invoice_id") or "")
+        return {"order_number": metadata.get("order_number"),
+                "reference": intent.get("id") or charge.get("id"),
+                "amount": int(amount) if amount else None, "fee": fee,
+                "currency": currency or None, "one_click": one_click,
+                "invoice_id": int(invoice) if invoice.isdigit() else None}
+
+
+@hookimpl(trylast=True)
+def register_payment_gateways(settings: Settings) -> Iterable[PaymentGatewaySpec]:
+    gateway = StripeGateway(settings.plugin_config(PLUGIN))
+    return [PaymentGatewaySpec(
+        name=GATEWAY, label="Card (Stripe)", online=True, can_capture=True,
+        can_refund=True, can_partial_refund=True,
+        refund=gateway.refund, start_payment=gateway.start_payment,
+        parse_webhook=gateway.parse_webhook,
+        describe_instructions=_instructions,
+        extra={"client": gateway.client},
+    )]
+
+
+def _instructions(*, order: Order) -> str:
+    return f"Order {order.number} is paid by card through Stripe."

@@ -1,0 +1,149 @@
+"""One JSON error shape for the whole API: {"error": {"code", "message", "details"}}.
+
+Core errors carry their own code and status; validation errors, unknown URLs, wrong methods,
+rate limits and unexpected exceptions are turned into the same shape here, so a script never
+has to parse an HTML page or meet a stack trace. Pages outside /api/ keep Flask's defaults
+(the admin renders its own).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from apiflask import APIFlask
+from apiflask.exceptions import HTTPError
+from flask import Response, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ordermill.core.errors import OrdermillError
+
+log = logging.getLogger("ordermill.web")
+API_PREFIX = "/api/"
+
+CODES = {
+    400: "bad_request", 401: "unauthenticated", 403: "permission_denied", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
+    413: "request_too_large", 415: "unsupported_media_type", 422: "validation_error",
+    429: "rate_limited", 500: "internal_error",
+}
+MESSAGES = {
+    400: "The request could not be read: send a JSON object with Content-Type "
+         "application/json.",
+    401: "Authentication required: send `Authorization: Bearer <token>`.",
+    403: "You may not do this.",
+    404: "No such resource.",
+    405: "This method is not allowed here.",
+    413: "The request body is too large.",
+    429: "Too many requests; wait a little and try again.",
+    500: "Something went wrong on our side; nothing was changed. The error was logged.",
+}
+
+
+class AuthenticationRequired(OrdermillError):
+    """No credentials, or credentials that name nobody (unknown or revoked token)."""
+
+    code = "unauthenticated"
+    http_status = 401
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def error_response(status: int, code: str, message: str,
+                   details: Mapping[str, Any] | None = None,
+                   headers: Mapping[str, str] | None = None) -> Response:
+    """The JSON error response every API failure goes through."""
+    response = jsonify({"error": {"code": code, "message": message,
+                                  "details": dict(details or {})}})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    if status == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="ordermill"')
+    return response
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """{"json": {"lines": {"0": {"sku": [..]}}}} -> {"lines.0.sku": [..]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(_flatten(value, path))
+    elif isinstance(detail, list) and all(isinstance(item, str) for item in detail):
+        flat[prefix or "_schema"] = list(detail)
+    elif detail is not None:
+        flat[prefix or "_schema"] = [str(detail)]
+    return flat
+
+
+def validation_message(fields: Mapping[str, list[str]]) -> str:
+    parts = [f"{name}: {' '.join(messages)}" for name, messages in list(fields.items())[:4]]
+    more = f" (and {len(fields) - 4} more)" if len(fields) > 4 else ""
+    return "Invalid input. " + "; ".join(parts) + more
+
+
+def http_error_response(error: HTTPError) -> Response:
+    """apiflask's errors: request validation (422), unreadable bodies (400), abort()."""
+    status = error.status_code
+    if status == 422 and isinstance(error.detail, Mapping) and error.detail:
+        fields: dict[str, list[str]] = {}
+        for _location, detail in error.detail.items():
+            fields.update(_flatten(detail))
+        return error_response(422, "validation_error", validation_message(fields),
+                              {"fields": fields}, error.headers)
+    message = MESSAGES.get(status) or error.message or "Request failed."
+    details = dict(error.detail) if isinstance(error.detail, Mapping) else {}
+    return error_response(status, CODES.get(status, "error"), message, details, error.headers)
+
+
+def werkzeug_error_response(error: HTTPException) -> Response:
+    status = error.code or 500
+    headers = dict(error.get_headers())
+    message = MESSAGES.get(status) or error.description or error.name
+    if status == 405:
+        allowed = headers.get("Allow", "")
+        message = f"{request.method} is not allowed here; use {allowed}."
+        return error_response(status, "method_not_allowed", message,
+                              {"allowed": [m.strip() for m in allowed.split(",") if m.strip()]},
+                              headers)
+    if status == 429:
+        return error_response(status, "rate_limited", MESSAGES[429],
+                              {"limit": str(error.description)}, headers)
+    if status == 404:
+        message = f"No API endpoint {request.path}. The API is described at /api/v1/openapi.json."
+    return error_response(status, CODES.get(status, "error"), message, {}, headers)
+
+
+def init_app(app: APIFlask) -> None:
+    """Register the handlers that turn every failure under /api/ into the JSON shape."""
+
+    @app.error_processor
+    def _apiflask_error(error: HTTPError) -> Response:
+        return http_error_response(error)
+
+    @app.errorhandler(OrdermillError)
+    def _ordermill_error(error: OrdermillError) -> Any:
+        if error.http_status >= 500:
+            log.error("%s on %s %s: %s", error.code, request.method, request.path,
+                      error.message, exc_info=error)
+        if is_api_request() or error.http_status < 500:
+            return error_response(error.http_status, error.code, error.message, error.details)
+        return InternalServerError()
+
+    @app.errorhandler(HTTPException)
+    def _http_exception(error: HTTPException) -> Any:
+        if is_api_request():
+            return werkzeug_error_response(error)
+        return error
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Any:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        if is_api_request():
+            return error_response(500, "internal_error", MESSAGES[500])
+        return InternalServerError()
