@@ -56,6 +56,11 @@ class WebhookOutcome:
     body: dict[str, Any]
 
 
+def _failure(status: int, code: str, message: str) -> WebhookOutcome:
+    """An error answer in the API's one error shape."""
+    return WebhookOutcome(status, {"error": {"code": code, "message": message, "details": {}}})
+
+
 def gateway_actor(gateway: str) -> Actor:
     """The actor written on events a gateway caused ('system:gateway:stripe')."""
     return Actor.system(f"gateway:{gateway}")
@@ -74,24 +79,23 @@ def receive_webhook(mill: Any, gateway_name: str, body: bytes,
     """
     spec = mill.gateways.get(gateway_name)
     if spec is None or spec.parse_webhook is None:
-        return WebhookOutcome(404, {"error": "unknown_gateway",
-                                    "message": f"No webhook endpoint for {gateway_name!r}."})
+        return _failure(404, "unknown_gateway", f"No webhook endpoint for {gateway_name!r}.")
     lowered = {str(key).lower(): str(value) for key, value in headers.items()}
     try:
         data = spec.parse_webhook(body=body, headers=lowered)
     except WebhookRejected as error:
         log.warning("rejected %s webhook: %s", gateway_name, error.message)
-        return WebhookOutcome(400, {"error": error.code, "message": error.message})
+        return _failure(400, error.code, error.message)
     except OrdermillError as error:
-        return WebhookOutcome(error.http_status, {"error": error.code, "message": error.message})
+        return _failure(error.http_status, error.code, error.message)
     except Exception as error:
         log.exception("%s webhook could not be parsed", gateway_name)
         failure = PluginError(f"gateway {gateway_name}", "parse_webhook", error)
-        return WebhookOutcome(502, {"error": failure.code, "message": failure.message})
+        return _failure(502, failure.code, failure.message)
     if not isinstance(data, GatewayEventData):
         failure = PluginError(f"gateway {gateway_name}", "parse_webhook",
                               f"returned {data!r}, not a GatewayEventData")
-        return WebhookOutcome(502, {"error": failure.code, "message": failure.message})
+        return _failure(502, failure.code, failure.message)
     return process_event(mill, gateway_name, data)
 
 
@@ -104,7 +108,7 @@ def process_event(mill: Any, gateway_name: str, data: GatewayEventData) -> Webho
     try:
         outcome = apply_event(mill, gateway_name, data)
     except RetryLater as error:  # stays unclaimed: the gateway's resend applies it
-        return WebhookOutcome(503, {"error": error.code, "message": error.message})
+        return _failure(503, error.code, error.message)
     except OrdermillError as error:
         outcome = f"failed: {error.message}"
         _flag(mill, data.order_number, f"{gateway_name} event {data.event_id} could not be "
@@ -112,8 +116,7 @@ def process_event(mill: Any, gateway_name: str, data: GatewayEventData) -> Webho
     except Exception:
         log.exception("%s event %s failed; the gateway will resend it", gateway_name,
                       data.event_id)
-        return WebhookOutcome(500, {"error": "internal_error",
-                                    "message": "The event could not be applied; resend it."})
+        return _failure(500, "internal_error", "The event could not be applied; resend it.")
     _finish(mill, gateway_name, data.event_id, outcome)
     return WebhookOutcome(200, {"received": data.event_id, "replay": False,
                                 "outcome": outcome})

@@ -458,3 +458,24 @@ def test_rerun_fraud_check(mill, make_product, staff, register_plugin, probe, or
         message = session.scalar(select(OrderEvent.message).where(
             OrderEvent.type == "fraud_checked"))
     assert message is not None and message.startswith("Fraud check re-run: score 99")
+
+
+def test_unknown_payment_method_is_refused(mill, make_product, staff, register_plugin, probe):
+    make_product("TICKET")
+
+    class Gateways:
+        @hookimpl
+        def register_payment_gateways(self, settings: Any) -> list[Any]:
+            from ordermill.core.specs import PaymentGatewaySpec
+
+            return [PaymentGatewaySpec("testgate", "Test gateway")]
+
+    register_plugin(Gateways(), name="test-gateways")
+    before = probe.snapshot()
+    with pytest.raises(InvalidInput, match=r"Unknown payment method 'bitcoin'; choose one of "
+                                           r".*testgate"):
+        mill.orders.place(order_request([("TICKET", 1)], payment_method="bitcoin"), actor=staff)
+    probe.assert_unchanged(before)
+    order = mill.orders.place(order_request([("TICKET", 1)], payment_method="testgate"),
+                              actor=staff).order
+    assert order.payment_method == "testgate"

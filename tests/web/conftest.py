@@ -181,3 +181,19 @@ def error_of() -> Callable[..., dict[str, Any]]:
 def place_body() -> Callable[..., dict[str, Any]]:
     """place_body(("TSHIRT", 2), promo_code=...) -> a POST /orders body."""
     return make_place_body
+
+
+@pytest.fixture
+def staff_password() -> str:
+    """The password of every user the `tokens` fixture and `add_staff_user` make."""
+    return PASSWORD
+
+
+@pytest.fixture
+def add_staff_user(mill: Ordermill) -> Callable[..., str]:
+    """add_staff_user(role, email=None) -> e-mail of a new staff user (password PASSWORD)."""
+
+    def add(role: str, email: str | None = None) -> str:
+        return add_user(mill, role, email)
+
+    return add

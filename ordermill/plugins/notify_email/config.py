@@ -52,6 +52,7 @@ class NotifyConfig:
     password: str | None = attrs.field(default=None, repr=False)
     timeout: float = 30.0
     tls_ca_file: str | None = None
+    helo_name: str | None = None
     from_address: str = "orders@localhost"
     from_name: str = ""
     reply_to: str | None = None
@@ -96,6 +97,7 @@ class NotifyConfig:
             host=raw.get("host") or None, port=port, security=security,
             username=raw.get("username") or None, password=raw.get("password") or None,
             timeout=timeout, tls_ca_file=raw.get("tls_ca_file") or None,
+            helo_name=raw.get("helo_name") or None,
             from_address=raw.get("from_address") or "orders@localhost",
             from_name=raw.get("from_name") or shop_name,
             reply_to=raw.get("reply_to") or None,

@@ -6,12 +6,20 @@ decides about retries, so every error here is simply raised.
 
 from __future__ import annotations
 
+import functools
 import smtplib
+import socket
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 
 from ordermill.plugins.notify_email.config import NotifyConfig
+
+
+@functools.lru_cache(maxsize=1)
+def local_hostname() -> str:
+    """This machine's name for EHLO, looked up once (smtplib asks DNS on every connection)."""
+    return socket.getfqdn()
 
 
 def tls_context(config: NotifyConfig) -> ssl.SSLContext:
@@ -24,11 +32,13 @@ def send_message(config: NotifyConfig, message: EmailMessage, recipients: Sequen
     if not config.host:
         raise RuntimeError("notify_email has no SMTP host configured")
     client: smtplib.SMTP
+    helo = config.helo_name or local_hostname()
     if config.security == "ssl":
-        client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
-                                  context=tls_context(config))
+        client = smtplib.SMTP_SSL(config.host, config.port, local_hostname=helo,
+                                  timeout=config.timeout, context=tls_context(config))
     else:
-        client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+        client = smtplib.SMTP(config.host, config.port, local_hostname=helo,
+                              timeout=config.timeout)
     with client:
         if config.security == "starttls":
             client.starttls(context=tls_context(config))

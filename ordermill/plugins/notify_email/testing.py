@@ -45,6 +45,17 @@ class Envelope:
         return parsed
 
 
+class _Handler:
+    """The aiosmtpd handler. Kept apart from SmtpSink because aiosmtpd looks at every
+    attribute of its handler on each connection, which would parse `messages` every time."""
+
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        return self.sink.receive(envelope)
+
+
 class SmtpSink:
     """Start, stop and restart an aiosmtpd server on one fixed port; keep every envelope."""
 
@@ -54,10 +65,11 @@ class SmtpSink:
         self.refuse = refuse
         self.envelopes: list[Envelope] = []
         self._lock = threading.Lock()
-        self._options = controller_options
+        self._options = {"server_hostname": "smtp.test", **controller_options}
         self._controller: Controller | None = None
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    def receive(self, envelope: Any) -> str:
+        """Keep one envelope, or refuse it when `refuse` is set (a server in trouble)."""
         if self.refuse:
             return "451 4.3.0 Try again later"
         with self._lock:
@@ -71,7 +83,7 @@ class SmtpSink:
 
     def start(self) -> SmtpSink:
         if self._controller is None:
-            controller = Controller(self, hostname="127.0.0.1", port=self.port, **self._options)
+            controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **self._options)
             controller.start()
             self._controller = controller
         return self
@@ -89,3 +101,21 @@ class SmtpSink:
     def clear(self) -> None:
         with self._lock:
             self.envelopes.clear()
+
+
+def run_outbox_worker(settings: Any, worker_id: str, start: Any, results: Any) -> None:
+    """Entry point of a worker *process* for tests: its own app, engine and plugins.
+
+    Waits on `start` (a multiprocessing Barrier) so that several workers begin at once, runs
+    the outbox until nothing is due, and puts (worker_id, jobs run, error) on `results`.
+    """
+    from ordermill.core.app import Ordermill
+
+    mill = Ordermill(settings)
+    try:
+        start.wait()
+        results.put((worker_id, mill.outbox.run_until_empty(worker_id=worker_id), None))
+    except BaseException as error:
+        results.put((worker_id, 0, f"{type(error).__name__}: {error}"))
+    finally:
+        mill.dispose()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import RAISE
+
 from ordermill.core import queries
 from ordermill.core.permissions import require
 from ordermill.web.api import api, documented
@@ -35,7 +37,7 @@ def statuses() -> Any:
 
 
 @api.get("/products")
-@api.input(ProductQuery, location="query")
+@api.input(ProductQuery, location="query", unknown=RAISE)
 @api.output(ProductListOut)
 @documented(403, summary="The product catalogue")
 def products(query_data: dict[str, Any]) -> Any:
@@ -66,7 +68,7 @@ def _payment_filters(data: dict[str, Any]) -> queries.PaymentFilters:
 
 
 @api.get("/payments")
-@api.input(PaymentListQuery, location="query")
+@api.input(PaymentListQuery, location="query", unknown=RAISE)
 @api.output(PaymentListOut)
 @documented(403, summary="Payments: every charge and refund, with its order")
 def payments(query_data: dict[str, Any]) -> Any:
@@ -77,7 +79,7 @@ def payments(query_data: dict[str, Any]) -> Any:
 
 
 @api.get("/payments/export.csv")
-@api.input(PaymentFilterQuery, location="query")
+@api.input(PaymentFilterQuery, location="query", unknown=RAISE)
 @documented(403, summary="Payments as CSV (same filters as the list)",
             responses={200: {"description": "CSV, one payment per row",
                              "content": {"text/csv": {"schema": {"type": "string"}}}}})

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import current_app, request
+from marshmallow import RAISE
 
 from ordermill.core import queries
 from ordermill.core.errors import InvalidInput, OrderNotFound
@@ -154,7 +155,7 @@ def _is_staff_call() -> bool:
 @api.post("/orders")
 @limiter.limit(checkout_limit, exempt_when=_is_staff_call)
 @api.input(IdempotencyHeaders, location="headers", arg_name="headers_data")
-@api.input(DryRunQuery, location="query")
+@api.input(DryRunQuery, location="query", unknown=RAISE)
 @api.input(PlaceIn, location="json")
 @api.output(ActionOut, status_code=201)
 @documented(400, 401, 403, 409, 429, auth="optional", responses=DRY_RUN_ANSWER,
@@ -233,7 +234,7 @@ def _filters(data: Mapping[str, Any]) -> queries.OrderFilters:
 
 
 @api.get("/orders")
-@api.input(OrderListQuery, location="query")
+@api.input(OrderListQuery, location="query", unknown=RAISE)
 @api.output(OrderListOut)
 @documented(403, summary="Search, filter, sort and page orders")
 def list_orders(query_data: dict[str, Any]) -> Any:
@@ -245,7 +246,7 @@ def list_orders(query_data: dict[str, Any]) -> Any:
 
 
 @api.get("/orders/export.csv")
-@api.input(OrderFilterQuery, location="query")
+@api.input(OrderFilterQuery, location="query", unknown=RAISE)
 @documented(403, summary="Orders as CSV (same filters and sort as the list)",
             responses={200: {"description": "CSV, one order per row",
                              "content": {"text/csv": {"schema": {"type": "string"}}}}})
@@ -279,8 +280,9 @@ def _action(rule: str, body: type, summary: str, *, method: str = "post",
 
         view.__name__ = run.__name__
         view.__doc__ = run.__doc__
-        decorated = documented(*status, summary=summary)(api.output(ActionOut)(
-            api.input(body, location="json")(api.input(DryRunQuery, location="query")(view))))
+        with_query = api.input(DryRunQuery, location="query", unknown=RAISE)(view)
+        with_body = api.input(body, location="json")(with_query)
+        decorated = documented(*status, summary=summary)(api.output(ActionOut)(with_body))
         return getattr(api, method)(rule)(decorated)  # type: ignore[no-any-return]
 
     return register
@@ -406,7 +408,7 @@ def edit_buyer(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
 
 
 @api.delete("/orders/<number>")
-@api.input(DeleteQuery, location="query")
+@api.input(DeleteQuery, location="query", unknown=RAISE)
 @api.output(ActionOut)
 @documented(*ACTION_ERRORS, summary="Delete an order for good (?restock=true|false)")
 def delete_order(number: str, query_data: dict[str, Any]) -> Any:
@@ -418,7 +420,7 @@ def delete_order(number: str, query_data: dict[str, Any]) -> Any:
 
 
 @api.post("/orders/bulk-status")
-@api.input(DryRunQuery, location="query")
+@api.input(DryRunQuery, location="query", unknown=RAISE)
 @api.input(BulkStatusIn, location="json")
 @api.output(BulkOut)
 @documented(400, 403, 409, summary="Set many orders to one status (statuses only)")

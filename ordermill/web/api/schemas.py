@@ -15,7 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from ordermill.core.queries import MAX_PER_PAGE, ORDER_SORTS, PAYMENT_SORTS, PAYMENT_STATUSES
 
@@ -170,7 +178,22 @@ class IdempotencyHeaders(Schema):
 # ================================================================ actions
 
 
-class DryRunQuery(Schema):
+class QuerySchema(Schema):
+    """Query parameters: a parameter that is not a list may be given once (`?q=a&q=b` is a
+    422, not a silent pick of the first)."""
+
+    @pre_load
+    def _one_value_each(self, data: Any, **_kwargs: Any) -> Any:
+        multi = getattr(data, "data", data)
+        if hasattr(multi, "getlist"):
+            for name, field in self.fields.items():
+                key = field.data_key or name
+                if not isinstance(field, fields.List) and len(multi.getlist(key)) > 1:
+                    raise ValidationError("Give this parameter once.", key)
+        return data
+
+
+class DryRunQuery(QuerySchema):
     dry_run = fields.Boolean(load_default=False, metadata={
         "description": "Answer with what the action would do, and change nothing."})
 
@@ -282,7 +305,7 @@ def _sort_choices(names: tuple[str, ...]) -> list[str]:
     return [*names, *(f"-{name}" for name in names)]
 
 
-class OrderFilterQuery(Schema):
+class OrderFilterQuery(QuerySchema):
     q = optional_text(200, metadata={"description": "Buyer name, e-mail or order number."})
     status = fields.List(text(40), load_default=list)
     payment_status = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)),
@@ -308,7 +331,7 @@ class OrderFilterQuery(Schema):
             raise ValidationError("placed_to is before placed_from.", "placed_to")
 
 
-class PageQuery(Schema):
+class PageQuery(QuerySchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
@@ -317,7 +340,7 @@ class OrderListQuery(OrderFilterQuery, PageQuery):
     pass
 
 
-class PaymentFilterQuery(Schema):
+class PaymentFilterQuery(QuerySchema):
     gateway = fields.List(text(64), load_default=list)
     kind = fields.List(fields.String(validate=validate.OneOf(["charge", "refund"])),
                        load_default=list)

@@ -1,0 +1,277 @@
+"""E-tickets: one ticket per attendee with a unique code and a QR code, as a PDF from the order.
+
+osConcert and Webex issue tickets only for paid orders: this module `requires_payment`, so a
+bank-transfer order has no tickets until an admin records the money, and then they appear in
+the same transaction as the payment. It runs in the action's transaction (`in_transaction`):
+tickets exist exactly when the payment that issued them does.
+
+* create: one ticket per unit of the line, each for an attendee (`line.options["attendees"]`,
+  else `line.attendee`, else the buyer), with a 12-character code (no 0/O, 1/I) that is
+  unique in the database;
+* terminate: voids the line's tickets (line cancelled or refunded, order set to fraud);
+  a voided ticket never comes back: if the line is paid for again, new codes are issued;
+* suspend / unsuspend: block and unblock check-in.
+
+`check_in` validates a code exactly once (a conditional UPDATE, so two doors scanning the
+same ticket at the same moment cannot both let it in). `tickets_pdf` renders the PDF the API
+serves and e-mails can attach: one page per ticket with event, attendee, code and QR code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import secrets
+import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import segno
+from fpdf import FPDF
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ordermill.core.errors import ActionNotAllowed, NotFound
+from ordermill.core.models import Order, OrderEvent, utcnow
+from ordermill.core.permissions import require
+from ordermill.core.specs import Actor
+from ordermill.plugins.provisioning.models import ETicket
+from ordermill.plugins.provisioning.specs import (
+    ModuleResult,
+    ProvisioningModuleSpec,
+    ServiceRequest,
+)
+
+if TYPE_CHECKING:
+    from ordermill.core.app import Ordermill
+
+NAME = "etickets"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_GROUPS = 3
+PRINTABLE = ("valid", "checked_in")
+
+
+def new_code() -> str:
+    """'XXXX-XXXX-XXXX' from 32 unambiguous characters: 60 bits, unguessable."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(4 * CODE_GROUPS))
+    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
+def normalize_code(code: str) -> str:
+    """What a person types or a scanner reads, as stored: upper case, dashes in place."""
+    raw = "".join(c for c in code.upper() if c.isalnum())
+    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
+def _attendees(request: ServiceRequest) -> list[str]:
+    named = request.line_options.get("attendees")
+    names = [str(n).strip() for n in named if str(n).strip()] if isinstance(named, list) else []
+    fallback = (request.attendee or "").strip() or str(request.buyer.get("name") or "")
+    return [names[i] if i < len(names) else fallback for i in range(request.quantity)]
+
+
+def _session(request: ServiceRequest) -> Session:
+    if request.session is None:
+        raise RuntimeError("the etickets module runs inside the action's transaction")
+    return request.session
+
+
+def create(request: ServiceRequest) -> ModuleResult:
+    """Issue the tickets the line still lacks (one per unit), with fresh unique codes."""
+    session = _session(request)
+    held = list(session.scalars(select(ETicket).where(
+        ETicket.line_id == request.line_id, ETicket.status != "void")))
+    names = _attendees(request)
+    next_unit = 1 + max((t.unit for t in session.scalars(
+        select(ETicket).where(ETicket.line_id == request.line_id))), default=0)
+    event_name = str(request.product_options.get("event") or request.product_name)
+    issued: list[str] = []
+    for index in range(len(held), request.quantity):
+        for _attempt in range(5):
+            code = new_code()
+            try:
+                with session.begin_nested():
+                    session.add(ETicket(
+                        code=code, order_id=request.order_id, order_number=request.order_number,
+                        line_id=request.line_id, unit=next_unit, attendee=names[index][:200],
+                        event_name=event_name[:200], status="valid", issued_at=utcnow()))
+                break
+            except IntegrityError:  # a code collision: draw again
+                continue
+        else:
+            raise RuntimeError("could not draw a unique ticket code")
+        issued.append(code)
+        next_unit += 1
+    return ModuleResult(message=f"{len(issued)} ticket(s) issued", data={"issued": issued})
+
+
+def _set_status(request: ServiceRequest, old: Sequence[str], new: str,
+                reason: str | None = None) -> list[str]:
+    session = _session(request)
+    tickets = list(session.scalars(select(ETicket).where(
+        ETicket.line_id == request.line_id, ETicket.status.in_(old))))
+    now = utcnow()
+    for ticket in tickets:
+        ticket.status = new
+        if new == "void":
+            ticket.void_reason = reason
+            ticket.voided_at = now
+    return [ticket.code for ticket in tickets]
+
+
+def terminate(request: ServiceRequest) -> ModuleResult:
+    """Void the line's tickets, whether or not they were used: they admit nobody now."""
+    voided = _set_status(request, ("valid", "suspended", "checked_in"), "void",
+                         request.reason or "cancelled")
+    return ModuleResult(message=f"{len(voided)} ticket(s) voided", data={"voided": voided})
+
+
+def suspend(request: ServiceRequest) -> ModuleResult:
+    return ModuleResult(data={"suspended": _set_status(request, ("valid",), "suspended")})
+
+
+def unsuspend(request: ServiceRequest) -> ModuleResult:
+    return ModuleResult(data={"unsuspended": _set_status(request, ("suspended",), "valid")})
+
+
+MODULE = ProvisioningModuleSpec(
+    name=NAME, label="E-tickets with QR codes", create=create, terminate=terminate,
+    suspend=suspend, unsuspend=unsuspend, in_transaction=True, requires_payment=True,
+    description="One ticket per attendee once the order is paid; PDF with QR codes; check-in.",
+)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def ticket_to_dict(ticket: ETicket) -> dict[str, Any]:
+    def when(value: dt.datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "code": ticket.code, "order_number": ticket.order_number, "line_id": ticket.line_id,
+        "unit": ticket.unit, "attendee": ticket.attendee, "event": ticket.event_name,
+        "status": ticket.status, "void_reason": ticket.void_reason,
+        "issued_at": when(ticket.issued_at), "voided_at": when(ticket.voided_at),
+        "checked_in_at": when(ticket.checked_in_at), "checked_in_by": ticket.checked_in_by,
+    }
+
+
+def tickets_of(mill: Ordermill, number: str, *, actor: Actor | None = None) -> list[ETicket]:
+    """Every ticket of an order (void ones too), in issue order."""
+    mill.orders.get(number, actor=actor)  # 404 for an unknown order, 403 without view_orders
+    with mill.read_session() as session:
+        return list(session.scalars(select(ETicket).where(ETicket.order_number == number)
+                                    .order_by(ETicket.line_id, ETicket.unit)))
+
+
+def tickets_pdf(mill: Ordermill, number: str, *, actor: Actor | None = None) -> bytes | None:
+    """The order's printable tickets as one PDF, or None when it has none (not paid yet,
+    or every ticket voided). E-mails attach this for paid ticket orders."""
+    tickets = [t for t in tickets_of(mill, number, actor=actor) if t.status in PRINTABLE]
+    if not tickets:
+        return None
+    return render_pdf(tickets, shop_name=mill.settings.shop_name)
+
+
+def _latin1(text: Any) -> str:
+    """The PDF core fonts speak Latin-1: keep what fits, strip accents from the rest."""
+    out = []
+    for char in str(text if text is not None else ""):
+        if ord(char) < 256:
+            out.append(char)
+            continue
+        base = unicodedata.normalize("NFKD", char)
+        kept = "".join(c for c in base if ord(c) < 256 and not unicodedata.combining(c))
+        out.append(kept or "?")
+    return "".join(out)
+
+
+def qr_png(code: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(code, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
+    return buffer.getvalue()
+
+
+def render_pdf(tickets: Sequence[ETicket], *, shop_name: str) -> bytes:
+    """One A5 landscape page per ticket: event, attendee, code in text and as a QR code."""
+    pdf = FPDF(orientation="landscape", format="A5")
+    pdf.set_title(_latin1(f"Tickets {tickets[0].order_number}"))
+    pdf.set_author(_latin1(shop_name))
+    pdf.set_creator("ordermill")
+    pdf.set_creation_date(dt.datetime.now(dt.UTC))
+    pdf.set_auto_page_break(False)
+    for ticket in tickets:
+        pdf.add_page()
+        pdf.set_font("Helvetica", style="B", size=11)
+        pdf.cell(0, 7, _latin1(shop_name), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", style="B", size=20)
+        pdf.multi_cell(110, 10, _latin1(ticket.event_name), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+        pdf.set_font("Helvetica", size=11)
+        pdf.cell(0, 6, "Attendee", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", style="B", size=16)
+        pdf.cell(110, 9, _latin1(ticket.attendee), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+        pdf.set_font("Helvetica", size=11)
+        pdf.cell(0, 6, "Ticket code", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Courier", style="B", size=16)
+        pdf.cell(110, 9, ticket.code, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(3)
+        pdf.set_font("Helvetica", size=10)
+        pdf.cell(110, 6, _latin1(f"Order {ticket.order_number} - ticket {ticket.unit}"),
+                 new_x="LMARGIN", new_y="NEXT")
+        if ticket.status == "checked_in":
+            pdf.cell(110, 6, "Already checked in", new_x="LMARGIN", new_y="NEXT")
+        pdf.image(io.BytesIO(qr_png(ticket.code)), x=130, y=30, w=70, h=70)
+    return bytes(pdf.output())
+
+
+# ---------------------------------------------------------------------------- check-in
+
+
+def check_in(mill: Ordermill, code: str, *, actor: Actor) -> dict[str, Any]:
+    """Admit the ticket once: the first scan of a valid code wins, every later one is refused
+    with the reason (already checked in, voided because refunded or cancelled, suspended)."""
+    require(actor, "edit_orders")
+    wanted = normalize_code(code)
+    now = utcnow()
+    with mill.write_session() as session, session.begin():
+        admitted = session.execute(
+            update(ETicket).where(ETicket.code == wanted, ETicket.status == "valid")
+            .values(status="checked_in", checked_in_at=now, checked_in_by=actor.label)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        ticket = session.scalar(select(ETicket).where(ETicket.code == wanted))
+        if ticket is None:
+            raise NotFound(f"No ticket {wanted}.", details={"code": wanted})
+        if admitted != 1:
+            raise _refusal(ticket)
+        order_id = session.scalar(select(Order.id).where(Order.number == ticket.order_number))
+        session.add(OrderEvent(
+            order_id=order_id, order_number=ticket.order_number, type="ticket_checked_in",
+            actor=actor.label, message=f"Ticket {ticket.code} ({ticket.attendee}) checked in.",
+            data={"code": ticket.code, "line_id": ticket.line_id}, created_at=now))
+        return ticket_to_dict(ticket)
+
+
+class TicketRefused(ActionNotAllowed):
+    code = "ticket_refused"
+
+
+def _refusal(ticket: ETicket) -> TicketRefused:
+    details = {"code": ticket.code, "status": ticket.status, "reason": ticket.void_reason}
+    if ticket.status == "checked_in":
+        when = ticket.checked_in_at.isoformat() if ticket.checked_in_at else "earlier"
+        return TicketRefused(f"Ticket {ticket.code} was already checked in ({when}).",
+                             details={**details, "checked_in_at": when})
+    if ticket.status == "void":
+        return TicketRefused(f"Ticket {ticket.code} is void: its order line was "
+                             f"{ticket.void_reason or 'cancelled'}.", details=details)
+    return TicketRefused(f"Ticket {ticket.code} is {ticket.status}; it admits nobody.",
+                         details=details)
+
+
+__all__ = ["MODULE", "TicketRefused", "check_in", "new_code", "render_pdf", "ticket_to_dict",
+           "tickets_of", "tickets_pdf"]
