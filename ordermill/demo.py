@@ -423,9 +423,9 @@ class _Shop:
         username = _slug(buyer.name.split()[0])[:8] + str(self.rng.randint(10, 99))
         password = "".join(self.rng.choice(string.ascii_letters + string.digits)
                            for _ in range(16))
-        return {"server": self.rng.choice(["web-01", "web-02", "web-03"]),
-                "username": username, "password": password,
-                "autosetup": True, "send_email": True}
+        # No "server": the provisioning plugin picks the least-loaded one it knows, if any.
+        return {"username": username, "password": password, "autosetup": True,
+                "send_email": True}
 
     # ---- recipes ---------------------------------------------------------------------------
 
@@ -560,8 +560,7 @@ class _Shop:
                             domain=f"{_slug(buyer.name.split()[-1])}-studio.com")],
                             "stripe", buyer=buyer)
         self.pay(number)
-        self.accept(number, **self.hosting_options(buyer), registrar="demo-registrar",
-                    send_registrar=True)
+        self.accept(number, **self.hosting_options(buyer), send_registrar=True)
         return number
 
     def active_business_hosting(self) -> str:
@@ -583,7 +582,7 @@ class _Shop:
         number = self.place([LineRequest("DOMAIN-EU", 1, domain="atelier-chloe.eu")],
                             "invoice", buyer=BUYERS[13])
         self.pay(number)
-        self.accept(number, registrar="demo-registrar", send_registrar=True)
+        self.accept(number, send_registrar=True)
         return number
 
     def active_tickets_issued(self) -> str:

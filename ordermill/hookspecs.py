@@ -126,7 +126,9 @@ def restock(line: OrderLine, quantity: int, ctx: ActionContext) -> bool | None:
     units the line still holds. The core counts what each line has released, so this is called
     at most once per unit: never twice, whatever the order of actions. Return True when you
     returned the units (the built-in `restock` plugin, registered last, adds them back to the
-    product's stock); return None to let the next plugin decide. An exception aborts the action.
+    product's stock); return None to let the next plugin decide; return False to keep the
+    units out of stock on purpose (they stay held and a later restock may release them). An
+    exception aborts the action.
     """
 
 
@@ -139,8 +141,9 @@ def jobs_for_event(
     Runs once per action, after its history event is written and in the same transaction, so
     the jobs you return (JobRequest(kind, payload, dedupe_key)) are stored if and only if the
     action commits. A worker runs them later with retries. `event.type` says what happened
-    (placed, accepted, cancelled, refunded, payment, comment, ...). Not called for dry runs'
-    commits (they never commit). An exception aborts the action.
+    (placed, accepted, cancelled, refunded, payment, comment, ...). In a dry run it is called
+    too (`ctx.dry_run` is true): the jobs show in the preview and are never stored, since a
+    dry run rolls back. An exception aborts the action.
     """
 
 

@@ -15,6 +15,9 @@ Fixtures:
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib.metadata
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -36,6 +39,15 @@ from ordermill.core.specs import Actor
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+@functools.cache
+def import_plugin_models() -> None:
+    """Import every installed plugin once, so tables plugins add to Base exist before
+    create_all (whichever test happens to run first)."""
+    for entry_point in importlib.metadata.entry_points(group="ordermill"):
+        with contextlib.suppress(Exception):  # a broken plugin fails in its own tests
+            entry_point.load()
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
@@ -55,6 +67,7 @@ class PostgresSchema:
         with self._admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{self.name}"'))
         self.engine: Engine = make_engine(self.url)
+        import_plugin_models()
         Base.metadata.create_all(self.engine)
         self.tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
 
@@ -105,6 +118,7 @@ def ordermill_database(
     if ordermill_backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'ordermill-test.sqlite'}"
         engine = make_engine(url)
+        import_plugin_models()
         Base.metadata.create_all(engine)
         yield url, engine
         engine.dispose()

@@ -30,6 +30,7 @@ from ordermill.core.schema import (
     downgrade_database,
     heads,
     schema_differences,
+    unapplied_heads,
     upgrade_database,
 )
 from ordermill.hookspecs import hookimpl
@@ -100,7 +101,7 @@ def assert_matches_models(mill: Ordermill) -> None:
     with mill.engine.connect() as connection:
         assert schema_differences(connection) == []
     assert table_names(mill) >= set(Base.metadata.tables) | {VERSION_TABLE}
-    assert current_revisions(mill) == heads()
+    assert unapplied_heads(mill) == ()  # the core's head and every installed plugin's
 
 
 class BranchPlugin:
@@ -249,7 +250,8 @@ def test_hook_register_migration_locations_adds_a_plugin_branch(
     upgrade_database(fresh_mill)
     assert PLUGIN_TABLE in table_names(fresh_mill)
     # Alembic records only tips: the core head is implied, since loyalty_0001 depends on it.
-    assert current_revisions(fresh_mill) == ("loyalty_0001",)
+    assert "loyalty_0001" in current_revisions(fresh_mill)
+    assert heads()[0] not in current_revisions(fresh_mill)
     assert set(heads(extra_locations=[str(branch)])) == {*heads(), "loyalty_0001"}
     assert len(heads()) == 1  # the core's own history did not fork
     core_differences = [diff for diff in model_differences(fresh_mill)
@@ -329,7 +331,7 @@ def test_batch_alter_of_a_referenced_table_keeps_its_rows(
     follow_up = write_batch_revision(tmp_path / "follow_up")
     fresh_mill.plugins.register(BranchPlugin([str(follow_up)]), "follow-up", source="test")
     upgrade_database(fresh_mill)
-    assert current_revisions(fresh_mill) == ("widen_phone",)
+    assert "widen_phone" in current_revisions(fresh_mill)
     with fresh_mill.engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT count(*) FROM order_line")) == 1
         assert connection.scalar(sa.text("SELECT number FROM shop_order")) == "0123456789"
@@ -337,5 +339,6 @@ def test_batch_alter_of_a_referenced_table_keeps_its_rows(
         assert columns["buyer_phone"]["type"].length == 80
         if connection.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    downgrade_database(fresh_mill, "-1")
+    downgrade_database(fresh_mill, "ordermill@-1")  # installed plugins have branches too
+    fresh_mill.plugins.unregister("follow-up")  # its revision is undone: no longer a head
     assert_matches_models(fresh_mill)

@@ -196,7 +196,7 @@ __all__ = [
     "ResendResult",
     "customer_order_link",
     "order_link_token",
-    "resend_confirmations",
     "resend_confirmation",
+    "resend_confirmations",
     "verify_order_link",
 ]

@@ -566,6 +566,8 @@ class OrderService:
                     details={"from": order.status, "action": "accept"})
             self._move(order, self.mill.statuses.first_of_category("active"), "accept")
             order.accepted_at = utcnow()
+            # jobs_for_event sees the options unmasked (history keeps password as "***")
+            ctx.notes["accept_options"] = accept_options
             return Change("accepted", "Order accepted.", data={"options": _public(accept_options)},
                           comment=comment,
                           after=self._status_hooks(order, old, "on_accept",
@@ -1178,6 +1180,10 @@ class OrderService:
         """A progress comment (Kartris): optionally e-mailed and shown to the customer."""
         if not (text or "").strip():
             raise InvalidInput("A comment cannot be empty.")
+        if "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text):
+            # PostgreSQL cannot store these (SQLite would): refuse alike on both, clearly
+            raise InvalidInput("A comment cannot contain NUL characters or unpaired "
+                               "surrogates.")
 
         def work(session: Session, order: Order, ctx: ActionContext) -> Change:
             change = Change("comment", "Comment added.", comment=text.strip(),

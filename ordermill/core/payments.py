@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from sqlalchemy import select
@@ -30,6 +30,9 @@ from ordermill.core.permissions import require
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor, GatewayEventData, PaymentGatewaySpec
 from ordermill.core.statuses import CLOSED_CATEGORIES, amount_due, payment_status
+
+if TYPE_CHECKING:
+    from ordermill.core.app import Ordermill
 
 log = logging.getLogger("ordermill.payments")
 
@@ -69,7 +72,7 @@ def gateway_actor(gateway: str) -> Actor:
 # ---------------------------------------------------------------------------------- webhooks
 
 
-def receive_webhook(mill: Any, gateway_name: str, body: bytes,
+def receive_webhook(mill: Ordermill, gateway_name: str, body: bytes,
                     headers: Mapping[str, str]) -> WebhookOutcome:
     """Verify, store once and apply one webhook delivery; never raises.
 
@@ -99,7 +102,7 @@ def receive_webhook(mill: Any, gateway_name: str, body: bytes,
     return process_event(mill, gateway_name, data)
 
 
-def process_event(mill: Any, gateway_name: str, data: GatewayEventData) -> WebhookOutcome:
+def process_event(mill: Ordermill, gateway_name: str, data: GatewayEventData) -> WebhookOutcome:
     """Store a verified event once, apply it, and write its outcome."""
     stored = _claim(mill, gateway_name, data)
     if stored is not None:
@@ -127,7 +130,7 @@ def _order_number(data: GatewayEventData) -> str | None:
     return number if len(number) == 10 and number.isdigit() else None
 
 
-def _claim(mill: Any, gateway: str, data: GatewayEventData) -> str | None:
+def _claim(mill: Ordermill, gateway: str, data: GatewayEventData) -> str | None:
     """Store the event; return its outcome when it was already applied (a replay).
 
     An event stored without an outcome was interrupted (or is being applied right now by a
@@ -152,7 +155,7 @@ def _claim(mill: Any, gateway: str, data: GatewayEventData) -> str | None:
     return None
 
 
-def _finish(mill: Any, gateway: str, event_id: str, outcome: str) -> None:
+def _finish(mill: Ordermill, gateway: str, event_id: str, outcome: str) -> None:
     with mill.write_session() as session, session.begin():
         row = session.scalar(select(GatewayEvent).where(GatewayEvent.gateway == gateway,
                                                         GatewayEvent.event_id == event_id))
@@ -160,7 +163,7 @@ def _finish(mill: Any, gateway: str, event_id: str, outcome: str) -> None:
             row.outcome = outcome
 
 
-def _flag(mill: Any, number: str | None, text: str) -> None:
+def _flag(mill: Ordermill, number: str | None, text: str) -> None:
     """Best effort: tell the admin on the order that an event needs a look."""
     number = (number or "").strip()
     if not (len(number) == 10 and number.isdigit()):
@@ -174,7 +177,7 @@ def _flag(mill: Any, number: str | None, text: str) -> None:
         log.warning("could not flag order %s: %s", number, text)
 
 
-def apply_event(mill: Any, gateway: str, data: GatewayEventData) -> str:
+def apply_event(mill: Ordermill, gateway: str, data: GatewayEventData) -> str:
     """Apply a normalized event through the order service; return the outcome text."""
     if data.kind == "ignored":
         return f"ignored: {data.type}"
@@ -214,7 +217,7 @@ def _charge_known(order: Order, gateway: str, reference: str) -> Payment | None:
                  and p.gateway_reference == reference), None)
 
 
-def _ensure_charge(mill: Any, gateway: str, data: GatewayEventData, order: Order,
+def _ensure_charge(mill: Ordermill, gateway: str, data: GatewayEventData, order: Order,
                    *, required: bool) -> str:
     """Record the event's charge unless it is recorded already (idempotent by reference)."""
     if not data.reference:
@@ -241,7 +244,7 @@ def _ensure_charge(mill: Any, gateway: str, data: GatewayEventData, order: Order
     return f"payment {data.reference} recorded"
 
 
-def _record_refund(mill: Any, gateway: str, data: GatewayEventData, number: str,
+def _record_refund(mill: Ordermill, gateway: str, data: GatewayEventData, number: str,
                    reference: str, amount: int, status: str) -> str:
     try:
         mill.orders.record_gateway_refund(
@@ -255,7 +258,7 @@ def _record_refund(mill: Any, gateway: str, data: GatewayEventData, number: str,
     return f"refund {reference} recorded"
 
 
-def _notice(mill: Any, gateway: str, data: GatewayEventData, number: str, event_type: str,
+def _notice(mill: Ordermill, gateway: str, data: GatewayEventData, number: str, event_type: str,
             message: str, *, attention: str | None = None) -> None:
     try:
         mill.orders.record_gateway_notice(
@@ -281,7 +284,7 @@ def _json(value: Any) -> Any:
 # ---------------------------------------------------------------------------------- paying
 
 
-def _online_gateway(mill: Any, order: Order, what: str) -> PaymentGatewaySpec:
+def _online_gateway(mill: Ordermill, order: Order, what: str) -> PaymentGatewaySpec:
     spec: PaymentGatewaySpec | None = mill.gateways.get(order.payment_method)
     if spec is None or getattr(spec, what) is None:
         label = spec.label if spec else order.payment_method
@@ -309,7 +312,7 @@ def _invoice_to_pay(order: Order, invoice_id: int | None) -> tuple[Invoice | Non
     return invoice, min(invoice.amount - paid_on_it, due)
 
 
-def start_payment(mill: Any, number: str, actor: Actor, *,
+def start_payment(mill: Ordermill, number: str, actor: Actor, *,
                   invoice_id: int | None = None) -> dict[str, Any]:
     """Ask the order's gateway to start an online payment for the next unpaid invoice.
 
@@ -340,7 +343,7 @@ def start_payment(mill: Any, number: str, actor: Actor, *,
             "idempotency_key": key, **dict(answer)}
 
 
-def capture_payment(mill: Any, number: str, actor: Actor,
+def capture_payment(mill: Ordermill, number: str, actor: Actor,
                     data: Mapping[str, Any]) -> dict[str, Any]:
     """Finish a payment the buyer approved (PayPal) and record it, as its webhook would."""
     require(actor, "place_orders")

@@ -81,9 +81,6 @@ class PluginHost:
         if load_entry_points:
             self._load_entry_points()
         self.pm.check_pending()
-        if settings.trace_plugins:
-            self.pm.trace.root.setwriter(lambda text: log.info("hook: %s", text.rstrip()))
-            self.pm.enable_tracing()
 
     # ---- loading --------------------------------------------------------------------------
 

@@ -146,6 +146,18 @@ def current_revisions(mill: Ordermill) -> tuple[str, ...]:
         return tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
 
 
+def unapplied_heads(mill: Ordermill) -> tuple[str, ...]:
+    """Heads of the core and of every plugin branch the database has not reached (() = up to
+    date). Unlike comparing with current_revisions, this knows that a plugin revision which
+    `depends_on` the core implies the core revision."""
+    script = ScriptDirectory.from_config(
+        alembic_config(extra_locations=plugin_migration_locations(mill)))
+    current = current_revisions(mill)
+    reached = {rev.revision for rev in script.revision_map.iterate_revisions(
+        current, "base", inclusive=True)} if current else set()
+    return tuple(sorted(set(script.get_heads()) - reached))
+
+
 def schema_differences(
     connection: sa.Connection, metadata: sa.MetaData | None = None
 ) -> list[Any]:
@@ -176,7 +188,7 @@ def _adopt_unversioned(config: Config, connection: sa.Connection) -> None:
             "from the models; migrate it by hand or start from an empty database.",
             details={"differences": [str(diff) for diff in differences[:20]]},
         )
-    _run(config, connection, command.stamp, f"{CORE_BRANCH}@head")
+    _run(config, connection, command.stamp, "heads")  # the plugins' tables matched too
 
 
 def upgrade_database(mill: Ordermill) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIFlask
-from flask import Response, jsonify, request
+from flask import Response, jsonify, redirect, request, url_for
 
 from ordermill.core.app import Ordermill
 from ordermill.web import errors
+from ordermill.web.admin import init_admin
 from ordermill.web.api.schemas import ErrorSchema
 from ordermill.web.extensions import limiter
 
@@ -117,6 +118,12 @@ def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = No
     limiter.init_app(app)
     app.after_request(_security_headers)
     app.register_blueprint(api)
+    init_admin(app)  # the admin at /admin: Flask-Login, CSRF on its own routes only
+
+    @app.get("/")
+    @app.doc(hide=True)
+    def home() -> Any:
+        return redirect(url_for("admin.index"))
 
     @app.get("/healthz")
     @app.doc(hide=True)

@@ -390,7 +390,8 @@ class OrderBooks(RuleBasedStateMachine):
         event(f"bulk to {status}: {len(result.changed)} of {len(set(numbers))} changed")
 
     @precondition(lambda self: self.numbers)
-    @rule(data=st.data(), text=st.text(min_size=1, max_size=20))
+    @rule(data=st.data(), text=st.one_of(st.text(min_size=1, max_size=20),
+                                         st.just("nul \x00 in a comment")))
     def add_comment(self, data: st.DataObject, text: str) -> None:
         number = self.pick(data)
         if self.attempt("add_comment", lambda: self.mill.orders.add_comment(

@@ -19,11 +19,14 @@ Configuration (ORDERMILL_PLUGIN_CONFIG); the plugin abstains until both keys are
         "host": "minfraud.maxmind.com",  # "sandbox.maxmind.com" while testing
         "timeout": 5,                # seconds; the check runs inside placement's transaction
         "hash_email": false,         # send an MD5 of the e-mail instead of the address
-        "ca_bundle": null            # a CA file to trust (a TLS-inspecting proxy, tests)
+        "ca_bundle": null,           # a CA file to trust (a TLS-inspecting proxy, tests)
+        "proxy": null                # "http://user:pass@proxy:3128" for the HTTPS call
     }}
 
 The client speaks HTTPS only (the SDK fixes the scheme), so a local stand-in must serve TLS:
-`ca_bundle` makes the client's requests session trust that server's certificate authority.
+`ca_bundle` makes the client's requests session trust that server's certificate authority
+(and ignore REQUESTS_CA_BUNDLE and proxy variables of the environment, which requests would
+otherwise let win; name a proxy with `proxy`).
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class MaxMindConfig:
     timeout: float = 5.0
     hash_email: bool = False
     ca_bundle: str | None = None
+    proxy: str | None = None
 
     @property
     def enabled(self) -> bool:
@@ -98,7 +102,7 @@ class MaxMindConfig:
         return cls(account_id=account, license_key=raw.get("license_key") or None,
                    service=service, host=str(raw.get("host") or "minfraud.maxmind.com"),
                    timeout=timeout, hash_email=bool(raw.get("hash_email", False)),
-                   ca_bundle=raw.get("ca_bundle") or None)
+                   ca_bundle=raw.get("ca_bundle") or None, proxy=raw.get("proxy") or None)
 
 
 # ---------------------------------------------------------------------------- the request
@@ -235,12 +239,15 @@ def make_client(config: MaxMindConfig) -> Client:
     """The official client; with `ca_bundle`, its requests session trusts that CA."""
     assert config.account_id is not None and config.license_key is not None
     client = Client(config.account_id, config.license_key, host=config.host,
-                    timeout=config.timeout)
+                    timeout=config.timeout, proxy=config.proxy)
     if config.ca_bundle:
         session = getattr(client, "_session", None)
         if not isinstance(session, requests.Session):
             raise ConfigurationError(f"{PLUGIN}: this minfraud version cannot take ca_bundle.")
         session.verify = config.ca_bundle
+        # requests lets REQUESTS_CA_BUNDLE and friends override session.verify: with an
+        # explicit CA the environment is ignored (give an HTTP proxy as `proxy` instead)
+        session.trust_env = False
     return client
 
 

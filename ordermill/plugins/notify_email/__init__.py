@@ -89,8 +89,8 @@ def dedupe_key(event_id: int, template: str, recipient: str) -> str:
 @hookimpl
 def jobs_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[JobRequest]:
     """Queue one job per message and recipient this event calls for."""
-    config = NotifyConfig.from_settings(ctx.settings)
-    if not config.enabled or order is None or event.id is None:
+    config = NotifyConfig.from_settings(ctx.settings, strict=False)
+    if not config.enabled or event.id is None:
         return []
     planned = plan_messages(
         event.type, notify_customer=bool(event.notify_customer),
@@ -121,7 +121,7 @@ def jobs_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[
 def register_job_handlers(settings: Settings) -> list[JobHandlerSpec]:
     return [JobHandlerSpec(
         kind=JOB_KIND, handler=deliver,
-        max_attempts=NotifyConfig.from_settings(settings).max_attempts
+        max_attempts=NotifyConfig.from_settings(settings, strict=False).max_attempts
         or settings.outbox_max_attempts,
         description="Render and send one e-mail over SMTP; records email_sent on the order.",
     )]

@@ -66,6 +66,7 @@ class NotifyConfig:
     default_language: str = "en"
     disabled_messages: frozenset[str] = frozenset()
     max_attempts: int | None = None
+    problem: str | None = None
 
     @property
     def enabled(self) -> bool:
@@ -114,5 +115,17 @@ class NotifyConfig:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> NotifyConfig:
-        return cls.from_mapping(settings.plugin_config(PLUGIN_NAME), shop_name=settings.shop_name)
+    def from_settings(cls, settings: Settings, *, strict: bool = True) -> NotifyConfig:
+        """The config; with `strict=False` a mistake in the SMTP settings is kept as `problem`
+        instead of raised, so queueing mail never blocks an order: delivery then fails with
+        the problem as the job's error, and the mail waits until the config is fixed."""
+        raw = settings.plugin_config(PLUGIN_NAME)
+        try:
+            return cls.from_mapping(raw, shop_name=settings.shop_name)
+        except ConfigurationError as error:
+            if strict:
+                raise
+            transport = {"security", "ssl", "starttls", "port", "timeout", "max_attempts"}
+            safe = {key: value for key, value in raw.items() if key not in transport}
+            return attrs.evolve(cls.from_mapping(safe, shop_name=settings.shop_name),
+                                problem=error.message)

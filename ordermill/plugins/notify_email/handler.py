@@ -85,20 +85,20 @@ def payment_instructions(mill: Ordermill, order: Order, language: str) -> str | 
     return str(text).strip() or None if text else None
 
 
-def _load_event(mill: Ordermill, event_id: int | None) -> OrderEvent | None:
-    if event_id is None:
-        return None
-    with mill.read_session() as session:
-        return session.get(OrderEvent, event_id)
+def job_state(mill: Ordermill, number: str, job_id: int,
+              event_id: int | None) -> tuple[bool, OrderEvent | None]:
+    """(already sent?, the event that caused the message), read in one session.
 
-
-def already_sent(mill: Ordermill, number: str, job_id: int) -> bool:
-    """True when this job's message was sent and recorded before (a retry after a crash)."""
+    "Already sent" is true when this job's message was sent and recorded before: a retry
+    after a worker died between sending and marking the job done.
+    """
     with mill.read_session() as session:
         rows = session.scalars(
             select(OrderEvent.data).where(OrderEvent.order_number == number,
                                           OrderEvent.type == "email_sent"))
-        return any((data or {}).get("job_id") == job_id for data in rows)
+        sent = any((data or {}).get("job_id") == job_id for data in rows)
+        event = session.get(OrderEvent, event_id) if event_id is not None and not sent else None
+    return sent, event
 
 
 def build_context(mill: Ordermill, order: Order, event: OrderEvent | None,
@@ -189,9 +189,9 @@ def deliver(job: OutboxJobView, mill: Ordermill) -> None:
     except OrderNotFound:
         log.info("job %s: order %s was deleted; %s not sent", job.id, number, template)
         return
-    if already_sent(mill, number, job.id):
+    sent, event = job_state(mill, number, job.id, payload.get("event_id"))
+    if sent:
         return
-    event = _load_event(mill, payload.get("event_id"))
     context = build_context(mill, order, event, payload, config)
     rendered = render_message(template, context, language=payload.get("language"),
                               default_language=config.default_language,

@@ -52,7 +52,7 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         return self.sink.receive(envelope)
 
 
@@ -83,7 +83,8 @@ class SmtpSink:
 
     def start(self) -> SmtpSink:
         if self._controller is None:
-            controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **self._options)
+            controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
+                                    **self._options)
             controller.start()
             self._controller = controller
         return self

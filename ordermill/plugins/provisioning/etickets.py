@@ -196,7 +196,7 @@ def qr_png(code: str) -> bytes:
 
 def render_pdf(tickets: Sequence[ETicket], *, shop_name: str) -> bytes:
     """One A5 landscape page per ticket: event, attendee, code in text and as a QR code."""
-    pdf = FPDF(orientation="landscape", format="A5")
+    pdf = FPDF(orientation="landscape", format=(148, 210))  # A5
     pdf.set_title(_latin1(f"Tickets {tickets[0].order_number}"))
     pdf.set_author(_latin1(shop_name))
     pdf.set_creator("ordermill")

@@ -103,7 +103,8 @@ def _line_requests(lines: Sequence[Mapping[str, Any]], field: str,
 
 
 def order_dict(number: str, order: Any = None) -> dict[str, Any]:
-    """The order as GET /orders/{number} shows it, history included."""
+    """The order as GET /orders/{number} shows it, history included (read back from the
+    database unless given)."""
     service = mill().orders
     loaded = order if order is not None else service.get(number)
     return order_to_dict(loaded, events=service.history(number))
@@ -121,7 +122,7 @@ def answer(result: ActionResult, number: str) -> dict[str, Any]:
         if result.event is not None:
             body["event"] = event_to_dict(result.event)
         if result.event is None or result.event.type != "deleted":
-            body["order"] = order_dict(number, result.order)
+            body["order"] = order_dict(number)  # as stored, exactly what GET shows
     return body
 
 

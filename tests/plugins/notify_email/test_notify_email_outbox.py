@@ -159,3 +159,20 @@ def test_two_workers_deliver_500_messages_once_each(
     with mill.read_session() as session:
         kinds = set(session.scalars(select(OutboxJob.kind)))
     assert kinds == {JOB_KIND}
+
+
+def test_a_mistake_in_the_mail_config_delays_mail_but_never_blocks_an_order(
+    mill: Any, make_product: Any, order_factory: Any, smtp: SmtpSink, reconfigure: Any,
+) -> None:
+    reconfigure(notify={"security": "tls-please", "team_recipients": [], "max_attempts": 2})
+    make_product("TSHIRT", price=1000)
+    order = order_factory()
+    assert order.status == "pending"
+    mill.outbox.run_until_empty()
+    [job] = mill.outbox.jobs()
+    assert job["status"] == "dead"
+    assert "security must be one of none, starttls, ssl" in job["last_error"]
+    reconfigure(notify={"security": "none"})
+    mill.outbox.retry(job["id"])
+    mill.outbox.run_until_empty()
+    assert [m["X-Ordermill-Order"] for m in smtp.messages] == [order.number]

@@ -1,0 +1,86 @@
+"""Provisioning: hosting accounts, domains and e-tickets for what an order bought (WHMCS).
+
+WHMCS keeps every new order pending until a person accepts it; accepting runs the product's
+provisioning module (server, username, password, create the account, welcome e-mail) and
+sends domains to the registrar; cancel and fraud terminate what was provisioned. Products
+can also be activated automatically on payment while the order stays pending for review.
+osConcert and Webex issue e-tickets once an order is paid.
+
+The pieces:
+
+* `specs`: the module interface (create / suspend / unsuspend / terminate, a settings
+  schema) and the registrar interface (register / transfer);
+* `registry`: installed modules (built in: `webhook`, `etickets`; more through the entry
+  point group `ordermill.provisioning_modules`) and the plugin's configuration;
+* `models`: the server registry, one service record per provisioned line (password stored
+  encrypted, see `vault`), and e-tickets; created by this plugin's own Alembic branch;
+* `engine`: what runs when (accept, payment, cancel, refund, fraud), remote commands through
+  the outbox with retries, outcomes written on the order;
+* `servers`: the registry's create / list / update / delete;
+* `webhook` and `etickets`: the two modules.
+
+Which module a line uses: the product's `provisioning_module`; ticket products without one
+use `etickets`; domain lines (product kind "domain" with a domain) use the registrar named in
+the accept options or `default_registrar`. `Product.auto_activate` says when a module's create
+runs without an admin: "on_order", "on_payment", "on_accept" (the default) or "never".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from ordermill import hookimpl
+from ordermill.core.context import ActionContext
+from ordermill.core.models import Order, OrderEvent
+from ordermill.core.settings import Settings
+from ordermill.core.specs import JobHandlerSpec, JobRequest
+from ordermill.plugins.provisioning.engine import (
+    JOB_KIND,
+    plan_for_event,
+    request_command,
+    run_job,
+    services_of,
+)
+from ordermill.plugins.provisioning.etickets import check_in, tickets_of, tickets_pdf
+from ordermill.plugins.provisioning.models import ETicket, ProvisionedService, ProvisioningServer
+from ordermill.plugins.provisioning.registry import ProvisioningConfig
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BRANCH = "provisioning"
+
+
+@hookimpl(trylast=True)
+def jobs_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[JobRequest]:
+    """Start the creates and terminations this action calls for (see engine)."""
+    return plan_for_event(order, event, ctx)
+
+
+@hookimpl(trylast=True)
+def register_job_handlers(settings: Settings) -> Iterable[JobHandlerSpec]:
+    config = ProvisioningConfig.from_settings(settings)
+    return [JobHandlerSpec(
+        kind=JOB_KIND, handler=run_job, max_attempts=config.max_attempts,
+        description="Run one module command (create, suspend, unsuspend, terminate, domain "
+                    "register/transfer) on a remote panel; the outcome is written on the order.",
+    )]
+
+
+@hookimpl(trylast=True)
+def register_migration_locations(settings: Settings) -> Iterable[str]:
+    return [str(MIGRATIONS)]
+
+
+__all__ = [
+    "BRANCH",
+    "JOB_KIND",
+    "MIGRATIONS",
+    "ETicket",
+    "ProvisionedService",
+    "ProvisioningServer",
+    "check_in",
+    "request_command",
+    "services_of",
+    "tickets_of",
+    "tickets_pdf",
+]

@@ -1,0 +1,389 @@
+"""The order page's actions: how each form becomes one core call, and which buttons to show.
+
+Each action reads its form into the arguments of one core function (`mill.orders.*` or
+`core.notifications`) and returns the core's ActionResult. A preview runs the very same call
+with dry_run=True, so the refund total the admin sees before confirming is computed by the
+code that will move the money. `visible_actions` only decides which buttons are worth
+showing (the Webex action matrix, the WHMCS buttons); the core checks everything again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from werkzeug.datastructures import MultiDict
+
+from ordermill.core import billing, queries
+from ordermill.core.app import Ordermill
+from ordermill.core.errors import InvalidInput, OrderNotFound
+from ordermill.core.models import Order
+from ordermill.core.notifications import resend_confirmation
+from ordermill.core.orders import ActionResult
+from ordermill.core.requests import LineRequest
+from ordermill.core.specs import Actor
+from ordermill.core.statuses import CLOSED_CATEGORIES, amount_due, money_totals, payment_status
+from ordermill.web.admin.common import flag, ints, moment, money, text
+from ordermill.web.admin.forms import ADDRESS_FIELDS
+
+Runner = Callable[[Ordermill, str, MultiDict[str, str], Actor, int | None, bool], ActionResult]
+ACCEPT_TEXT_OPTIONS = ("server", "username", "password", "registrar")
+ACCEPT_FLAG_OPTIONS = ("autosetup", "send_registrar", "send_email")
+
+
+@attrs.frozen
+class OrderAction:
+    """One action of the order page.
+
+    `dialog`: it has fields, so it opens a dialog (a page without JavaScript);
+    `preview`: the dialog offers the core's dry run before confirming.
+    """
+
+    name: str
+    label: str
+    permission: str
+    run: Runner
+    dialog: bool = False
+    preview: bool = False
+    style: str = ""
+    confirm: str | None = None
+    help: str = ""
+
+
+def _currency(mill: Ordermill, number: str) -> str:
+    currency = queries.order_currency(mill, number)
+    if currency is None:
+        raise OrderNotFound(f"No order {number}.", details={"number": number})
+    return currency
+
+
+def _lines(form: MultiDict[str, str], verb: str) -> list[int]:
+    picked = ints(form, "line_ids")
+    if not picked:
+        raise InvalidInput(f"Tick the lines to {verb}.", details={"field": "line_ids"})
+    return picked
+
+
+def _accept(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+            version: int | None, dry_run: bool) -> ActionResult:
+    options: dict[str, Any] = {}
+    for key in ACCEPT_TEXT_OPTIONS:
+        value = text(form, key)
+        if value:
+            options[key] = value
+    if flag(form, "has_options"):
+        options.update({key: flag(form, key) for key in ACCEPT_FLAG_OPTIONS})
+    return mill.orders.accept(number, actor=actor, options=options or None,
+                              expected_version=version, dry_run=dry_run,
+                              comment=text(form, "comment"))
+
+
+def _cancel(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+            version: int | None, dry_run: bool) -> ActionResult:
+    return mill.orders.cancel(number, actor=actor, line_ids=_lines(form, "cancel"),
+                              restock=flag(form, "restock"), expected_version=version,
+                              dry_run=dry_run, comment=text(form, "comment"),
+                              notify_customer=flag(form, "notify_customer"))
+
+
+def _refund(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+            version: int | None, dry_run: bool) -> ActionResult:
+    line_ids = ints(form, "line_ids")
+    amount = money(form, "amount", _currency(mill, number))
+    if not line_ids and amount is None:
+        raise InvalidInput("Tick the lines to refund, or type an amount to refund.",
+                           details={"field": "line_ids"})
+    return mill.orders.refund(number, actor=actor, line_ids=line_ids or None, amount=amount,
+                              restock=flag(form, "restock"), expected_version=version,
+                              dry_run=dry_run, comment=text(form, "comment"),
+                              notify_customer=flag(form, "notify_customer"))
+
+
+def _cancel_and_refund(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+                       version: int | None, dry_run: bool) -> ActionResult:
+    return mill.orders.cancel_and_refund(number, actor=actor, restock=flag(form, "restock"),
+                                         expected_version=version, dry_run=dry_run,
+                                         comment=text(form, "comment"))
+
+
+def _fraud(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+           version: int | None, dry_run: bool) -> ActionResult:
+    return mill.orders.mark_fraud(number, actor=actor, expected_version=version,
+                                  dry_run=dry_run, comment=text(form, "comment"))
+
+
+def _pending(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+             version: int | None, dry_run: bool) -> ActionResult:
+    return mill.orders.set_back_to_pending(number, actor=actor, expected_version=version,
+                                           dry_run=dry_run, comment=text(form, "comment"))
+
+
+def _status(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+            version: int | None, dry_run: bool) -> ActionResult:
+    status = text(form, "status")
+    if not status:
+        raise InvalidInput("Choose the new status.", details={"field": "status"})
+    return mill.orders.set_status(number, status, actor=actor, expected_version=version,
+                                  dry_run=dry_run, comment=text(form, "comment"))
+
+
+def _mark_paid(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+               version: int | None, dry_run: bool) -> ActionResult:
+    return mill.orders.mark_paid(number, actor=actor, expected_version=version,
+                                 dry_run=dry_run, reference=text(form, "reference"),
+                                 comment=text(form, "comment"),
+                                 notify_customer=flag(form, "notify_customer"))
+
+
+def _record_payment(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+                    version: int | None, dry_run: bool) -> ActionResult:
+    currency = _currency(mill, number)
+    amount = money(form, "amount", currency)
+    if amount is None:
+        raise InvalidInput("Type the amount received.", details={"field": "amount"})
+    fee = money(form, "fee", currency) or 0
+    return mill.orders.record_payment(
+        number, actor=actor, amount=amount, gateway=text(form, "gateway"),
+        reference=text(form, "reference"), fee=fee, manual=True, note=text(form, "note"),
+        expected_version=version, dry_run=dry_run, comment=text(form, "comment"),
+        notify_customer=flag(form, "notify_customer"))
+
+
+def _resend(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+            version: int | None, dry_run: bool) -> ActionResult:
+    result = resend_confirmation(mill, number, actor)
+    jobs = f" ({result.jobs} message{'s' if result.jobs != 1 else ''} queued)"
+    return ActionResult(None, None, {"message": "Order confirmation sent again" + jobs + "."})
+
+
+def _rerun_fraud(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+                 version: int | None, dry_run: bool) -> ActionResult:
+    return mill.orders.rerun_fraud_check(number, actor=actor, expected_version=version)
+
+
+def _delete(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+            version: int | None, dry_run: bool) -> ActionResult:
+    choice = text(form, "restock")
+    if choice not in ("yes", "no"):
+        raise InvalidInput("Choose whether the stock goes back on sale.",
+                           details={"field": "restock"})
+    return mill.orders.delete(number, actor=actor, restock=choice == "yes",
+                              expected_version=version, dry_run=dry_run)
+
+
+def line_requests(mill: Ordermill, form: MultiDict[str, str], currency: str | None
+                  ) -> list[LineRequest]:
+    """The product rows of Add products / Add New Order; blank rows are skipped.
+
+    A price override is read in its product's currency, as the API does.
+    """
+    skus = form.getlist("sku")
+    columns = {name: form.getlist(name) for name in
+               ("quantity", "price_override", "domain", "billing_cycle", "attendee")}
+
+    def cell(name: str, index: int) -> str | None:
+        values = columns[name]
+        value = values[index].strip() if index < len(values) else ""
+        return value or None
+
+    known = queries.currencies_of_skus(mill, [sku.strip() for sku in skus])
+    requests = []
+    for index, raw in enumerate(skus):
+        sku = raw.strip()
+        if not sku:
+            continue
+        quantity_text = cell("quantity", index) or "1"
+        try:
+            quantity = int(quantity_text)
+        except ValueError:
+            raise InvalidInput(f"Quantity of {sku} must be a whole number.",
+                               details={"field": "quantity"}) from None
+        price = money({"price_override": cell("price_override", index)}, "price_override",
+                      known.get(sku, currency or mill.settings.default_currency))
+        requests.append(LineRequest(sku=sku, quantity=quantity, price_override=price,
+                                    domain=cell("domain", index),
+                                    billing_cycle=cell("billing_cycle", index),
+                                    attendee=cell("attendee", index)))
+    if not requests:
+        raise InvalidInput("Choose at least one product.", details={"field": "sku"})
+    return requests
+
+
+def _add_lines(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+               version: int | None, dry_run: bool) -> ActionResult:
+    lines = line_requests(mill, form, _currency(mill, number))
+    return mill.orders.add_lines(number, lines, actor=actor, expected_version=version,
+                                 dry_run=dry_run, comment=text(form, "comment"))
+
+
+def _buyer(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+           version: int | None, dry_run: bool) -> ActionResult:
+    order = mill.orders.get(number, actor=actor)
+    address = dict(order.billing_address or {})
+    for key in ADDRESS_FIELDS:
+        value = text(form, key)
+        if value:
+            address[key] = value
+        else:
+            address.pop(key, None)
+    changes: dict[str, Any] = {"name": text(form, "name") or "",
+                               "email": text(form, "email") or "",
+                               "phone": text(form, "phone"), "billing_address": address,
+                               "language": text(form, "language") or order.language}
+    return mill.orders.edit_buyer(number, changes, actor=actor, expected_version=version,
+                                  dry_run=dry_run)
+
+
+def _comment(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+             version: int | None, dry_run: bool) -> ActionResult:
+    return mill.orders.add_comment(number, text(form, "text") or "", actor=actor,
+                                   notify_customer=flag(form, "notify_customer"),
+                                   visible_to_customer=flag(form, "visible_to_customer"),
+                                   expected_version=version, dry_run=dry_run)
+
+
+def _fulfil(verb: str) -> Runner:
+    def run(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+            version: int | None, dry_run: bool) -> ActionResult:
+        at = moment(form, "date", "time")
+        method = mill.orders.mark_dispatched if verb == "dispatched" else \
+            mill.orders.mark_delivered
+        return method(number, actor=actor, at=at, expected_version=version,
+                      comment=text(form, "comment"),
+                      notify_customer=flag(form, "notify_customer"), dry_run=dry_run)
+
+    return run
+
+
+ACTIONS: dict[str, OrderAction] = {action.name: action for action in (
+    OrderAction("accept", "Accept order", "edit_orders", _accept, dialog=True,
+                style="primary", help="Pending to active; provisioning modules set up the "
+                                      "services with these details."),
+    OrderAction("mark-paid", "Mark as paid", "record_payments", _mark_paid, dialog=True,
+                preview=True, help="Records everything still due as received (cheque, "
+                                   "invoice, bank transfer)."),
+    OrderAction("payment", "Record payment", "record_payments", _record_payment, dialog=True,
+                preview=True, help="Money received, in full or in part."),
+    OrderAction("cancel", "Cancel…", "edit_orders", _cancel, dialog=True, preview=True,
+                style="warn", help="Tick the lines to cancel. Cancelling is final; the "
+                                   "lines can still be refunded later."),
+    OrderAction("refund", "Refund…", "refund", _refund, dialog=True, preview=True,
+                style="warn", help="Tick the lines to refund (refunded lines are cancelled "
+                                   "too), or type an amount for a goodwill refund."),
+    OrderAction("cancel-and-refund", "Cancel & refund", "refund", _cancel_and_refund,
+                dialog=True, preview=True, style="danger",
+                help="Cancels every line and refunds all money captured."),
+    OrderAction("fraud", "Set as fraud", "manage_fraud", _fraud, style="danger",
+                confirm="Set this order as fraud? Its open invoices are cancelled."),
+    OrderAction("pending", "Back to pending", "manage_fraud", _pending,
+                confirm="Set this order back to pending?"),
+    OrderAction("status", "Change status", "edit_orders", _status, dialog=True,
+                preview=True, help="Statuses only: no module commands run."),
+    OrderAction("resend", "Resend confirmation", "edit_orders", _resend),
+    OrderAction("fraud-check", "Re-run fraud check", "manage_fraud", _rerun_fraud),
+    OrderAction("delete", "Delete…", "delete_orders", _delete, dialog=True, preview=True,
+                style="danger", help="Deletes the order for good. Only unpaid, cancelled "
+                                     "or fraud orders with no money kept can be deleted."),
+    OrderAction("add-lines", "Add products", "edit_orders", _add_lines, dialog=True,
+                preview=True, help="Priced from the catalogue (the order's promo applies); "
+                                   "a new invoice asks for the difference."),
+    OrderAction("buyer", "Edit buyer", "edit_orders", _buyer, dialog=True),
+    OrderAction("comment", "Add comment", "edit_orders", _comment, dialog=True),
+    OrderAction("dispatch", "Mark dispatched", "edit_orders", _fulfil("dispatched"),
+                dialog=True),
+    OrderAction("deliver", "Mark delivered", "edit_orders", _fulfil("delivered"),
+                dialog=True),
+)}
+
+TOOLBAR = ("accept", "mark-paid", "payment", "cancel", "refund", "cancel-and-refund",
+           "fraud", "pending", "status", "resend", "fraud-check", "delete")
+
+
+def visible_actions(mill: Ordermill, order: Order, permissions: frozenset[str],
+                    fraud_plugins: bool) -> list[str]:
+    """The actions worth a button for this order and user (Webex matrix, WHMCS buttons).
+
+    A hint only: hiding a button never replaces the core's checks, and the core's refusal
+    (with its reason) is what a user sees if a shown button turns out not to apply.
+    """
+    registry = mill.statuses
+    category = registry.category(order.status) if order.status in registry else "pending"
+    closed = category in CLOSED_CATEGORIES
+    active_lines = any(line.status == "active" for line in order.lines)
+    totals = money_totals(order)
+    paid = payment_status(order)
+    shown: list[str] = []
+
+    def add(name: str, condition: bool) -> None:
+        if condition and ACTIONS[name].permission in permissions:
+            shown.append(name)
+
+    fraud = registry.first_of_category("fraud")
+    pending = registry.first_of_category("pending")
+    add("accept", category == "pending")
+    due = amount_due(order) > 0
+    add("mark-paid", due and not closed and category != "fraud")
+    add("payment", due and not closed and category != "fraud")
+    add("cancel", active_lines and not closed)
+    add("refund", billing.refundable_total(order) > 0)
+    add("cancel-and-refund", not closed and (active_lines or totals.net > 0))
+    add("fraud", order.status in registry and registry.can_move(order.status, fraud))
+    add("pending", category in ("fraud", "active") and order.status in registry
+        and registry.can_move(order.status, pending))
+    add("status", bool(status_targets(mill, order)))
+    add("resend", active_lines and not closed and category != "fraud"
+        and (category == "completed" or paid in ("paid", "partially_refunded")))
+    add("fraud-check", fraud_plugins and category in ("pending", "fraud"))
+    add("delete", totals.net <= 0 and (category in ("cancelled", "refunded", "fraud")
+                                       or totals.captured == 0))
+    add("add-lines", category in ("pending", "active"))
+    add("buyer", True)
+    add("comment", True)
+    add("dispatch", category not in ("cancelled", "refunded", "fraud")
+        and order.dispatched_at is None)
+    add("deliver", category not in ("cancelled", "refunded", "fraud")
+        and order.delivered_at is None)
+    return shown
+
+
+def status_targets(mill: Ordermill, order: Order) -> list[tuple[str, str]]:
+    """(name, label) of the statuses the registry lets this order move to by a status
+    change (refunds move money, so a refunded-category status is reached by refunding)."""
+    registry = mill.statuses
+    if order.status not in registry:
+        return []
+    targets = []
+    for name in sorted(registry.targets(order.status)):
+        spec = registry.get(name)
+        if spec.category != "refunded":
+            targets.append((name, spec.label))
+    return targets
+
+
+def preview_payload(result: ActionResult, currency: str, labels: Mapping[str, str]
+                    ) -> dict[str, Any]:
+    """The dry run as the dialogs show it: the refund total, stock and status changes."""
+    from ordermill.web.admin.common import format_money
+
+    preview = dict(result.preview)
+    status = preview.get("status") or {}
+    summary = preview.get("summary") or {}
+    paid = preview.get("payment_status") or {}
+    refunded = preview.get("amount_refunded") or "0"
+    return {
+        "ok": True,
+        "message": preview.get("message", ""),
+        "amount_refunded": refunded,
+        "amount_refunded_display": format_money(refunded, currency),
+        "currency": currency,
+        "refunds": [{"gateway": r.get("gateway"), "amount": format_money(r.get("amount"),
+                                                                         currency),
+                     "automatic": bool(r.get("automatic"))} for r in preview.get("refunds", [])],
+        "stock_released": dict(preview.get("stock_released") or {}),
+        "status_from": labels.get(status.get("from") or "", status.get("from")),
+        "status_to": labels.get(status.get("to") or "", status.get("to")),
+        "summary_from": summary.get("from"), "summary_to": summary.get("to"),
+        "payment_status_to": (paid.get("to") or "").replace("_", " "),
+        "jobs": list(preview.get("jobs") or []),
+    }

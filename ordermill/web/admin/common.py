@@ -1,0 +1,259 @@
+"""What every admin view shares: the app's Ordermill, the acting staff member, reading form
+fields, and the display helpers templates call (money, dates, status badges).
+
+Nothing here decides what an order may do: parsing turns text into the types the core
+takes, and the core answers with an error a view shows as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from flask_login import current_user
+from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
+
+from ordermill.core.app import Ordermill
+from ordermill.core.errors import InvalidInput
+from ordermill.core.money import Money
+from ordermill.core.permissions import permissions_of
+from ordermill.core.specs import Actor
+
+PAYMENT_STATUS_COLOURS = {
+    "unpaid": "#b45309", "partially_paid": "#ca8a04", "paid": "#15803d",
+    "partially_refunded": "#7c3aed", "refunded": "#6d28d9",
+}
+LINE_STATUS_COLOURS = {"active": "#15803d", "cancelled": "#4b5563", "refunded": "#7c3aed"}
+SERVICE_STATUS_COLOURS = {"active": "#15803d", "pending": "#b45309", "failed": "#dc2626",
+                          "suspended": "#ca8a04", "terminated": "#4b5563",
+                          "cancelled": "#4b5563", "valid": "#15803d", "void": "#4b5563",
+                          "checked_in": "#2563eb"}
+
+
+def mill() -> Ordermill:
+    """The Ordermill of the running app."""
+    return current_app.extensions["ordermill"]  # type: ignore[no-any-return]
+
+
+def actor() -> Actor:
+    """The logged-in staff member as a core Actor (views run behind login_required)."""
+    return current_user.actor  # type: ignore[no-any-return]
+
+
+def can(permission: str) -> bool:
+    """Whether to show a control: the core checks the permission again when it is used."""
+    if not current_user.is_authenticated:
+        return False
+    return permission in permissions_of(current_user.actor.role)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A redirect target inside the admin only (never another site: open redirects)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin"):
+        return default
+    if "\\" in target or target.startswith("//"):
+        return default
+    return target
+
+
+# ---------------------------------------------------------------------------- form fields
+
+
+def text(form: Mapping[str, Any], name: str) -> str | None:
+    """A stripped text field, None when empty."""
+    value = form.get(name)
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def flag(form: Mapping[str, Any], name: str) -> bool:
+    """A checkbox: ticked when sent with any of the usual 'on' values."""
+    return str(form.get(name, "")).strip().lower() in {"on", "1", "true", "yes", "y"}
+
+
+def ints(form: MultiDict[str, str], name: str) -> list[int]:
+    """Every value of a repeated field as integers (ticked line ids)."""
+    values = []
+    for raw in form.getlist(name):
+        try:
+            values.append(int(raw))
+        except ValueError:
+            raise InvalidInput(f"{raw!r} is not a line number.", details={"field": name}) \
+                from None
+    return values
+
+
+def integer(form: Mapping[str, Any], name: str, default: int | None = None) -> int | None:
+    raw = text(form, name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name.replace('_', ' ').capitalize()} must be a whole number.",
+                           details={"field": name}) from None
+
+
+def money(form: Mapping[str, Any], name: str, currency: str) -> Money | None:
+    """A decimal amount typed by staff in the order's currency; the core's parser says why
+    a text is refused."""
+    raw = text(form, name)
+    if raw is None:
+        return None
+    try:
+        return Money.parse(raw.replace(",", ".") if raw.count(",") == 1 and "." not in raw
+                           else raw, currency)
+    except InvalidInput as error:
+        raise InvalidInput(f"{name.replace('_', ' ').capitalize()}: {error.message}",
+                           details={"field": name}) from None
+
+
+def day(value: str | None, name: str) -> dt.date | None:
+    """A YYYY-MM-DD field."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date like 2024-06-30.",
+                           details={"field": name}) from None
+
+
+def moment(form: Mapping[str, Any], date_field: str, time_field: str) -> dt.datetime | None:
+    """A date (and optional HH:MM time) typed in the admin, read as UTC."""
+    date = day(text(form, date_field), date_field.replace("_", " ").capitalize())
+    if date is None:
+        return None
+    clock = text(form, time_field)
+    hour_minute = dt.time(12, 0)
+    if clock:
+        try:
+            hour_minute = dt.time.fromisoformat(clock)
+        except ValueError:
+            raise InvalidInput("The time must look like 14:30.",
+                               details={"field": time_field}) from None
+    return dt.datetime.combine(date, hour_minute, dt.UTC)
+
+
+# ---------------------------------------------------------------------------- display
+
+
+def format_money(amount: Any, currency: str | None) -> str:
+    """'12.50' or 1250 (minor units) in `currency` -> '€12.50'; blanks stay blank."""
+    if amount is None or amount == "" or not currency:
+        return ""
+    try:
+        if isinstance(amount, int) and not isinstance(amount, bool):
+            return Money(amount, currency).format()
+        return Money.parse(str(amount), currency, allow_negative=True).format()
+    except (InvalidInput, InvalidOperation, ValueError):
+        return f"{amount} {currency}"
+
+
+def as_datetime(value: Any) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def when(value: Any, with_time: bool = True) -> str:
+    """An ISO string or datetime as '2024-06-01 14:03' (UTC), '' for nothing."""
+    moment_ = as_datetime(value)
+    if moment_ is None:
+        return ""
+    moment_ = moment_.astimezone(dt.UTC)
+    return moment_.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def badge(label: str, colour: str, title: str | None = None) -> Markup:
+    """A coloured pill; the colour comes from the status registry or a fixed map."""
+    tip = f' title="{escape(title)}"' if title else ""
+    return Markup(
+        f'<span class="badge" style="--badge: {escape(colour)}"{tip}>{escape(label)}</span>')
+
+
+def status_badge(name: str | None) -> Markup:
+    """The workflow status with the colour and label the registry gives it."""
+    if not name:
+        return Markup("")
+    registry = mill().statuses
+    if name in registry:
+        spec = registry.get(name)
+        return badge(spec.label, spec.colour, spec.description or None)
+    return badge(name, "#6b7280")
+
+
+def payment_badge(name: str | None) -> Markup:
+    if not name:
+        return Markup("")
+    return badge(name.replace("_", " ").capitalize(), PAYMENT_STATUS_COLOURS.get(name, "#6b7280"))
+
+
+def line_badge(name: str | None) -> Markup:
+    if not name:
+        return Markup("")
+    return badge(name.capitalize(), LINE_STATUS_COLOURS.get(name, SERVICE_STATUS_COLOURS.get(
+        name, "#6b7280")))
+
+
+def gateway_label(name: str | None) -> str:
+    if not name:
+        return ""
+    spec = mill().gateways.get(name)
+    return spec.label if spec is not None else name.replace("_", " ").capitalize()
+
+
+def decimal_text(value: Any) -> str:
+    try:
+        return f"{Decimal(str(value)):.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def query_with(args: Mapping[str, Any], **changes: Any) -> str:
+    """The current query string with some parameters changed (sort links, pages)."""
+    from urllib.parse import urlencode
+
+    pairs: list[tuple[str, str]] = []
+    source = args if isinstance(args, MultiDict) else MultiDict(args)
+    for key in source:
+        if key in changes:
+            continue
+        pairs.extend((key, value) for value in source.getlist(key) if value not in ("", None))
+    for key, value in changes.items():
+        if value is None or value == "":
+            continue
+        if isinstance(value, (list, tuple)):
+            pairs.extend((key, str(item)) for item in value)
+        else:
+            pairs.append((key, str(value)))
+    return "?" + urlencode(pairs) if pairs else "?"
+
+
+def template_helpers() -> dict[str, Any]:
+    """The functions every admin template may call."""
+    return {
+        "can": can, "money": format_money, "when": when, "status_badge": status_badge,
+        "payment_badge": payment_badge, "line_badge": line_badge, "badge": badge,
+        "gateway_label": gateway_label, "decimal_text": decimal_text,
+        "query_with": lambda **changes: query_with(request.args, **changes),
+    }
+
+
+def nonblank(values: Iterable[str | None]) -> list[str]:
+    return [value for value in values if value]

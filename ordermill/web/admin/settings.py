@@ -1,0 +1,242 @@
+"""Settings pages: custom statuses, bank details and fraud threshold, staff users and roles.
+
+Custom statuses are stored in the Setting row "custom_statuses" as {"statuses": [...]},
+which `Ordermill.statuses` reads; a new list is validated by building the registry it would
+make before it is saved (so a bad status can never stop the shop), then `mill.refresh()`
+makes this process use it. Bank details and the threshold are stored in the Setting rows
+"bank_details" and "fraud_threshold". Every page needs manage_settings or manage_staff,
+checked with the core's permission table.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ordermill.core.app import CUSTOM_STATUSES_SETTING
+from ordermill.core.errors import InvalidInput, OrdermillError
+from ordermill.core.models import Setting, User, utcnow
+from ordermill.core.permissions import PERMISSIONS, ROLES, require
+from ordermill.core.queries import list_staff
+from ordermill.core.staff import create_user
+from ordermill.core.statuses import StatusRegistry, status_spec_from_dict
+from ordermill.web.admin import admin_bp
+from ordermill.web.admin.common import actor, mill, text
+from ordermill.web.admin.forms import ShopSettingsForm, StaffUserForm, StatusForm
+from ordermill.web.admin.lookups import orders_using_status
+
+BANK_DETAILS_SETTING = "bank_details"
+FRAUD_THRESHOLD_SETTING = "fraud_threshold"
+BANK_FIELDS = ("account_holder", "iban", "bic", "bank", "note")
+STAFF_ROLES = tuple(role for role in ROLES if role != "customer")
+
+
+def read_setting(key: str) -> dict[str, Any]:
+    with mill().read_session() as session:
+        row = session.get(Setting, key)
+        return dict(row.value or {}) if row is not None else {}
+
+
+def write_setting(key: str, value: dict[str, Any]) -> None:
+    """Store one settings row (insert or replace) in its own transaction."""
+    with mill().write_session() as session, session.begin():
+        row = session.get(Setting, key)
+        if row is None:
+            session.add(Setting(key=key, value=value, updated_at=utcnow()))
+        else:
+            row.value = value
+            row.updated_at = utcnow()
+
+
+# ---------------------------------------------------------------------------- statuses
+
+
+def stored_statuses() -> list[dict[str, Any]]:
+    return list(read_setting(CUSTOM_STATUSES_SETTING).get("statuses", []))
+
+
+def _check_registry(statuses: list[dict[str, Any]]) -> None:
+    """Build the registry these statuses would give, with every other source: refuse the
+    list (with the registry's own message) if it would not load."""
+    registry = mill().statuses
+    others = [(registry.owner(spec.name), [spec]) for spec in registry
+              if registry.owner(spec.name) not in ("ordermill (built-in)", "admin settings")]
+    try:
+        StatusRegistry.build([*others, ("admin settings",
+                                        [status_spec_from_dict(item) for item in statuses])])
+    except OrdermillError as error:
+        raise InvalidInput(error.message) from None
+
+
+@admin_bp.route("/settings/statuses", methods=["GET", "POST"])
+def statuses() -> Any:
+    """WHMCS Setup > Order Statuses: the registry, and custom statuses to add or remove."""
+    require(actor(), "manage_settings")
+    form = StatusForm()
+    registry = mill().statuses
+    error = None
+    stored = stored_statuses()
+    if request.method == "POST" and request.form.get("action") == "delete":
+        name = text(request.form, "name") or ""
+        remaining = [item for item in stored if item.get("name") != name]
+        used = orders_using_status(mill(), name)
+        if used:
+            error = (f"{used} order{'s are' if used != 1 else ' is'} {name}: move "
+                     f"{'them' if used != 1 else 'it'} to another status first.")
+        else:
+            try:
+                _check_registry(remaining)
+            except InvalidInput as refused:
+                error = refused.message
+            else:
+                write_setting(CUSTOM_STATUSES_SETTING, {"statuses": remaining})
+                mill().refresh()
+                flash(f"Status {name} removed.", "success")
+                return redirect(url_for("admin.statuses"), 303)
+    elif form.validate_on_submit():
+        item = {
+            "name": form.name.data, "label": form.label.data,
+            "colour": (form.colour.data or "").lower(), "category": form.category.data,
+            "description": form.description.data or "",
+            "transitions": sorted(v for v in request.form.getlist("transitions") if v),
+            "reachable_from": sorted(v for v in request.form.getlist("reachable_from") if v),
+        }
+        editable = {entry.get("name") for entry in stored}
+        if item["name"] in registry and item["name"] not in editable:
+            error = (f"{item['name']} is provided by {registry.owner(item['name'])} and "
+                     f"cannot be changed here.")
+        else:
+            updated = [entry for entry in stored if entry.get("name") != item["name"]]
+            updated.append(item)
+            try:
+                _check_registry(updated)
+            except InvalidInput as refused:
+                error = refused.message
+            else:
+                write_setting(CUSTOM_STATUSES_SETTING, {"statuses": updated})
+                mill().refresh()
+                flash(f"Status {item['label']} saved.", "success")
+                return redirect(url_for("admin.statuses"), 303)
+    elif request.method == "POST":
+        error = "; ".join(f"{getattr(form, field).label.text}: {' '.join(messages)}"
+                          for field, messages in form.errors.items())
+    editing = None
+    wanted = request.args.get("edit")
+    if wanted and request.method == "GET":
+        editing = next((entry for entry in stored if entry.get("name") == wanted), None)
+        if editing is not None:
+            form = StatusForm(data=editing)
+    rows = [{"spec": spec, "owner": registry.owner(spec.name),
+             "targets": sorted(registry.targets(spec.name)),
+             "custom": spec.name in {entry.get("name") for entry in stored}}
+            for spec in registry]
+    return render_template("admin/settings_statuses.html", form=form, rows=rows,
+                           error=error, editing=editing, names=[s.name for s in registry],
+                           section="statuses"), (422 if error else 200)
+
+
+# ---------------------------------------------------------------------------- shop
+
+
+@admin_bp.route("/settings/shop", methods=["GET", "POST"])
+def shop_settings() -> Any:
+    """Bank details for bank-transfer orders, and the fraud score threshold."""
+    require(actor(), "manage_settings")
+    bank = read_setting(BANK_DETAILS_SETTING)
+    threshold = read_setting(FRAUD_THRESHOLD_SETTING).get("value")
+    form = ShopSettingsForm(data={**bank, "fraud_threshold": Decimal(threshold)
+                                  if threshold else None})
+    error = None
+    if form.validate_on_submit():
+        from ordermill.plugins.payment_banktransfer import group_iban, iban_is_valid
+
+        details = {key: (getattr(form, key).data or "").strip() for key in BANK_FIELDS}
+        details = {key: value for key, value in details.items() if value}
+        if details.get("iban"):
+            if not iban_is_valid(details["iban"]):
+                error = f"IBAN {details['iban']} fails its check digits: check for a typo."
+            else:
+                details["iban"] = group_iban(details["iban"])
+        if error is None:
+            write_setting(BANK_DETAILS_SETTING, details)
+            value = form.fraud_threshold.data
+            write_setting(FRAUD_THRESHOLD_SETTING,
+                          {"value": f"{value:.2f}"} if value is not None else {})
+            flash("Settings saved.", "success")
+            return redirect(url_for("admin.shop_settings"), 303)
+    elif request.method == "POST":
+        error = "; ".join(f"{getattr(form, field).label.text}: {' '.join(messages)}"
+                          for field, messages in form.errors.items())
+    configured = dict(mill().settings.plugin_config("payment_banktransfer"))
+    return render_template(
+        "admin/settings_shop.html", form=form, error=error, section="shop",
+        effective_threshold=mill().settings.fraud_threshold, configured_bank=configured,
+        stored_threshold=threshold), (422 if error else 200)
+
+
+# ---------------------------------------------------------------------------- staff
+
+
+def _set_user(user_id: int, *, role: str | None = None, active: bool | None = None) -> str:
+    """Change a staff user's role or access (manage_staff); never one's own, so the last
+    admin cannot lock everyone out by accident."""
+    require(actor(), "manage_staff")
+    if user_id == current_user.actor.user_id:
+        raise InvalidInput("You cannot change your own role or access.")
+    if role is not None and role not in STAFF_ROLES:
+        raise InvalidInput(f"Unknown role {role!r}.")
+    with mill().write_session() as session, session.begin():
+        user = session.scalar(select(User).where(User.id == user_id))
+        if user is None or user.role == "customer":
+            raise InvalidInput("No such staff user.")
+        if role is not None:
+            user.role = role
+        if active is not None:
+            user.active = active
+        return user.email
+
+
+@admin_bp.route("/settings/staff", methods=["GET", "POST"])
+def staff() -> Any:
+    """Staff users (create, change role, deactivate) and what each role may do."""
+    require(actor(), "manage_staff")
+    form = StaffUserForm()
+    error = None
+    if request.method == "POST" and request.form.get("action") in ("role", "active"):
+        try:
+            user_id = int(request.form.get("user_id", ""))
+        except ValueError:
+            user_id = -1
+        try:
+            if request.form["action"] == "role":
+                email = _set_user(user_id, role=text(request.form, "role"))
+                flash(f"{email} is now {request.form.get('role')}.", "success")
+            else:
+                activate = request.form.get("active") == "1"
+                email = _set_user(user_id, active=activate)
+                flash(f"{email} {'may log in again' if activate else 'is deactivated'}.",
+                      "success")
+            return redirect(url_for("admin.staff"), 303)
+        except InvalidInput as refused:
+            error = refused.message
+    elif form.validate_on_submit():
+        try:
+            create_user(mill(), email=form.email.data or "", name=form.name.data or "",
+                        role=form.role.data or "viewer", password=form.password.data or "")
+        except InvalidInput as refused:
+            error = refused.message
+        else:
+            flash(f"Staff user {form.email.data} created.", "success")
+            return redirect(url_for("admin.staff"), 303)
+    elif request.method == "POST":
+        error = "; ".join(f"{getattr(form, field).label.text}: {' '.join(messages)}"
+                          for field, messages in form.errors.items())
+    return render_template(
+        "admin/settings_staff.html", form=form, error=error, users=list_staff(mill(),
+                                                                          actor=actor()),
+        roles=STAFF_ROLES, matrix=ROLES, permissions=PERMISSIONS, section="staff",
+    ), (422 if error else 200)

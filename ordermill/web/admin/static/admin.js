@@ -1,0 +1,164 @@
+/* ordermill admin: small conveniences on top of pages that work without JavaScript.
+ * - [data-dialog] links open their <dialog> instead of the dialog's own page;
+ * - forms with data-preview-url ask the server for the core's dry run as fields change and
+ *   show its total (money is never computed here);
+ * - select-all / selected count on the orders table; data-confirm; "add another product".
+ */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function ready(fn) {
+    if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
+  }
+
+  function setText(root, selector, text) {
+    var el = root.querySelector(selector);
+    if (el) { el.textContent = text; }
+  }
+
+  /* ---- live previews through the server's dry run ---- */
+  function preview(form) {
+    var url = form.getAttribute("data-preview-url");
+    var box = form.querySelector("[data-preview]");
+    var errorBox = form.querySelector("[data-form-error]");
+    if (!url || !box) { return; }
+    var ticked = form.querySelectorAll('input[name="line_ids"]:checked').length;
+    var amount = form.querySelector('input[name="amount"]');
+    var hasLinePicker = form.querySelector('input[name="line_ids"]') !== null;
+    if (hasLinePicker && ticked === 0 && !(amount && amount.value.trim())) {
+      box.classList.remove("has-result");
+      box.setAttribute("data-state", "idle");
+      setText(box, "[data-preview-total]", "—");
+      setText(box, "[data-preview-message]", "Tick lines to see the total.");
+      setText(box, "[data-preview-detail]", "");
+      if (errorBox) { errorBox.hidden = true; }
+      return;
+    }
+    var seq = (form._previewSeq || 0) + 1;
+    form._previewSeq = seq;
+    box.setAttribute("data-state", "loading");
+    var body = new FormData(form);
+    body.delete("preview");
+    fetch(url, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
+    }).then(function (response) {
+      return response.json().catch(function () { return { ok: false, error: "The server answered " + response.status + "." }; });
+    }).then(function (data) {
+      if (seq !== form._previewSeq) { return; }  /* a newer preview is on its way */
+      if (!data.ok) {
+        box.classList.remove("has-result");
+        setText(box, "[data-preview-total]", "—");
+        setText(box, "[data-preview-message]", "");
+        setText(box, "[data-preview-detail]", "");
+        if (errorBox) { errorBox.textContent = data.error || "Not possible."; errorBox.hidden = false; }
+        box.setAttribute("data-state", "error");
+        return;
+      }
+      if (errorBox) { errorBox.hidden = true; }
+      box.classList.add("has-result");
+      setText(box, "[data-preview-total]", data.amount_refunded_display || "—");
+      setText(box, "[data-preview-message]", data.message || "");
+      var detail = [];
+      if (data.status_from !== data.status_to) { detail.push("Status: " + data.status_from + " → " + data.status_to + "."); }
+      if (data.summary_to) { detail.push("Tickets: " + data.summary_to + "."); }
+      var stock = Object.keys(data.stock_released || {}).map(function (sku) { return sku + " ×" + data.stock_released[sku]; });
+      if (stock.length) { detail.push("Stock back on sale: " + stock.join(", ") + "."); }
+      (data.refunds || []).forEach(function (refund) {
+        detail.push(refund.amount + " via " + refund.gateway + (refund.automatic ? " (automatic)." : " (return it by hand)."));
+      });
+      setText(box, "[data-preview-detail]", detail.join(" "));
+      box.setAttribute("data-state", "ready");
+    }).catch(function () {
+      if (seq !== form._previewSeq) { return; }
+      box.setAttribute("data-state", "error");
+      if (errorBox) { errorBox.textContent = "Could not reach the server for a preview."; errorBox.hidden = false; }
+    });
+  }
+
+  function wirePreview(form) {
+    var timer = null;
+    function later() {
+      clearTimeout(timer);
+      timer = setTimeout(function () { preview(form); }, 200);
+    }
+    form.addEventListener("change", later);
+    form.addEventListener("input", function (event) {
+      if (event.target && event.target.type !== "checkbox" && event.target.type !== "radio") { later(); }
+    });
+  }
+
+  ready(function () {
+    /* dialogs */
+    document.querySelectorAll("[data-dialog]").forEach(function (link) {
+      var dialog = document.getElementById(link.getAttribute("data-dialog"));
+      if (!dialog || typeof dialog.showModal !== "function") { return; }
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        dialog.showModal();
+        var form = dialog.querySelector("form[data-preview-url]");
+        if (form && !form.querySelector('input[name="line_ids"]')) { preview(form); }
+        var first = dialog.querySelector("input:not([type=hidden]):not([disabled]), select, textarea");
+        if (first) { first.focus(); }
+      });
+    });
+    document.querySelectorAll("dialog [data-close]").forEach(function (button) {
+      button.addEventListener("click", function () { button.closest("dialog").close(); });
+    });
+    document.querySelectorAll("form[data-preview-url]").forEach(wirePreview);
+
+    /* confirmations */
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+      });
+    });
+
+    /* orders table: select all, count */
+    var bulk = document.getElementById("bulk-form");
+    if (bulk) {
+      var all = bulk.querySelector("[data-select-all]");
+      var boxes = bulk.querySelectorAll('input[name="numbers"]');
+      var bar = bulk.querySelector("[data-bulkbar]");
+      var count = function () {
+        var n = bulk.querySelectorAll('input[name="numbers"]:checked').length;
+        if (bar) {
+          setText(bar, "[data-selected-count]", String(n));
+          bar.classList.toggle("active", n > 0);
+        }
+        if (all) { all.checked = n > 0 && n === boxes.length; all.indeterminate = n > 0 && n < boxes.length; }
+      };
+      if (all) {
+        all.addEventListener("change", function () {
+          boxes.forEach(function (box) { box.checked = all.checked; });
+          count();
+        });
+      }
+      boxes.forEach(function (box) { box.addEventListener("change", count); });
+      count();
+    }
+
+    /* product rows: add another */
+    document.querySelectorAll("[data-add-row]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var form = button.closest("form");
+        var rows = form.querySelectorAll("[data-product-row]");
+        var last = rows[rows.length - 1];
+        var copy = last.cloneNode(true);
+        copy.querySelectorAll("input").forEach(function (input) { input.value = input.name === "quantity" ? "1" : ""; });
+        copy.querySelectorAll("select").forEach(function (select) { select.selectedIndex = 0; });
+        last.parentNode.appendChild(copy);
+      });
+    });
+
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  });
+}());
