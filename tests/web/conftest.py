@@ -3,11 +3,23 @@ snapshot of everything stored so a refused request can be shown to have changed 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+import requests
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
@@ -206,3 +218,118 @@ def add_staff_user(mill: Ordermill) -> Callable[..., str]:
         return add_user(mill, role, email)
 
     return add
+
+
+# ---------------------------------------------------------------- a real `ordermill serve`
+
+
+def ordermill_command() -> str:
+    """The `ordermill` console script of the running interpreter's environment."""
+    beside = Path(sys.executable).parent / "ordermill"
+    return str(beside) if beside.exists() else (shutil.which("ordermill") or "ordermill")
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a CLI process on a fresh SQLite database under tmp_path."""
+    values = {key: value for key, value in os.environ.items()
+              if not key.startswith("ORDERMILL_")}
+    values.update({
+        "ORDERMILL_INSTANCE_PATH": str(tmp_path / "instance"),
+        "ORDERMILL_DATABASE_URL": f"sqlite:///{tmp_path / 'instance' / 'e2e.sqlite'}",
+        "ORDERMILL_SECRET_KEY": "e2e-secret",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return values
+
+
+def run_cli(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
+    done = subprocess.run([ordermill_command(), *args], env=env, capture_output=True,
+                          text=True, timeout=300, check=False, cwd=cwd)
+    assert done.returncode == 0, f"ordermill {' '.join(args)} failed:\n{done.stderr}"
+    return done.stdout
+
+
+@attrs.define
+class Server:
+    """A running `ordermill serve`: its base URL and everything it printed so far."""
+
+    url: str
+    lines: list[str]
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+@contextmanager
+def serving(env: dict[str, str], *args: str, startup_seconds: float = 120) -> Iterator[Server]:
+    """Run `ordermill serve --port 0 ARGS`; yield it once it answers; stop it afterwards.
+
+    Its output is read by a thread all along (so a full pipe never blocks the server) and
+    is there to print when a test fails.
+    """
+    process = subprocess.Popen(
+        [ordermill_command(), "serve", "--host", "127.0.0.1", "--port", "0", "--no-worker",
+         "--threads", "4", *args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    lines: list[str] = []
+    found: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            match = re.search(r"running at (http://127\.0\.0\.1:\d+)/", line)
+            if match and not found:
+                found.append(match.group(1))
+                started.set()
+        started.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    started.wait(startup_seconds)
+    if not found:
+        process.kill()
+        process.wait(timeout=10)
+        pytest.fail("ordermill serve did not start:\n" + "".join(lines))
+    server = Server(found[0], lines)
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{server.url}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield server
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        reader.join(timeout=5)
+
+
+@pytest.fixture
+def cli_environment() -> Callable[[Path], dict[str, str]]:
+    return cli_env
+
+
+@pytest.fixture
+def ordermill_cli() -> Callable[..., str]:
+    """ordermill_cli(env, "user", "create", ...) -> stdout; fails the test on an error."""
+    return run_cli
+
+
+@pytest.fixture
+def ordermill_serving() -> Callable[..., Any]:
+    """with ordermill_serving(env, "--demo") as url: ... (a real server process)."""
+    return serving
+
+
+@pytest.fixture
+def ordermill_bin_dir() -> Path:
+    """The folder holding the `ordermill` command (to put on PATH for shell scripts)."""
+    return Path(ordermill_command()).resolve().parent

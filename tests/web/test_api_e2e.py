@@ -6,14 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,36 +18,16 @@ from ordermill.core.app import Ordermill
 from ordermill.core.models import Product
 from ordermill.core.settings import Settings
 
-ORDERMILL = str(Path(sys.executable).parent / "ordermill")
-if not Path(ORDERMILL).exists():  # pytest not run from the virtualenv's own python
-    ORDERMILL = shutil.which("ordermill") or "ordermill"
-STARTUP_SECONDS = 60
 
-
-def run_cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([ORDERMILL, *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, f"ordermill {' '.join(args)} failed:\n{done.stderr}"
-    return done.stdout
+@pytest.fixture
+def env(tmp_path: Path, cli_environment: Callable[[Path], dict[str, str]]) -> dict[str, str]:
+    return cli_environment(tmp_path)
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    values = {key: value for key, value in os.environ.items()
-              if not key.startswith("ORDERMILL_")}
-    values.update({
-        "ORDERMILL_INSTANCE_PATH": str(tmp_path / "instance"),
-        "ORDERMILL_DATABASE_URL": f"sqlite:///{tmp_path / 'instance' / 'e2e.sqlite'}",
-        "ORDERMILL_SECRET_KEY": "e2e-secret",
-        "PYTHONUNBUFFERED": "1",
-    })
-    return values
-
-
-@pytest.fixture
-def token(env: dict[str, str]) -> str:
+def token(env: dict[str, str], ordermill_cli: Callable[..., str]) -> str:
     """A fresh database with two products, a manager, and the manager's API token."""
-    run_cli(env, "init")
+    ordermill_cli(env, "init")
     settings = Settings.from_env(env=env)
     mill = Ordermill(settings)
     with mill.write_session() as session, session.begin():
@@ -64,52 +38,20 @@ def token(env: dict[str, str]) -> str:
                     price=2000, currency="EUR", stock=10),
         ])
     mill.dispose()
-    run_cli(env, "user", "create", "--email", "ops@shop.test", "--role", "manager",
-            "--name", "Ops", "--password", "a-long-password")
-    output = run_cli(env, "token", "create", "--email", "ops@shop.test", "--name", "e2e")
+    ordermill_cli(env, "user", "create", "--email", "ops@shop.test", "--role", "manager",
+                  "--name", "Ops", "--password", "a-long-password")
+    output = ordermill_cli(env, "token", "create", "--email", "ops@shop.test", "--name", "e2e")
     found = re.search(r"\bom_[A-Za-z0-9_-]+", output)
     assert found, output
     return found.group(0)
 
 
 @pytest.fixture
-def server(env: dict[str, str], token: str) -> Iterator[str]:
-    """`ordermill serve` on a free port; yields its base URL and stops it afterwards."""
-    process = subprocess.Popen(
-        [ORDERMILL, "serve", "--host", "127.0.0.1", "--port", "0", "--no-demo",
-         "--no-worker", "--threads", "4"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
-    url = None
-    seen: list[str] = []
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        match = re.search(r"running at (http://127\.0\.0\.1:\d+)/", line)
-        if match:
-            url = match.group(1)
-            break
-    if url is None:
-        process.kill()
-        pytest.fail("ordermill serve did not start:\n" + "".join(seen))
-    try:
-        for _ in range(50):
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+def server(env: dict[str, str], token: str, ordermill_serving: Callable[..., Any]
+           ) -> Iterator[Any]:
+    """`ordermill serve` on a free loopback port (--port 0, read back from its output)."""
+    with ordermill_serving(env, "--no-demo") as running:
+        yield running
 
 
 def check(response: requests.Response, status: int = 200) -> Any:
@@ -118,10 +60,16 @@ def check(response: requests.Response, status: int = 200) -> Any:
     return response.json() if "json" in response.headers.get("Content-Type", "") else response
 
 
-def test_full_order_life_over_http(server: str, token: str) -> None:
+def test_full_order_life_over_http(server: Any, token: str) -> None:
+    try:
+        drive_an_order_life(f"{server.url}/api/v1", token)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- server output ---\n{server.output()}") from None
+
+
+def drive_an_order_life(api: str, token: str) -> None:
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {token}"
-    api = f"{server}/api/v1"
 
     spec = check(requests.get(f"{api}/openapi.json", timeout=10))
     assert "/api/v1/orders/{number}/refund" in spec["paths"]

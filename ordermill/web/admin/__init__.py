@@ -19,6 +19,9 @@ admin_bp = Blueprint(
     "admin", __name__, url_prefix="/admin", template_folder="templates",
     static_folder="static", static_url_path="/static",
 )
+# APIFlask reads `enable_openapi` from every blueprint with before_request functions when it
+# builds /api/v1/openapi.json; a plain Flask blueprint lacks it. The admin is no API.
+admin_bp.enable_openapi = False  # type: ignore[attr-defined]
 csrf = CSRFProtect()
 
 

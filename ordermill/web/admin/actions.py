@@ -300,8 +300,8 @@ TOOLBAR = ("accept", "mark-paid", "payment", "cancel", "refund", "cancel-and-ref
            "fraud", "pending", "status", "resend", "fraud-check", "delete")
 
 
-def visible_actions(mill: Ordermill, order: Order, permissions: frozenset[str],
-                    fraud_plugins: bool) -> list[str]:
+def visible_actions(mill: Ordermill, order: Order, permissions: frozenset[str]
+                    ) -> list[str]:
     """The actions worth a button for this order and user (Webex matrix, WHMCS buttons).
 
     A hint only: hiding a button never replaces the core's checks, and the core's refusal
@@ -334,7 +334,8 @@ def visible_actions(mill: Ordermill, order: Order, permissions: frozenset[str],
     add("status", bool(status_targets(mill, order)))
     add("resend", active_lines and not closed and category != "fraud"
         and (category == "completed" or paid in ("paid", "partially_refunded")))
-    add("fraud-check", fraud_plugins and category in ("pending", "fraud"))
+    # a provider answered (or failed) before: worth asking again, e.g. after an outage
+    add("fraud-check", bool(order.fraud_checks) and category in ("pending", "fraud"))
     add("delete", totals.net <= 0 and (category in ("cancelled", "refunded", "fraud")
                                        or totals.captured == 0))
     add("add-lines", category in ("pending", "active"))
@@ -364,7 +365,7 @@ def status_targets(mill: Ordermill, order: Order) -> list[tuple[str, str]]:
 def preview_payload(result: ActionResult, currency: str, labels: Mapping[str, str]
                     ) -> dict[str, Any]:
     """The dry run as the dialogs show it: the refund total, stock and status changes."""
-    from ordermill.web.admin.common import format_money
+    from ordermill.web.admin.common import format_money, gateway_label
 
     preview = dict(result.preview)
     status = preview.get("status") or {}
@@ -377,8 +378,8 @@ def preview_payload(result: ActionResult, currency: str, labels: Mapping[str, st
         "amount_refunded": refunded,
         "amount_refunded_display": format_money(refunded, currency),
         "currency": currency,
-        "refunds": [{"gateway": r.get("gateway"), "amount": format_money(r.get("amount"),
-                                                                         currency),
+        "refunds": [{"gateway": gateway_label(r.get("gateway")),
+                     "amount": format_money(r.get("amount"), currency),
                      "automatic": bool(r.get("automatic"))} for r in preview.get("refunds", [])],
         "stock_released": dict(preview.get("stock_released") or {}),
         "status_from": labels.get(status.get("from") or "", status.get("from")),

@@ -229,8 +229,7 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
     events = service.history(number)
     data = order_to_dict(order, events=events)
     permissions = current_user.permissions
-    fraud_plugins = any("fraud_check" in info.hooks for info in mill().plugins.plugin_infos())
-    shown = visible_actions(mill(), order, permissions, fraud_plugins)
+    shown = visible_actions(mill(), order, permissions)
     line_left = {line.id: money_text(billing.line_value_left(line), order.currency)
                  for line in order.lines}
     staff = lookups.staff_names(mill())

@@ -220,18 +220,14 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
 
 
 def _filters(data: Mapping[str, Any]) -> queries.OrderFilters:
-    def split(values: Sequence[str]) -> tuple[str, ...]:
-        return tuple(part.strip() for value in values for part in value.split(",")
-                     if part.strip())
-
     start, end = day_range(data.get("placed_from"), data.get("placed_to"))
     return queries.OrderFilters(
-        q=data.get("q"), statuses=split(data["status"]),
-        payment_statuses=split(data["payment_status"]),
-        payment_methods=split(data["payment_method"]), promo_code=data.get("promo_code"),
+        q=data.get("q"), statuses=tuple(data["status"]),
+        payment_statuses=tuple(data["payment_status"]),
+        payment_methods=tuple(data["payment_method"]), promo_code=data.get("promo_code"),
         sku=data.get("sku"), category=data.get("category"), placed_from=start,
         placed_before=end, needs_attention=data.get("needs_attention"),
-        numbers=split(data["number"]))
+        numbers=tuple(data["number"]))
 
 
 @api.get("/orders")

@@ -301,16 +301,28 @@ class BulkStatusIn(Schema):
 # ================================================================ lists
 
 
+class CsvList(fields.List):
+    """A repeatable query parameter whose values may also be comma-separated:
+    `?status=pending&status=active` and `?status=pending,active` mean the same."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        items = value if isinstance(value, list) else [value]
+        split = [part.strip() for item in items
+                 for part in (item.split(",") if isinstance(item, str) else [item])]
+        return super()._deserialize([part for part in split if part != ""], attr, data,
+                                    **kwargs)
+
+
 def _sort_choices(names: tuple[str, ...]) -> list[str]:
     return [*names, *(f"-{name}" for name in names)]
 
 
 class OrderFilterQuery(QuerySchema):
     q = optional_text(200, metadata={"description": "Buyer name, e-mail or order number."})
-    status = fields.List(text(40), load_default=list)
-    payment_status = fields.List(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)),
-                                 load_default=list)
-    payment_method = fields.List(text(64), load_default=list)
+    status = CsvList(text(40), load_default=list)
+    payment_status = CsvList(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)),
+                             load_default=list)
+    payment_method = CsvList(text(64), load_default=list)
     promo_code = optional_text(64)
     sku = optional_text(64)
     category = optional_text(100)
@@ -319,7 +331,7 @@ class OrderFilterQuery(QuerySchema):
     placed_to = fields.Date(allow_none=True, load_default=None,
                             metadata={"description": "Last day, inclusive (UTC)."})
     needs_attention = fields.Boolean(allow_none=True, load_default=None)
-    number = fields.List(text(10), load_default=list,
+    number = CsvList(text(10), load_default=list,
                          metadata={"description": "Only these order numbers."})
     sort = fields.String(load_default="-placed_at",
                          validate=validate.OneOf(_sort_choices(ORDER_SORTS)))
@@ -341,10 +353,10 @@ class OrderListQuery(OrderFilterQuery, PageQuery):
 
 
 class PaymentFilterQuery(QuerySchema):
-    gateway = fields.List(text(64), load_default=list)
-    kind = fields.List(fields.String(validate=validate.OneOf(["charge", "refund"])),
-                       load_default=list)
-    status = fields.List(text(20), load_default=list)
+    gateway = CsvList(text(64), load_default=list)
+    kind = CsvList(fields.String(validate=validate.OneOf(["charge", "refund"])),
+                   load_default=list)
+    status = CsvList(text(20), load_default=list)
     order = optional_text(10, metadata={"description": "An order number."})
     currency = optional_text(3)
     created_from = fields.Date(allow_none=True, load_default=None)
