@@ -17,7 +17,9 @@ from ordermill.core.app import Ordermill
 from ordermill.web import errors
 from ordermill.web.admin import init_admin
 from ordermill.web.api.schemas import ErrorSchema
+from ordermill.web.customer import customer_bp
 from ordermill.web.extensions import limiter
+from ordermill.web.webhooks import payments_bp, webhooks_bp
 
 API_DESCRIPTION = """\
 The ordermill order desk over HTTP. Authenticate with `Authorization: Bearer <token>`
@@ -71,6 +73,8 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure:  # behind TLS (or a proxy that says so): stay on HTTPS
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.path.startswith("/api/v1/docs"):
         headers.setdefault("Content-Security-Policy", DOCS_CSP)
     elif request.path.startswith("/api/"):
@@ -118,6 +122,9 @@ def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = No
     limiter.init_app(app)
     app.after_request(_security_headers)
     app.register_blueprint(api)
+    app.register_blueprint(webhooks_bp)  # gateways sign their calls; no token, no CSRF
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(customer_bp)  # the customer's order page, by signed link
     init_admin(app)  # the admin at /admin: Flask-Login, CSRF on its own routes only
 
     @app.get("/")

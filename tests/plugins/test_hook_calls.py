@@ -469,7 +469,7 @@ def test_hook_on_accept_gets_the_accept_options(
             seen.append({"status": order.status, "options": dict(options),
                          "accepted": order.accepted_at is not None, "session": ctx.session})
 
-    register_plugin(Provisioning(), name="provisioning")
+    register_plugin(Provisioning(), name="panel-probe")  # "provisioning" is built in
     make_product("HOSTING", kind="service", stock=None)
     order = order_factory([("HOSTING", 1)])
     options = {"server": "web1", "username": "bea", "password": "s3cret", "autosetup": True,

@@ -153,13 +153,13 @@ def test_action_needs_authentication(client: Any, make_order: Callable[[str], Or
 
 @pytest.mark.parametrize("case", [c for c in ACTIONS if c.name != "bulk status"],
                          ids=[c.name for c in ACTIONS if c.name != "bulk status"])
-@pytest.mark.parametrize("number", ["4000000001", "12345", "not-a-number"])
-def test_unknown_order_number_is_404(api: Any, shop: None, case: ActionCase, number: str,
+def test_unknown_order_number_is_404(api: Any, shop: None, case: ActionCase,
                                      error_of: Callable[..., Any],
                                      unchanged: Callable[..., Any]) -> None:
     same = unchanged()
-    error = error_of(call(api, case, number), 404, "order_not_found")
-    assert number in error["message"]
+    for number in ("4000000001", "12345", "not-a-number"):
+        error = error_of(call(api, case, number), 404, "order_not_found")
+        assert number in error["message"]
     same()
 
 

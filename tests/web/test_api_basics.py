@@ -138,3 +138,9 @@ def test_unknown_and_repeated_query_parameters_are_refused(
     assert "dryrun" in error["details"]["fields"]
     error = error_of(api.get("orders?q=a&q=b"), 422, "validation_error")
     assert error["details"]["fields"] == {"q": ["Give this parameter once."]}
+
+
+def test_hsts_only_over_https(client: Any) -> None:
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers
+    secure = client.get("/healthz", base_url="https://shop.example")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")

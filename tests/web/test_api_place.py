@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -319,3 +320,23 @@ def test_anonymous_replay(mill: Ordermill, client: Any, shop: None,
     assert first.status_code == second.status_code == 201
     assert first.get_json() == second.get_json()
     assert order_count(mill) == 1
+
+
+def test_concurrent_retries_with_one_key_place_one_order(mill: Ordermill, app: Any,
+                                                         tokens: dict[str, str], shop: None,
+                                                         place_body: Callable[..., Any]
+                                                         ) -> None:
+    """A client that times out and retries while the first request still runs."""
+    body = place_body(("TSHIRT", 1))
+    headers = {"Idempotency-Key": "race-1", "Authorization": f"Bearer {tokens['support']}"}
+
+    def post(_index: int) -> tuple[int, str]:
+        response = app.test_client().post("/api/v1/orders", json=body, headers=headers)
+        return response.status_code, response.get_json()["order"]["number"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(post, range(6)))
+    assert {status for status, _number in answers} == {201}
+    assert len({number for _status, number in answers}) == 1
+    assert order_count(mill) == 1
+    assert stock(mill, "TSHIRT") == 4

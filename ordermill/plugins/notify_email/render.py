@@ -13,7 +13,8 @@ the text part is the first that exists of:
     builtin/fr/order_confirmation.txt     the built-in French message
     shop/en/..., builtin/en/...           the same again in English, the fallback language
 
-and likewise `.html` for the HTML part. A text template sets the subject with a top-level
+(for an English order, `en` takes the place of `fr` and there is no fallback round), and
+likewise `.html` for the HTML part. A text template sets the subject with a top-level
 `{% set subject = "..." %}`. Shop templates may extend the built-in ones, e.g.
 `{% extends "builtin/fr/_base.html" %}`.
 """
@@ -75,7 +76,8 @@ def language_chain(language: str | None, default: str = FALLBACK_LANGUAGE) -> li
 def template_candidates(name: str, ext: str, languages: Sequence[str], keys: Sequence[str],
                         *, with_shop: bool) -> list[str]:
     """Template names to try, most specific first (see the module docstring)."""
-    preferred = [lang for lang in languages if lang != FALLBACK_LANGUAGE]
+    preferred = [lang for lang in languages if lang != FALLBACK_LANGUAGE] or [FALLBACK_LANGUAGE]
+    fallback_stage = FALLBACK_LANGUAGE not in preferred
     file = f"{name}.{ext}"
     names: list[str] = []
     if with_shop:
@@ -84,7 +86,7 @@ def template_candidates(name: str, ext: str, languages: Sequence[str], keys: Seq
         names += [f"shop/{lang}/{file}" for lang in preferred]
         names.append(f"shop/{file}")
     names += [f"builtin/{lang}/{file}" for lang in preferred]
-    if with_shop:
+    if with_shop and fallback_stage:
         names += [f"shop/{FALLBACK_LANGUAGE}/{key}/{file}" for key in keys]
         names.append(f"shop/{FALLBACK_LANGUAGE}/{file}")
     names.append(f"builtin/{FALLBACK_LANGUAGE}/{file}")

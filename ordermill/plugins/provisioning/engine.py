@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import (
@@ -437,6 +437,10 @@ def plan_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[
         return []
     lines = list(order.lines)
     products = _products(session, lines)
+    if not any(line.kind in ("ticket", "domain") or (
+            line.product_id in products and products[line.product_id].provisioning_module)
+            for line in lines):
+        return []  # nothing to provision: no configuration read, no query of services
     config = ProvisioningConfig.from_settings(ctx.settings)
     options: Mapping[str, Any] = ctx.notes.get("accept_options") \
         or (event.data or {}).get("options") or {}
@@ -554,11 +558,12 @@ def locked_order(mill: Ordermill, order_id: int | None = None, *, number: str | 
                  ) -> Iterator[tuple[Session, Order]]:
     """A write transaction holding the order's row lock (PostgreSQL) or the write lock."""
     with mill.write_session() as session, session.begin():
-        query = select(Order)
+        query = select(Order).options(selectinload(Order.lines), selectinload(Order.invoices),
+                                      selectinload(Order.payments))
         query = query.where(Order.id == order_id) if order_id is not None \
             else query.where(Order.number == number)
         if not mill.is_sqlite:
-            query = query.with_for_update()
+            query = query.with_for_update(of=Order)
         order = session.scalar(query)
         if order is None:
             raise OrderNotFound(f"No order {number or order_id}.",

@@ -12,11 +12,10 @@ from wtforms import (
     DecimalField,
     EmailField,
     PasswordField,
-    SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp
 
 from ordermill.core.statuses import CATEGORIES
 
@@ -54,8 +53,8 @@ class CommentForm(FlaskForm):
 class StaffUserForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    role = SelectField("Role", choices=[("viewer", "Viewer"), ("support", "Support"),
-                                         ("manager", "Manager"), ("admin", "Admin")])
+    role = StringField("Role", default="viewer", validators=[
+        DataRequired(), AnyOf(("viewer", "support", "manager", "admin"))])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1000)])
 
 
@@ -69,7 +68,8 @@ class StatusForm(FlaskForm):
     label = StringField("Label", validators=[DataRequired(), Length(max=60)])
     colour = StringField("Colour", default="#0d9488", validators=[
         DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour like #0d9488.")])
-    category = SelectField("Category", choices=[(c, c.capitalize()) for c in CATEGORIES])
+    category = StringField("Category", default="pending",
+                           validators=[DataRequired(), AnyOf(CATEGORIES)])
     description = StringField("Description", validators=[Optional(), Length(max=300)])
 
 

@@ -23,7 +23,7 @@ from ordermill.core.models import Setting, User, utcnow
 from ordermill.core.permissions import PERMISSIONS, ROLES, require
 from ordermill.core.queries import list_staff
 from ordermill.core.staff import create_user
-from ordermill.core.statuses import StatusRegistry, status_spec_from_dict
+from ordermill.core.statuses import CATEGORIES, StatusRegistry, status_spec_from_dict
 from ordermill.web.admin import admin_bp
 from ordermill.web.admin.common import actor, mill, text
 from ordermill.web.admin.forms import ShopSettingsForm, StaffUserForm, StatusForm
@@ -136,7 +136,7 @@ def statuses() -> Any:
             for spec in registry]
     return render_template("admin/settings_statuses.html", form=form, rows=rows,
                            error=error, editing=editing, names=[s.name for s in registry],
-                           section="statuses"), (422 if error else 200)
+                           categories=CATEGORIES, section="statuses"), (422 if error else 200)
 
 
 # ---------------------------------------------------------------------------- shop

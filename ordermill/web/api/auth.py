@@ -22,13 +22,7 @@ from ordermill.web.api.schemas import (
     TokenIn,
     TokenListOut,
 )
-from ordermill.web.auth import (
-    current_actor,
-    login_session,
-    logout_session,
-    mill,
-    require_actor,
-)
+from ordermill.web.auth import login_session, logout_session, mill, require_actor
 from ordermill.web.errors import AuthenticationRequired
 from ordermill.web.extensions import limiter, login_limit, token_limit
 
@@ -117,4 +111,5 @@ def delete_token(token_id: int) -> Any:
     return {"tokens": queries.list_tokens(mill(), actor=actor)}
 
 
-__all__ = ["current_actor", "login", "logout", "me"]
+__all__ = ["InvalidCredentials", "delete_token", "list_tokens", "login", "logout", "me",
+           "new_token"]

@@ -17,6 +17,11 @@ from ordermill import hookimpl
 from ordermill.core.models import Order
 from ordermill.core.specs import FraudResult, GatewayRefund, PaymentGatewaySpec
 from ordermill.plugins.notify_email import JOB_KIND, PlannedMessage, plan_messages
+from ordermill.plugins.notify_email.render import (
+    language_chain,
+    override_keys,
+    template_candidates,
+)
 from ordermill.plugins.notify_email.testing import SmtpSink
 from ordermill.testing import order_request
 
@@ -350,6 +355,23 @@ def test_fraud_hold_goes_to_the_team_only(
 
 
 # ------------------------------------------------------------- languages and templates
+
+
+def test_template_search_order() -> None:
+    assert language_chain("fr-CA") == ["fr_ca", "fr", "en"]
+    assert language_chain(None) == ["en"]
+    assert template_candidates("m", "txt", ["fr", "en"], ["VIP", "ticket"], with_shop=True) == [
+        "shop/fr/VIP/m.txt", "shop/fr/ticket/m.txt", "shop/VIP/m.txt", "shop/ticket/m.txt",
+        "shop/fr/m.txt", "shop/m.txt", "builtin/fr/m.txt",
+        "shop/en/VIP/m.txt", "shop/en/ticket/m.txt", "shop/en/m.txt", "builtin/en/m.txt"]
+    assert template_candidates("m", "txt", ["en"], ["VIP"], with_shop=True) == [
+        "shop/en/VIP/m.txt", "shop/VIP/m.txt", "shop/en/m.txt", "shop/m.txt",
+        "builtin/en/m.txt"]
+    assert template_candidates("m", "html", ["fr", "en"], ["VIP"], with_shop=False) == [
+        "builtin/fr/m.html", "builtin/en/m.html"]
+    lines = [{"sku": "VIP", "category": "concert", "kind": "ticket"},
+             {"sku": "../etc", "category": None, "kind": "ticket"}]
+    assert override_keys(lines) == ["VIP", "concert", "ticket"]
 
 
 def test_second_language_and_english_fallback(

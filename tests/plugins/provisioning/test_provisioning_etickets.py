@@ -14,12 +14,13 @@ import zxingcpp
 from conftest import Api
 from pdfminer.high_level import extract_text
 from pypdf import PdfReader
+from sqlalchemy import func, select
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import ActionNotAllowed, NotFound, PermissionDenied
 from ordermill.core.requests import LineRequest
 from ordermill.core.specs import Actor
-from ordermill.plugins.provisioning import check_in, tickets_of, tickets_pdf
+from ordermill.plugins.provisioning import ETicket, check_in, tickets_of, tickets_pdf
 from ordermill.plugins.provisioning.etickets import TicketRefused, normalize_code
 from ordermill.testing import order_request
 
@@ -191,6 +192,24 @@ def test_free_ticket_orders_get_tickets_at_once(mill: Ordermill, staff: Actor,
     assert ticket.attendee == "Bea Buyer"  # nobody named: the buyer
 
 
+def test_tickets_by_hand_only_once_paid(mill: Ordermill, staff: Actor, api: Api) -> None:
+    number = place(mill, staff)
+    gig = mill.orders.get(number).lines[0]
+    early = api("POST", f"orders/{number}/lines/{gig.id}/provision", json={})
+    assert early.status_code == 409 and "not paid" in early.get_json()["error"]["message"]
+    mill.orders.mark_paid(number, actor=staff)
+    again = api("POST", f"orders/{number}/lines/{gig.id}/provision", json={})
+    assert again.status_code == 409  # issued with the payment: nothing left to create
+    suspended = api("POST", f"orders/{number}/lines/{gig.id}/provision",
+                    json={"command": "suspend"})
+    assert suspended.status_code == 202 and suspended.get_json()["status"] == "suspended"
+    code = next(t.code for t in tickets_of(mill, number) if t.line_id == gig.id)
+    with pytest.raises(TicketRefused, match="suspended"):
+        check_in(mill, code, actor=staff)
+    api("POST", f"orders/{number}/lines/{gig.id}/provision", json={"command": "unsuspend"})
+    assert check_in(mill, code, actor=staff)["status"] == "checked_in"
+
+
 def test_reading_needs_view_orders(mill: Ordermill, staff: Actor) -> None:
     number = place(mill, staff)
     nobody = Actor(kind="user", name="x@shop.test", role="customer")
@@ -202,3 +221,14 @@ def test_reading_needs_view_orders(mill: Ordermill, staff: Actor) -> None:
         check_in(mill, "AAAA-BBBB-CCCC", actor=staff)
     assert normalize_code(" abcd efgh-jkmn ") == "ABCD-EFGH-JKMN"
     assert issubclass(TicketRefused, ActionNotAllowed)
+
+
+def test_deleting_a_refunded_order_takes_its_tickets(mill: Ordermill, staff: Actor) -> None:
+    number = place(mill, staff)
+    mill.orders.mark_paid(number, actor=staff)
+    assert len(codes(mill, number)) == 3
+    mill.orders.refund(number, actor=staff)
+    assert codes(mill, number, "valid") == []
+    mill.orders.delete(number, actor=staff, restock=True)
+    with mill.read_session() as session:
+        assert session.scalar(select(func.count()).select_from(ETicket)) == 0

@@ -102,8 +102,8 @@
       link.addEventListener("click", function (event) {
         event.preventDefault();
         dialog.showModal();
-        var form = dialog.querySelector("form[data-preview-url]");
-        if (form && !form.querySelector('input[name="line_ids"]')) { preview(form); }
+        var form = dialog.querySelector("form[data-preview-open]");
+        if (form) { preview(form); }  /* nothing to choose: show what Confirm will do */
         var first = dialog.querySelector("input:not([type=hidden]):not([disabled]), select, textarea");
         if (first) { first.focus(); }
       });

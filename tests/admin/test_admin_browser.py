@@ -1,0 +1,351 @@
+"""The admin in a real browser: headless Chromium (Debian's /usr/bin/chromium) driven by
+Playwright against `ordermill serve --demo`, started as a real process on a free loopback
+port with a fresh instance folder (so a fresh SQLite database with the demo shop).
+
+The walk-through is what a shop owner does on a Monday: log in, search, filter, open an
+order, refund one of three lines through the dialog (the total shown must be the amount
+refunded, read back from the order and the database), accept a pending order, change two
+orders at once, export CSV, log out. A viewer sees no action buttons and a forged POST from
+them changes nothing. Screenshots of the list and order pages go to artifacts/.
+
+Without Chromium or the playwright package the tests skip, except under CI=true, where
+they fail: CI must prove the admin in a browser. Playwright never downloads a browser here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ordermill.core.app import Ordermill
+from ordermill.core.models import Order, Payment
+from ordermill.core.queries import CSV_COLUMNS
+from ordermill.core.settings import Settings
+from ordermill.core.staff import create_user
+from ordermill.core.statuses import payment_status
+from ordermill.testing import in_ci
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGTERM")
+
+CHROMIUM = os.environ.get("ORDERMILL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+START_TIMEOUT = 120.0
+VIEWPORT = {"width": 1440, "height": 900}
+VIEWER_EMAIL = "viewer@ordermill.test"
+VIEWER_PASSWORD = "look-but-do-not-touch"
+
+
+def _browser_problem() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[dev]')"
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    problem = _browser_problem()
+    if problem:
+        if in_ci():
+            pytest.fail(f"{problem}; CI=true requires the admin's browser tests.")
+        pytest.skip(problem)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+# ---------------------------------------------------------------------------- the server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class DemoServer:
+    """`ordermill serve --demo` as a child process; its output is read line by line."""
+
+    def __init__(self, instance: Path) -> None:
+        self.instance = instance
+        self.port = _free_port()
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith("ORDERMILL_")}
+        env.update({"ORDERMILL_INSTANCE_PATH": str(instance), "PYTHONUNBUFFERED": "1"})
+        script = Path(sys.executable).with_name("ordermill")
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "ordermill.cli"]
+        self.process = subprocess.Popen(
+            [*command, "serve", "--demo", "--host", "127.0.0.1", "--port", str(self.port),
+             "--threads", "4"],
+            cwd=instance.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, bufsize=1)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for(self, text: str) -> str:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError("server exited:\n" + "\n".join(self.lines))
+            self.lines.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no {text!r} within {START_TIMEOUT} s:\n" + "\n".join(self.lines))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    instance = tmp_path_factory.mktemp("admin-browser") / "instance"
+    demo = DemoServer(instance)
+    try:
+        running = demo.wait_for("is running at")
+        url = running.split("is running at ", 1)[1].strip().rstrip("/")
+        login = demo.wait_for("Log in as")
+        email, password = login.removeprefix("Log in as ").split(" with password ")
+        mill = Ordermill(Settings.from_env(env={"ORDERMILL_INSTANCE_PATH": str(instance)}))
+        create_user(mill, email=VIEWER_EMAIL, name="Vera Viewer", role="viewer",
+                    password=VIEWER_PASSWORD)
+        yield {"url": url, "email": email, "password": password, "mill": mill}
+        mill.dispose()
+    finally:
+        demo.stop()
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _orders(mill: Ordermill) -> list[Order]:
+    with mill.read_session() as session:
+        return list(session.scalars(select(Order).options(
+            selectinload(Order.lines), selectinload(Order.payments)).order_by(Order.id)))
+
+
+def _amount(text: str) -> Decimal:
+    """'€24.90' -> Decimal('24.90')."""
+    return Decimal(re.sub(r"[^0-9.]", "", text))
+
+
+def _refunded(mill: Ordermill, number: str) -> Decimal:
+    with mill.read_session() as session:
+        minor = session.scalar(
+            select(func.coalesce(func.sum(Payment.amount), 0))
+            .join(Order, Order.id == Payment.order_id)
+            .where(Order.number == number, Payment.kind == "refund"))
+    return Decimal(minor or 0) / 100
+
+
+def _order(mill: Ordermill, number: str) -> Order:
+    return mill.orders.get(number)
+
+
+def _log_in(page: Any, url: str, email: str, password: str) -> None:
+    page.goto(f"{url}/admin/")
+    assert "/admin/login" in page.url
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/admin/orders")
+
+
+def _shot(page: Any, name: str, full_page: bool = False) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+
+
+def _row_numbers(page: Any) -> list[str]:
+    return page.locator("[data-testid=orders-table] tbody tr[data-number]").evaluate_all(
+        "rows => rows.map(row => row.dataset.number)")
+
+
+# ---------------------------------------------------------------------------- the tests
+
+
+def test_a_day_at_the_order_desk(chromium: Any, server: dict[str, Any]) -> None:
+    url, mill = server["url"], server["mill"]
+    orders = _orders(mill)
+    target = next(o for o in orders if len(o.lines) == 3 and payment_status(o) == "paid"
+                  and all(line.status == "active" for line in o.lines)
+                  and o.status in ("active", "completed"))
+    plain_pending = [o for o in orders if o.status == "pending"
+                     and not any(line.provisioning_status for line in o.lines)]
+    to_accept, *bulk_pair = plain_pending[:3]
+    assert len(bulk_pair) == 2
+
+    context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    try:
+        # log in
+        _log_in(page, url, server["email"], server["password"])
+        assert page.locator("[data-testid=orders-table] tbody tr[data-number]").count() >= 20
+        _shot(page, "admin-orders-list.png")
+
+        # search by the buyer's name, then filter by status
+        page.fill("[data-testid=search]", target.buyer_name)
+        page.click("[data-testid=apply-filters]")
+        page.wait_for_load_state()
+        found = _row_numbers(page)
+        assert target.number in found
+        assert all(target.buyer_name in page.locator(f"tr[data-number='{n}']").inner_text()
+                   for n in found)
+        page.select_option("[data-testid=filter-status]", target.status)
+        page.click("[data-testid=apply-filters]")
+        page.wait_for_load_state()
+        assert f"status={target.status}" in page.url
+        assert target.number in _row_numbers(page)
+        assert all(mill.orders.get(n).status == target.status for n in _row_numbers(page))
+        _shot(page, "admin-orders-filtered.png")
+
+        # open the order, refund one of its three lines through the dialog
+        page.click(f"tr[data-number='{target.number}'] [data-testid=order-link]")
+        page.wait_for_url(f"{url}/admin/orders/{target.number}")
+        _shot(page, "admin-order-page.png", full_page=True)
+        page.click("[data-testid=action-refund]")
+        dialog = page.locator("#dlg-refund")
+        dialog.wait_for(state="visible")
+        boxes = dialog.locator("[data-testid=refund-line]")
+        assert boxes.count() == 3
+        boxes.nth(1).check()
+        dialog.locator("[data-preview][data-state=ready]").wait_for()
+        shown = dialog.locator("[data-testid=refund-total]").inner_text()
+        _shot(page, "admin-refund-dialog.png")
+        assert _amount(shown) == Decimal(target.lines[1].total) / 100
+        dialog.locator("[data-testid=refund-confirm]").click()
+        page.wait_for_url(f"{url}/admin/orders/{target.number}")
+        assert page.locator(".flash-success").first.inner_text().startswith("Refunded")
+        assert _amount(page.locator("[data-testid=order-refunded]").inner_text()) == \
+            _amount(shown)
+        assert _refunded(mill, target.number) == _amount(shown)
+        assert page.locator("[data-testid=order-summary]").inner_text() == "2/3 Complete"
+        assert [line.status for line in _order(mill, target.number).lines] == \
+            ["active", "refunded", "active"]
+
+        # accept a pending order from the pending tab
+        page.goto(f"{url}/admin/orders?tab=pending")
+        assert to_accept.number in _row_numbers(page)
+        page.click(f"tr[data-number='{to_accept.number}'] [data-testid=order-link]")
+        page.click("[data-testid=action-accept]")
+        page.locator("#dlg-accept [data-testid=accept-confirm]").click()
+        page.wait_for_url(f"{url}/admin/orders/{to_accept.number}")
+        assert page.locator("[data-testid=order-status]").inner_text() == "Active"
+        assert _order(mill, to_accept.number).status == "active"
+
+        # tick two orders and change their status at once
+        page.goto(f"{url}/admin/orders?tab=pending")
+        for order in bulk_pair:
+            page.check(f"input[name=numbers][value='{order.number}']")
+        assert page.locator("[data-selected-count]").inner_text() == "2"
+        page.select_option("[data-testid=bulk-status]", "completed")
+        page.click("[data-testid=bulk-apply-status]")
+        page.wait_for_load_state()
+        assert "2 orders set to Completed." in page.locator(".flashes").inner_text()
+        assert [_order(mill, o.number).status for o in bulk_pair] == ["completed"] * 2
+
+        # export the completed orders as CSV and read the file
+        page.goto(f"{url}/admin/orders?status=completed")
+        with page.expect_download() as download_info:
+            page.click("[data-testid=export-all]")
+        download = download_info.value
+        assert download.suggested_filename.startswith("orders-")
+        exported = Path(download.path()).read_text(encoding="utf-8")
+        rows = list(csv.DictReader(io.StringIO(exported)))
+        assert tuple(rows[0]) == CSV_COLUMNS
+        numbers = {row["number"] for row in rows}
+        assert {o.number for o in bulk_pair} <= numbers
+        assert {row["status"] for row in rows} == {"completed"}
+        with mill.read_session() as session:
+            assert len(rows) == session.scalar(
+                select(func.count()).select_from(Order).where(Order.status == "completed"))
+
+        # log out
+        page.click("[data-testid=logout]")
+        page.wait_for_url(f"{url}/admin/login")
+        page.goto(f"{url}/admin/orders")
+        assert "/admin/login" in page.url
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_a_viewer_sees_no_buttons_and_a_forged_post_changes_nothing(
+        chromium: Any, server: dict[str, Any]) -> None:
+    url, mill = server["url"], server["mill"]
+    pending = next(o for o in _orders(mill) if o.status == "pending")
+    before = _order(mill, pending.number)
+    history = [event.id for event in mill.orders.history(pending.number)]
+    context = chromium.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        _log_in(page, url, VIEWER_EMAIL, VIEWER_PASSWORD)
+        assert page.locator("[data-bulkbar]").count() == 0
+        assert page.locator("input[name=numbers]").count() == 0
+        page.goto(f"{url}/admin/orders/{pending.number}")
+        assert page.locator("[data-testid=order-number]").inner_text() == pending.number
+        assert page.locator("[data-testid^=action-]").count() == 0
+        assert page.locator("dialog").count() == 0
+        _shot(page, "admin-order-page-viewer.png")
+        token = page.locator("meta[name=csrf-token]").get_attribute("content")
+        forged = page.request.post(f"{url}/admin/orders/{pending.number}/accept",
+                                   form={"csrf_token": token or "",
+                                         "version": str(before.version)},
+                                   max_redirects=0)
+        assert forged.status == 403
+        assert "Not allowed" in forged.text()
+        no_token = page.request.post(f"{url}/admin/orders/{pending.number}/accept",
+                                     form={"version": str(before.version)}, max_redirects=0)
+        assert no_token.status == 400
+        after = _order(mill, pending.number)
+        assert (after.status, after.version) == (before.status, before.version)
+        assert [event.id for event in mill.orders.history(pending.number)] == history
+    finally:
+        context.close()
