@@ -191,7 +191,8 @@ def on_accept(order: Order, options: Mapping[str, Any], ctx: ActionContext) -> N
 
     `options` carries the accept form: server, username, password, registrar, send_registrar,
     autosetup, send_email (WHMCS). Provisioning plugins react here (or queue jobs through
-    `jobs_for_event` for retries). Exceptions are recorded, never undo the acceptance.
+    `jobs_for_event` for retries: there the options are in `ctx.notes["accept_options"]`,
+    password unmasked). Exceptions are recorded, never undo the acceptance.
     """
 
 
