@@ -1,4 +1,4 @@
-from ordermill.core.statuses import payment_status, line_summary
+from ordermill.core.statuses import line_summary, payment_status
 
 
 def test_place_pay_refund(mill, make_product, order_factory, staff):

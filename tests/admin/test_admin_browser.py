@@ -349,3 +349,33 @@ def test_a_viewer_sees_no_buttons_and_a_forged_post_changes_nothing(
         assert [event.id for event in mill.orders.history(pending.number)] == history
     finally:
         context.close()
+
+
+def test_without_javascript_dialogs_are_pages_and_preview_is_a_button(
+        chromium: Any, server: dict[str, Any]) -> None:
+    url, mill = server["url"], server["mill"]
+    order = next(o for o in _orders(mill) if o.status == "pending" and len(o.lines) >= 2
+                 and all(line.status == "active" for line in o.lines)
+                 and not any(line.provisioning_status for line in o.lines))
+    context = chromium.new_context(viewport=VIEWPORT, java_script_enabled=False)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        _log_in(page, url, server["email"], server["password"])
+        page.goto(f"{url}/admin/orders/{order.number}")
+        page.click("[data-testid=action-cancel]")
+        page.wait_for_url(f"{url}/admin/orders/{order.number}/cancel")
+        page.check(f"input[name=line_ids][value='{order.lines[-1].id}']")
+        page.click("button[name=preview]")
+        page.wait_for_load_state()
+        assert f"Cancelled {order.lines[-1].name}" in page.locator(
+            "[data-preview-message]").inner_text()
+        assert [line.status for line in _order(mill, order.number).lines] == \
+            ["active"] * len(order.lines)  # a preview changes nothing
+        _shot(page, "admin-cancel-page-no-js.png")
+        page.click("[data-testid=cancel-confirm]")
+        page.wait_for_url(f"{url}/admin/orders/{order.number}")
+        assert [line.status for line in _order(mill, order.number).lines][-1] == "cancelled"
+        assert page.locator(".flash-success").first.inner_text().startswith("Cancelled")
+    finally:
+        context.close()

@@ -67,7 +67,7 @@
       setText(box, "[data-preview-message]", data.message || "");
       var detail = [];
       if (data.status_from !== data.status_to) { detail.push("Status: " + data.status_from + " → " + data.status_to + "."); }
-      if (data.summary_to) { detail.push("Tickets: " + data.summary_to + "."); }
+      if (data.summary_to) { detail.push("Summary: " + data.summary_to + "."); }
       var stock = Object.keys(data.stock_released || {}).map(function (sku) { return sku + " ×" + data.stock_released[sku]; });
       if (stock.length) { detail.push("Stock back on sale: " + stock.join(", ") + "."); }
       (data.refunds || []).forEach(function (refund) {
