@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "RATELIMIT_ENABLED": True,  # explicit, or the shared limiter keeps the last app's
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "ORDERMILL_LOGIN_RATE_LIMIT": "10 per minute",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from panelfake import MODULE_SECRET, REGISTRAR_SECRET, SERVER_SECRET, FakePanel
+from panelfake import MODULE_SECRET, REGISTRAR_SECRET, SERVER_SECRET, Api, FakePanel
 from pytest_httpserver import HTTPServer
 from werkzeug.security import generate_password_hash
 
@@ -77,16 +77,6 @@ def tokens(mill: Ordermill) -> dict[str, str]:
                              password_hash=generate_password_hash("x" * 12, method="pbkdf2"),
                              active=True, created_at=utcnow()))
     return {role: create_token(mill, email=f"{role}@shop.test", name=role) for role in ROLES}
-
-
-class Api:
-    def __init__(self, app: Flask, tokens: dict[str, str]) -> None:
-        self.client = app.test_client()
-        self.tokens = tokens
-
-    def __call__(self, method: str, path: str, role: str = "admin", **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.tokens[role]}"}
-        return self.client.open(f"/api/v1/{path}", method=method, headers=headers, **kwargs)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import json
 import time
 from typing import Any
 
+from flask import Flask
 from werkzeug import Request, Response
 
 SERVER_SECRET = "panel-server-secret"
@@ -72,3 +73,15 @@ class FakePanel:
 
     def events(self) -> list[str]:
         return [event["event"] for event in self.received]
+
+
+class Api:
+    """The test client with a role's bearer token: api("POST", "orders/...", "viewer")."""
+
+    def __init__(self, app: Flask, tokens: dict[str, str]) -> None:
+        self.client = app.test_client()
+        self.tokens = tokens
+
+    def __call__(self, method: str, path: str, role: str = "admin", **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"}
+        return self.client.open(f"/api/v1/{path}", method=method, headers=headers, **kwargs)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import zxingcpp
-from conftest import Api
+from panelfake import Api
 from pdfminer.high_level import extract_text
 from pypdf import PdfReader
 from sqlalchemy import func, select

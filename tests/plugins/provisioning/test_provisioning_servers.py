@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from conftest import Api
+from panelfake import Api
 from sqlalchemy import select
 
 from ordermill.core.app import Ordermill

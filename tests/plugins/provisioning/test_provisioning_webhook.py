@@ -9,8 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Api
-from panelfake import MODULE_SECRET, FakePanel
+from panelfake import MODULE_SECRET, Api, FakePanel
 from sqlalchemy import func, select
 
 from ordermill.core.app import Ordermill
