@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -159,22 +160,8 @@ class OrderService:
         require(actor, permission)
         number = _valid_number(number)
         ctx = ActionContext(self.mill, actor, action, dry_run=dry_run)
-        session = self.mill.write_session()
-        try:
-            transaction = session.begin()
-            ctx.session = session
-            query = _order_loader().where(Order.number == number)
-            if not self.mill.is_sqlite:
-                query = query.with_for_update(of=Order)
-            order = session.scalar(query)
-            if order is None:
-                raise OrderNotFound(f"No order {number}.", details={"number": number})
-            if expected_version is not None and order.version != expected_version:
-                raise StaleOrder(
-                    f"Order {number} was changed by someone else (version {order.version}, you "
-                    f"had {expected_version}). Reload it and try again; nothing was changed.",
-                    details={"current_version": order.version, "your_version": expected_version},
-                )
+        with self._transaction(ctx) as session:
+            order = self._lock_order(session, number, expected_version)
             before = self._state(order)
             change = work(session, order, ctx)
             order.updated_at = utcnow()
@@ -183,24 +170,51 @@ class OrderService:
                 if "event" in kwargs and kwargs["event"] is None:
                     kwargs["event"] = event
             preview = self._preview(action, order, before, change, ctx)
-            if dry_run:
+        if dry_run:
+            return ActionResult(None, None, preview, dry_run=True)
+        failures = self._after_commit(order, change.after, ctx)
+        return ActionResult(order, event, preview, hook_failures=tuple(failures))
+
+    @contextmanager
+    def _transaction(self, ctx: ActionContext) -> Iterator[Session]:
+        """One write transaction for an action: committed, or rolled back for a dry run or
+        an error. A concurrent change caught by the version column becomes StaleOrder."""
+        session = self.mill.write_session()
+        transaction = session.begin()
+        ctx.session = session
+        try:
+            yield session
+            if ctx.dry_run:
                 transaction.rollback()
             else:
                 transaction.commit()
         except StaleDataError:
             session.rollback()
-            raise StaleOrder(f"Order {number} was changed by someone else while you worked on "
-                             f"it. Reload it and try again; nothing was changed.") from None
+            raise StaleOrder("The order was changed by someone else while you worked on it. "
+                             "Reload it and try again; nothing was changed.") from None
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
-        ctx.session = None
-        if dry_run:
-            return ActionResult(None, None, preview, dry_run=True)
-        failures = self._after_commit(order, change.after, ctx)
-        return ActionResult(order, event, preview, hook_failures=tuple(failures))
+            ctx.session = None
+
+    def _lock_order(self, session: Session, number: str, expected_version: int | None
+                    ) -> Order:
+        """Load the order with its rows, locked on PostgreSQL, at the version the caller saw."""
+        query = _order_loader().where(Order.number == number)
+        if not self.mill.is_sqlite:
+            query = query.with_for_update(of=Order)
+        order = session.scalar(query)
+        if order is None:
+            raise OrderNotFound(f"No order {number}.", details={"number": number})
+        if expected_version is not None and order.version != expected_version:
+            raise StaleOrder(
+                f"Order {number} was changed by someone else (version {order.version}, you "
+                f"had {expected_version}). Reload it and try again; nothing was changed.",
+                details={"current_version": order.version, "your_version": expected_version},
+            )
+        return order
 
     def _state(self, order: Order) -> dict[str, Any]:
         return {"status": order.status, "payment_status": payment_status(order),
@@ -407,10 +421,7 @@ class OrderService:
             replay = self._by_idempotency_key(request)
             if replay is not None:
                 return replay
-        session = self.mill.write_session()
-        try:
-            transaction = session.begin()
-            ctx.session = session
+        with self._transaction(ctx) as session:
             order, results = self._build_and_save(session, request, ctx)
             change = Change(
                 "placed",
@@ -427,16 +438,6 @@ class OrderService:
             event = self._record(session, order, ctx, change, status_from=None)
             preview = self._preview("place", order, {"status": None, "payment_status": None,
                                                      "summary": None}, change, ctx)
-            if dry_run:
-                transaction.rollback()
-            else:
-                transaction.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-        ctx.session = None
         if dry_run:
             return ActionResult(None, None, preview, dry_run=True)
         calls: list[tuple[str, dict[str, Any]]] = [("on_order_placed", {"order": order})]
@@ -869,10 +870,7 @@ class OrderService:
         ctx = ActionContext(self.mill, actor, "bulk_set_status", dry_run=dry_run)
         skipped: dict[str, str] = {}
         changed: list[tuple[Order, Change]] = []
-        session = self.mill.write_session()
-        try:
-            transaction = session.begin()
-            ctx.session = session
+        with self._transaction(ctx) as session:
             query = _order_loader().where(Order.number.in_(wanted)).order_by(Order.id)
             if not self.mill.is_sqlite:
                 query = query.with_for_update(of=Order)
@@ -898,20 +896,6 @@ class OrderService:
                 self._record(session, order, ctx, change, status_from=old)
                 changed.append((order, change))
             changed_numbers = tuple(order.number for order, _change in changed)
-            if dry_run:
-                transaction.rollback()
-            else:
-                transaction.commit()
-        except StaleDataError:
-            session.rollback()
-            raise StaleOrder("Some of these orders changed while the bulk change ran; nothing "
-                             "was changed. Try again.") from None
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-        ctx.session = None
         if not dry_run:
             for order, change in changed:
                 self._after_commit(order, change.after, ctx)
@@ -1270,19 +1254,8 @@ class OrderService:
         require(actor, "delete_orders")
         number = _valid_number(number)
         ctx = ActionContext(self.mill, actor, "delete", dry_run=dry_run)
-        session = self.mill.write_session()
-        try:
-            transaction = session.begin()
-            ctx.session = session
-            query = _order_loader().where(Order.number == number)
-            if not self.mill.is_sqlite:
-                query = query.with_for_update(of=Order)
-            order = session.scalar(query)
-            if order is None:
-                raise OrderNotFound(f"No order {number}.", details={"number": number})
-            if expected_version is not None and order.version != expected_version:
-                raise StaleOrder(f"Order {number} was changed by someone else; reload it.",
-                                 details={"current_version": order.version})
+        with self._transaction(ctx) as session:
+            order = self._lock_order(session, number, expected_version)
             before = self._state(order)
             kept = money_totals(order).net
             category = self._category(order)
@@ -1321,16 +1294,6 @@ class OrderService:
             session.flush()
             self._queue_jobs(session, order, event, ctx)
             preview["jobs"] = [job.kind for job in ctx.jobs]
-            if dry_run:
-                transaction.rollback()
-            else:
-                transaction.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-        ctx.session = None
         if dry_run:
             return ActionResult(None, None, preview, dry_run=True)
         failures = self.mill.plugins.call_after_commit("on_delete", order_number=number,
