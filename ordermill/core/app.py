@@ -6,6 +6,7 @@ fixture); the order service hangs off it as `mill.orders`.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -39,6 +40,7 @@ class Ordermill:
         self._statuses: StatusRegistry | None = None
         self._gateways: dict[str, PaymentGatewaySpec] | None = None
         self._job_handlers: dict[str, JobHandlerSpec] | None = None
+        self._fraud_threshold: Decimal | None = None
         self.orders = OrderService(self)
         self.outbox = Outbox(self)
 
@@ -57,6 +59,19 @@ class Ordermill:
     def refresh(self) -> None:
         """Forget cached registries, e.g. after a plugin was registered or settings changed."""
         self._statuses = self._gateways = self._job_handlers = None
+        self._fraud_threshold = None
+
+    @property
+    def fraud_threshold(self) -> Decimal:
+        """The score over which a new order goes straight to fraud: the admin's stored
+        value when there is one, else the configured one."""
+        if self._fraud_threshold is None:
+            from ordermill.core.shop_settings import stored_fraud_threshold
+
+            stored = stored_fraud_threshold(self)
+            self._fraud_threshold = stored if stored is not None \
+                else self.settings.fraud_threshold
+        return self._fraud_threshold
 
     @property
     def statuses(self) -> StatusRegistry:

@@ -434,7 +434,7 @@ class OrderService:
             )
             if order.status == "fraud":
                 change.message += (f" Fraud score {order.fraud_score} is over the threshold "
-                                   f"{self.mill.settings.fraud_threshold}: set to Fraud.")
+                                   f"{self.mill.fraud_threshold}: set to Fraud.")
             event = self._record(session, order, ctx, change, status_from=None)
             preview = self._preview("place", order, {"status": None, "payment_status": None,
                                                      "summary": None}, change, ctx)
@@ -546,7 +546,7 @@ class OrderService:
         scores = [v.score for v in verdicts if v.status == "ok" and v.score is not None]
         if scores:
             order.fraud_score = max(scores)
-            if order.fraud_score > self.mill.settings.fraud_threshold \
+            if order.fraud_score > self.mill.fraud_threshold \
                     and self._category(order) == "pending":
                 order.status = self.mill.statuses.first_of_category("fraud")
                 billing.cancel_open_invoices(order)

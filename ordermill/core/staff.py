@@ -92,3 +92,25 @@ def revoke_token(mill: Ordermill, token_id: int) -> None:
         if token is None:
             raise NotFound(f"No API token {token_id}.")
         token.revoked_at = token.revoked_at or utcnow()
+
+
+def update_user(mill: Ordermill, user_id: int, *, actor: Actor, role: str | None = None,
+                active: bool | None = None) -> str:
+    """Change a staff user's role or access (manage_staff); never the actor's own, so the
+    last admin cannot lock everyone out by accident. Returns the user's e-mail."""
+    from ordermill.core.permissions import require
+
+    require(actor, "manage_staff")
+    if actor.user_id is not None and user_id == actor.user_id:
+        raise InvalidInput("You cannot change your own role or access.")
+    if role is not None and (role not in ROLES or role == "customer"):
+        raise InvalidInput(f"Unknown role {role!r}.")
+    with mill.write_session() as session, session.begin():
+        user = session.get(User, user_id)
+        if user is None:
+            raise InvalidInput("No such staff user.")
+        if role is not None:
+            user.role = role
+        if active is not None:
+            user.active = active
+        return user.email

@@ -14,15 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
-from sqlalchemy import select
 
+from ordermill.core import shop_settings as stored_settings
 from ordermill.core.app import CUSTOM_STATUSES_SETTING
 from ordermill.core.errors import InvalidInput, OrdermillError
-from ordermill.core.models import Setting, User, utcnow
 from ordermill.core.permissions import PERMISSIONS, ROLES, require
 from ordermill.core.queries import list_staff
-from ordermill.core.staff import create_user
+from ordermill.core.staff import create_user, update_user
 from ordermill.core.statuses import CATEGORIES, StatusRegistry, status_spec_from_dict
 from ordermill.web.admin import admin_bp
 from ordermill.web.admin.common import actor, mill, text
@@ -36,20 +34,12 @@ STAFF_ROLES = tuple(role for role in ROLES if role != "customer")
 
 
 def read_setting(key: str) -> dict[str, Any]:
-    with mill().read_session() as session:
-        row = session.get(Setting, key)
-        return dict(row.value or {}) if row is not None else {}
+    return stored_settings.read_setting(mill(), key)
 
 
 def write_setting(key: str, value: dict[str, Any]) -> None:
-    """Store one settings row (insert or replace) in its own transaction."""
-    with mill().write_session() as session, session.begin():
-        row = session.get(Setting, key)
-        if row is None:
-            session.add(Setting(key=key, value=value, updated_at=utcnow()))
-        else:
-            row.value = value
-            row.updated_at = utcnow()
+    """Store one settings row through the core (which checks manage_settings)."""
+    stored_settings.write_setting(mill(), key, value, actor=actor())
 
 
 # ---------------------------------------------------------------------------- statuses
@@ -174,7 +164,7 @@ def shop_settings() -> Any:
     configured = dict(mill().settings.plugin_config("payment_banktransfer"))
     return render_template(
         "admin/settings_shop.html", form=form, error=error, section="shop",
-        effective_threshold=mill().settings.fraud_threshold, configured_bank=configured,
+        effective_threshold=mill().fraud_threshold, configured_bank=configured,
         stored_threshold=threshold), (422 if error else 200)
 
 
@@ -182,22 +172,7 @@ def shop_settings() -> Any:
 
 
 def _set_user(user_id: int, *, role: str | None = None, active: bool | None = None) -> str:
-    """Change a staff user's role or access (manage_staff); never one's own, so the last
-    admin cannot lock everyone out by accident."""
-    require(actor(), "manage_staff")
-    if user_id == current_user.actor.user_id:
-        raise InvalidInput("You cannot change your own role or access.")
-    if role is not None and role not in STAFF_ROLES:
-        raise InvalidInput(f"Unknown role {role!r}.")
-    with mill().write_session() as session, session.begin():
-        user = session.scalar(select(User).where(User.id == user_id))
-        if user is None or user.role == "customer":
-            raise InvalidInput("No such staff user.")
-        if role is not None:
-            user.role = role
-        if active is not None:
-            user.active = active
-        return user.email
+    return update_user(mill(), user_id, actor=actor(), role=role, active=active)
 
 
 @admin_bp.route("/settings/staff", methods=["GET", "POST"])

@@ -1,0 +1,38 @@
+"""Settings an admin stores at run time override the start-up configuration."""
+
+from decimal import Decimal
+
+import pytest
+
+from ordermill import hookimpl
+from ordermill.core import shop_settings
+from ordermill.core.errors import PermissionDenied
+from ordermill.core.specs import Actor, FraudResult
+from ordermill.testing import order_request
+
+
+class Scorer:
+    @hookimpl
+    def fraud_check(self, order, ctx):
+        return FraudResult(provider="scorer", score=Decimal("50"))
+
+
+def test_stored_fraud_threshold_decides_placement(mill, make_product, register_plugin, staff):
+    make_product("TSHIRT")
+    register_plugin(Scorer(), name="scorer")
+    first = mill.orders.place(order_request([("TSHIRT", 1)]), actor=staff).order
+    assert first.status == "pending"  # 50 is under the configured 75
+    shop_settings.write_setting(mill, shop_settings.FRAUD_THRESHOLD, {"value": "40.00"},
+                                actor=staff)
+    assert mill.fraud_threshold == Decimal("40.00")
+    second = mill.orders.place(order_request([("TSHIRT", 1)]), actor=staff).order
+    assert second.status == "fraud"
+
+
+def test_only_settings_managers_store_settings(mill):
+    viewer = Actor(kind="user", name="v@shop.test", role="support")
+    with pytest.raises(PermissionDenied):
+        shop_settings.write_setting(mill, shop_settings.FRAUD_THRESHOLD, {"value": "1"},
+                                    actor=viewer)
+    assert shop_settings.read_setting(mill, shop_settings.FRAUD_THRESHOLD) == {}
+    assert mill.fraud_threshold == mill.settings.fraud_threshold
