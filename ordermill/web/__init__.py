@@ -19,6 +19,7 @@ from ordermill.web.admin import init_admin
 from ordermill.web.api.schemas import ErrorSchema
 from ordermill.web.customer import customer_bp
 from ordermill.web.extensions import limiter
+from ordermill.web.services import services_bp
 from ordermill.web.webhooks import payments_bp, webhooks_bp
 
 API_DESCRIPTION = """\
@@ -125,6 +126,7 @@ def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = No
     app.register_blueprint(api)
     app.register_blueprint(webhooks_bp)  # gateways sign their calls; no token, no CSRF
     app.register_blueprint(payments_bp)
+    app.register_blueprint(services_bp)  # fraud re-runs, provisioning, tickets, check-in
     app.register_blueprint(customer_bp)  # the customer's order page, by signed link
     init_admin(app)  # the admin at /admin: Flask-Login, CSRF on its own routes only
 

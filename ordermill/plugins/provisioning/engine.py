@@ -436,6 +436,9 @@ def plan_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[
     if not (closing or creating):
         return []
     lines = list(order.lines)
+    if not any(line.kind in ("ticket", "domain") or line.provisioning_status is not None
+               for line in lines):
+        return []  # the core marks lines of products with a module: no query needed
     products = _products(session, lines)
     if not any(line.kind in ("ticket", "domain") or (
             line.product_id in products and products[line.product_id].provisioning_module)
