@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import stripe
@@ -157,7 +158,8 @@ class StripeGateway:
             fee = int(balance.get("fee") or 0)
             rate = balance.get("exchange_rate")
             if str(balance.get("currency", "")).upper() != currency and rate:
-                fee = round(fee / float(rate))  # settled in another currency
+                # settled in another currency: convert exactly, half up, no float
+                fee = int((Decimal(fee) / Decimal(str(rate))).to_integral_value(ROUND_HALF_UP))
         details = charge.get("payment_method_details") or {}
         one_click = details.get("type") == "link" or bool(
             (details.get("card") or {}).get("wallet"))
