@@ -36,3 +36,17 @@ def test_only_settings_managers_store_settings(mill):
                                     actor=viewer)
     assert shop_settings.read_setting(mill, shop_settings.FRAUD_THRESHOLD) == {}
     assert mill.fraud_threshold == mill.settings.fraud_threshold
+
+
+def test_bank_details_saved_by_an_admin_reach_the_payment_instructions(
+        mill, make_product, order_factory, staff):
+    make_product("TSHIRT")
+    order = order_factory([("TSHIRT", 1)], payment_method="banktransfer")
+    gateway = mill.gateways["banktransfer"]
+    assert "DE89" not in gateway.describe_instructions(order=order, mill=mill)
+    shop_settings.write_setting(mill, shop_settings.BANK_DETAILS,
+                                {"account_holder": "Concert Hall Ltd",
+                                 "iban": "DE89 3704 0044 0532 0130 00"}, actor=staff)
+    text = gateway.describe_instructions(order=order, mill=mill)
+    assert "Concert Hall Ltd" in text and "DE89 3704 0044 0532 0130 00" in text
+    assert order.number in text

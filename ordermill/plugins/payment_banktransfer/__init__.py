@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ordermill import hookimpl
 from ordermill.core.errors import ConfigurationError
 from ordermill.core.models import Order
 from ordermill.core.serialize import money_text
 from ordermill.core.settings import Settings
+from ordermill.core.shop_settings import BANK_DETAILS, read_setting
 from ordermill.core.specs import PaymentGatewaySpec
 from ordermill.core.statuses import amount_due
+
+if TYPE_CHECKING:
+    from ordermill.core.app import Ordermill
 
 PLUGIN = "payment_banktransfer"
 GATEWAY = "banktransfer"
@@ -45,8 +49,14 @@ def group_iban(iban: str) -> str:
     return " ".join(text[i:i + 4] for i in range(0, len(text), 4))
 
 
-def describe_instructions(*, order: Order, config: Mapping[str, Any]) -> str:
-    """The paragraph for the confirmation e-mail: amount, bank details, payment reference."""
+def describe_instructions(*, order: Order, config: Mapping[str, Any],
+                          mill: Ordermill | None = None) -> str:
+    """The paragraph for the confirmation e-mail: amount, bank details, payment reference.
+
+    Bank details an admin saved in the admin's shop settings win over the configured ones.
+    """
+    if mill is not None:
+        config = {**config, **read_setting(mill, BANK_DETAILS)}
     amount = f"{money_text(amount_due(order), order.currency)} {order.currency}"
     if not config.get("iban"):
         return (f"Please pay {amount} by bank transfer, quoting your order number "
