@@ -349,7 +349,10 @@ class OrderService:
     def _close_if_all_lines_closed(self, order: Order, action: str) -> None:
         if any(line.status == "active" for line in order.lines):
             return
-        refunded = any(line.status == "refunded" for line in order.lines)
+        # "refunded" promises all money went back: with money still kept (a cancelled,
+        # unrefunded line) the order is only cancelled until the rest is refunded too
+        refunded = any(line.status == "refunded" for line in order.lines) \
+            and money_totals(order).net <= 0
         target = self.mill.statuses.first_of_category("refunded" if refunded else "cancelled")
         if order.status == target:
             return
@@ -683,8 +686,7 @@ class OrderService:
             if restock:
                 self._release(order, line, ctx)
         refunds = self._refund_payments(session, order, total, ctx)
-        if lines:
-            self._close_if_all_lines_closed(order, "refund")
+        self._close_if_all_lines_closed(order, "refund")
         if not any(line.status == "active" for line in order.lines):
             billing.cancel_open_invoices(order)
         else:
