@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         FraudResult,
         JobHandlerSpec,
         JobRequest,
+        MessageAttachment,
         PaymentGatewaySpec,
     )
     from ordermill.core.statuses import StatusSpec
@@ -263,6 +264,20 @@ def on_comment_added(order: Order, event: OrderEvent, ctx: ActionContext) -> Non
     """
 
 
+@hookspec
+def message_attachments(
+    order: Order, message: str, ctx: ActionContext
+) -> Iterable[MessageAttachment] | None:
+    """Add files to a customer message. After-commit hook, run by the outbox worker.
+
+    Called when a notification plugin builds a message for an order; `message` names it
+    (order_confirmation, payment_received, ...). Return MessageAttachment objects (e.g. the
+    order's e-tickets once it is paid) or None. It runs after the action committed, inside the
+    message's outbox job: an exception fails that job, which is retried with backoff, so the
+    message is never sent without its attachment.
+    """
+
+
 HOOK_KINDS: dict[str, str] = {
     "register_statuses": "register",
     "register_payment_gateways": "register",
@@ -285,4 +300,5 @@ HOOK_KINDS: dict[str, str] = {
     "on_delete": "after-commit",
     "on_order_edited": "after-commit",
     "on_comment_added": "after-commit",
+    "message_attachments": "after-commit",
 }

@@ -185,3 +185,13 @@ class OutboxJobView:
     payload: Mapping[str, Any]
     order_number: str | None
     attempts: int
+
+
+@attrs.frozen
+class MessageAttachment:
+    """A file a plugin adds to a customer message (`message_attachments`): e-tickets, a
+    receipt. `filename` is what the customer sees; `data` the bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes

@@ -707,3 +707,32 @@ def test_hook_on_comment_added_gets_the_event(
         {"id": stored[1].id, "type": "comment", "comment": "Customer called.",
          "notify": False, "visible": False, "number": order.number},
     ]
+
+
+def test_hook_message_attachments_adds_files_to_customer_messages(
+    mill: Ordermill, register_plugin: Register, make_product: MakeProduct,
+    order_factory: OrderFactory,
+) -> None:
+    from ordermill.core.specs import MessageAttachment
+    from ordermill.plugins.notify_email.attachments import attachments_for
+
+    asked: list[str] = []
+
+    class Receipts:
+        @hookimpl
+        def message_attachments(self, order: Order, message: str,
+                                ctx: ActionContext) -> list[MessageAttachment] | None:
+            asked.append(message)
+            if message != "order_confirmation":
+                return None
+            return [MessageAttachment(f"note-{order.number}.txt", "text/plain", b"hello")]
+
+    register_plugin(Receipts(), name="receipts")
+    make_product("TSHIRT")
+    order = order_factory([("TSHIRT", 1)])
+    files = attachments_for(mill, order, "order_confirmation")
+    assert [f.filename for f in files][-1] == f"note-{order.number}.txt"
+    assert files[-1].data == b"hello" and files[-1].content_type == "text/plain"
+    assert all(not f.filename.startswith("note-")
+               for f in attachments_for(mill, order, "order_cancelled"))
+    assert asked == ["order_confirmation", "order_cancelled"]

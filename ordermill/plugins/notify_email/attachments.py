@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from fpdf import FPDF
 
+from ordermill.core.context import ActionContext
 from ordermill.core.models import Order
 from ordermill.core.serialize import order_to_dict
+from ordermill.core.specs import Actor
 
 if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
@@ -56,12 +58,17 @@ class Attachment:
 
 def attachments_for(mill: Ordermill, order: Order, template: str, *,
                     language: str = "en") -> list[Attachment]:
-    """What a message carries: the invoice PDF for the confirmation, nothing otherwise."""
+    """What a message carries: the invoice PDF for the confirmation, plus whatever plugins add
+    through the `message_attachments` hook (e-tickets once the order is paid)."""
     found: list[Attachment] = []
     if template in INVOICE_TEMPLATES and order.total > 0:
         labels = _labels(language)
         found.append(Attachment(f"{labels['file']}-{order.number}.pdf", "application/pdf",
                                 invoice_pdf(mill, order, language=language)))
+    ctx = ActionContext(mill, Actor.system("notify_email"), "notify_email")
+    for _plugin, files in mill.plugins.call_in_transaction(
+            "message_attachments", order=order, message=template, ctx=ctx):
+        found.extend(Attachment(f.filename, f.content_type, f.data) for f in files)
     return found
 
 

@@ -34,7 +34,7 @@ from ordermill import hookimpl
 from ordermill.core.context import ActionContext
 from ordermill.core.models import Order, OrderEvent
 from ordermill.core.settings import Settings
-from ordermill.core.specs import JobHandlerSpec, JobRequest
+from ordermill.core.specs import JobHandlerSpec, JobRequest, MessageAttachment
 from ordermill.plugins.provisioning.engine import (
     JOB_KIND,
     plan_for_event,
@@ -54,6 +54,22 @@ BRANCH = "provisioning"
 def jobs_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[JobRequest]:
     """Start the creates and terminations this action calls for (see engine)."""
     return plan_for_event(order, event, ctx)
+
+
+TICKET_MESSAGES = frozenset({"order_confirmation", "payment_received"})
+
+
+@hookimpl(trylast=True)
+def message_attachments(order: Order, message: str, ctx: ActionContext
+                        ) -> list[MessageAttachment] | None:
+    """The e-tickets PDF on the confirmation and on 'payment received' (a bank-transfer
+    order only gets its tickets when paid)."""
+    if message not in TICKET_MESSAGES or not any(line.kind == "ticket" for line in order.lines):
+        return None
+    pdf = tickets_pdf(ctx.mill, order.number)
+    if pdf is None:
+        return None
+    return [MessageAttachment(f"tickets-{order.number}.pdf", "application/pdf", pdf)]
 
 
 @hookimpl(trylast=True)

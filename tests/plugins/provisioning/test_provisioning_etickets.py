@@ -232,3 +232,18 @@ def test_deleting_a_refunded_order_takes_its_tickets(mill: Ordermill, staff: Act
     mill.orders.delete(number, actor=staff, restock=True)
     with mill.read_session() as session:
         assert session.scalar(select(func.count()).select_from(ETicket)) == 0
+
+
+def test_messages_carry_the_tickets_pdf_once_paid(mill: Ordermill, staff: Actor) -> None:
+    from ordermill.plugins.notify_email.attachments import attachments_for
+
+    number = place(mill, staff, payment_method="banktransfer")
+    unpaid = mill.orders.get(number)
+    assert not any(f.filename.startswith("tickets-")
+                   for f in attachments_for(mill, unpaid, "order_confirmation"))
+    mill.orders.mark_paid(number, actor=staff)
+    paid = mill.orders.get(number)
+    [pdf] = [f for f in attachments_for(mill, paid, "payment_received")
+             if f.filename == f"tickets-{number}.pdf"]
+    text = extract_text(io.BytesIO(pdf.data))
+    assert all(ticket.code in text for ticket in tickets_of(mill, number))
