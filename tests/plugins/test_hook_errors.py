@@ -261,8 +261,27 @@ AFTER_COMMIT: dict[str, AfterCommitCase] = {
 def test_every_after_commit_hook_has_an_error_case() -> None:
     from ordermill.hookspecs import HOOK_KINDS
 
-    after_commit = {name for name, kind in HOOK_KINDS.items() if kind == "after-commit"}
+    # message_attachments runs inside an outbox job: its errors fail (and retry) the job
+    after_commit = {name for name, kind in HOOK_KINDS.items()
+                    if kind == "after-commit" and name.startswith("on_")}
     assert after_commit == set(AFTER_COMMIT)
+
+
+def test_a_failing_message_attachments_plugin_is_named_and_fails_the_message(
+        mill: Any, register_plugin: Any, make_product: Any, order_factory: Any) -> None:
+    from ordermill.core.errors import PluginError
+    from ordermill.plugins.notify_email.attachments import attachments_for
+
+    class Broken:
+        @hookimpl
+        def message_attachments(self, order: Any, message: str) -> None:
+            raise RuntimeError("printer on fire")
+
+    register_plugin(Broken(), name="broken-printer")
+    make_product("TSHIRT")
+    order = order_factory([("TSHIRT", 1)])
+    with pytest.raises(PluginError, match="broken-printer"):
+        attachments_for(mill, order, "order_confirmation")
 
 
 @pytest.mark.parametrize("hook", sorted(AFTER_COMMIT))
