@@ -245,9 +245,13 @@ def test_without_a_notification_plugin_a_resend_is_an_error(
 def test_order_links_are_signed_and_tamper_proof(mill: Any) -> None:
     token = order_link_token(mill, "1234567890")
     assert verify_order_link(mill, token) == "1234567890"
-    assert customer_order_link(mill, "1234567890") == f"/my-order/{token}"
-    assert customer_order_link(mill, "1234567890", "https://shop.test/") == \
-        f"https://shop.test/my-order/{token}"
+    # each link carries its signing second, so compare what the links verify to
+    link = customer_order_link(mill, "1234567890")
+    assert link.startswith("/my-order/")
+    assert verify_order_link(mill, link.removeprefix("/my-order/")) == "1234567890"
+    full = customer_order_link(mill, "1234567890", "https://shop.test/")
+    assert full.startswith("https://shop.test/my-order/")
+    assert verify_order_link(mill, full.rsplit("/", 1)[1]) == "1234567890"
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     for bad in (tampered, "garbage", "", token.replace(".", "", 1)):
         with pytest.raises(InvalidOrderLink):
