@@ -32,6 +32,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import selectinload
 
 from ordermill import __version__
+from ordermill.cli_users import user_password
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import OrdermillError
 from ordermill.core.models import Order
@@ -371,6 +372,9 @@ def statuses(as_json: bool) -> None:
 @main.group()
 def user() -> None:
     """Staff users of the admin."""
+
+
+user.add_command(user_password)
 
 
 @user.command("create")

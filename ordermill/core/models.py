@@ -136,6 +136,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Stamped into the session cookie at login; bumping it (logout, password change, "end
+    # all sessions") makes every cookie carrying an older value worthless (core.staff).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Order(Base):

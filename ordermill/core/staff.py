@@ -1,15 +1,23 @@
-"""Staff users, passwords and API tokens.
+"""Staff users, passwords, API tokens and browser sessions.
 
 Passwords are hashed with werkzeug's scrypt; API tokens are random, shown once, and only
 their SHA-256 is stored, so a database leak reveals no usable token.
+
+A browser session is a signed cookie, which the server cannot delete. So each staff user
+has a `session_version` that login stamps into the cookie and every request compares:
+logging out, changing the password, or an admin's "end all sessions" bumps it, and every
+cookie carrying an older value is refused from then on (whoever copied it).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ordermill.core.app import Ordermill
@@ -20,6 +28,10 @@ from ordermill.core.specs import Actor
 
 TOKEN_PREFIX = "om_"
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1000  # scrypt over megabytes of "password" would be a cheap DoS
+PASSWORD_METHOD = "scrypt"
+
+log = logging.getLogger("ordermill.staff")
 
 
 def _hash_token(token: str) -> str:
@@ -37,25 +49,49 @@ def create_user(mill: Ordermill, *, email: str, name: str, role: str, password: 
     if role not in ROLES or role == "customer":
         raise InvalidInput(f"Unknown role {role!r}; choose one of admin, manager, support, "
                            f"viewer.")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+    _check_new_password(password)
     with mill.write_session() as session, session.begin():
         if session.scalar(select(User.id).where(User.email == email)) is not None:
             raise InvalidInput(f"A staff user {email} already exists.")
         user = User(email=email, name=name or email, role=role,
-                    password_hash=generate_password_hash(password, method="scrypt"),
+                    password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
                     active=True, created_at=utcnow())
         session.add(user)
     return user
 
 
+def _check_new_password(password: str | None) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password or "") > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"Passwords may have at most {MAX_PASSWORD_LENGTH} characters.")
+
+
+@cache
+def dummy_password_hash() -> str:
+    """A hash of a random password, made like real ones, for logins with no user to check:
+    verifying it costs what a real check costs, so timing does not tell staff e-mails apart."""
+    return generate_password_hash(secrets.token_urlsafe(24), method=PASSWORD_METHOD)
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    """Exactly one scrypt verification whatever the account's state: an unknown, inactive
+    or password-less account verifies the dummy hash and fails."""
+    dummy = dummy_password_hash()  # made on the first login of either kind, not only misses
+    stored = user.password_hash if user is not None and user.active else None
+    if not stored:
+        check_password_hash(dummy, password or "")
+        return False
+    return check_password_hash(stored, password or "")
+
+
 def authenticate(mill: Ordermill, email: str, password: str) -> Actor:
     """The actor for a correct e-mail and password; PermissionDenied otherwise (same message
-    for an unknown user and a wrong password, so the login form leaks nothing)."""
+    and the same hashing work for an unknown user and a wrong password, so the login form
+    leaks nothing, not even by its timing)."""
     with mill.read_session() as session:
         user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
-    if user is None or not user.active or not user.password_hash \
-            or not check_password_hash(user.password_hash, password or ""):
+    if not _password_matches(user, password) or user is None:
         raise PermissionDenied("Wrong e-mail or password.")
     return actor_for_user(user)
 
@@ -114,3 +150,101 @@ def update_user(mill: Ordermill, user_id: int, *, actor: Actor, role: str | None
         if active is not None:
             user.active = active
         return user.email
+
+
+# ---------------------------------------------------------------------------- sessions
+
+
+def session_version(mill: Ordermill, user_id: int) -> int | None:
+    """The version a new session of this user is stamped with (None: no such user)."""
+    with mill.read_session() as session:
+        return session.scalar(select(User.session_version).where(User.id == user_id))
+
+
+def session_actor(mill: Ordermill, user_id: int, version: object) -> Actor | None:
+    """The actor of a session cookie, or None when it has ended: the user is gone, inactive,
+    or their session version moved on since the cookie was stamped."""
+    if not isinstance(version, int) or isinstance(version, bool):
+        return None
+    with mill.read_session() as session:
+        user = session.get(User, user_id)
+    if user is None or not user.active or user.role == "customer" \
+            or user.session_version != version:
+        return None
+    return actor_for_user(user)
+
+
+def _bump(session: Session, user_id: int, expected: int | None) -> int | None:
+    """Move the user's session version on by one (only from `expected` when given); the new
+    version, or None when nothing matched."""
+    query = update(User).where(User.id == user_id)
+    if expected is not None:
+        query = query.where(User.session_version == expected)
+    changed = session.execute(query.values(session_version=User.session_version + 1))
+    if getattr(changed, "rowcount", 0) != 1:
+        return None
+    return session.scalar(select(User.session_version).where(User.id == user_id))
+
+
+def end_own_session(mill: Ordermill, user_id: int, version: int) -> bool:
+    """Logout: end the sessions stamped with `version` (this browser's, and any copy of its
+    cookie). A cookie already ended cannot bump the version of a newer login."""
+    with mill.write_session() as session, session.begin():
+        ended = _bump(session, user_id, version) is not None
+    if ended:
+        log.info("staff user %s logged out; sessions of version %s ended", user_id, version)
+    return ended
+
+
+def end_sessions(mill: Ordermill, user_id: int, *, actor: Actor) -> str:
+    """An admin's "end all sessions" (manage_staff; anyone may end their own): every browser
+    logged in as this user has to log in again. API tokens are not touched. Returns the
+    user's e-mail."""
+    from ordermill.core.permissions import require
+
+    if actor.user_id != user_id:
+        require(actor, "manage_staff")
+    with mill.write_session() as session, session.begin():
+        user = session.get(User, user_id)
+        if user is None or user.role == "customer":
+            raise NotFound("No such staff user.", details={"user_id": user_id})
+        _bump(session, user_id, None)
+        email = user.email
+    log.info("all sessions of staff user %s ended by %s", email, actor.label)
+    return email
+
+
+def change_password(mill: Ordermill, user_id: int, *, current_password: str,
+                    new_password: str) -> int:
+    """A staff member changes their own password, proving they know the current one (a
+    borrowed session alone cannot lock the owner out). Every other session of theirs ends;
+    returns the new session version for the caller to stamp into their own cookie."""
+    _check_new_password(new_password)
+    with mill.write_session() as session, session.begin():
+        user = session.get(User, user_id)
+        if not _password_matches(user, current_password) or user is None:
+            raise InvalidInput("The current password is wrong.",
+                               details={"field": "current_password"})
+        user.password_hash = generate_password_hash(new_password, method=PASSWORD_METHOD)
+        session.flush()
+        version = _bump(session, user_id, None)
+        email = user.email
+    assert version is not None
+    log.info("staff user %s changed their password; other sessions ended", email)
+    return version
+
+
+def set_password(mill: Ordermill, email: str, new_password: str) -> str:
+    """Set a staff user's password from the command line (the operator owns the machine, so
+    no current password): all of the user's sessions end. Returns the e-mail."""
+    _check_new_password(new_password)
+    wanted = (email or "").strip().lower()
+    with mill.write_session() as session, session.begin():
+        user = session.scalar(select(User).where(User.email == wanted))
+        if user is None or user.role == "customer":
+            raise NotFound(f"No staff user {wanted}.")
+        user.password_hash = generate_password_hash(new_password, method=PASSWORD_METHOD)
+        session.flush()
+        _bump(session, user.id, None)
+    log.info("password of staff user %s set from the command line; sessions ended", wanted)
+    return wanted

@@ -5,6 +5,10 @@ the admin in a browser. A session-authenticated request that changes something m
 send the session's CSRF token in the X-CSRF-Token header, so another site cannot make a
 logged-in browser act. Either way the result is a core Actor, and the core checks what that
 actor may do: nothing here decides permissions.
+
+The cookie also carries the user's session version (core.staff): a cookie whose version the
+user has moved past (logout, password change, "end all sessions") is anonymous from then on,
+even though its signature is still valid.
 """
 
 from __future__ import annotations
@@ -15,14 +19,14 @@ from typing import Any
 
 from flask import current_app, g, request, session
 
-from ordermill.core import queries
 from ordermill.core.errors import PermissionDenied
 from ordermill.core.specs import Actor
-from ordermill.core.staff import actor_for_token
+from ordermill.core.staff import actor_for_token, end_own_session, session_actor, session_version
 from ordermill.web.errors import AuthenticationRequired
 
 SESSION_USER = "ordermill_user_id"
 SESSION_CSRF = "ordermill_csrf"
+SESSION_VERSION = "ordermill_session_version"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _UNSET = object()
@@ -49,13 +53,29 @@ def _from_header(header: str) -> Actor:
         raise AuthenticationRequired("Invalid or revoked API token.") from None
 
 
-def _from_session() -> Actor | None:
+def session_user() -> tuple[int, int] | None:
+    """(user id, session version) stamped in this browser's cookie, if any."""
     user_id = session.get(SESSION_USER)
-    if not isinstance(user_id, int):
+    version = session.get(SESSION_VERSION)
+    if not isinstance(user_id, int) or not isinstance(version, int):
         return None
-    actor = queries.staff_actor(mill(), user_id)
-    if actor is None:  # deactivated or deleted since login
-        session.pop(SESSION_USER, None)
+    return user_id, version
+
+
+def _forget() -> None:
+    for key in (SESSION_USER, SESSION_VERSION, SESSION_CSRF):
+        session.pop(key, None)
+
+
+def _from_session() -> Actor | None:
+    stamped = session_user()
+    if stamped is None:
+        if SESSION_USER in session:  # a cookie from before session versions: ended
+            _forget()
+        return None
+    actor = session_actor(mill(), *stamped)
+    if actor is None:  # logged out, deactivated, deleted or ended since login
+        _forget()
         return None
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
@@ -93,8 +113,10 @@ def require_actor() -> Actor:
 
 def login_session(actor: Actor) -> str:
     """Log a staff user in on this browser session; returns the session's new CSRF token."""
+    assert actor.user_id is not None
     session.clear()
     session[SESSION_USER] = actor.user_id
+    session[SESSION_VERSION] = session_version(mill(), actor.user_id)
     csrf = secrets.token_urlsafe(32)
     session[SESSION_CSRF] = csrf
     session.permanent = False
@@ -102,9 +124,19 @@ def login_session(actor: Actor) -> str:
     return csrf
 
 
+def stamp_session(version: int) -> None:
+    """Keep this browser logged in after its user moved the session version on (their own
+    password change), while every other cookie stays ended."""
+    session[SESSION_VERSION] = version
+
+
 def logout_session() -> None:
-    session.pop(SESSION_USER, None)
-    session.pop(SESSION_CSRF, None)
+    """End this session on the server too: the user's session version moves on, so a copy
+    of the cookie (kept, stolen, or still open in another tab) is refused from now on."""
+    stamped = session_user()
+    if stamped is not None:
+        end_own_session(mill(), *stamped)
+    _forget()
 
 
 def csrf_token() -> str | None:

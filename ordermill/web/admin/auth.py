@@ -1,9 +1,11 @@
-"""Staff login for the admin: Flask-Login sessions over `core.staff.authenticate`.
+"""Staff login for the admin: Flask-Login sessions over `core.staff.authenticate`, and the
+account pages around it (my password, an admin's "end all sessions" of a staff user).
 
 The session also carries the JSON API's session keys (web.auth.login_session), so a script
 in the logged-in browser may call the API with the X-CSRF-Token header, as web/auth.py
-describes. A deactivated user is logged out at their next request: the user loader asks
-the database every time.
+describes. A deactivated user, or a session ended by logout, a password change or an admin,
+is logged out at its next request: the user loader asks the database every time and
+compares the cookie's session version.
 """
 
 from __future__ import annotations
@@ -12,23 +14,42 @@ from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, Length
 
-from ordermill.core.errors import PermissionDenied
+from ordermill.core.errors import InvalidInput, PermissionDenied
 from ordermill.core.models import User
 from ordermill.core.permissions import permissions_of
 from ordermill.core.specs import Actor
-from ordermill.core.staff import actor_for_user, authenticate
+from ordermill.core.staff import (
+    authenticate,
+    change_password,
+    end_sessions,
+    session_actor,
+)
 from ordermill.web.admin import admin_bp
+from ordermill.web.admin.common import actor as current_actor
 from ordermill.web.admin.common import mill, safe_next
 from ordermill.web.admin.forms import LoginForm
-from ordermill.web.auth import login_session, logout_session
+from ordermill.web.auth import login_session, logout_session, session_user, stamp_session
 from ordermill.web.extensions import limiter, login_limit
 
 login_manager = LoginManager()
 login_manager.login_view = "admin.login"
 login_manager.login_message = "Please log in to use the order desk."
 login_manager.login_message_category = "info"
+
+
+class PasswordForm(FlaskForm):
+    """My account: the current password, then the new one twice (core.staff checks length)."""
+
+    current_password = PasswordField("Current password",
+                                     validators=[DataRequired(), Length(max=1000)])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=1000)])
+    confirm_password = PasswordField("New password again",
+                                     validators=[DataRequired(), Length(max=1000)])
 
 
 class StaffUser(UserMixin):
@@ -52,16 +73,23 @@ class StaffUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
-    """The active staff user of the session, or None (deactivated or deleted since login)."""
+    """The active staff user of the session, or None (deactivated, deleted, or the session
+    ended since login: its stamped version is not the user's current one)."""
+    stamped = session_user()
     try:
         key = int(user_id)
     except ValueError:
         return None
+    if stamped is None or stamped[0] != key:
+        return None
+    actor = session_actor(mill(), *stamped)
+    if actor is None:
+        return None
     with mill().read_session() as db:
         user = db.get(User, key)
-    if user is None or not user.active or user.role == "customer":
+    if user is None:
         return None
-    return StaffUser(actor_for_user(user), user.name or user.email)
+    return StaffUser(actor, user.name or user.email)
 
 
 @login_manager.unauthorized_handler
@@ -112,3 +140,46 @@ def logout() -> Any:
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("admin.login"))
+
+
+@admin_bp.route("/account", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def account() -> Any:
+    """My account: change my password (the current one is asked again). Every other session
+    of mine ends; this browser stays logged in."""
+    form = PasswordForm()
+    error = None
+    if form.validate_on_submit():
+        if form.new_password.data != form.confirm_password.data:
+            error = "The new password and its confirmation differ."
+        else:
+            try:
+                version = change_password(
+                    mill(), current_actor().user_id or -1,
+                    current_password=form.current_password.data or "",
+                    new_password=form.new_password.data or "")
+            except InvalidInput as refused:
+                error = refused.message
+            else:
+                stamp_session(version)
+                flash("Password changed. Your other sessions were logged out.", "success")
+                return redirect(url_for("admin.account"), 303)
+    elif request.method == "POST":
+        error = "; ".join(f"{getattr(form, field).label.text}: {' '.join(messages)}"
+                          for field, messages in form.errors.items())
+    return render_template("admin/account.html", form=form, error=error), (
+        422 if error else 200)
+
+
+@admin_bp.post("/settings/staff/<int(max=2147483647):user_id>/end-sessions")
+def end_staff_sessions(user_id: int) -> Any:
+    """End every browser session of a staff user (manage_staff, checked by the core), e.g.
+    after a lost laptop. Their API tokens are separate and stay."""
+    me = current_actor()
+    email = end_sessions(mill(), user_id, actor=me)
+    if user_id == me.user_id:
+        session.clear()
+        flash("All your sessions were ended; log in again.", "info")
+        return redirect(url_for("admin.login"), 303)
+    flash(f"All sessions of {email} were ended.", "success")
+    return redirect(url_for("admin.staff"), 303)

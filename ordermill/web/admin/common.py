@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app, request
 from flask_login import current_user
@@ -53,13 +53,24 @@ def can(permission: str) -> bool:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """A redirect target inside the admin only (never another site: open redirects)."""
-    if not target:
+    """A redirect target inside the admin only, else `default`.
+
+    Only a same-site path starting with a single slash under /admin is followed: never
+    another site (open redirects: a scheme, a double slash, a backslash, which browsers read
+    as a slash), never a control character (CR/LF would split the Location header, and
+    browsers drop tabs and newlines, which would turn "/<tab>/evil" into "//evil"), and no
+    "." or ".." segment (also percent-encoded) that climbs out of /admin.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
         return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/admin"):
+    if parts.scheme or parts.netloc:
         return default
-    if "\\" in target or target.startswith("//"):
+    if parts.path != "/admin" and not parts.path.startswith("/admin/"):
+        return default
+    if any(unquote(segment) in (".", "..") for segment in parts.path.split("/")):
         return default
     return target
 

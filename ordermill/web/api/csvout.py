@@ -1,7 +1,9 @@
 """CSV answers and the small conversions list endpoints share (days, paging fields).
 
-CSV cells that a spreadsheet would run as a formula (=, +, -, @ first) get a leading
-apostrophe: a buyer called "=HYPERLINK(...)" must not become a link in the shop's Excel.
+CSV cells that a spreadsheet would run as a formula get a leading apostrophe (OWASP's CSV
+injection rule): a buyer called "=HYPERLINK(...)" must not become a link in the shop's
+Excel. Spreadsheets skip leading whitespace before they look for a formula, so " =1+1" or
+"\n@SUM(...)" is defused as well, not only a formula in the very first character.
 """
 
 from __future__ import annotations
@@ -19,8 +21,14 @@ from ordermill.core.queries import Page
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _is_formula(value: str) -> bool:
+    """Whether a spreadsheet could read the cell as a formula: it starts with one of
+    FORMULA_START, or does after whitespace (a tab or CR first counts by itself)."""
+    return value.startswith(FORMULA_START) or value.lstrip().startswith(FORMULA_START)
+
+
 def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and _is_formula(value):
         return "'" + value
     if value is None:
         return ""
