@@ -76,6 +76,7 @@ def _from_session() -> Actor | None:
     actor = session_actor(mill(), *stamped)
     if actor is None:  # logged out, deactivated, deleted or ended since login
         _forget()
+        g.ordermill_session_ended = True
         return None
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
@@ -104,6 +105,9 @@ def current_actor() -> Actor | None:
 def require_actor() -> Actor:
     """The calling staff member; 401 when there is none."""
     actor = current_actor()
+    if actor is None and g.get("ordermill_session_ended"):
+        raise AuthenticationRequired("Your session has ended (logged out, password changed or "
+                                     "ended by an admin): log in again.")
     if actor is None:
         raise AuthenticationRequired(
             "Authentication required: send `Authorization: Bearer <token>` "
