@@ -61,6 +61,8 @@ def login(json_data: dict[str, Any]) -> Any:
 @api.output(LogoutOut)
 @documented(403, summary="Log out: end the session and revoke the token used")
 def logout() -> Any:
+    """Revoke the bearer token the call used, if any, and end the staff user's browser
+    session on the server: its cookie, and every copy of it, is refused from now on."""
     actor = require_actor()
     revoked = None
     if actor.kind == "token" and actor.token_id is not None:
