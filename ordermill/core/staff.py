@@ -133,7 +133,8 @@ def revoke_token(mill: Ordermill, token_id: int) -> None:
 def update_user(mill: Ordermill, user_id: int, *, actor: Actor, role: str | None = None,
                 active: bool | None = None) -> str:
     """Change a staff user's role or access (manage_staff); never the actor's own, so the
-    last admin cannot lock everyone out by accident. Returns the user's e-mail."""
+    last admin cannot lock everyone out by accident. Deactivating ends the user's sessions
+    for good. Returns the user's e-mail."""
     from ordermill.core.permissions import require
 
     require(actor, "manage_staff")
@@ -149,6 +150,9 @@ def update_user(mill: Ordermill, user_id: int, *, actor: Actor, role: str | None
             user.role = role
         if active is not None:
             user.active = active
+        if active is False:  # reactivating later must not bring old cookies back to life
+            session.flush()
+            _bump(session, user_id, None)
         return user.email
 
 

@@ -158,3 +158,17 @@ def test_end_all_sessions_is_a_csrf_checked_post(app: Any, mill: Ordermill,
     assert boss.client.get(path).status_code == 405
     assert boss.post(path, csrf=False).status_code == 400
     assert alive(victim)
+
+
+def test_reactivating_a_user_does_not_bring_old_sessions_back(
+        app: Any, mill: Ordermill) -> None:
+    boss = logged_in(app, add_user(mill, "admin"))
+    email = add_user(mill, "support")
+    lost_laptop = logged_in(app, email)
+    target = user_id(mill, email)
+    for active in ("0", "1"):
+        done = boss.post("/admin/settings/staff", {"action": "active", "user_id": target,
+                                                   "active": active})
+        assert done.status_code == 303
+    assert not alive(lost_laptop)
+    assert alive(logged_in(app, email))
