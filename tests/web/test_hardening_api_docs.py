@@ -97,7 +97,7 @@ def test_only_the_named_swagger_files_are_served(docs_server: str) -> None:
 def chromium() -> Iterator[Any]:
     problem = None
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api
     except ImportError:
         problem = "the playwright package is not installed (pip install -e '.[dev]')"
     if problem is None and not Path(CHROMIUM).exists():
