@@ -25,11 +25,12 @@ ASSET_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
                     "favicon-32x32.png", "favicon-16x16.png"})
 
+RELATIVE = "docs/assets"  # from /api/v1/docs, so the page also works under a path prefix
 SETTINGS: dict[str, Any] = {
-    "SWAGGER_UI_CSS": f"{ASSETS_PATH}/swagger-ui.css",
-    "SWAGGER_UI_BUNDLE_JS": f"{ASSETS_PATH}/swagger-ui-bundle.js",
-    "SWAGGER_UI_STANDALONE_PRESET_JS": f"{ASSETS_PATH}/swagger-ui-standalone-preset.js",
-    "DOCS_FAVICON": f"{ASSETS_PATH}/favicon-32x32.png",
+    "SWAGGER_UI_CSS": f"{RELATIVE}/swagger-ui.css",
+    "SWAGGER_UI_BUNDLE_JS": f"{RELATIVE}/swagger-ui-bundle.js",
+    "SWAGGER_UI_STANDALONE_PRESET_JS": f"{RELATIVE}/swagger-ui-standalone-preset.js",
+    "DOCS_FAVICON": f"{RELATIVE}/favicon-32x32.png",
     # Swagger UI would ask validator.swagger.io to check the document: nothing leaves the page
     "SWAGGER_UI_CONFIG": {"validatorUrl": None},
 }

@@ -2,8 +2,10 @@
 
 Core errors carry their own code and status; validation errors, unknown URLs, wrong methods,
 rate limits and unexpected exceptions are turned into the same shape here, so a script never
-has to parse an HTML page or meet a stack trace. Pages outside /api/ keep Flask's defaults
-(the admin renders its own).
+has to parse an HTML page or meet a stack trace. A database that is unreachable, locked or
+whose connection dropped answers 503 with Retry-After; an error says "nothing was changed"
+only when this request committed nothing (see core/writes.py). Pages outside /api/ keep
+Flask's defaults (the admin renders its own).
 """
 
 from __future__ import annotations
@@ -76,19 +78,23 @@ def error_response(status: int, code: str, message: str,
     return response
 
 
-def _saved() -> list[dict[str, str]]:
+def _saved() -> tuple[list[dict[str, str]], str]:
+    """This request's committed order changes, as details and as words ("" when none or
+    when a COMMIT is in doubt)."""
     current = writes.current()
-    return [{"number": number, "event": kind} for number, kind in (current.changes
-                                                                    if current else [])]
+    saved = [{"number": number, "event": kind}
+             for number, kind in (current.changes if current else [])]
+    if not saved or writes.in_doubt():
+        return saved, ""
+    return saved, ", ".join(f"{item['event']} on order {item['number']}" for item in saved)
 
 
 def server_error_message() -> tuple[str, dict[str, Any]]:
     """The 500 message: "nothing was changed" only when this request committed nothing."""
     if writes.nothing_changed():
         return MESSAGES[500], {}
-    saved = _saved()
-    if saved and not writes.in_doubt():
-        what = ", ".join(f"{item['event']} on order {item['number']}" for item in saved)
+    saved, what = _saved()
+    if what:
         return (f"Something went wrong on our side after your change was saved ({what}): "
                 f"reload to see it before trying again. The error was logged.",
                 {"saved": saved})
@@ -99,12 +105,11 @@ def server_error_message() -> tuple[str, dict[str, Any]]:
 def truthful(error: DatabaseUnavailable) -> DatabaseUnavailable:
     """A database error whose "nothing was changed" is false for this request (an earlier
     step committed, or a COMMIT is in doubt) becomes the error that says so."""
-    if isinstance(error, OutcomeUnknown | SavedAnswerLost) or writes.nothing_changed() is not \
-            False:
+    if isinstance(error, OutcomeUnknown | SavedAnswerLost) \
+            or writes.nothing_changed() is not False:
         return error
-    saved = _saved()
-    if saved and not writes.in_doubt():
-        what = ", ".join(f"{item['event']} on order {item['number']}" for item in saved)
+    saved, what = _saved()
+    if what:
         return SavedAnswerLost(
             f"Your change was saved ({what}), but the database connection was lost before "
             f"the answer could be read: reload to see it; do not send it again.",
