@@ -145,7 +145,7 @@ def test_placing_while_connections_are_killed_never_lies_and_never_places_twice(
 
     output = server.output()
     assert sum(killed) >= KILLS, f"the server's connections were not killed: {killed}"
-    assert len(attempts) > 50, output[-3000:]
+    assert len(attempts) > 20, output[-3000:]
     statuses = sorted({a.status for a in attempts})
     assert 500 not in statuses, [a.answer for a in attempts if a.status == 500][:3]
     assert set(statuses) <= {201, 503}, statuses
