@@ -34,7 +34,8 @@ class Ordermill:
         from ordermill.core.outbox import Outbox
 
         self.settings = settings or Settings.from_env()
-        self.engine = engine or make_engine(self.settings.database_url)
+        self.engine = engine or make_engine(self.settings.database_url,
+                                                  busy_timeout=self.settings.db_busy_timeout)
         self.read_session, self.write_session = session_factories(self.engine)
         self.plugins = plugins or PluginHost(self.settings)
         self._statuses: StatusRegistry | None = None

@@ -41,3 +41,9 @@ class ActionContext:
     def enqueue(self, job: JobRequest) -> None:
         """Queue outside work in this action's transaction (written when the event is)."""
         self.jobs.append(job)
+
+    def outside_call(self, what: str) -> None:
+        """Say, just before it, that the action calls a service outside the database (e.g.
+        "the Stripe refund"): a lost database connection then fails the action with an error
+        naming it instead of running the action, and so the call, a second time."""
+        self.notes.setdefault("outside_calls", []).append(what)

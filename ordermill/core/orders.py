@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,6 @@ import attrs
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from ordermill.core import billing, inventory, pricing
 from ordermill.core.context import ActionContext
@@ -50,6 +49,7 @@ from ordermill.core.outbox import enqueue
 from ordermill.core.permissions import require
 from ordermill.core.plugins import HookFailure
 from ordermill.core.requests import CustomerDetails, LineRequest, OrderRequest
+from ordermill.core.retry import action_transaction, retry_once, retry_read
 from ordermill.core.serialize import money_text, order_to_dict
 from ordermill.core.specs import Actor, FraudResult, GatewayRefund
 from ordermill.core.statuses import (
@@ -121,6 +121,7 @@ class OrderService:
 
     # ================================================================ reading
 
+    @retry_read
     def get(self, number: str, *, actor: Actor | None = None, with_history: bool = False
             ) -> Order:
         """The order with its lines, invoices, payments and fraud checks loaded."""
@@ -132,6 +133,7 @@ class OrderService:
                 raise OrderNotFound(f"No order {number}.", details={"number": str(number)})
             return order
 
+    @retry_read
     def history(self, number: str) -> list[OrderEvent]:
         with self.mill.read_session() as session:
             return list(session.scalars(
@@ -146,6 +148,7 @@ class OrderService:
 
     # ================================================================ the action runner
 
+    @retry_once
     def _run(
         self,
         action: str,
@@ -175,29 +178,10 @@ class OrderService:
         failures = self._after_commit(order, change.after, ctx)
         return ActionResult(order, event, preview, hook_failures=tuple(failures))
 
-    @contextmanager
-    def _transaction(self, ctx: ActionContext) -> Iterator[Session]:
-        """One write transaction for an action: committed, or rolled back for a dry run or
-        an error. A concurrent change caught by the version column becomes StaleOrder."""
-        session = self.mill.write_session()
-        transaction = session.begin()
-        ctx.session = session
-        try:
-            yield session
-            if ctx.dry_run:
-                transaction.rollback()
-            else:
-                transaction.commit()
-        except StaleDataError:
-            session.rollback()
-            raise StaleOrder("The order was changed by someone else while you worked on it. "
-                             "Reload it and try again; nothing was changed.") from None
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-            ctx.session = None
+    def _transaction(self, ctx: ActionContext) -> AbstractContextManager[Session]:
+        """One write transaction for an action (see retry.action_transaction: stale orders,
+        lost connections and a busy database become errors that say what happened)."""
+        return action_transaction(self.mill, ctx)
 
     def _lock_order(self, session: Session, number: str, expected_version: int | None
                     ) -> Order:
@@ -418,6 +402,7 @@ class OrderService:
         return ActionResult(order, None, {"action": "place", "number": order.number,
                                           "replayed": True})
 
+    @retry_once
     def _place_once(self, request: OrderRequest, actor: Actor, dry_run: bool) -> ActionResult:
         ctx = ActionContext(self.mill, actor, "place", dry_run=dry_run)
         if request.idempotency_key:
@@ -745,6 +730,7 @@ class OrderService:
     def _call_gateway_refund(self, gateway_name: str, refund_call: Callable[..., GatewayRefund],
                              charge: Payment, amount: int, refund: Payment,
                              ctx: ActionContext) -> GatewayRefund:
+        ctx.outside_call(f"the {gateway_name} refund")
         try:
             answer = refund_call(charge=charge, amount=amount,
                                  idempotency_key=f"ordermill-refund-{refund.id}", ctx=ctx)
@@ -857,6 +843,7 @@ class OrderService:
                       data={"status": status},
                       after=self._status_hooks(order, old, None))
 
+    @retry_once
     def bulk_set_status(self, numbers: Sequence[str], status: str, *, actor: Actor,
                         dry_run: bool = False) -> BulkResult:
         """Change the status of many orders in one transaction (WHMCS mass update).
@@ -1245,6 +1232,7 @@ class OrderService:
 
     # ================================================================ delete
 
+    @retry_once
     def delete(self, number: str, *, actor: Actor, restock: bool,
                expected_version: int | None = None, dry_run: bool = False) -> ActionResult:
         """Delete an order for good, with or without returning its stock.

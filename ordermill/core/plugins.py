@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import importlib.metadata
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -69,6 +70,40 @@ def _dist_of(entry_point: importlib.metadata.EntryPoint) -> tuple[str | None, st
     return dist.metadata["Name"], dist.version
 
 
+def _normalise(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def missing_dependency_hint(entry_point: importlib.metadata.EntryPoint,
+                            error: BaseException) -> str | None:
+    """'plugin X needs the package Y: pip install ...' when the plugin imported fine itself
+    but a package it needs is not installed; None for any other import failure.
+
+    The package is looked up in the plugin distribution's requirements (an import name such
+    as `paypalserversdk` matches the requirement `paypal-server-sdk` once both are reduced
+    to letters and digits); a module the plugin does not declare is named as it is.
+    """
+    if not isinstance(error, ModuleNotFoundError) or not error.name:
+        return None
+    missing = error.name.split(".")[0]
+    if missing == entry_point.module.split(".")[0]:
+        return None  # part of the plugin's own package is gone: a broken install
+    package, extra = missing, None
+    dist = getattr(entry_point, "dist", None)
+    for line in (dist.requires or []) if dist is not None else []:
+        requirement, _, marker = line.partition(";")
+        name = re.split(r"[\s\[<>=!~(]", requirement.strip(), maxsplit=1)[0]
+        if _normalise(name) == _normalise(missing):
+            package = requirement.strip()
+            found = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", marker)
+            extra = found.group(1) if found else None
+            break
+    name = re.split(r"[\s\[<>=!~(]", package, maxsplit=1)[0]
+    install = f"pip install '{dist.metadata['Name']}[{extra}]'" if extra and dist is not None \
+        else f"pip install '{package}'"
+    return f"plugin {entry_point.name} needs the package {name}: {install}"
+
+
 class PluginHost:
     """A pluggy PluginManager with ordermill's loading rules and typed hook calls."""
 
@@ -97,8 +132,10 @@ class PluginHost:
             try:
                 plugin = entry_point.load()
             except Exception as error:  # a broken plugin must not take the shop down
+                hint = missing_dependency_hint(entry_point, error)
                 failure = LoadFailure(
-                    entry_point.name, dist_name, f"{type(error).__name__}: {error}"
+                    entry_point.name, dist_name,
+                    f"{type(error).__name__}: {error}" + (f". {hint}" if hint else ""),
                 )
                 if self.settings.strict_plugins:
                     raise PluginLoadError(
@@ -106,7 +143,11 @@ class PluginHost:
                         f"{failure.error}",
                         details={"plugin": entry_point.name, "distribution": dist_name},
                     ) from error
-                log.error("skipping plugin %r (%s): %s", entry_point.name, dist_name, failure.error)
+                if hint:  # an optional extra not installed: a choice, not a fault
+                    log.info("%s", hint)
+                else:
+                    log.error("skipping plugin %r (%s): %s", entry_point.name, dist_name,
+                              failure.error)
                 self.failures.append(failure)
                 continue
             self.register(plugin, entry_point.name, source="entry point",

@@ -11,13 +11,14 @@ the actor's permission: the API and the admin cannot disagree about who sees wha
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
 from sqlalchemy import Select, case, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -33,6 +34,7 @@ from ordermill.core.models import (
     utcnow,
 )
 from ordermill.core.permissions import permissions_of, require
+from ordermill.core.retry import classify
 from ordermill.core.serialize import money_text, payment_to_dict
 from ordermill.core.specs import Actor
 from ordermill.core.staff import _hash_token, actor_for_user
@@ -43,6 +45,7 @@ ORDER_SORTS = ("placed_at", "total", "number", "buyer_name", "status")
 PAYMENT_SORTS = ("created_at", "amount")
 MAX_PER_PAGE = 200
 EXPORT_BATCH = 500
+log = logging.getLogger("ordermill.queries")
 
 CSV_COLUMNS = (
     "number", "placed_at", "status", "payment_status", "summary", "buyer_name", "buyer_email",
@@ -491,4 +494,9 @@ def save_idempotency_record(mill: Any, *, scope: str, key: str, fingerprint: str
         if existing is None:
             raise
         return existing
+    except DBAPIError as error:
+        if classify(error) is None:
+            raise
+        # the order itself is committed and a replay finds it by its key: answer it
+        log.warning("idempotency record for %s not stored: %s", scope, error)
     return record

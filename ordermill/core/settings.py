@@ -45,6 +45,7 @@ class Settings:
     outbox_backoff_seconds: float = 2.0
     secret_key: str = "dev-secret-change-me"
     shop_name: str = "ordermill demo shop"
+    db_busy_timeout: float = 30.0  # seconds a SQLite write waits for another's lock
 
     def plugin_config(self, name: str) -> Mapping[str, Any]:
         return self.plugins.get(name, {})
@@ -73,6 +74,13 @@ class Settings:
                 ) from None
         if "ORDERMILL_SECRET_KEY" in env:
             values["secret_key"] = env["ORDERMILL_SECRET_KEY"]
+        if "ORDERMILL_DB_BUSY_TIMEOUT" in env:
+            try:
+                values["db_busy_timeout"] = max(0.0, float(env["ORDERMILL_DB_BUSY_TIMEOUT"]))
+            except ValueError:
+                raise ConfigurationError(
+                    "ORDERMILL_DB_BUSY_TIMEOUT must be a number of seconds, e.g. 30."
+                ) from None
         if "ORDERMILL_DEFAULT_CURRENCY" in env:
             values["default_currency"] = env["ORDERMILL_DEFAULT_CURRENCY"]
         for key, name in (("ORDERMILL_PLUGIN_CONFIG", "plugins"),

@@ -25,6 +25,7 @@ from ordermill.core.errors import InvalidInput, NotFound, PermissionDenied
 from ordermill.core.models import ApiToken, User, utcnow
 from ordermill.core.permissions import ROLES
 from ordermill.core.specs import Actor
+from ordermill.core.token_use import touch_token
 
 TOKEN_PREFIX = "om_"
 MIN_PASSWORD_LENGTH = 8
@@ -109,17 +110,20 @@ def create_token(mill: Ordermill, *, email: str, name: str) -> str:
 
 
 def actor_for_token(mill: Ordermill, token: str) -> Actor:
-    """The actor a bearer token stands for; PermissionDenied for unknown or revoked ones."""
-    with mill.write_session() as session, session.begin():
+    """The actor a bearer token stands for; PermissionDenied for unknown or revoked ones.
+
+    Only reads: the last-used time is recorded by token_use.touch_token (at most once a
+    minute, never waiting for a lock), so a GET never queues behind another writer."""
+    with mill.read_session() as session:
         row = session.execute(
             select(ApiToken, User).join(User, User.id == ApiToken.user_id)
             .where(ApiToken.token_hash == _hash_token(token or ""))
         ).first()
-        if row is None or row.ApiToken.revoked_at is not None or not row.User.active:
-            raise PermissionDenied("Invalid or revoked API token.")
-        row.ApiToken.last_used_at = utcnow()
-        return Actor(kind="token", name=row.User.email, role=row.User.role,
-                     user_id=row.User.id, token_id=row.ApiToken.id)
+    if row is None or row.ApiToken.revoked_at is not None or not row.User.active:
+        raise PermissionDenied("Invalid or revoked API token.")
+    touch_token(mill, row.ApiToken.id, row.ApiToken.last_used_at)
+    return Actor(kind="token", name=row.User.email, role=row.User.role,
+                 user_id=row.User.id, token_id=row.ApiToken.id)
 
 
 def revoke_token(mill: Ordermill, token_id: int) -> None:

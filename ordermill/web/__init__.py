@@ -14,10 +14,11 @@ from apiflask import APIFlask
 from flask import Response, jsonify, redirect, request, url_for
 
 from ordermill.core.app import Ordermill
-from ordermill.web import errors
+from ordermill.web import docs_assets, errors
 from ordermill.web.admin import init_admin
 from ordermill.web.api.schemas import ErrorSchema
 from ordermill.web.customer import customer_bp
+from ordermill.web.docs_assets import DOCS_PATH, docs_csp, init_docs_assets
 from ordermill.web.extensions import limiter
 from ordermill.web.services import services_bp
 from ordermill.web.webhooks import payments_bp, webhooks_bp
@@ -55,13 +56,10 @@ DEFAULTS: dict[str, Any] = {
     "ORDERMILL_TOKEN_RATE_LIMIT": "10 per minute",
     "ORDERMILL_CHECKOUT_RATE_LIMIT": "30 per minute",
     "ORDERMILL_PUBLIC_CHECKOUT": True,
+    **docs_assets.SETTINGS,  # Swagger UI from the installed package, never a CDN
 }
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "img-src 'self' data: https://apiflask.com https://cdn.jsdelivr.net; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
             "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
             "form-action 'self'")
@@ -77,8 +75,10 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:  # behind TLS (or a proxy that says so): stay on HTTPS
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if request.path.startswith("/api/v1/docs"):
-        headers.setdefault("Content-Security-Policy", DOCS_CSP)
+    if request.path == DOCS_PATH and response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", docs_csp(response.get_data(as_text=True)))
+    elif request.path.startswith(f"{DOCS_PATH}/assets/"):
+        headers.setdefault("Content-Security-Policy", API_CSP)
     elif request.path.startswith("/api/"):
         headers.setdefault("Content-Security-Policy", API_CSP)
         headers.setdefault("Cache-Control", "no-store")
@@ -124,6 +124,7 @@ def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = No
     limiter.init_app(app)
     app.after_request(_security_headers)
     app.register_blueprint(api)
+    init_docs_assets(app)
     app.register_blueprint(webhooks_bp)  # gateways sign their calls; no token, no CSRF
     app.register_blueprint(payments_bp)
     app.register_blueprint(services_bp)  # fraud re-runs, provisioning, tickets, check-in

@@ -2,8 +2,10 @@
 
 Core errors carry their own code and status; validation errors, unknown URLs, wrong methods,
 rate limits and unexpected exceptions are turned into the same shape here, so a script never
-has to parse an HTML page or meet a stack trace. Pages outside /api/ keep Flask's defaults
-(the admin renders its own).
+has to parse an HTML page or meet a stack trace. A database that is unreachable, locked or
+whose connection dropped answers 503 with Retry-After; an error says "nothing was changed"
+only when this request committed nothing (see core/writes.py). Pages outside /api/ keep
+Flask's defaults (the admin renders its own).
 """
 
 from __future__ import annotations
@@ -15,9 +17,18 @@ from typing import Any
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from ordermill.core import writes
 from ordermill.core.errors import OrdermillError
+from ordermill.core.retry import (
+    CHECK_BY_KEY,
+    DatabaseUnavailable,
+    OutcomeUnknown,
+    SavedAnswerLost,
+    classify,
+    unavailable,
+)
 
 log = logging.getLogger("ordermill.web")
 API_PREFIX = "/api/"
@@ -26,7 +37,7 @@ CODES = {
     400: "bad_request", 401: "unauthenticated", 403: "permission_denied", 404: "not_found",
     405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
     413: "request_too_large", 415: "unsupported_media_type", 422: "validation_error",
-    429: "rate_limited", 500: "internal_error",
+    429: "rate_limited", 500: "internal_error", 503: "service_unavailable",
 }
 MESSAGES = {
     400: "The request could not be read: send a JSON object with Content-Type "
@@ -65,6 +76,54 @@ def error_response(status: int, code: str, message: str,
     if status == 401:
         response.headers.setdefault("WWW-Authenticate", 'Bearer realm="ordermill"')
     return response
+
+
+def _saved() -> tuple[list[dict[str, str]], str]:
+    """This request's committed order changes, as details and as words ("" when none or
+    when a COMMIT is in doubt)."""
+    current = writes.current()
+    saved = [{"number": number, "event": kind}
+             for number, kind in (current.changes if current else [])]
+    if not saved or writes.in_doubt():
+        return saved, ""
+    return saved, ", ".join(f"{item['event']} on order {item['number']}" for item in saved)
+
+
+def server_error_message() -> tuple[str, dict[str, Any]]:
+    """The 500 message: "nothing was changed" only when this request committed nothing."""
+    if writes.nothing_changed():
+        return MESSAGES[500], {}
+    saved, what = _saved()
+    if what:
+        return (f"Something went wrong on our side after your change was saved ({what}): "
+                f"reload to see it before trying again. The error was logged.",
+                {"saved": saved})
+    return ("Something went wrong on our side, and your change may or may not have been "
+            "saved: check before trying again. The error was logged.", {})
+
+
+def truthful(error: DatabaseUnavailable) -> DatabaseUnavailable:
+    """A database error whose "nothing was changed" is false for this request (an earlier
+    step committed, or a COMMIT is in doubt) becomes the error that says so."""
+    if isinstance(error, OutcomeUnknown | SavedAnswerLost) \
+            or writes.nothing_changed() is not False:
+        return error
+    saved, what = _saved()
+    if what:
+        return SavedAnswerLost(
+            f"Your change was saved ({what}), but the database connection was lost before "
+            f"the answer could be read: reload to see it; do not send it again.",
+            details={"saved": saved})
+    return OutcomeUnknown(f"The database connection was lost while your change was being "
+                          f"saved; it may or may not have been saved. {CHECK_BY_KEY}")
+
+
+def database_unavailable_response(error: DatabaseUnavailable) -> Response:
+    """503 in the one JSON shape, with Retry-After unless the client must not resend."""
+    error = truthful(error)
+    headers = {} if isinstance(error, SavedAnswerLost) \
+        else {"Retry-After": str(error.retry_after)}
+    return error_response(503, error.code, error.message, error.details, headers)
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -126,8 +185,16 @@ def init_app(app: APIFlask) -> None:
     def _apiflask_error(error: HTTPError) -> Response:
         return http_error_response(error)
 
+    @app.before_request
+    def _track_writes() -> None:
+        writes.track()  # so an error can tell whether this request changed anything
+
     @app.errorhandler(OrdermillError)
     def _ordermill_error(error: OrdermillError) -> Any:
+        if isinstance(error, DatabaseUnavailable):
+            log.warning("%s on %s %s: %s", error.code, request.method, request.path,
+                        error.message)
+            return _database_unavailable(error)
         if error.http_status >= 500:
             log.error("%s on %s %s: %s", error.code, request.method, request.path,
                       error.message, exc_info=error)
@@ -143,7 +210,19 @@ def init_app(app: APIFlask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
+        kind = classify(error)
+        if kind is not None:  # lost connection, unreachable or locked database: transient
+            log.warning("database %s on %s %s: %s", kind, request.method, request.path, error)
+            return _database_unavailable(unavailable(kind))
         log.exception("unexpected error on %s %s", request.method, request.path)
         if is_api_request():
-            return error_response(500, "internal_error", MESSAGES[500])
+            message, details = server_error_message()
+            return error_response(500, "internal_error", message, details)
         return InternalServerError()
+
+
+def _database_unavailable(error: DatabaseUnavailable) -> Any:
+    if is_api_request():
+        return database_unavailable_response(error)
+    error = truthful(error)
+    return ServiceUnavailable(description=error.message, retry_after=error.retry_after)
