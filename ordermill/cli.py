@@ -38,6 +38,7 @@ from ordermill.core.models import Order
 from ordermill.core.money import Money
 from ordermill.core.orders import ActionResult
 from ordermill.core.permissions import ROLES
+from ordermill.core.secret_keys import require_key
 from ordermill.core.serialize import money_text
 from ordermill.core.settings import Settings
 from ordermill.core.specs import Actor
@@ -248,6 +249,7 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
     logging.getLogger("ordermill").setLevel(logging.INFO)
     logging.getLogger("waitress").setLevel(logging.INFO)
     mill = get_mill()
+    require_key(mill.settings.secret_key, mill.settings.database_url)  # never run unsigned
     login = None
     if with_demo:
         from ordermill.core.schema import upgrade_database
@@ -300,6 +302,7 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
 def worker(once: bool, poll: float) -> None:
     """Run outbox jobs (e-mails, webhooks, provisioning) until SIGTERM or Ctrl+C."""
     mill = get_mill()
+    require_key(mill.settings.secret_key, mill.settings.database_url)  # links, vault
     if once:
         ran = mill.outbox.run_until_empty()
         counts = mill.outbox.counts()
@@ -710,6 +713,8 @@ def outbox_retry(job_id: int) -> None:
     get_mill().outbox.retry(job_id, actor_label=CLI_ACTOR.label)
     click.echo(f"Job {job_id} will run again.")
 
+
+from ordermill import cli_secrets as _secrets  # noqa: E402,F401  (registers `secrets`)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
