@@ -130,9 +130,9 @@ def rotate_stored_secrets(session: Session, keys: Sequence[str],
     current = _fernet(ring[0])
     extra = tuple(dict.fromkeys([*ring[1:], *old_keys, LEGACY_DEFAULT_KEY]))
     report = RotationReport()
-    bind = session.get_bind()
+    inspector = sa.inspect(session.connection())
     for model, attribute, label in ENCRYPTED_COLUMNS:
-        if not sa.inspect(bind).has_table(model.__tablename__):
+        if not inspector.has_table(model.__tablename__):
             continue  # the plugin's tables were never created: nothing stored
         column = getattr(model, attribute)
         for row in session.scalars(sa.select(model).where(column.is_not(None))
