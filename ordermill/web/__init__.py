@@ -81,10 +81,11 @@ def security_config(settings: Settings) -> dict[str, Any]:
 
 
 def trust_proxies(wsgi_app: Any, count: int) -> ProxyFix:
-    """Believe the X-Forwarded-For/-Proto/-Host/-Port values the last `count` proxies set
-    (never more: a client could send its own), so is_secure, HSTS and the client address
-    are right behind a TLS-terminating proxy."""
-    return ProxyFix(wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
+    """Believe the X-Forwarded-For and X-Forwarded-Proto values the last `count` proxies
+    added (never more: a client can send its own), so the client address, is_secure and HSTS
+    are right behind a TLS-terminating proxy. Host and port are not taken from headers that
+    many proxies pass through from the client unchanged; the proxy forwards the Host header."""
+    return ProxyFix(wsgi_app, x_for=count, x_proto=count, x_host=0, x_port=0, x_prefix=0)
 
 
 def _security_headers(response: Response) -> Response:
