@@ -32,13 +32,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import selectinload
 
 from ordermill import __version__
+from ordermill.cli_secrets import secrets_group, startup_checks
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import OrdermillError
 from ordermill.core.models import Order
 from ordermill.core.money import Money
 from ordermill.core.orders import ActionResult
 from ordermill.core.permissions import ROLES
-from ordermill.core.secret_keys import require_key
 from ordermill.core.serialize import money_text
 from ordermill.core.settings import Settings
 from ordermill.core.specs import Actor
@@ -249,7 +249,7 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
     logging.getLogger("ordermill").setLevel(logging.INFO)
     logging.getLogger("waitress").setLevel(logging.INFO)
     mill = get_mill()
-    require_key(mill.settings.secret_key, mill.settings.database_url)  # never run unsigned
+    startup_checks(mill)  # no key (PostgreSQL without one): refuse; stale vault: warn
     login = None
     if with_demo:
         from ordermill.core.schema import upgrade_database
@@ -302,7 +302,7 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
 def worker(once: bool, poll: float) -> None:
     """Run outbox jobs (e-mails, webhooks, provisioning) until SIGTERM or Ctrl+C."""
     mill = get_mill()
-    require_key(mill.settings.secret_key, mill.settings.database_url)  # links, vault
+    startup_checks(mill)  # e-mails sign order links; provisioning decrypts secrets
     if once:
         ran = mill.outbox.run_until_empty()
         counts = mill.outbox.counts()
@@ -714,7 +714,7 @@ def outbox_retry(job_id: int) -> None:
     click.echo(f"Job {job_id} will run again.")
 
 
-from ordermill import cli_secrets as _secrets  # noqa: E402,F401  (registers `secrets`)
+main.add_command(secrets_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

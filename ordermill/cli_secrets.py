@@ -1,4 +1,5 @@
-"""`ordermill secrets`: make a new secret key and move stored secrets onto it.
+"""`ordermill secrets`: make a new secret key and move stored secrets onto it; and the secret
+key check `serve` and `worker` run at start-up.
 
 Rotating the key: set the new key as ORDERMILL_SECRET_KEY and the old one in
 ORDERMILL_SECRET_KEY_FALLBACKS on every host (sessions, order links and the vault keep
@@ -11,15 +12,40 @@ only `new-key` prints a key (the one it just made).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
-from ordermill.cli import _fail, get_mill, main
-from ordermill.core.secret_keys import new_key
+from ordermill.core.app import Ordermill
+from ordermill.core.secret_keys import new_key, require_key
+
+log = logging.getLogger("ordermill.secret_keys")
 
 
-@main.group("secrets")
+def startup_checks(mill: Ordermill) -> None:
+    """Refuse to run without a key (ConfigurationError: PostgreSQL without one), and warn
+    when stored secrets need `ordermill secrets rotate` (e.g. after the upgrade off the old
+    built-in key), instead of failing later inside a provisioning job."""
+    from ordermill.plugins.provisioning.vault import rotate_stored_secrets
+
+    require_key(mill.settings.secret_key, mill.settings.database_url)
+    try:
+        with mill.read_session() as session:
+            report = rotate_stored_secrets(session, mill.settings.secret_keys, dry_run=True)
+    except SQLAlchemyError:
+        return  # no schema yet, or the database is down: the command says so itself
+    if report.from_legacy_key or report.unreadable:
+        log.warning("%d stored secret(s) are under the old built-in key and %d open with no "
+                    "configured key: run `ordermill secrets rotate` (see the README, The "
+                    "secret key).", report.from_legacy_key, len(report.unreadable))
+    elif report.rotated:
+        log.info("%d stored secret(s) are still under a fallback key: run `ordermill secrets "
+                 "rotate` before removing ORDERMILL_SECRET_KEY_FALLBACKS.", report.rotated)
+
+
+@click.group("secrets")
 def secrets_group() -> None:
     """The secret key that signs sessions and order links and encrypts stored secrets."""
 
@@ -31,6 +57,8 @@ def secrets_new_key() -> None:
 
 
 def _old_keys(path: Path | None) -> list[str]:
+    from ordermill.cli import _fail
+
     if path is None:
         return []
     try:
@@ -50,6 +78,7 @@ def secrets_rotate(old_keys_file: Path | None) -> None:
     Secrets stored under a fallback key, a key from --old-keys-file or the old built-in key
     are re-encrypted; those no key opens are listed and left alone (exit code 1).
     """
+    from ordermill.cli import _fail, get_mill
     from ordermill.plugins.provisioning.vault import rotate_stored_secrets
 
     mill = get_mill()

@@ -9,6 +9,7 @@ rotate` moves vault secrets (even ones stored under the old built-in key) onto t
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Callable
@@ -227,7 +228,8 @@ def _stored_secrets(mill: Ordermill, order: Any) -> tuple[int, int]:
 
 def test_rotate_moves_vault_secrets_onto_the_new_key(
         mill: Ordermill, tmp_path: Path, tokens: dict[str, str],
-        make_product: Callable[..., Any], order_factory: Callable[..., Any]) -> None:
+        make_product: Callable[..., Any], order_factory: Callable[..., Any],
+        caplog: pytest.LogCaptureFixture) -> None:
     make_product("HOST", price=900, stock=None, kind="service")
     server_id, service_id = _stored_secrets(mill, order_factory([("HOST", 1)]))
     admin = {"Authorization": f"Bearer {tokens['admin']}"}
@@ -238,6 +240,13 @@ def test_rotate_moves_vault_secrets_onto_the_new_key(
     read = web(with_fallback).get(path, headers=admin)
     assert read.status_code == 200 and read.get_json()["credential_keys"] == ["secret"]
     assert "server-secret" not in read.get_data(as_text=True)
+
+    caplog.set_level(logging.INFO, logger="ordermill.secret_keys")
+    worker = CliRunner().invoke(main, ["worker", "--once"], obj={"mill": with_fallback})
+    assert worker.exit_code == 0, worker.output
+    assert "1 stored secret(s) are under the old built-in key" in caplog.text
+    assert "ordermill secrets rotate" in caplog.text
+    caplog.clear()
 
     result = CliRunner().invoke(main, ["secrets", "rotate"], obj={"mill": with_fallback})
     assert result.exit_code == 0, result.output
@@ -261,6 +270,8 @@ def test_rotate_moves_vault_secrets_onto_the_new_key(
     again = CliRunner().invoke(main, ["secrets", "rotate"], obj={"mill": only_new})
     assert again.exit_code == 0 and "0 secret(s) re-encrypted" in again.output
     assert "2 already under it" in again.output
+    assert CliRunner().invoke(main, ["worker", "--once"], obj={"mill": only_new}).exit_code == 0
+    assert "stored secret(s)" not in caplog.text
 
 
 def test_rotate_names_what_no_key_opens(

@@ -118,13 +118,15 @@ class RotationReport:
 
 
 def rotate_stored_secrets(session: Session, keys: Sequence[str],
-                          old_keys: Sequence[str] = ()) -> RotationReport:
+                          old_keys: Sequence[str] = (), *, dry_run: bool = False
+                          ) -> RotationReport:
     """Re-encrypt every stored secret under keys[0], in the caller's transaction.
 
     A value opens with the current key, a fallback, one of `old_keys` (keys of any length,
     e.g. a short key used before keys were checked) or the old built-in default key; those are
     used here to decrypt only, never to sign or verify anything. Values no key opens are left
-    as they are and named in the report, so the admin can re-enter them.
+    as they are and named in the report, so the admin can re-enter them. `dry_run` only
+    counts (the start-up check of `serve` and `worker`).
     """
     ring = _keys(keys)
     current = _fernet(ring[0])
@@ -149,10 +151,12 @@ def rotate_stored_secrets(session: Session, keys: Sequence[str],
             if plain is None:
                 report.unreadable.append(f"{label} of {_name(row)}")
                 continue
-            setattr(row, attribute, current.encrypt(plain).decode("ascii"))
+            if not dry_run:
+                setattr(row, attribute, current.encrypt(plain).decode("ascii"))
             report.rotated += 1
             report.from_legacy_key += used == LEGACY_DEFAULT_KEY
-    session.flush()
+    if not dry_run:
+        session.flush()
     return report
 
 
