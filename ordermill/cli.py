@@ -715,6 +715,5 @@ def outbox_retry(job_id: int) -> None:
 
 
 main.add_command(secrets_group)
-
 if __name__ == "__main__":  # pragma: no cover
     main()
