@@ -32,6 +32,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import selectinload
 
 from ordermill import __version__
+from ordermill.cli_secrets import secrets_group, startup_checks
 from ordermill.cli_users import user_password
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import OrdermillError
@@ -249,6 +250,7 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
     logging.getLogger("ordermill").setLevel(logging.INFO)
     logging.getLogger("waitress").setLevel(logging.INFO)
     mill = get_mill()
+    startup_checks(mill)  # no key (PostgreSQL without one): refuse; stale vault: warn
     login = None
     if with_demo:
         from ordermill.core.schema import upgrade_database
@@ -301,6 +303,7 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
 def worker(once: bool, poll: float) -> None:
     """Run outbox jobs (e-mails, webhooks, provisioning) until SIGTERM or Ctrl+C."""
     mill = get_mill()
+    startup_checks(mill)  # e-mails sign order links; provisioning decrypts secrets
     if once:
         ran = mill.outbox.run_until_empty()
         counts = mill.outbox.counts()
@@ -715,5 +718,6 @@ def outbox_retry(job_id: int) -> None:
     click.echo(f"Job {job_id} will run again.")
 
 
+main.add_command(secrets_group)
 if __name__ == "__main__":  # pragma: no cover
     main()

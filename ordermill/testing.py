@@ -37,6 +37,8 @@ from ordermill.core.settings import Settings
 from ordermill.core.specs import Actor
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Tests sign and encrypt with a fixed key of their own (PostgreSQL has no instance key)
+TEST_SECRET_KEY = "ordermill-test-secret-key-not-for-production-use"
 
 
 @functools.cache
@@ -134,7 +136,7 @@ def ordermill_database(
 
 def ordermill_settings(url: str, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"database_url": url, "instance_path": tmp_path,
-                              "outbox_backoff_seconds": 0.0}
+                              "outbox_backoff_seconds": 0.0, "secret_key": TEST_SECRET_KEY}
     values.update(overrides)
     return Settings.from_env(env={}, **values)
 
@@ -237,4 +239,4 @@ def order_factory(mill: Ordermill, staff: Actor) -> Callable[..., Order]:
     return make
 
 
-__all__ = ["Money", "in_ci", "order_request"]
+__all__ = ["TEST_SECRET_KEY", "Money", "in_ci", "order_request"]

@@ -183,6 +183,8 @@ class Order(Base):
     cancelled_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # signed into every customer order link; revoking the links raises it (core.order_links)
+    customer_link_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderLine.id", cascade="all, delete-orphan"

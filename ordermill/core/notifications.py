@@ -7,7 +7,8 @@ its message queued or none does. Which channel sends it (e-mail, SMS, ...) is up
 
 `customer_order_link` / `verify_order_link` sign an order number with the shop's secret key
 so a customer can follow a link from an e-mail to their order-status page (Kartris: the
-customer checks progress in their account) without an account or a guessable URL.
+customer checks progress in their account) without an account or a guessable URL. They live
+in core.order_links (expiry, revocation) and are re-exported here for existing callers.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, NotFound
 from ordermill.core.models import Order, OrderEvent, utcnow
+from ordermill.core.order_links import (
+    LINK_SALT,
+    InvalidOrderLink,
+    customer_order_link,
+    order_link_token,
+    verify_order_link,
+)
 from ordermill.core.outbox import enqueue
 from ordermill.core.permissions import require
 from ordermill.core.specs import Actor, JobRequest
@@ -33,14 +40,7 @@ if TYPE_CHECKING:
 
 MAX_BULK_RESEND = 100
 RESEND_EVENT = "confirmation_resent"
-LINK_SALT = "ordermill.customer-order-link"
 SENDABLE_PAYMENT_STATUSES = frozenset({"paid", "partially_refunded"})
-
-
-class InvalidOrderLink(NotFound):
-    """A customer order link that was tampered with, expired or names no order (HTTP 404)."""
-
-    code = "invalid_order_link"
 
 
 @attrs.frozen
@@ -153,43 +153,8 @@ def resend_confirmation(mill: Ordermill, number: str, actor: Actor) -> ResendRes
     return result
 
 
-# ---- signed links to the customer's order page -------------------------------------------
-
-
-def _serializer(mill: Ordermill) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(mill.settings.secret_key, salt=LINK_SALT)
-
-
-def order_link_token(mill: Ordermill, number: str) -> str:
-    """A URL-safe token naming the order, signed with settings.secret_key."""
-    return _serializer(mill).dumps({"n": str(number)})
-
-
-def customer_order_link(mill: Ordermill, number: str, base_url: str | None = None) -> str:
-    """The customer's order-status URL: `<base_url>/my-order/<token>` (a path without one)."""
-    path = f"/my-order/{order_link_token(mill, number)}"
-    return f"{base_url.rstrip('/')}{path}" if base_url else path
-
-
-def verify_order_link(mill: Ordermill, token: str, *, max_age: int | None = None) -> str:
-    """The order number a token was signed for; InvalidOrderLink when it was tampered with.
-
-    `max_age` (seconds) refuses older links; by default links do not expire, since they sit in
-    the customer's mailbox for the life of the order.
-    """
-    try:
-        data = _serializer(mill).loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise InvalidOrderLink("This order link has expired.") from None
-    except BadSignature:
-        raise InvalidOrderLink("This order link is not valid.") from None
-    number = data.get("n") if isinstance(data, dict) else None
-    if not isinstance(number, str) or len(number) != 10 or not number.isdigit():
-        raise InvalidOrderLink("This order link is not valid.")
-    return number
-
-
 __all__ = [
+    "LINK_SALT",
     "MAX_BULK_RESEND",
     "RESEND_EVENT",
     "InvalidOrderLink",

@@ -3,6 +3,9 @@
 Precedence: explicit keyword overrides, then ORDERMILL_* environment variables, then defaults.
 Per-plugin settings live in `plugins` keyed by plugin name, e.g.
 ORDERMILL_PLUGIN_CONFIG='{"payment_banktransfer": {"iban": "..."}}'.
+
+The secret key has no built-in value (see core/secret_keys.py): from the environment, else on
+SQLite the instance folder's own random key, else (PostgreSQL) None until one is set.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from typing import Any
 
 import attrs
 
+from ordermill.core import secret_keys
 from ordermill.core.errors import ConfigurationError
+
+DEFAULT_ORDER_LINK_MAX_AGE_DAYS = 180
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
@@ -27,6 +33,25 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _whole_number(env: Mapping[str, str], key: str, minimum: int) -> int | None:
+    if key not in env:
+        return None
+    text = env[key].strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < minimum:
+        raise ConfigurationError(f"{key} must be a whole number of at least {minimum}.")
+    return int(text)
+
+
+def _check_secret_key(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        secret_keys.check_key(value)
+
+
+def _check_fallbacks(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    for key in value:
+        secret_keys.check_key(key, "ORDERMILL_SECRET_KEY_FALLBACKS")
 
 
 @attrs.frozen
@@ -43,12 +68,24 @@ class Settings:
     plugins: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     outbox_max_attempts: int = 5
     outbox_backoff_seconds: float = 2.0
-    secret_key: str = "dev-secret-change-me"
+    # repr=False: settings may be logged; keys never are
+    secret_key: str | None = attrs.field(default=None, repr=False, validator=_check_secret_key)
+    secret_key_fallbacks: tuple[str, ...] = attrs.field(
+        default=(), converter=tuple, repr=False, validator=_check_fallbacks)
+    order_link_max_age_days: int = DEFAULT_ORDER_LINK_MAX_AGE_DAYS
+    secure_cookies: bool = False
+    proxy_count: int = 0
     shop_name: str = "ordermill demo shop"
     db_busy_timeout: float = 30.0  # seconds a SQLite write waits for another's lock
 
     def plugin_config(self, name: str) -> Mapping[str, Any]:
         return self.plugins.get(name, {})
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """The current key, then the fallbacks; ConfigurationError when no key is set."""
+        current = secret_keys.require_key(self.secret_key, self.database_url)
+        return secret_keys.keyring(current, self.secret_key_fallbacks)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -72,8 +109,6 @@ class Settings:
                 raise ConfigurationError(
                     "ORDERMILL_FRAUD_THRESHOLD must be a number between 0 and 100."
                 ) from None
-        if "ORDERMILL_SECRET_KEY" in env:
-            values["secret_key"] = env["ORDERMILL_SECRET_KEY"]
         if "ORDERMILL_DB_BUSY_TIMEOUT" in env:
             try:
                 values["db_busy_timeout"] = max(0.0, float(env["ORDERMILL_DB_BUSY_TIMEOUT"]))
@@ -81,6 +116,17 @@ class Settings:
                 raise ConfigurationError(
                     "ORDERMILL_DB_BUSY_TIMEOUT must be a number of seconds, e.g. 30."
                 ) from None
+        if env.get("ORDERMILL_SECRET_KEY"):
+            values["secret_key"] = env["ORDERMILL_SECRET_KEY"].strip()
+        values["secret_key_fallbacks"] = secret_keys.split_fallbacks(
+            env.get("ORDERMILL_SECRET_KEY_FALLBACKS"))
+        max_age = _whole_number(env, "ORDERMILL_ORDER_LINK_MAX_AGE_DAYS", 1)
+        if max_age is not None:
+            values["order_link_max_age_days"] = max_age
+        proxies = _whole_number(env, "ORDERMILL_PROXY_COUNT", 0)
+        if proxies is not None:
+            values["proxy_count"] = proxies
+        values["secure_cookies"] = _truthy(env.get("ORDERMILL_SECURE_COOKIES"))
         if "ORDERMILL_DEFAULT_CURRENCY" in env:
             values["default_currency"] = env["ORDERMILL_DEFAULT_CURRENCY"]
         for key, name in (("ORDERMILL_PLUGIN_CONFIG", "plugins"),
@@ -92,4 +138,6 @@ class Settings:
                     raise ConfigurationError(f"{key} is not valid JSON: {error}") from None
                 values[name] = tuple(parsed) if name == "custom_statuses" else parsed
         values.update(overrides)
+        if not values.get("secret_key"):
+            values["secret_key"] = secret_keys.key_for_sqlite(values["database_url"], instance)
         return cls(**values)

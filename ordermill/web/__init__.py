@@ -12,8 +12,10 @@ from typing import Any
 
 from apiflask import APIFlask
 from flask import Response, jsonify, redirect, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ordermill.core.app import Ordermill
+from ordermill.core.settings import Settings
 from ordermill.web import docs_assets, errors
 from ordermill.web.admin import init_admin
 from ordermill.web.api.schemas import ErrorSchema
@@ -65,6 +67,25 @@ PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-
             "form-action 'self'")
 
 
+def security_config(settings: Settings) -> dict[str, Any]:
+    """Keys and cookie flags from the settings: no key (PostgreSQL without
+    ORDERMILL_SECRET_KEY) is a ConfigurationError, so the app never runs unsigned."""
+    keys = settings.secret_keys
+    values: dict[str, Any] = {"SECRET_KEY": keys[0], "SECRET_KEY_FALLBACKS": list(keys[1:])}
+    if settings.secure_cookies:  # behind TLS: cookies only over HTTPS, links as https://
+        values.update({"SESSION_COOKIE_SECURE": True, "REMEMBER_COOKIE_SECURE": True,
+                       "PREFERRED_URL_SCHEME": "https"})
+    return values
+
+
+def trust_proxies(wsgi_app: Any, count: int) -> ProxyFix:
+    """Believe the X-Forwarded-For and X-Forwarded-Proto values the last `count` proxies
+    added (never more: a client can send its own), so the client address, is_secure and HSTS
+    are right behind a TLS-terminating proxy. Host and port are not taken from headers that
+    many proxies pass through from the client unchanged; the proxy forwards the Host header."""
+    return ProxyFix(wsgi_app, x_for=count, x_proto=count, x_host=0, x_port=0, x_prefix=0)
+
+
 def _security_headers(response: Response) -> Response:
     """Headers every response carries; a view may set its own CSP first (setdefault)."""
     headers = response.headers
@@ -73,7 +94,7 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.is_secure:  # behind TLS (or a proxy that says so): stay on HTTPS
+    if request.is_secure:  # behind TLS (or ORDERMILL_PROXY_COUNT proxies that say so)
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.path == DOCS_PATH and response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", docs_csp(response.get_data(as_text=True)))
@@ -115,8 +136,10 @@ def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = No
         openapi_blueprint_url_prefix="/api/v1", json_errors=False,
     )
     app.config.update(DEFAULTS)
-    app.config["SECRET_KEY"] = mill.settings.secret_key
+    app.config.update(security_config(mill.settings))
     app.config.update(config or {})
+    if mill.settings.proxy_count:
+        app.wsgi_app = trust_proxies(app.wsgi_app, mill.settings.proxy_count)  # type: ignore[method-assign]
     app.extensions["ordermill"] = mill
 
     app.spec_processor(_require_bodies_with_required_fields)

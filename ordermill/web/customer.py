@@ -2,8 +2,9 @@
 
 GET /my-order/<token> shows the order's status, its lines, dispatch and delivery dates, and
 the progress comments the shop marked visible to the customer (Kartris: customers check order
-progress in their account), nothing else from the history. A tampered or unknown token is a
-404: the page never confirms that an order number exists.
+progress in their account), nothing else from the history. A tampered, unknown, expired
+(older than ORDERMILL_ORDER_LINK_MAX_AGE_DAYS) or revoked token is a 404: the page never
+confirms that an order number exists (core/order_links.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from flask import Blueprint, abort, current_app, render_template
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import NotFound
-from ordermill.core.notifications import verify_order_link
+from ordermill.core.order_links import verify_order_link
 from ordermill.core.serialize import order_to_dict
 
 customer_bp = Blueprint("customer", __name__, template_folder="templates")

@@ -236,7 +236,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     values.update({
         "ORDERMILL_INSTANCE_PATH": str(tmp_path / "instance"),
         "ORDERMILL_DATABASE_URL": f"sqlite:///{tmp_path / 'instance' / 'e2e.sqlite'}",
-        "ORDERMILL_SECRET_KEY": "e2e-secret",
+        "ORDERMILL_SECRET_KEY": "e2e-secret-key-long-enough-for-ordermill",
         "PYTHONUNBUFFERED": "1",
     })
     return values

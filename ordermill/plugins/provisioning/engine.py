@@ -188,7 +188,7 @@ def build_request(session: Session, mill: Ordermill, config: ProvisioningConfig,
     if line is None or order is None:
         raise LookupError(f"service {service.id} lost its order line")
     product = session.get(Product, line.product_id)
-    secret_key = mill.settings.secret_key
+    secret_key = mill.settings.secret_keys
     server = session.get(ProvisioningServer, service.server_id) if service.server_id else None
     call: Command | None
     if service.kind == "domain":
@@ -312,7 +312,7 @@ class Planner:
                 return self._fail_now(service, line, "create",
                                       f"no active {spec.name} server has room left")
             service.server_id = server.id if server else service.server_id
-            secret_key = self.mill.settings.secret_key
+            secret_key = self.mill.settings.secret_keys
             username = options.get("username") if single else None
             service.username = str(username or service.username
                                    or vault.new_username(line.domain or self.order.buyer_email))

@@ -35,7 +35,7 @@ class ServerNameTaken(ActionNotAllowed):
     code = "server_name_taken"
 
 
-def _dict(server: ProvisioningServer, live: int, secret_key: str) -> dict[str, Any]:
+def _dict(server: ProvisioningServer, live: int, secret_key: vault.Keys) -> dict[str, Any]:
     return {
         "id": server.id, "name": server.name, "module": server.module,
         "hostname": server.hostname, "capacity": server.capacity, "active": server.active,
@@ -64,7 +64,7 @@ def list_servers(mill: Ordermill, *, actor: Actor, module: str | None = None
             query = query.where(ProvisioningServer.module == module)
         servers = list(session.scalars(query))
         live = _live(session, [server.id for server in servers])
-        return [_dict(s, live.get(s.id, 0), mill.settings.secret_key) for s in servers]
+        return [_dict(s, live.get(s.id, 0), mill.settings.secret_keys) for s in servers]
 
 
 def get_server(mill: Ordermill, server_id: int, *, actor: Actor) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def get_server(mill: Ordermill, server_id: int, *, actor: Actor) -> dict[str, An
         if server is None:
             raise NotFound(f"No server {server_id}.", details={"server_id": server_id})
         return _dict(server, _live(session, [server.id]).get(server.id, 0),
-                     mill.settings.secret_key)
+                     mill.settings.secret_keys)
 
 
 def _check(data: Mapping[str, Any], module_name: str) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def create_server(mill: Ordermill, data: Mapping[str, Any], *, actor: Actor) -> 
     for field in ("name", "hostname"):
         if field not in checked:
             raise InvalidInput(f"A server needs a {field}.", details={"field": field})
-    secret_key = mill.settings.secret_key
+    secret_key = mill.settings.secret_keys
     try:
         with mill.write_session() as session, session.begin():
             server = ProvisioningServer(
@@ -144,7 +144,7 @@ def update_server(mill: Ordermill, server_id: int, changes: Mapping[str, Any], *
     if "module" in changes:
         raise InvalidInput("A server's module cannot change: add a new server instead.",
                            details={"field": "module"})
-    secret_key = mill.settings.secret_key
+    secret_key = mill.settings.secret_keys
     try:
         with mill.write_session() as session, session.begin():
             server = session.get(ProvisioningServer, server_id)

@@ -20,6 +20,7 @@ from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput, OrderNotFound
 from ordermill.core.models import Order
 from ordermill.core.notifications import resend_confirmation
+from ordermill.core.order_links import revoke_customer_links
 from ordermill.core.orders import ActionResult
 from ordermill.core.requests import LineRequest
 from ordermill.core.specs import Actor
@@ -157,6 +158,12 @@ def _resend(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Acto
     return ActionResult(None, None, {"message": "Order confirmation sent again" + jobs + "."})
 
 
+def _revoke_links(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+                  version: int | None, dry_run: bool) -> ActionResult:
+    return revoke_customer_links(mill, number, actor=actor, expected_version=version,
+                                 dry_run=dry_run, comment=text(form, "comment"))
+
+
 def _rerun_fraud(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
                  version: int | None, dry_run: bool) -> ActionResult:
     return mill.orders.rerun_fraud_check(number, actor=actor, expected_version=version)
@@ -281,6 +288,9 @@ ACTIONS: dict[str, OrderAction] = {action.name: action for action in (
     OrderAction("status", "Change status", "edit_orders", _status, dialog=True,
                 preview=True, help="Statuses only: no module commands run."),
     OrderAction("resend", "Resend confirmation", "edit_orders", _resend),
+    OrderAction("revoke-link", "Revoke customer link", "edit_orders", _revoke_links,
+                confirm="Revoke the customer's order links? Links e-mailed so far stop "
+                        "working; the next e-mail carries a new one."),
     OrderAction("fraud-check", "Re-run fraud check", "manage_fraud", _rerun_fraud),
     OrderAction("delete", "Delete…", "delete_orders", _delete, dialog=True, preview=True,
                 style="danger", help="Deletes the order for good. Only unpaid, cancelled "
@@ -297,7 +307,7 @@ ACTIONS: dict[str, OrderAction] = {action.name: action for action in (
 )}
 
 TOOLBAR = ("accept", "mark-paid", "payment", "cancel", "refund", "cancel-and-refund",
-           "fraud", "pending", "status", "resend", "fraud-check", "delete")
+           "fraud", "pending", "status", "resend", "revoke-link", "fraud-check", "delete")
 
 
 def visible_actions(mill: Ordermill, order: Order, permissions: frozenset[str]
@@ -339,6 +349,7 @@ def visible_actions(mill: Ordermill, order: Order, permissions: frozenset[str]
     add("delete", totals.net <= 0 and (category in ("cancelled", "refunded", "fraud")
                                        or totals.captured == 0))
     add("add-lines", category in ("pending", "active"))
+    add("revoke-link", True)  # a forwarded e-mail or leaked link, whatever the status
     add("buyer", True)
     add("comment", True)
     add("dispatch", category not in ("cancelled", "refunded", "fraud")
