@@ -32,6 +32,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import selectinload
 
 from ordermill import __version__
+from ordermill.cli_outbox import retry_dead
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import OrdermillError
 from ordermill.core.models import Order
@@ -709,6 +710,9 @@ def outbox_retry(job_id: int) -> None:
     """Give a dead job a fresh set of attempts, due now."""
     get_mill().outbox.retry(job_id, actor_label=CLI_ACTOR.label)
     click.echo(f"Job {job_id} will run again.")
+
+
+outbox.add_command(retry_dead)  # ordermill/cli_outbox.py
 
 
 if __name__ == "__main__":  # pragma: no cover

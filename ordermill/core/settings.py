@@ -17,6 +17,14 @@ from typing import Any
 import attrs
 
 from ordermill.core.errors import ConfigurationError
+from ordermill.core.retry import (
+    DEFAULT_BASE_SECONDS,
+    DEFAULT_CAP_SECONDS,
+    DEFAULT_JITTER,
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
+    outbox_env,
+)
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
@@ -41,8 +49,11 @@ class Settings:
     strict_plugins: bool = False
     custom_statuses: tuple[Mapping[str, Any], ...] = ()
     plugins: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
-    outbox_max_attempts: int = 5
-    outbox_backoff_seconds: float = 2.0
+    outbox_max_attempts: int = DEFAULT_MAX_ATTEMPTS  # retry schedule: core/retry.py
+    outbox_backoff_seconds: float = DEFAULT_BASE_SECONDS
+    outbox_backoff_max_seconds: float = DEFAULT_CAP_SECONDS
+    outbox_backoff_jitter: float = DEFAULT_JITTER
+    outbox_lease_seconds: float = DEFAULT_LEASE_SECONDS
     secret_key: str = "dev-secret-change-me"
     shop_name: str = "ordermill demo shop"
 
@@ -83,5 +94,6 @@ class Settings:
                 except json.JSONDecodeError as error:
                     raise ConfigurationError(f"{key} is not valid JSON: {error}") from None
                 values[name] = tuple(parsed) if name == "custom_statuses" else parsed
+        values.update(outbox_env(env))
         values.update(overrides)
         return cls(**values)
