@@ -95,6 +95,9 @@ def test_dead_jobs_page_lists_filters_and_retries_in_bulk(
     assert "Say which dead jobs to retry" in " ".join(
         flashes(manager.get("/admin/jobs/dead").get_data(as_text=True)))
     assert status_of(mill, hook) == "dead"
+    assert manager.post("/admin/jobs/dead/retry", {"job_id": ["x"]}).status_code == 302
+    assert "Job ids are whole numbers." in flashes(
+        manager.get("/admin/jobs/dead").get_data(as_text=True))
     manager.post("/admin/jobs/dead/retry", {"job_id": [str(hook)]})
     assert status_of(mill, hook) == "pending"
     assert badge(manager.get("/admin/orders").get_data(as_text=True)) is None

@@ -47,8 +47,12 @@ def _dead_jobs_helper() -> dict[str, Any]:
 
 
 def _filter(form: Any) -> DeadJobFilter:
+    try:
+        ids = tuple(ints(form, "job_id"))
+    except InvalidInput:
+        raise InvalidInput("Job ids are whole numbers.", details={"field": "job_id"}) from None
     return DeadJobFilter(kind=text(form, "kind"), order_number=text(form, "order"),
-                         error_contains=text(form, "error"), ids=tuple(ints(form, "job_id")),
+                         error_contains=text(form, "error"), ids=ids,
                          everything=flag(form, "all"))
 
 
@@ -71,11 +75,10 @@ def dead_jobs() -> Any:
 @admin_bp.post("/jobs/dead/retry")
 def retry_dead_jobs_view() -> Any:
     """Retry the ticked jobs, or every dead job matching the filter the form carries."""
-    job_filter = _filter(request.form)
-    back = {key: value for key, value in (("kind", job_filter.kind),
-                                          ("order", job_filter.order_number),
-                                          ("error", job_filter.error_contains)) if value}
+    form = request.form
+    back = {key: value for key in ("kind", "order", "error") if (value := text(form, key))}
     try:
+        job_filter = _filter(form)
         result = retry_dead_jobs(mill(), job_filter, actor=actor())
     except InvalidInput as refused:
         flash(refused.message, "error")
