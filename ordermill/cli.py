@@ -32,6 +32,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import selectinload
 
 from ordermill import __version__
+from ordermill.cli_outbox import retry_dead
 from ordermill.cli_secrets import secrets_group, startup_checks
 from ordermill.cli_users import user_password
 from ordermill.core.app import Ordermill
@@ -719,5 +720,8 @@ def outbox_retry(job_id: int) -> None:
 
 
 main.add_command(secrets_group)
+outbox.add_command(retry_dead)  # ordermill/cli_outbox.py
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

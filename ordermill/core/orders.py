@@ -229,8 +229,8 @@ class OrderService:
         for job in ctx.jobs:
             handler = self.mill.job_handlers.get(job.kind)
             enqueue(session, job, order_number=order.number,
-                    default_max_attempts=handler.max_attempts if handler
-                    else self.mill.settings.outbox_max_attempts)
+                    default_max_attempts=(handler and handler.max_attempts)
+                    or self.mill.settings.outbox_max_attempts)
         if ctx.jobs:
             session.flush()
 

@@ -1,12 +1,16 @@
 """The durable outbox: outside work written in the action's transaction, run later by workers.
 
 A job is a row written in the same transaction as the action that caused it, so it exists if
-and only if the action committed. Workers claim jobs (PostgreSQL: FOR UPDATE SKIP LOCKED, so
-several workers never take the same job; SQLite: BEGIN IMMEDIATE, one writer at a time), run
-the handler registered for the job's kind, and mark it done, or pending again with exponential
-backoff, or dead after `max_attempts`. A worker that dies mid-job loses its lease after
-`LEASE_SECONDS` and the job is claimed again. Handlers must therefore be idempotent (use the
-job id as the idempotency key of any outside call).
+and only if the action committed. Workers claim jobs one at a time (PostgreSQL: FOR UPDATE
+SKIP LOCKED, so several workers never take the same job; SQLite: BEGIN IMMEDIATE, one writer
+at a time), run the handler registered for the job's kind, and mark it done, or pending again
+after the retry schedule's wait (core/backoff.py: exponential with jitter, capped, more than a
+day in all), or dead after `max_attempts`. Claiming one job at a time means a worker killed
+with kill -9 strands only the job it was running, and only for a short lease
+(`outbox_lease_seconds`, 20 s by default) that a heartbeat renews while the job runs; then
+another worker takes it. Handlers must therefore be idempotent (use the job id as the
+idempotency key of any outside call) and may call `complete` to record their outcome and the
+job's end in one transaction. Every worker of one database must use the same lease length.
 """
 
 from __future__ import annotations
@@ -14,15 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import random
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ordermill.core.backoff import DEFAULT_CAP_SECONDS, DEFAULT_LEASE_SECONDS, RetrySchedule
 from ordermill.core.errors import ActionNotAllowed, NotFound
 from ordermill.core.models import Order, OrderEvent, OutboxJob, utcnow
 from ordermill.core.specs import JobRequest, OutboxJobView
@@ -31,8 +38,8 @@ if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
 
 log = logging.getLogger("ordermill.outbox")
-LEASE_SECONDS = 300
-MAX_BACKOFF_SECONDS = 3600
+LEASE_SECONDS = DEFAULT_LEASE_SECONDS  # the default; `outbox_lease_seconds` sets it
+MAX_BACKOFF_SECONDS = DEFAULT_CAP_SECONDS  # the default; `outbox_backoff_max_seconds` sets it
 
 
 def enqueue(
@@ -79,31 +86,73 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-class Outbox:
-    """Claiming, running and administering outbox jobs."""
+def _held(job_id: int, worker_id: str, attempts: int) -> Any:
+    """The claim of one worker on one attempt: a reclaimed job's old worker matches nothing."""
+    return ((OutboxJob.id == job_id) & (OutboxJob.status == "running")
+            & (OutboxJob.locked_by == worker_id) & (OutboxJob.attempts == attempts))
 
-    def __init__(self, mill: Ordermill) -> None:
+
+def note_on_order(session: Session, row: OutboxJob, kind: str, message: str,
+                  actor: str = "system:outbox") -> None:
+    """An event on the job's order (dead-lettered, retried), so the history says why mail or
+    a provisioning command came late or not at all."""
+    if row.order_number is None:
+        return
+    order_id = session.scalar(select(Order.id).where(Order.number == row.order_number))
+    session.add(OrderEvent(
+        order_id=order_id, order_number=row.order_number, type=kind, actor=actor,
+        message=message, data={"job_id": row.id, "kind": row.kind},
+    ))
+
+
+class Outbox:
+    """Claiming, running and administering outbox jobs.
+
+    `rng` draws the retry jitter; tests pass a seeded `random.Random` to get a known schedule.
+    """
+
+    def __init__(self, mill: Ordermill, rng: random.Random | None = None) -> None:
         self.mill = mill
+        self.rng = rng or random.Random()
+
+    @property
+    def schedule(self) -> RetrySchedule:
+        settings = self.mill.settings
+        return RetrySchedule(base_seconds=settings.outbox_backoff_seconds,
+                             cap_seconds=settings.outbox_backoff_max_seconds,
+                             jitter=settings.outbox_backoff_jitter)
+
+    @property
+    def lease(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.mill.settings.outbox_lease_seconds)
 
     def backoff(self, attempts: int) -> dt.timedelta:
-        seconds = self.mill.settings.outbox_backoff_seconds * (2 ** max(0, attempts - 1))
-        return dt.timedelta(seconds=min(seconds, MAX_BACKOFF_SECONDS))
+        """The nominal wait after the `attempts`-th failure (the jitter only adds to it)."""
+        return dt.timedelta(seconds=self.schedule.nominal(attempts))
 
-    def claim(self, worker_id: str, limit: int = 10) -> list[OutboxJobView]:
-        """Take up to `limit` due jobs for this worker, in one short transaction."""
+    def retry_delay(self, attempts: int) -> dt.timedelta:
+        """The wait actually used after the `attempts`-th failure: nominal plus jitter."""
+        return self.schedule.delay(attempts, self.rng)
+
+    def claim(self, worker_id: str, limit: int = 1,
+              exclude: Collection[int] = ()) -> list[OutboxJobView]:
+        """Take up to `limit` due jobs (one by default) for this worker, in one short
+        transaction. A running job whose lease ran out (no heartbeat) is due again."""
         now = utcnow()
         with self.mill.write_session() as session, session.begin():
-            ids = list(session.scalars(
+            query = (
                 select(OutboxJob.id)
                 .where(or_(
                     (OutboxJob.status == "pending") & (OutboxJob.run_after <= now),
-                    (OutboxJob.status == "running")
-                    & (OutboxJob.locked_at < now - dt.timedelta(seconds=LEASE_SECONDS)),
+                    (OutboxJob.status == "running") & (OutboxJob.locked_at < now - self.lease),
                 ))
                 .order_by(OutboxJob.run_after, OutboxJob.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
-            ))
+            )
+            if exclude:
+                query = query.where(OutboxJob.id.not_in(list(exclude)))
+            ids = list(session.scalars(query))
             if not ids:
                 return []
             session.execute(
@@ -117,7 +166,48 @@ class Outbox:
                 select(OutboxJob.id, OutboxJob.kind, OutboxJob.payload, OutboxJob.order_number,
                        OutboxJob.attempts).where(OutboxJob.id.in_(ids)).order_by(OutboxJob.id)
             ).all()
-        return [OutboxJobView(r.id, r.kind, r.payload, r.order_number, r.attempts) for r in rows]
+        return [OutboxJobView(r.id, r.kind, r.payload, r.order_number, r.attempts, worker_id)
+                for r in rows]
+
+    def complete(self, session: Session, job: OutboxJobView) -> bool:
+        """Mark `job` done in the caller's transaction, so a handler commits its outcome
+        (e.g. "e-mail sent") and the job's end in one step; False when the claim was lost."""
+        if job.worker_id is None:
+            return False
+        done = session.execute(
+            update(OutboxJob).where(_held(job.id, job.worker_id, job.attempts))
+            .values(status="done", finished_at=utcnow(), locked_by=None, last_error=None)
+            .execution_options(synchronize_session=False))
+        return bool(done.rowcount)
+
+    @contextmanager
+    def _heartbeat(self, job: OutboxJobView, worker_id: str) -> Iterator[None]:
+        """Renew the job's lease every third of it while the handler runs."""
+        stop = threading.Event()
+        interval = max(0.1, self.lease.total_seconds() / 3)
+
+        def beat() -> None:
+            while not stop.wait(interval):
+                try:
+                    with self.mill.write_session() as session, session.begin():
+                        renewed = session.execute(
+                            update(OutboxJob).where(_held(job.id, worker_id, job.attempts))
+                            .values(locked_at=utcnow())
+                            .execution_options(synchronize_session=False)).rowcount
+                except Exception:  # the next beat tries again; the lease is three beats long
+                    log.warning("outbox job %s: heartbeat failed", job.id, exc_info=True)
+                    continue
+                if not renewed:  # finished, or taken over after a lost lease
+                    return
+
+        thread = threading.Thread(target=beat, name=f"ordermill-heartbeat-{job.id}",
+                                  daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=self.lease.total_seconds())
 
     def run_job(self, job: OutboxJobView, worker_id: str) -> bool:
         """Run one claimed job and record the outcome; True when it succeeded."""
@@ -125,14 +215,15 @@ class Outbox:
         try:
             if spec is None:
                 raise LookupError(f"no plugin registers a handler for job kind {job.kind!r}")
-            spec.handler(job=job, mill=self.mill)
+            with self._heartbeat(job, worker_id):
+                spec.handler(job=job, mill=self.mill)
         except Exception as error:
             self._record_failure(job, worker_id, f"{type(error).__name__}: {error}")
             return False
         with self.mill.write_session() as session, session.begin():
             session.execute(
                 update(OutboxJob)
-                .where(OutboxJob.id == job.id, OutboxJob.locked_by == worker_id)
+                .where(_held(job.id, worker_id, job.attempts))
                 .values(status="done", finished_at=utcnow(), locked_by=None, last_error=None)
                 .execution_options(synchronize_session=False)
             )
@@ -143,7 +234,8 @@ class Outbox:
                     job.id, job.kind, job.attempts, error)
         with self.mill.write_session() as session, session.begin():
             row = session.get(OutboxJob, job.id)
-            if row is None or row.locked_by != worker_id:
+            if (row is None or row.status != "running" or row.locked_by != worker_id
+                    or row.attempts != job.attempts):
                 return
             row.last_error = error
             row.locked_by = None
@@ -155,24 +247,24 @@ class Outbox:
                                     f"was dead-lettered: {error}")
             else:
                 row.status = "pending"
-                row.run_after = utcnow() + self.backoff(row.attempts)
+                row.run_after = utcnow() + self.retry_delay(row.attempts)
 
     def _note_on_order(self, session: Session, row: OutboxJob, kind: str, message: str) -> None:
-        if row.order_number is None:
-            return
-        order_id = session.scalar(select(Order.id).where(Order.number == row.order_number))
-        session.add(OrderEvent(
-            order_id=order_id, order_number=row.order_number, type=kind, actor="system:outbox",
-            message=message, data={"job_id": row.id, "kind": row.kind},
-        ))
+        note_on_order(session, row, kind, message)
 
-    def run_once(self, worker_id: str | None = None, limit: int = 10) -> int:
-        """Claim and run one batch; return how many jobs were run."""
+    def run_once(self, worker_id: str | None = None, limit: int = 10,
+                 stop: threading.Event | None = None) -> int:
+        """Run up to `limit` due jobs, claiming each just before it runs (a job failed in
+        this pass is not taken again in it); return how many jobs were run."""
         worker_id = worker_id or default_worker_id()
-        jobs = self.claim(worker_id, limit)
-        for job in jobs:
-            self.run_job(job, worker_id)
-        return len(jobs)
+        ran: list[int] = []
+        while len(ran) < limit and not (stop is not None and stop.is_set()):
+            jobs = self.claim(worker_id, 1, exclude=ran)
+            if not jobs:
+                break
+            self.run_job(jobs[0], worker_id)
+            ran.append(jobs[0].id)
+        return len(ran)
 
     def run_until_empty(self, worker_id: str | None = None, max_batches: int = 10_000) -> int:
         """Run due jobs until none is due (tests, `ordermill worker --once`)."""
@@ -189,7 +281,7 @@ class Outbox:
         worker_id = worker_id or default_worker_id()
         while not stop.is_set():
             try:
-                ran = self.run_once(worker_id)
+                ran = self.run_once(worker_id, stop=stop)
             except Exception:  # a database hiccup must not kill the worker
                 log.exception("outbox worker %s: batch failed", worker_id)
                 ran = 0

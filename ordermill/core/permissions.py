@@ -22,11 +22,13 @@ PERMISSIONS: dict[str, str] = {
     "manage_recurring": "Change the status of recurring orders",
     "manage_staff": "Create staff users and tokens",
     "manage_settings": "Edit statuses, bank details, fraud threshold",
+    "manage_jobs": "See and retry dead background jobs (e-mails, provisioning commands)",
 }
 
 ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "manager": frozenset(PERMISSIONS) - {"manage_staff", "manage_settings"},
+    # Not manage_jobs: retrying dead jobs re-runs provisioning commands too, not only mail.
     "support": frozenset({"view_orders", "place_orders", "edit_orders", "record_payments",
                           "export"}),
     "viewer": frozenset({"view_orders"}),

@@ -20,6 +20,14 @@ from typing import Any
 import attrs
 
 from ordermill.core import secret_keys
+from ordermill.core.backoff import (
+    DEFAULT_BASE_SECONDS,
+    DEFAULT_CAP_SECONDS,
+    DEFAULT_JITTER,
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
+    outbox_env,
+)
 from ordermill.core.errors import ConfigurationError
 
 DEFAULT_ORDER_LINK_MAX_AGE_DAYS = 180
@@ -66,8 +74,6 @@ class Settings:
     strict_plugins: bool = False
     custom_statuses: tuple[Mapping[str, Any], ...] = ()
     plugins: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
-    outbox_max_attempts: int = 5
-    outbox_backoff_seconds: float = 2.0
     # repr=False: settings may be logged; keys never are
     secret_key: str | None = attrs.field(default=None, repr=False, validator=_check_secret_key)
     secret_key_fallbacks: tuple[str, ...] = attrs.field(
@@ -75,6 +81,11 @@ class Settings:
     order_link_max_age_days: int = DEFAULT_ORDER_LINK_MAX_AGE_DAYS
     secure_cookies: bool = False
     proxy_count: int = 0
+    outbox_max_attempts: int = DEFAULT_MAX_ATTEMPTS  # retry schedule: core/backoff.py
+    outbox_backoff_seconds: float = DEFAULT_BASE_SECONDS
+    outbox_backoff_max_seconds: float = DEFAULT_CAP_SECONDS
+    outbox_backoff_jitter: float = DEFAULT_JITTER
+    outbox_lease_seconds: float = DEFAULT_LEASE_SECONDS
     shop_name: str = "ordermill demo shop"
     db_busy_timeout: float = 30.0  # seconds a SQLite write waits for another's lock
 
@@ -137,6 +148,7 @@ class Settings:
                 except json.JSONDecodeError as error:
                     raise ConfigurationError(f"{key} is not valid JSON: {error}") from None
                 values[name] = tuple(parsed) if name == "custom_statuses" else parsed
+        values.update(outbox_env(env))
         values.update(overrides)
         if not values.get("secret_key"):
             values["secret_key"] = secret_keys.key_for_sqlite(values["database_url"], instance)

@@ -167,24 +167,29 @@ class JobHandlerSpec:
     """A handler for outbox jobs of one `kind`, returned by `register_job_handlers`.
 
     `handler(job=OutboxJobView, mill=Ordermill)` runs outside any order transaction; raising
-    makes the job retry with exponential backoff until `max_attempts`, then dead-letter.
+    makes the job retry on the outbox's schedule until `max_attempts` (None: the outbox's
+    default, `outbox_max_attempts`, which spans more than a day), then dead-letter.
     """
 
     kind: str
     handler: Callable[..., None]
-    max_attempts: int = 5
+    max_attempts: int | None = None
     description: str = ""
 
 
 @attrs.frozen
 class OutboxJobView:
-    """What a job handler sees of its job (a detached copy, not an ORM row)."""
+    """What a job handler sees of its job (a detached copy, not an ORM row).
+
+    `worker_id` names the claim; `mill.outbox.complete(session, job)` uses it to mark the job
+    done in the handler's own transaction."""
 
     id: int
     kind: str
     payload: Mapping[str, Any]
     order_number: str | None
     attempts: int
+    worker_id: str | None = None
 
 
 @attrs.frozen

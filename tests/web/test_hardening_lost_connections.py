@@ -24,7 +24,7 @@ from ordermill.core.db import WRITE_OPTION, make_engine
 from ordermill.core.models import Order, OrderEvent, Payment, Product
 from ordermill.core.settings import Settings
 from ordermill.core.specs import GatewayRefund, PaymentGatewaySpec
-from ordermill.testing import postgres_base_url
+from ordermill.testing import TEST_SECRET_KEY, postgres_base_url
 from ordermill.web import create_app
 
 
@@ -227,7 +227,7 @@ def test_an_unreachable_database_answers_503_with_retry_after(
     tmp_path: Any, error_of: Callable[..., dict[str, Any]],
 ) -> None:
     settings = Settings.from_env(
-        env={}, instance_path=tmp_path,
+        env={}, instance_path=tmp_path, secret_key=TEST_SECRET_KEY,
         database_url="postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=2")
     app = create_app(Ordermill(settings), {"TESTING": True})
     client = app.test_client()

@@ -1,9 +1,12 @@
 """The outbox job handler: render one message, send it over SMTP, record it on the order.
 
-Exactly-once in practice, at-least-once in the worst case: the Message-ID is derived from the
-job id, so a retry after a crash between "sent" and "recorded" re-sends the very same message
-(receivers and mailing tools drop a repeated Message-ID); and a job whose `email_sent` event
-is already recorded is not sent again.
+At-least-once, not exactly-once: SMTP has no two-phase commit, so a worker killed after the
+server accepted a message and before "sent" was committed sends it again on the retry. That
+window is kept to one commit: everything is rendered before connecting, and the moment the
+server accepts the message the `email_sent` event and the job's end are committed together,
+before QUIT. A re-sent message carries the same Message-ID (derived from the job id), so
+receivers and mail tools can drop the repeat; and a job whose `email_sent` event is already
+recorded is not sent again.
 """
 
 from __future__ import annotations
@@ -157,8 +160,10 @@ def build_email(config: NotifyConfig, rendered: RenderedMessage, recipients: Seq
 def record_sent(mill: Ordermill, order: Order, event: OrderEvent | None, job: OutboxJobView,
                 template: str, recipients: Sequence[str], email: EmailMessage,
                 rendered: RenderedMessage, attachments: Sequence[Attachment]) -> None:
-    """The `email_sent` event: who caused it, which template, to whom. Admin-only."""
+    """The `email_sent` event: who caused it, which template, to whom. Admin-only. The job
+    is marked done in the same transaction: "sent" is one commit."""
     with mill.write_session() as session, session.begin():
+        mill.outbox.complete(session, job)
         session.add(OrderEvent(
             order_id=order.id, order_number=order.number, type="email_sent", actor=ACTOR,
             message=f"E-mail {template} sent to {', '.join(recipients)}.",
@@ -199,5 +204,5 @@ def deliver(job: OutboxJobView, mill: Ordermill) -> None:
     attachments = attachments_for(mill, order, template, language=rendered.language)
     email = build_email(config, rendered, recipients, job_id=job.id, number=number,
                         template=template, attachments=attachments)
-    send_message(config, email, recipients)
-    record_sent(mill, order, event, job, template, recipients, email, rendered, attachments)
+    send_message(config, email, recipients, on_accepted=lambda: record_sent(
+        mill, order, event, job, template, recipients, email, rendered, attachments))

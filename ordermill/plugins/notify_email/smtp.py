@@ -1,7 +1,11 @@
 """SMTP delivery with smtplib: plain, STARTTLS or implicit TLS (SSL), optional login.
 
 One connection per message keeps a worker simple and a failure local to its job; the outbox
-decides about retries, so every error here is simply raised.
+decides about retries, so every error here is simply raised. `on_accepted` runs the moment
+the server has accepted the message (its reply to the end of DATA), before QUIT: the caller
+records "sent" there, so the window in which a crash leaves a sent message unrecorded (and
+later re-sent with the same Message-ID) is that one commit, which is as close as SMTP
+allows (it has no two-phase commit).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import functools
 import smtplib
 import socket
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 
 from ordermill.plugins.notify_email.config import NotifyConfig
@@ -27,8 +31,10 @@ def tls_context(config: NotifyConfig) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=config.tls_ca_file)
 
 
-def send_message(config: NotifyConfig, message: EmailMessage, recipients: Sequence[str]) -> None:
-    """Hand one message to the SMTP server; raise on any refusal or connection problem."""
+def send_message(config: NotifyConfig, message: EmailMessage, recipients: Sequence[str],
+                 on_accepted: Callable[[], None] | None = None) -> None:
+    """Hand one message to the SMTP server; raise on any refusal or connection problem, and
+    call `on_accepted` once the server took it for every recipient, before hanging up."""
     if not config.host:
         raise RuntimeError("notify_email has no SMTP host configured")
     client: smtplib.SMTP
@@ -46,5 +52,7 @@ def send_message(config: NotifyConfig, message: EmailMessage, recipients: Sequen
             client.login(config.username, config.password or "")
         refused = client.send_message(message, from_addr=config.from_address,
                                       to_addrs=list(recipients))
-    if refused:  # some (not all) recipients refused: fail so the job is seen and retried
-        raise smtplib.SMTPRecipientsRefused(refused)
+        if refused:  # some (not all) recipients refused: fail so the job is seen and retried
+            raise smtplib.SMTPRecipientsRefused(refused)
+        if on_accepted is not None:
+            on_accepted()

@@ -13,6 +13,7 @@ Needs `aiosmtpd` (a dev dependency of ordermill).
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from email import message_from_bytes, policy
@@ -53,16 +54,19 @@ class _Handler:
         self.sink = sink
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.sink.delay:  # a slow server: the client waits for the reply to DATA
+            await asyncio.sleep(self.sink.delay)
         return self.sink.receive(envelope)
 
 
 class SmtpSink:
     """Start, stop and restart an aiosmtpd server on one fixed port; keep every envelope."""
 
-    def __init__(self, port: int | None = None, *, refuse: bool = False,
+    def __init__(self, port: int | None = None, *, refuse: bool = False, delay: float = 0.0,
                  **controller_options: Any) -> None:
         self.port = port or free_port()
         self.refuse = refuse
+        self.delay = delay  # seconds before accepting each message (a slow server)
         self.envelopes: list[Envelope] = []
         self._lock = threading.Lock()
         self._options = {"server_hostname": "smtp.test", **controller_options}

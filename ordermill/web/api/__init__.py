@@ -91,6 +91,7 @@ def _refuse_unstorable_text() -> Any:
 
 from ordermill.web.api import auth as _auth  # noqa: E402,F401  (registers views)
 from ordermill.web.api import catalog as _catalog  # noqa: E402,F401
+from ordermill.web.api import jobs as _jobs  # noqa: E402,F401
 from ordermill.web.api import order_links as _order_links  # noqa: E402,F401
 from ordermill.web.api import orders as _orders  # noqa: E402,F401
 

@@ -35,7 +35,9 @@ def test_mail_server_down_actions_succeed_jobs_wait_then_each_message_goes_once(
     mill: Any, make_product: Any, order_factory: Any, smtp: SmtpSink, staff: Any,
     reconfigure: Any,
 ) -> None:
-    reconfigure(outbox_backoff_seconds=0.5)
+    # jobs are claimed one at a time: 2 s leaves room for all four to fail on a busy machine
+    # before the first is due again; no jitter, so the wait below is enough for all of them
+    reconfigure(outbox_backoff_seconds=2.0, outbox_backoff_jitter=0.0)
     smtp.stop()
     make_product("TSHIRT", price=1000)
     order = order_factory(paid=True)  # placed + paid: 3 messages (customer x2, team)
@@ -51,7 +53,7 @@ def test_mail_server_down_actions_succeed_jobs_wait_then_each_message_goes_once(
     assert email_sent_count(mill) == 0
 
     smtp.start()
-    time.sleep(0.6)
+    time.sleep(2.1)
     assert mill.outbox.run_until_empty() == 4
     assert jobs_by_status(mill) == {"done": 4}
     ids = message_ids(smtp)
