@@ -45,6 +45,7 @@ from ordermill.core.errors import (
 from ordermill.core.models import Order, OrderEvent, OrderLine, Product, utcnow
 from ordermill.core.outbox import enqueue
 from ordermill.core.permissions import require
+from ordermill.core.redact import without_secrets
 from ordermill.core.specs import Actor, JobRequest, OutboxJobView
 from ordermill.core.statuses import payment_status
 from ordermill.plugins.provisioning import registry, vault
@@ -52,6 +53,10 @@ from ordermill.plugins.provisioning.models import (
     LIVE_STATUSES,
     ProvisionedService,
     ProvisioningServer,
+)
+from ordermill.plugins.provisioning.options import line_options as _line_options
+from ordermill.plugins.provisioning.options import (
+    refuse_shared_credentials as _refuse_shared_credentials,
 )
 from ordermill.plugins.provisioning.registry import ProvisioningConfig
 from ordermill.plugins.provisioning.specs import (
@@ -74,8 +79,6 @@ CREATE_EVENTS = frozenset({"placed", "payment", "payment_flagged", "accepted", "
 CLOSE_EVENTS = frozenset({"cancelled", "refunded", "cancelled_and_refunded", "fraud"})
 NO_CREATE_CATEGORIES = frozenset({"fraud", "cancelled", "refunded"})
 RECREATABLE = frozenset({"failed", "cancelled", "terminated"})
-OPTION_KEYS = ("server", "username", "password", "autosetup", "send_email", "registrar",
-               "send_registrar")
 DONE_EVENTS = {"create": "provisioned", "suspend": "service_suspended",
                "unsuspend": "service_unsuspended", "terminate": "service_terminated"}
 DONE_STATUS = {"create": "active", "suspend": "suspended", "unsuspend": "active",
@@ -117,17 +120,6 @@ def _text(error: BaseException) -> str:
 def _buyer(order: Order) -> dict[str, Any]:
     return {"name": order.buyer_name, "email": order.buyer_email, "phone": order.buyer_phone,
             "billing_address": dict(order.billing_address or {}), "language": order.language}
-
-
-def _line_options(options: Mapping[str, Any], line_id: int) -> dict[str, Any]:
-    merged = {key: options[key] for key in OPTION_KEYS if key in options}
-    lines = options.get("lines")
-    specific = lines.get(str(line_id)) if isinstance(lines, Mapping) else None
-    if isinstance(specific, Mapping):
-        merged.update({key: specific[key] for key in OPTION_KEYS if key in specific})
-    if merged.get("password") == "***":  # the masked copy kept in history, never a password
-        merged.pop("password")
-    return merged
 
 
 def _domain_action(line: OrderLine) -> str:
@@ -275,6 +267,7 @@ class Planner:
         self.config = config
         self.jobs: list[JobRequest] = []
         self.notes: list[dict[str, Any]] = []
+        self.secrets: dict[int, str] = {}  # line id -> "set" / "changed" (never the value)
         self._services: dict[int, ProvisionedService] | None = None
 
     @property
@@ -286,14 +279,18 @@ class Planner:
 
     def note(self, service: ProvisionedService | None, line: OrderLine, command: str,
              outcome: str, **extra: Any) -> None:
-        self.notes.append({"line_id": line.id, "service_id": service.id if service else None,
-                           "command": command, "outcome": outcome, **extra})
+        entry = {"line_id": line.id, "service_id": service.id if service else None,
+                 "command": command, "outcome": outcome, **without_secrets(extra)}
+        if command == "create" and line.id in self.secrets:
+            entry["password"] = self.secrets[line.id]
+        self.notes.append(entry)
 
     # ---- create
 
     def start_create(self, line: OrderLine, product: Product | None, target: Target,
-                     options: Mapping[str, Any], *, single: bool) -> ProvisionedService:
-        """Make (or reuse) the line's service record and run or queue its create."""
+                     options: Mapping[str, Any]) -> ProvisionedService:
+        """Make (or reuse) the line's service record and run or queue its create, with the
+        username and password the options give for this line (else generated ones)."""
         service = self.services.get(line.id)
         if service is None:
             service = ProvisionedService(
@@ -313,11 +310,12 @@ class Planner:
                                       f"no active {spec.name} server has room left")
             service.server_id = server.id if server else service.server_id
             secret_key = self.mill.settings.secret_key
-            username = options.get("username") if single else None
+            username = options.get("username")
             service.username = str(username or service.username
                                    or vault.new_username(line.domain or self.order.buyer_email))
-            password = options.get("password") if single else None
+            password = options.get("password")
             if password or not service.password:
+                self.secrets[line.id] = "changed" if service.password else "set"
                 service.password = vault.encrypt(secret_key,
                                                  str(password or vault.new_password()))
         if target.kind != "domain" and spec is None:
@@ -446,7 +444,7 @@ def plan_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[
         return []  # nothing to provision: no configuration read, no query of services
     config = ProvisioningConfig.from_settings(ctx.settings)
     options: Mapping[str, Any] = ctx.notes.get("accept_options") \
-        or (event.data or {}).get("options") or {}
+        or without_secrets((event.data or {}).get("options") or {})
     planner = Planner(ctx.mill, session, order, config)
     if closing:
         _plan_closing(planner, lines, category)
@@ -473,7 +471,7 @@ def _plan_closing(planner: Planner, lines: Sequence[OrderLine], category: str) -
 def _plan_creates(planner: Planner, lines: Sequence[OrderLine], products: Mapping[int, Product],
                   event_type: str, options: Mapping[str, Any], order: Order) -> None:
     paid = payment_status(order) == "paid"
-    wanted: list[tuple[OrderLine, Product | None, Target, dict[str, Any]]] = []
+    wanted: list[tuple[OrderLine, Product | None, Target]] = []
     for line in lines:
         if line.status != "active":
             continue
@@ -485,15 +483,19 @@ def _plan_creates(planner: Planner, lines: Sequence[OrderLine], products: Mappin
             continue
         if not _wants_create(target, product, event_type, line_options, paid):
             continue
-        wanted.append((line, product, target, line_options))
+        wanted.append((line, product, target))
     if not wanted:
         return
-    servers = sum(1 for _l, _p, target, _o in wanted if target.kind == "service")
-    for line, product, target, line_options in wanted:
+    service_lines = [line for line, _p, target in wanted if target.kind == "service"]
+    single = len(service_lines) == 1
+    if not single:
+        _refuse_shared_credentials(options, service_lines, order)
+    for line, product, target in wanted:
         service = planner.services.get(line.id)
         if service is not None and not _may_recreate(service, target, event_type):
             continue
-        planner.start_create(line, product, target, line_options, single=servers == 1)
+        planner.start_create(line, product, target,
+                             _line_options(options, line.id, shared_credentials=single))
 
 
 def _may_recreate(service: ProvisionedService, target: Target, event_type: str) -> bool:
@@ -707,7 +709,7 @@ def request_command(mill: Ordermill, number: str, line_id: int, command: str, *,
                                    f"or registrar.", details={"line_id": line_id})
         _check_command(mill, order, line, service, target, command)
         if command == "create":
-            service = planner.start_create(line, product, target, line_options, single=True)
+            service = planner.start_create(line, product, target, line_options)
         else:
             assert service is not None
             service = planner.start_command(service, line, command,

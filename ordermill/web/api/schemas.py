@@ -229,10 +229,16 @@ class CancelIn(ActionIn, LineIdsMixin):
 
 class RefundIn(ActionIn, LineIdsMixin):
     amount = money(allow_none=True, load_default=None)
+    manual = fields.Boolean(load_default=False, metadata={
+        "description": "Record the refund without calling any gateway (return the money by "
+                       "hand), e.g. after the gateway failed or is not configured."})
 
 
 class CancelAndRefundIn(ActionIn):
     restock = fields.Boolean(load_default=True)
+    manual = fields.Boolean(load_default=False, metadata={
+        "description": "Record the refund without calling any gateway (return the money by "
+                       "hand), e.g. after the gateway failed or is not configured."})
 
 
 class PaymentIn(ActionIn):
