@@ -116,9 +116,11 @@ def refund_payments(mill: Ordermill, session: Session, order: Order, total: int,
     return refunds
 
 
-def refund_remarks(refunds: list[Payment], ctx: ActionContext) -> str:
-    """What the refund event's message adds about manual portions."""
-    offline = sorted(set(ctx.notes.get("offline_gateways", [])))
+def refund_remarks(ctx: ActionContext, *, offline_gateways: bool = True) -> str:
+    """What the refund event's message adds about manual portions (from refund_payments):
+    gateways that cannot refund (unless `offline_gateways` is false), gateways not
+    configured, a refund recorded as manual by choice."""
+    offline = sorted(set(ctx.notes.get("offline_gateways", []))) if offline_gateways else []
     remarks = list(dict.fromkeys(ctx.notes.get("refund_remarks", [])))
     text = ""
     if offline:

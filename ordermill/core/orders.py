@@ -700,7 +700,7 @@ class OrderService:
         message = f"Refunded {money_text(total, order.currency)} {order.currency}"
         if lines:
             message += " for " + ", ".join(f"{line.name} x{line.quantity}" for line in lines)
-        message += "." + refund_remarks(refunds, ctx)
+        message += "." + refund_remarks(ctx)
         return Change("refunded", message,
                       data={"amount": money_text(total, order.currency),
                             "line_ids": [line.id for line in lines], "restock": restock,
@@ -741,7 +741,8 @@ class OrderService:
             change.event_type = "cancelled_and_refunded"
             change.message = "Order cancelled" + (
                 f" and {money_text(refundable, order.currency)} {order.currency} refunded."
-                if refundable > 0 else "; nothing had been paid, so nothing was refunded.")
+                if refundable > 0 else "; nothing had been paid, so nothing was refunded.") \
+                + refund_remarks(ctx, offline_gateways=False)
             change.data["refunded"] = money_text(refundable, order.currency)
             return change
 

@@ -581,6 +581,9 @@ class RefundPlanOut(Schema):
     amount = fields.String(allow_none=True)
     amount_minor = fields.Integer(allow_none=True)
     automatic = fields.Boolean(allow_none=True)
+    not_configured = fields.Boolean(allow_none=True, metadata={
+        "description": "The gateway could refund but is not configured: the refund can only "
+                       "be recorded as manual."})
 
 
 class PreviewOut(Schema):
