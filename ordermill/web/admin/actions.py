@@ -75,9 +75,26 @@ def _accept(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Acto
             options[key] = value
     if flag(form, "has_options"):
         options.update({key: flag(form, key) for key in ACCEPT_FLAG_OPTIONS})
+    per_line = _per_line_credentials(form)
+    if per_line:
+        options["lines"] = per_line
     return mill.orders.accept(number, actor=actor, options=options or None,
                               expected_version=version, dry_run=dry_run,
                               comment=text(form, "comment"))
+
+
+def _per_line_credentials(form: MultiDict[str, str]) -> dict[str, dict[str, str]]:
+    """The accept dialog's username / password per service line (fields
+    `line_username_<id>`, `line_password_<id>`), as the options' "lines"."""
+    found: dict[str, dict[str, str]] = {}
+    for field in form:
+        for key in ("username", "password"):
+            prefix = f"line_{key}_"
+            if field.startswith(prefix) and field[len(prefix):].isdigit():
+                value = text(form, field)
+                if value:
+                    found.setdefault(field[len(prefix):], {})[key] = value
+    return found
 
 
 def _cancel(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
