@@ -53,9 +53,6 @@ from ordermill.plugins.provisioning.models import (
     ProvisioningServer,
 )
 from ordermill.plugins.provisioning.options import line_options as _line_options
-from ordermill.plugins.provisioning.options import (
-    refuse_shared_credentials as _refuse_shared_credentials,
-)
 from ordermill.plugins.provisioning.registry import ProvisioningConfig
 from ordermill.plugins.provisioning.specs import (
     Command,
@@ -484,16 +481,11 @@ def _plan_creates(planner: Planner, lines: Sequence[OrderLine], products: Mappin
         wanted.append((line, product, target))
     if not wanted:
         return
-    service_lines = [line for line, _p, target in wanted if target.kind == "service"]
-    single = len(service_lines) == 1
-    if not single:
-        _refuse_shared_credentials(options, service_lines, order)
     for line, product, target in wanted:
         service = planner.services.get(line.id)
         if service is not None and not _may_recreate(service, target, event_type):
             continue
-        planner.start_create(line, product, target,
-                             _line_options(options, line.id, shared_credentials=single))
+        planner.start_create(line, product, target, _line_options(options, line.id))
 
 
 def _may_recreate(service: ProvisionedService, target: Target, event_type: str) -> bool:
