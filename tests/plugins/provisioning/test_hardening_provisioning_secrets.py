@@ -131,3 +131,26 @@ def test_one_service_line_takes_the_order_wide_credentials(
     [service] = services(mill)
     assert service.username == "solo"
     assert vault.decrypt(mill.settings.secret_key, service.password) == SHARED_PASSWORD
+
+
+def test_a_new_password_on_retry_is_shown_as_changed(
+        mill: Ordermill, staff: Actor, api: Api, panel: FakePanel,
+        add_server: Callable[..., dict[str, Any]]) -> None:
+    add_server("panel-1")
+    number = mill.orders.place(order_request([LineRequest(sku="HOST", domain="retry.org")]),
+                               actor=staff).order.number
+    mill.orders.accept(number, actor=staff, options={"password": FIRST_PASSWORD})
+    panel.fail = 2  # both attempts fail: the create is failed, to be retried by hand
+    mill.outbox.run_until_empty()
+    [service] = services(mill)
+    assert service.status == "failed"
+    retried = api("POST", f"orders/{number}/lines/{service.line_id}/provision",
+                  json={"options": {"password": SECOND_PASSWORD}})
+    assert retried.status_code == 202, retried.get_data(as_text=True)
+    assert SECOND_PASSWORD not in retried.get_data(as_text=True)
+    requested = mill.orders.history(number)[-1]
+    assert requested.type == "provisioning_requested"
+    assert requested.data["provisioning"][0]["password"] == "changed"
+    [service] = services(mill)
+    assert vault.decrypt(mill.settings.secret_key, service.password) == SECOND_PASSWORD
+    assert SECOND_PASSWORD not in all_event_data(mill)
