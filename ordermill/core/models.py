@@ -189,11 +189,13 @@ class Order(Base):
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderLine.id", cascade="all, delete-orphan"
     )
+    # money records outlive the order: deleting it keeps them, with order_id NULL and the
+    # order's number in their own order_number (the books must still balance)
     invoices: Mapped[list[Invoice]] = relationship(
-        back_populates="order", lazy="raise", order_by="Invoice.id", cascade="all, delete-orphan"
+        back_populates="order", lazy="raise", order_by="Invoice.id", cascade="save-update, merge"
     )
     payments: Mapped[list[Payment]] = relationship(
-        back_populates="order", lazy="raise", order_by="Payment.id", cascade="all, delete-orphan"
+        back_populates="order", lazy="raise", order_by="Payment.id", cascade="save-update, merge"
     )
     fraud_checks: Mapped[list[FraudCheck]] = relationship(
         back_populates="order", lazy="raise", order_by="FraudCheck.id",
@@ -239,12 +241,18 @@ class OrderLine(Base):
 
 
 class Invoice(Base):
-    """A request for payment. An order may have several (partial payments, added products)."""
+    """A request for payment. An order may have several (partial payments, added products).
+
+    Kept when its order is deleted: `order_id` becomes NULL and `order_number` keeps the
+    reference (set at deletion), so invoices and payments still add up afterwards.
+    """
 
     __tablename__ = "invoice"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("shop_order.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shop_order.id", ondelete="SET NULL"), index=True)
+    order_number: Mapped[str | None] = mapped_column(String(10), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default="unpaid")
@@ -260,7 +268,9 @@ class Payment(Base):
     """Money that moved: a `charge` in or a `refund` out, always positive amounts.
 
     `fee` is what the gateway kept and `net` what reached the shop (seed 003: money credited).
-    A refund points at the charge it returns money from with `refund_of_id`.
+    A refund points at the charge it returns money from with `refund_of_id`. Payments are
+    the books: deleting their order keeps them, with `order_id` NULL and the deleted order's
+    number in `order_number` (set at deletion).
     """
 
     __tablename__ = "payment"
@@ -270,7 +280,9 @@ class Payment(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("shop_order.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("shop_order.id", ondelete="SET NULL"), index=True)
+    order_number: Mapped[str | None] = mapped_column(String(10), index=True)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id", ondelete="SET NULL"))
     refund_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("payment.id", ondelete="SET NULL")

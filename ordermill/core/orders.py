@@ -23,18 +23,18 @@ from sqlalchemy.orm import Session, selectinload
 
 from ordermill.core import billing, inventory, pricing
 from ordermill.core.context import ActionContext
+from ordermill.core.deletion import delete_order
 from ordermill.core.errors import (
     ActionNotAllowed,
     IllegalTransition,
     InvalidInput,
     LineAlreadyClosed,
-    OrdermillError,
     OrderNotFound,
     OverRefund,
     PermissionDenied,
-    PluginError,
     StaleOrder,
 )
+from ordermill.core.gateway_refunds import refund_payments, refund_remarks
 from ordermill.core.models import (
     Customer,
     FraudCheck,
@@ -48,10 +48,12 @@ from ordermill.core.money import Money, allocate
 from ordermill.core.outbox import enqueue
 from ordermill.core.permissions import require
 from ordermill.core.plugins import HookFailure
+from ordermill.core.redact import public
 from ordermill.core.requests import CustomerDetails, LineRequest, OrderRequest
 from ordermill.core.retry import action_transaction, retry_once, retry_read
 from ordermill.core.serialize import money_text, order_to_dict
-from ordermill.core.specs import Actor, FraudResult, GatewayRefund
+from ordermill.core.specs import Actor, FraudResult
+from ordermill.core.status_change import fraud_cancelled_invoices, status_change_work
 from ordermill.core.statuses import (
     CLOSED_CATEGORIES,
     amount_due,
@@ -557,9 +559,9 @@ class OrderService:
                     details={"from": order.status, "action": "accept"})
             self._move(order, self.mill.statuses.first_of_category("active"), "accept")
             order.accepted_at = utcnow()
-            # jobs_for_event sees the options unmasked (history keeps password as "***")
+            # jobs_for_event sees the options unmasked; history only says a password was "set"
             ctx.notes["accept_options"] = accept_options
-            return Change("accepted", "Order accepted.", data={"options": _public(accept_options)},
+            return Change("accepted", "Order accepted.", data={"options": public(accept_options)},
                           comment=comment,
                           after=self._status_hooks(order, old, "on_accept",
                                                    options=accept_options))
@@ -616,14 +618,17 @@ class OrderService:
     def refund(self, number: str, *, actor: Actor, line_ids: Sequence[int] | None = None,
                amount: Money | int | None = None, restock: bool = True,
                expected_version: int | None = None, dry_run: bool = False,
-               comment: str | None = None, notify_customer: bool = True) -> ActionResult:
+               comment: str | None = None, notify_customer: bool = True,
+               manual: bool = False) -> ActionResult:
         """Refund the whole order, chosen lines, or an amount. Refunded lines are cancelled too.
 
         Never more than was captured. Online gateways refund through their API; offline
-        payments are recorded and the admin is told to return the money by hand.
+        payments are recorded and the admin is told to return the money by hand. `manual`
+        records the refund without calling any gateway (after a gateway failed).
         """
 
         def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            ctx.notes["manual_refund"] = manual
             return self._refund_work(session, order, ctx, line_ids, amount, restock, comment,
                                      notify_customer)
 
@@ -680,75 +685,28 @@ class OrderService:
         message = f"Refunded {money_text(total, order.currency)} {order.currency}"
         if lines:
             message += " for " + ", ".join(f"{line.name} x{line.quantity}" for line in lines)
-        message += "."
-        if manual:
-            message += (" Return the money by hand: "
-                        + ", ".join(sorted({r.gateway for r in manual}))
-                        + " cannot refund automatically.")
+        message += "." + refund_remarks(ctx)
         return Change("refunded", message,
                       data={"amount": money_text(total, order.currency),
                             "line_ids": [line.id for line in lines], "restock": restock,
-                            "manual": bool(manual)},
+                            "manual": bool(manual),
+                            "manual_chosen": bool(ctx.notes.get("manual_refund"))},
                       comment=comment, notify_customer=notify_customer,
                       after=self._status_hooks(order, old, "on_refund", refunds=refunds,
                                                lines=lines))
 
     def _refund_payments(self, session: Session, order: Order, total: int,
                          ctx: ActionContext) -> list[Payment]:
-        refunds = []
-        for portion in billing.plan_refund(order, total):
-            charge = portion.charge
-            gateway = self.mill.gateways.get(charge.gateway)
-            automatic = bool(gateway and gateway.can_refund and gateway.refund
-                             and not charge.manual
-                             and (gateway.can_partial_refund or portion.amount == charge.amount))
-            refund = Payment(
-                kind="refund", status="pending" if automatic else "succeeded",
-                gateway=charge.gateway, refund_of_id=charge.id, invoice_id=charge.invoice_id,
-                amount=portion.amount, fee=0, net=portion.amount, currency=order.currency,
-                manual=not automatic, actor=ctx.actor.label, created_at=utcnow(),
-                note=None if automatic else "Recorded only: return the money by hand.",
-            )
-            order.payments.append(refund)
-            session.flush()
-            if automatic and not ctx.dry_run:
-                assert gateway is not None and gateway.refund is not None
-                answer = self._call_gateway_refund(gateway.name, gateway.refund, charge,
-                                                   portion.amount, refund, ctx)
-                refund.gateway_reference = answer.reference
-                refund.status = answer.status
-            elif automatic:
-                refund.status = "succeeded"  # the preview shows the refund as it would land
-            ctx.notes.setdefault("refunds", []).append({
-                "charge_id": charge.id, "gateway": charge.gateway,
-                "amount": money_text(portion.amount, order.currency),
-                "amount_minor": portion.amount, "automatic": automatic,
-            })
-            refunds.append(refund)
-        return refunds
-
-    def _call_gateway_refund(self, gateway_name: str, refund_call: Callable[..., GatewayRefund],
-                             charge: Payment, amount: int, refund: Payment,
-                             ctx: ActionContext) -> GatewayRefund:
-        ctx.outside_call(f"the {gateway_name} refund")
-        try:
-            answer = refund_call(charge=charge, amount=amount,
-                                 idempotency_key=f"ordermill-refund-{refund.id}", ctx=ctx)
-        except OrdermillError:
-            raise
-        except Exception as error:
-            raise PluginError(f"gateway {gateway_name}", "refund", error) from error
-        if not isinstance(answer, GatewayRefund):
-            raise PluginError(f"gateway {gateway_name}", "refund",
-                              f"returned {answer!r}, not a GatewayRefund")
-        return answer
+        return refund_payments(self.mill, session, order, total, ctx)
 
     def cancel_and_refund(self, number: str, *, actor: Actor, restock: bool = True,
                           expected_version: int | None = None, dry_run: bool = False,
-                          comment: str | None = None) -> ActionResult:
-        """Cancel every active line and refund all captured money (WHMCS Cancel & Refund)."""
+                          comment: str | None = None, manual: bool = False) -> ActionResult:
+        """Cancel every active line and refund all captured money (WHMCS Cancel & Refund);
+        `manual` records the refund without calling any gateway."""
 
         def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            ctx.notes["manual_refund"] = manual
             if self._category(order) in CLOSED_CATEGORIES:
                 raise IllegalTransition(
                     f"Order {order.number} is already "
@@ -768,7 +726,8 @@ class OrderService:
             change.event_type = "cancelled_and_refunded"
             change.message = "Order cancelled" + (
                 f" and {money_text(refundable, order.currency)} {order.currency} refunded."
-                if refundable > 0 else "; nothing had been paid, so nothing was refunded.")
+                if refundable > 0 else "; nothing had been paid, so nothing was refunded.") \
+                + refund_remarks(ctx, offline_gateways=False)
             change.data["refunded"] = money_text(refundable, order.currency)
             return change
 
@@ -799,7 +758,8 @@ class OrderService:
             old = order.status
             was_fraud = self._category(order) == "fraud"
             # read before the move: the event that set today's fraud status names the invoices
-            reopened = _fraud_cancelled_invoices(session, order) if was_fraud else []
+            reopened = fraud_cancelled_invoices(session, self.mill.statuses, order) \
+                if was_fraud else []
             self._move(order, self.mill.statuses.first_of_category("pending"),
                        "set back to pending")
             if was_fraud:
@@ -814,34 +774,16 @@ class OrderService:
     def set_status(self, number: str, status: str, *, actor: Actor,
                    expected_version: int | None = None, dry_run: bool = False,
                    comment: str | None = None) -> ActionResult:
-        """Move to any status the registry allows (custom statuses); no module commands."""
+        """Move to any status the registry allows (custom statuses); no module commands.
+
+        A move into or out of fraud, cancelled, refunded or active needs the permission of
+        the named action and gets its bookkeeping (see core.status_change)."""
 
         def work(session: Session, order: Order, ctx: ActionContext) -> Change:
-            return self._status_only(order, status, ctx, comment)
+            return status_change_work(self, session, order, status, ctx, comment, Change)
 
         return self._run("set_status", number, "edit_orders", work, actor=actor,
                          expected_version=expected_version, dry_run=dry_run)
-
-    def _status_only(self, order: Order, status: str, ctx: ActionContext,
-                     comment: str | None) -> Change:
-        old = order.status
-        category = self.mill.statuses.category(status)
-        if category == "refunded":
-            raise ActionNotAllowed("A status change cannot refund money: use refund instead.")
-        self._move(order, status, f"set to {status}")
-        if category == "cancelled":
-            now = utcnow()
-            for line in order.lines:
-                if line.status == "active":
-                    line.status = "cancelled"
-                    line.closed_at = now
-                    self._release(order, line, ctx)
-            billing.cancel_open_invoices(order)
-            order.cancelled_at = order.cancelled_at or now
-        label = self.mill.statuses.get(status).label
-        return Change("status_changed", f"Status set to {label}.", comment=comment,
-                      data={"status": status},
-                      after=self._status_hooks(order, old, None))
 
     @retry_once
     def bulk_set_status(self, numbers: Sequence[str], status: str, *, actor: Actor,
@@ -875,8 +817,9 @@ class OrderService:
                 old = order.status
                 try:
                     with session.begin_nested():
-                        change = self._status_only(order, status, ctx, None)
-                except (IllegalTransition, ActionNotAllowed) as error:
+                        change = status_change_work(self, session, order, status, ctx, None,
+                                                    Change)
+                except (IllegalTransition, ActionNotAllowed, PermissionDenied) as error:
                     order.status = old
                     skipped[number] = error.message
                     continue
@@ -1235,62 +1178,10 @@ class OrderService:
     @retry_once
     def delete(self, number: str, *, actor: Actor, restock: bool,
                expected_version: int | None = None, dry_run: bool = False) -> ActionResult:
-        """Delete an order for good, with or without returning its stock.
-
-        Allowed for unpaid, cancelled and fraud orders (osConcert, WHMCS), and only when no
-        captured money is kept: refund first. The deletion event (with a snapshot) stays in the
-        history under the order number.
-        """
-        require(actor, "delete_orders")
-        number = _valid_number(number)
-        ctx = ActionContext(self.mill, actor, "delete", dry_run=dry_run)
-        with self._transaction(ctx) as session:
-            order = self._lock_order(session, number, expected_version)
-            before = self._state(order)
-            kept = money_totals(order).net
-            category = self._category(order)
-            if kept > 0:
-                raise ActionNotAllowed(
-                    f"Order {number} has {money_text(kept, order.currency)} {order.currency} "
-                    f"paid. Refund it before deleting: deleting would lose the payment records.",
-                    details={"paid": money_text(kept, order.currency)})
-            # closed or fraud orders with no money kept may go; open ones only if never paid
-            # (a free order counts as unpaid here: nothing was captured)
-            if category not in ("cancelled", "refunded", "fraud") \
-                    and money_totals(order).captured > 0:
-                raise ActionNotAllowed(f"Only unpaid, cancelled or fraud orders can be deleted; "
-                                       f"order {number} is {order.status} and was paid: "
-                                       f"cancel it first.")
-            released = 0
-            if restock:
-                for line in order.lines:
-                    released += self._release(order, line, ctx)
-            snapshot = order_to_dict(order)
-            outcome = (", stock released" if released else
-                       ", no stock left to return" if restock else ", stock not returned")
-            change = Change("deleted", f"Order deleted for good{outcome}.",
-                            data={"restock": restock, "units_released": released,
-                                  "units_written_off": sum(
-                                      line.units_held - line.units_released
-                                      for line in order.lines),
-                                  "snapshot": snapshot})
-            preview = self._preview("delete", order, before, change, ctx)
-            event = OrderEvent(order_id=None, order_number=number, type="deleted",
-                               actor=actor.label, message=change.message,
-                               status_from=order.status, data=_jsonable(change.data),
-                               created_at=utcnow())
-            session.add(event)
-            session.delete(order)
-            session.flush()
-            self._queue_jobs(session, order, event, ctx)
-            preview["jobs"] = [job.kind for job in ctx.jobs]
-        if dry_run:
-            return ActionResult(None, None, preview, dry_run=True)
-        failures = self.mill.plugins.call_after_commit("on_delete", order_number=number,
-                                                       snapshot=snapshot, ctx=ctx)
-        if failures:
-            self._record_hook_failures(None, number, failures, ctx)
-        return ActionResult(order, event, preview, hook_failures=tuple(failures))
+        """Delete an order for good, with or without returning its stock; its payments and
+        invoices stay in the books (see core.deletion)."""
+        return delete_order(self, number, actor=actor, restock=restock,
+                            expected_version=expected_version, dry_run=dry_run)
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -1310,25 +1201,6 @@ def _allocate_to_lines(lines: Sequence[OrderLine], amount: int) -> list[int]:
     """Spread a refund over lines by what each has left, never more than a line's value."""
     left = [billing.line_value_left(line) for line in lines]
     return allocate(min(amount, sum(left)), left)
-
-
-def _fraud_cancelled_invoices(session: Session, order: Order) -> list[int]:
-    """Invoices cancelled when this order was last set to fraud (read from its history)."""
-    event = session.scalar(
-        select(OrderEvent)
-        .where(OrderEvent.order_id == order.id, OrderEvent.status_to == order.status)
-        .order_by(OrderEvent.id.desc()).limit(1)
-    )
-    if event is not None and event.type == "fraud":
-        return list(event.data.get("cancelled_invoices", []))
-    if event is not None and event.type in ("status_changed", "bulk_status_changed"):
-        return []  # a status-only change to fraud cancelled no invoice
-    return [invoice.id for invoice in order.invoices if invoice.status == "cancelled"]
-
-
-def _public(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Accept options as stored in history: passwords never are."""
-    return {key: ("***" if "password" in key else value) for key, value in options.items()}
 
 
 def _jsonable(value: Any) -> Any:

@@ -308,8 +308,10 @@ class PaymentFilters:
 
 
 def _payment_query(filters: PaymentFilters) -> Select[Any]:
-    query = (select(Payment, Order.number, Order.buyer_name, Order.buyer_email)
-             .join(Order, Order.id == Payment.order_id))
+    # an outer join: payments of a deleted order stay in the books under its old number
+    number = func.coalesce(Order.number, Payment.order_number)
+    query = (select(Payment, number, Order.buyer_name, Order.buyer_email)
+             .outerjoin(Order, Order.id == Payment.order_id))
     if filters.gateways:
         query = query.where(Payment.gateway.in_(filters.gateways))
     if filters.kinds:
@@ -317,7 +319,7 @@ def _payment_query(filters: PaymentFilters) -> Select[Any]:
     if filters.statuses:
         query = query.where(Payment.status.in_(filters.statuses))
     if filters.order_number:
-        query = query.where(Order.number == filters.order_number.strip())
+        query = query.where(number == filters.order_number.strip())
     if filters.currency:
         query = query.where(Payment.currency == filters.currency.strip().upper())
     if filters.created_from is not None:
@@ -327,7 +329,8 @@ def _payment_query(filters: PaymentFilters) -> Select[Any]:
     return query
 
 
-def _payment_row(payment: Payment, number: str, name: str, email: str) -> dict[str, Any]:
+def _payment_row(payment: Payment, number: str, name: str | None, email: str | None
+                 ) -> dict[str, Any]:
     return {**payment_to_dict(payment), "order_number": number, "buyer_name": name,
             "buyer_email": email}
 

@@ -54,7 +54,10 @@ class PaymentGatewaySpec:
     """A payment gateway, returned by `register_payment_gateways`.
 
     `online` gateways take money through an outside service; offline ones (bank transfer,
-    cheque, invoice) wait for an admin to record the payment. When `refund` is given and
+    cheque, invoice) wait for an admin to record the payment. `configured` is false when the
+    plugin lacks what it needs to call its service (no API key): the core then calls none of
+    its callables for a refund, a refund's dry run says the gateway is not configured, and
+    the refund can be recorded as manual instead. When `refund` is given and
     `can_refund` is true, the core calls `refund(charge=Payment, amount=int,
     idempotency_key=str, ctx=ActionContext) -> GatewayRefund` inside the refund's transaction;
     otherwise the refund is recorded and the admin is told to return the money by hand.
@@ -83,6 +86,7 @@ class PaymentGatewaySpec:
     can_refund: bool = False
     can_partial_refund: bool = False
     can_recurring: bool = False
+    configured: bool = True
     refund: Callable[..., GatewayRefund] | None = None
     describe_instructions: Callable[..., str] | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)

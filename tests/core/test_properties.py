@@ -11,7 +11,10 @@ must change nothing at all. After every step the invariants are checked from the
 - money: refunded <= captured for every order and every charge, nothing negative;
 - history: each successful action adds exactly one event to each order it changed, a
   refused action none, and the order's version moves on with every change and only then;
-- derived statuses (payment status, Webex summary) agree with a recomputation from rows.
+- derived statuses (payment status, Webex summary) agree with a recomputation from rows;
+- the books survive deletion: a payment or invoice row, once written, is never erased (its
+  amount, fee and kind never change); rows of a deleted order are detached (order_id NULL)
+  under that order's number, and still refund no more than was charged.
 
 Runs on SQLite and PostgreSQL (the `mill` fixture); each hypothesis example starts from
 empty tables.
@@ -153,6 +156,8 @@ class OrderBooks(RuleBasedStateMachine):
         self.events: Counter[str] = Counter()
         self.written_off: Counter[str] = Counter()
         self.versions: dict[str, tuple[int, int]] = {}
+        self.ledger: dict[int, tuple[Any, ...]] = {}  # payment id -> what may never change
+        self.invoice_owner: dict[int, str] = {}  # invoice id -> order number
         self.state: Dump = {}
 
     @initialize()
@@ -371,6 +376,37 @@ class OrderBooks(RuleBasedStateMachine):
             if not restock:
                 self.written_off.update(held)
 
+    @precondition(lambda self: len(self.live()) < MAX_LIVE_ORDERS)
+    @rule(lines=line_lists, fee=st.integers(0, 300), restock=st.booleans())
+    def pay_refund_delete(self, lines: list[tuple[str, int]], fee: int, restock: bool) -> None:
+        """The item-18 path: paid (the gateway keeps a fee), refunded in full, deleted. The
+        charge, its fee and the refund stay in the books."""
+        number = self.place_order(lines)
+        if number is None:
+            return
+        steps: list[tuple[str, Callable[[], Any]]] = [
+            ("pay", lambda: self.mill.orders.record_payment(
+                number, actor=self.actor, amount=self.order_row(number).total or 1,
+                fee=min(fee, self.order_row(number).total or 1))),
+            ("refund all", lambda: self.mill.orders.refund(number, actor=self.actor,
+                                                           restock=restock)),
+        ]
+        for name, call in steps:
+            self.state = dump(self.mill)
+            assert self.attempt(name, call) is not None
+            self.succeeded(number)
+        self.state = dump(self.mill)
+        self.check_books_survive_deletion()  # the ledger learns the charge and the refund
+        held: Counter[str] = Counter()
+        for line in self.lines_of(number):
+            held[line.sku] += line.units_held - line.units_released
+        assert self.attempt("delete refunded", lambda: self.mill.orders.delete(
+            number, actor=self.actor, restock=restock)) is not None
+        self.succeeded(number)
+        self.deleted.add(number)
+        if not restock:
+            self.written_off.update(held)
+
     @precondition(lambda self: self.numbers)
     @rule(data=st.data(), status=st.sampled_from(STATUSES))
     def bulk_set_status(self, data: st.DataObject, status: str) -> None:
@@ -444,6 +480,41 @@ class OrderBooks(RuleBasedStateMachine):
         self.check_stock()
         self.check_money_and_statuses()
         self.check_history()
+        self.check_books_survive_deletion()
+
+    def check_books_survive_deletion(self) -> None:
+        """Money records are never erased; a deleted order's are kept under its number."""
+        numbers = {order.id: order.number for order in self.state["shop_order"]}
+        payments = {p.id: p for p in self.state["payment"]}
+        assert set(self.ledger) <= set(payments), "a payment row was erased"
+        for payment in payments.values():
+            fixed = (payment.kind, payment.amount, payment.fee, payment.currency,
+                     payment.refund_of_id)
+            assert self.ledger.setdefault(payment.id, fixed) == fixed, payment
+            if payment.order_id is None:
+                assert payment.order_number in self.deleted, payment
+            else:
+                assert payment.order_id in numbers, payment
+        orphans: dict[str, list[Any]] = {}
+        for payment in payments.values():
+            if payment.order_id is None:
+                orphans.setdefault(payment.order_number, []).append(payment)
+        for number, kept in orphans.items():
+            charged = {p.id: p.amount for p in kept if p.kind == "charge"}
+            out: Counter[int] = Counter()
+            for refund in (p for p in kept if p.kind == "refund"):
+                assert refund.refund_of_id in charged, (number, refund)
+                out[refund.refund_of_id] += refund.amount
+            assert all(out[c] <= charged[c] for c in out), number
+        invoices = {i.id: i for i in self.state["invoice"]}
+        assert set(self.invoice_owner) <= set(invoices), "an invoice row was erased"
+        for invoice in invoices.values():
+            owner = numbers.get(invoice.order_id) if invoice.order_id is not None \
+                else invoice.order_number
+            assert owner is not None, invoice
+            assert self.invoice_owner.setdefault(invoice.id, owner) == owner, invoice
+            if invoice.order_id is None:
+                assert owner in self.deleted, invoice
 
     def check_stock(self) -> None:
         """stock + units held by lines + units written off == initial stock, per product."""

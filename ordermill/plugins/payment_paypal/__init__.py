@@ -277,10 +277,13 @@ def _fields(event: GatewayEventData) -> dict[str, Any]:
 
 @hookimpl(trylast=True)
 def register_payment_gateways(settings: Settings) -> Iterable[PaymentGatewaySpec]:
-    gateway = PayPalGateway(settings.plugin_config(PLUGIN))
+    config = settings.plugin_config(PLUGIN)
+    gateway = PayPalGateway(config)
     return [PaymentGatewaySpec(
         name=GATEWAY, label="PayPal", online=True, can_capture=True, can_refund=True,
-        can_partial_refund=True, refund=gateway.refund, start_payment=gateway.start_payment,
+        can_partial_refund=True,
+        configured=bool(config.get("client_id") and config.get("client_secret")),
+        refund=gateway.refund, start_payment=gateway.start_payment,
         capture_payment=gateway.capture_payment, parse_webhook=gateway.parse_webhook,
         extra={"client": gateway.client},
     )]

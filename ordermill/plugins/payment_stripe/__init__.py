@@ -177,6 +177,7 @@ def register_payment_gateways(settings: Settings) -> Iterable[PaymentGatewaySpec
     return [PaymentGatewaySpec(
         name=GATEWAY, label="Card (Stripe)", online=True, can_capture=True,
         can_refund=True, can_partial_refund=True,
+        configured=bool(settings.plugin_config(PLUGIN).get("secret_key")),
         refund=gateway.refund, start_payment=gateway.start_payment,
         parse_webhook=gateway.parse_webhook,
         describe_instructions=_instructions,

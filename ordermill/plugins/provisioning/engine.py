@@ -39,13 +39,12 @@ from ordermill.core.context import ActionContext
 from ordermill.core.errors import (
     ActionNotAllowed,
     InvalidInput,
-    LineAlreadyClosed,
     OrderNotFound,
 )
 from ordermill.core.models import Order, OrderEvent, OrderLine, Product, utcnow
 from ordermill.core.outbox import enqueue
-from ordermill.core.permissions import require
-from ordermill.core.specs import Actor, JobRequest, OutboxJobView
+from ordermill.core.redact import without_secrets
+from ordermill.core.specs import JobRequest, OutboxJobView
 from ordermill.core.statuses import payment_status
 from ordermill.plugins.provisioning import registry, vault
 from ordermill.plugins.provisioning.models import (
@@ -53,6 +52,7 @@ from ordermill.plugins.provisioning.models import (
     ProvisionedService,
     ProvisioningServer,
 )
+from ordermill.plugins.provisioning.options import line_options as _line_options
 from ordermill.plugins.provisioning.registry import ProvisioningConfig
 from ordermill.plugins.provisioning.specs import (
     Command,
@@ -74,8 +74,6 @@ CREATE_EVENTS = frozenset({"placed", "payment", "payment_flagged", "accepted", "
 CLOSE_EVENTS = frozenset({"cancelled", "refunded", "cancelled_and_refunded", "fraud"})
 NO_CREATE_CATEGORIES = frozenset({"fraud", "cancelled", "refunded"})
 RECREATABLE = frozenset({"failed", "cancelled", "terminated"})
-OPTION_KEYS = ("server", "username", "password", "autosetup", "send_email", "registrar",
-               "send_registrar")
 DONE_EVENTS = {"create": "provisioned", "suspend": "service_suspended",
                "unsuspend": "service_unsuspended", "terminate": "service_terminated"}
 DONE_STATUS = {"create": "active", "suspend": "suspended", "unsuspend": "active",
@@ -117,17 +115,6 @@ def _text(error: BaseException) -> str:
 def _buyer(order: Order) -> dict[str, Any]:
     return {"name": order.buyer_name, "email": order.buyer_email, "phone": order.buyer_phone,
             "billing_address": dict(order.billing_address or {}), "language": order.language}
-
-
-def _line_options(options: Mapping[str, Any], line_id: int) -> dict[str, Any]:
-    merged = {key: options[key] for key in OPTION_KEYS if key in options}
-    lines = options.get("lines")
-    specific = lines.get(str(line_id)) if isinstance(lines, Mapping) else None
-    if isinstance(specific, Mapping):
-        merged.update({key: specific[key] for key in OPTION_KEYS if key in specific})
-    if merged.get("password") == "***":  # the masked copy kept in history, never a password
-        merged.pop("password")
-    return merged
 
 
 def _domain_action(line: OrderLine) -> str:
@@ -275,6 +262,7 @@ class Planner:
         self.config = config
         self.jobs: list[JobRequest] = []
         self.notes: list[dict[str, Any]] = []
+        self.secrets: dict[int, str] = {}  # line id -> "set" / "changed" (never the value)
         self._services: dict[int, ProvisionedService] | None = None
 
     @property
@@ -286,14 +274,18 @@ class Planner:
 
     def note(self, service: ProvisionedService | None, line: OrderLine, command: str,
              outcome: str, **extra: Any) -> None:
-        self.notes.append({"line_id": line.id, "service_id": service.id if service else None,
-                           "command": command, "outcome": outcome, **extra})
+        entry = {"line_id": line.id, "service_id": service.id if service else None,
+                 "command": command, "outcome": outcome, **without_secrets(extra)}
+        if command == "create" and line.id in self.secrets:
+            entry["password"] = self.secrets[line.id]
+        self.notes.append(entry)
 
     # ---- create
 
     def start_create(self, line: OrderLine, product: Product | None, target: Target,
-                     options: Mapping[str, Any], *, single: bool) -> ProvisionedService:
-        """Make (or reuse) the line's service record and run or queue its create."""
+                     options: Mapping[str, Any]) -> ProvisionedService:
+        """Make (or reuse) the line's service record and run or queue its create, with the
+        username and password the options give for this line (else generated ones)."""
         service = self.services.get(line.id)
         if service is None:
             service = ProvisionedService(
@@ -313,11 +305,12 @@ class Planner:
                                       f"no active {spec.name} server has room left")
             service.server_id = server.id if server else service.server_id
             secret_key = self.mill.settings.secret_keys
-            username = options.get("username") if single else None
+            username = options.get("username")
             service.username = str(username or service.username
                                    or vault.new_username(line.domain or self.order.buyer_email))
-            password = options.get("password") if single else None
+            password = options.get("password")
             if password or not service.password:
+                self.secrets[line.id] = "changed" if service.password else "set"
                 service.password = vault.encrypt(secret_key,
                                                  str(password or vault.new_password()))
         if target.kind != "domain" and spec is None:
@@ -446,7 +439,7 @@ def plan_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[
         return []  # nothing to provision: no configuration read, no query of services
     config = ProvisioningConfig.from_settings(ctx.settings)
     options: Mapping[str, Any] = ctx.notes.get("accept_options") \
-        or (event.data or {}).get("options") or {}
+        or without_secrets((event.data or {}).get("options") or {})
     planner = Planner(ctx.mill, session, order, config)
     if closing:
         _plan_closing(planner, lines, category)
@@ -473,7 +466,7 @@ def _plan_closing(planner: Planner, lines: Sequence[OrderLine], category: str) -
 def _plan_creates(planner: Planner, lines: Sequence[OrderLine], products: Mapping[int, Product],
                   event_type: str, options: Mapping[str, Any], order: Order) -> None:
     paid = payment_status(order) == "paid"
-    wanted: list[tuple[OrderLine, Product | None, Target, dict[str, Any]]] = []
+    wanted: list[tuple[OrderLine, Product | None, Target]] = []
     for line in lines:
         if line.status != "active":
             continue
@@ -485,15 +478,14 @@ def _plan_creates(planner: Planner, lines: Sequence[OrderLine], products: Mappin
             continue
         if not _wants_create(target, product, event_type, line_options, paid):
             continue
-        wanted.append((line, product, target, line_options))
+        wanted.append((line, product, target))
     if not wanted:
         return
-    servers = sum(1 for _l, _p, target, _o in wanted if target.kind == "service")
-    for line, product, target, line_options in wanted:
+    for line, product, target in wanted:
         service = planner.services.get(line.id)
         if service is not None and not _may_recreate(service, target, event_type):
             continue
-        planner.start_create(line, product, target, line_options, single=servers == 1)
+        planner.start_create(line, product, target, _line_options(options, line.id))
 
 
 def _may_recreate(service: ProvisionedService, target: Target, event_type: str) -> bool:
@@ -675,102 +667,11 @@ def _order_id_of(mill: Ordermill, service_id: int) -> int | None:
                               .where(ProvisionedService.id == service_id))
 
 
-# ---------------------------------------------------------------------------- by hand
-
-
-def request_command(mill: Ordermill, number: str, line_id: int, command: str, *,
-                    actor: Actor, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Run a module command on one line from the order (WHMCS module buttons): retry a failed
-    create, or create, suspend, unsuspend or terminate by hand. Answers the service."""
-    require(actor, "edit_orders")
-    if command not in DONE_STATUS:
-        raise InvalidInput(f"Unknown command {command!r}; use create, suspend, unsuspend or "
-                           f"terminate.", details={"command": command})
-    config = ProvisioningConfig.from_settings(mill.settings)
-    mill.orders.get(number)  # a clear 404 (and number check) before taking any lock
-    with locked_order(mill, number=number) as (session, order):
-        line = session.scalar(select(OrderLine).where(OrderLine.id == line_id,
-                                                      OrderLine.order_id == order.id))
-        if line is None:
-            raise InvalidInput(f"Order {number} has no line {line_id}.",
-                               details={"line_id": line_id})
-        products = _products(session, [line])
-        product = products.get(line.product_id)
-        line_options = _line_options(options or {}, line.id)
-        registrar_name = line_options.get("registrar") or config.default_registrar
-        planner = Planner(mill, session, order, config)
-        service = planner.services.get(line.id)
-        target = target_for(line, product, registrar_name=service.module if service
-                            and service.kind == "domain" else registrar_name)
-        if target is None:
-            raise ActionNotAllowed(f"Line {line_id} ({line.name}) has no provisioning module "
-                                   f"or registrar.", details={"line_id": line_id})
-        _check_command(mill, order, line, service, target, command)
-        if command == "create":
-            service = planner.start_create(line, product, target, line_options, single=True)
-        else:
-            assert service is not None
-            service = planner.start_command(service, line, command,
-                                            reason="by hand" if command == "terminate" else None)
-        for job in planner.jobs:
-            enqueue(session, job, order_number=order.number,
-                    default_max_attempts=config.max_attempts)
-        session.flush()
-        _write_event(session, order, "provisioning_requested",
-                     f"{command.title()} of {_what(service, line)} requested by "
-                     f"{actor.name}.",
-                     {"service_id": service.id, "line_id": line.id, "command": command,
-                      "provisioning": planner.notes}, actor=actor.label)
-        session.flush()
-        return service_to_dict(service)
-
-
-def _check_command(mill: Ordermill, order: Order, line: OrderLine,
-                   service: ProvisionedService | None, target: Target, command: str) -> None:
-    what = f"line {line.id} ({line.name})"
-    if command == "create":
-        if line.status != "active":
-            raise LineAlreadyClosed(f"Cannot create {what}: it is {line.status}.",
-                                    details={"line_id": line.id})
-        category = mill.statuses.category(order.status)
-        if category in NO_CREATE_CATEGORIES:
-            raise ActionNotAllowed(f"Order {order.number} is {order.status}: nothing can be "
-                                   f"provisioned for it.", details={"status": order.status})
-        if target.module is not None and target.module.requires_payment \
-                and payment_status(order) != "paid":
-            raise ActionNotAllowed(f"Order {order.number} is not paid: {target.module.label} "
-                                   f"are issued once it is.", details={"line_id": line.id})
-        if service is not None and service.status not in RECREATABLE:
-            raise ActionNotAllowed(
-                f"The service of {what} is {service.status}"
-                + (f" (a {service.pending_command} is on its way)" if service.pending_command
-                   else "") + ": there is nothing to create.",
-                details={"service_id": service.id, "status": service.status})
-        return
-    if service is None:
-        raise ActionNotAllowed(f"Nothing was provisioned for {what}: create it first.",
-                               details={"line_id": line.id})
-    allowed = {"suspend": ("active",), "unsuspend": ("suspended",),
-               "terminate": ("active", "suspended", "failed")}[command]
-    if service.status not in allowed:
-        raise ActionNotAllowed(f"Cannot {command} the service of {what}: it is "
-                               f"{service.status}.",
-                               details={"service_id": service.id, "status": service.status})
-
-
-def services_of(mill: Ordermill, number: str, *, actor: Actor | None = None
-                ) -> list[dict[str, Any]]:
-    """The order's service records (passwords never leave the database)."""
-    mill.orders.get(number, actor=actor)
-    with mill.read_session() as session:
-        rows = session.execute(
-            select(ProvisionedService, ProvisioningServer.name)
-            .outerjoin(ProvisioningServer,
-                       ProvisioningServer.id == ProvisionedService.server_id)
-            .where(ProvisionedService.order_number == number)
-            .order_by(ProvisionedService.line_id)).all()
-        return [service_to_dict(service, server) for service, server in rows]
-
+# the module buttons ("by hand") live in commands.py; re-exported here for callers of engine
+from ordermill.plugins.provisioning.commands import (  # noqa: E402
+    request_command,
+    services_of,
+)
 
 __all__ = ["JOB_KIND", "Planner", "choose_server", "plan_for_event", "request_command",
            "run_job", "service_to_dict", "services_of"]

@@ -24,6 +24,7 @@ from ordermill.core.order_links import revoke_customer_links
 from ordermill.core.orders import ActionResult
 from ordermill.core.requests import LineRequest
 from ordermill.core.specs import Actor
+from ordermill.core.status_change import may_move
 from ordermill.core.statuses import CLOSED_CATEGORIES, amount_due, money_totals, payment_status
 from ordermill.web.admin.common import flag, ints, moment, money, text
 from ordermill.web.admin.forms import ADDRESS_FIELDS
@@ -75,9 +76,26 @@ def _accept(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Acto
             options[key] = value
     if flag(form, "has_options"):
         options.update({key: flag(form, key) for key in ACCEPT_FLAG_OPTIONS})
+    per_line = _per_line_credentials(form)
+    if per_line:
+        options["lines"] = per_line
     return mill.orders.accept(number, actor=actor, options=options or None,
                               expected_version=version, dry_run=dry_run,
                               comment=text(form, "comment"))
+
+
+def _per_line_credentials(form: MultiDict[str, str]) -> dict[str, dict[str, str]]:
+    """The accept dialog's username / password per service line (fields
+    `line_username_<id>`, `line_password_<id>`), as the options' "lines"."""
+    found: dict[str, dict[str, str]] = {}
+    for field in form:
+        for key in ("username", "password"):
+            prefix = f"line_{key}_"
+            if field.startswith(prefix) and field[len(prefix):].isdigit():
+                value = text(form, field)
+                if value:
+                    found.setdefault(field[len(prefix):], {})[key] = value
+    return found
 
 
 def _cancel(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
@@ -98,14 +116,16 @@ def _refund(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Acto
     return mill.orders.refund(number, actor=actor, line_ids=line_ids or None, amount=amount,
                               restock=flag(form, "restock"), expected_version=version,
                               dry_run=dry_run, comment=text(form, "comment"),
-                              notify_customer=flag(form, "notify_customer"))
+                              notify_customer=flag(form, "notify_customer"),
+                              manual=flag(form, "manual_refund"))
 
 
 def _cancel_and_refund(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
                        version: int | None, dry_run: bool) -> ActionResult:
     return mill.orders.cancel_and_refund(number, actor=actor, restock=flag(form, "restock"),
                                          expected_version=version, dry_run=dry_run,
-                                         comment=text(form, "comment"))
+                                         comment=text(form, "comment"),
+                                         manual=flag(form, "manual_refund"))
 
 
 def _fraud(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
@@ -310,8 +330,8 @@ TOOLBAR = ("accept", "mark-paid", "payment", "cancel", "refund", "cancel-and-ref
            "fraud", "pending", "status", "resend", "revoke-link", "fraud-check", "delete")
 
 
-def visible_actions(mill: Ordermill, order: Order, permissions: frozenset[str]
-                    ) -> list[str]:
+def visible_actions(mill: Ordermill, order: Order, permissions: frozenset[str],
+                    actor: Actor | None = None) -> list[str]:
     """The actions worth a button for this order and user (Webex matrix, WHMCS buttons).
 
     A hint only: hiding a button never replaces the core's checks, and the core's refusal
@@ -341,7 +361,7 @@ def visible_actions(mill: Ordermill, order: Order, permissions: frozenset[str]
     add("fraud", order.status in registry and registry.can_move(order.status, fraud))
     add("pending", category in ("fraud", "active") and order.status in registry
         and registry.can_move(order.status, pending))
-    add("status", bool(status_targets(mill, order)))
+    add("status", bool(status_targets(mill, order, actor)))
     add("resend", active_lines and not closed and category != "fraud"
         and (category == "completed" or paid in ("paid", "partially_refunded")))
     # a provider answered (or failed) before: worth asking again, e.g. after an outage
@@ -359,17 +379,24 @@ def visible_actions(mill: Ordermill, order: Order, permissions: frozenset[str]
     return shown
 
 
-def status_targets(mill: Ordermill, order: Order) -> list[tuple[str, str]]:
+def status_targets(mill: Ordermill, order: Order, actor: Actor | None = None
+                   ) -> list[tuple[str, str]]:
     """(name, label) of the statuses the registry lets this order move to by a status
-    change (refunds move money, so a refunded-category status is reached by refunding)."""
+    change (refunds move money, so a refunded-category status is reached by refunding).
+
+    With `actor`, only the moves the actor may make: a change of category needs the
+    permission of the named action it stands in for (core.status_change)."""
     registry = mill.statuses
     if order.status not in registry:
         return []
     targets = []
     for name in sorted(registry.targets(order.status)):
         spec = registry.get(name)
-        if spec.category != "refunded":
-            targets.append((name, spec.label))
+        if spec.category == "refunded":
+            continue
+        if actor is not None and not may_move(actor, registry, order.status, name):
+            continue
+        targets.append((name, spec.label))
     return targets
 
 
@@ -391,7 +418,9 @@ def preview_payload(result: ActionResult, currency: str, labels: Mapping[str, st
         "currency": currency,
         "refunds": [{"gateway": gateway_label(r.get("gateway")),
                      "amount": format_money(r.get("amount"), currency),
-                     "automatic": bool(r.get("automatic"))} for r in preview.get("refunds", [])],
+                     "automatic": bool(r.get("automatic")),
+                     "not_configured": bool(r.get("not_configured"))}
+                    for r in preview.get("refunds", [])],
         "stock_released": dict(preview.get("stock_released") or {}),
         "status_from": labels.get(status.get("from") or "", status.get("from")),
         "status_to": labels.get(status.get("to") or "", status.get("to")),

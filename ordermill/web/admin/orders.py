@@ -229,7 +229,7 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
     events = service.history(number)
     data = order_to_dict(order, events=events)
     permissions = current_user.permissions
-    shown = visible_actions(mill(), order, permissions)
+    shown = visible_actions(mill(), order, permissions, actor())
     line_left = {line.id: money_text(billing.line_value_left(line), order.currency)
                  for line in order.lines}
     staff = lookups.staff_names(mill())
@@ -244,7 +244,7 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
         "version": order.version, "history": list(reversed(data["history"])),
         "actions": ACTIONS, "toolbar": [name for name in TOOLBAR if name in shown],
         "shown": set(shown), "labels": _labels(),
-        "status_targets": status_targets(mill(), order), "line_left": line_left,
+        "status_targets": status_targets(mill(), order, actor()), "line_left": line_left,
         "refundable": money_text(billing.refundable_total(order), order.currency),
         "amount_due": money_text(amount_due(order), order.currency),
         "sales_manager": staff.get(order.sales_manager_id) if order.sales_manager_id
@@ -256,7 +256,7 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
         "address_extra": {k: v for k, v in (order.billing_address or {}).items()
                           if k not in ADDRESS_FIELDS},
         "today": dt.datetime.now(dt.UTC).date().isoformat(),
-        "form": MultiDict(), "preview": None, "error": None,
+        "form": MultiDict(), "preview": None, "error": None, "manual_offer": False,
     }
     context.update(extra)
     return context
@@ -305,9 +305,12 @@ def run_action(number: str, name: str) -> Any:
     except NotFound:
         raise
     except OrdermillError as refused:
-        if from_page or wants_preview:
+        # a gateway that failed: the dialog again, offering to record a manual refund
+        manual_offer = refused.details.get("manual_refund_possible") is True \
+            and not flag(form, "manual_refund")
+        if from_page or wants_preview or manual_offer:
             return _dialog_page(number, action, status=refused.http_status, form=form,
-                                error=refused.message)
+                                error=refused.message, manual_offer=manual_offer)
         flash(refused.message, "error")
         return redirect(url_for("admin.order", number=number) + f"#{name}", 303)
     if wants_preview:

@@ -310,7 +310,8 @@ def refund(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     return mill().orders.refund(number, line_ids=data["line_ids"], amount=amount,
                                 restock=data["restock"], expected_version=_version(data),
                                 comment=data["comment"],
-                                notify_customer=data["notify_customer"], **kw)
+                                notify_customer=data["notify_customer"],
+                                manual=data["manual"], **kw)
 
 
 @_action("/orders/<number>/cancel-and-refund", CancelAndRefundIn,
@@ -319,7 +320,8 @@ def cancel_and_refund(number: str, data: dict[str, Any], **kw: Any) -> ActionRes
     """WHMCS Cancel & Refund."""
     return mill().orders.cancel_and_refund(number, restock=data["restock"],
                                            expected_version=_version(data),
-                                           comment=data["comment"], **kw)
+                                           comment=data["comment"], manual=data["manual"],
+                                           **kw)
 
 
 @_action("/orders/<number>/fraud", ActionIn, "Set as fraud")

@@ -229,10 +229,16 @@ class CancelIn(ActionIn, LineIdsMixin):
 
 class RefundIn(ActionIn, LineIdsMixin):
     amount = money(allow_none=True, load_default=None)
+    manual = fields.Boolean(load_default=False, metadata={
+        "description": "Record the refund without calling any gateway (return the money by "
+                       "hand), e.g. after the gateway failed or is not configured."})
 
 
 class CancelAndRefundIn(ActionIn):
     restock = fields.Boolean(load_default=True)
+    manual = fields.Boolean(load_default=False, metadata={
+        "description": "Record the refund without calling any gateway (return the money by "
+                       "hand), e.g. after the gateway failed or is not configured."})
 
 
 class PaymentIn(ActionIn):
@@ -575,6 +581,9 @@ class RefundPlanOut(Schema):
     amount = fields.String(allow_none=True)
     amount_minor = fields.Integer(allow_none=True)
     automatic = fields.Boolean(allow_none=True)
+    not_configured = fields.Boolean(allow_none=True, metadata={
+        "description": "The gateway could refund but is not configured: the refund can only "
+                       "be recorded as manual."})
 
 
 class PreviewOut(Schema):

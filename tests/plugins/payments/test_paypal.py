@@ -162,8 +162,9 @@ def test_paypal_refusing_a_refund_rolls_it_back(
     order = order_factory([("CONCERT", 1)], payment_method="paypal")
     capture = paid_with_paypal(mill, client, token, paypal_fake, order.number)
     paypal_fake.refund(capture, None)  # refunded in PayPal's dashboard meanwhile
-    with pytest.raises(PluginError, match="422"):
+    with pytest.raises(PluginError, match=r"^PayPal could not make the refund") as refused:
         mill.orders.refund(order.number, actor=staff)
+    assert "422" not in refused.value.message  # PayPal's answer goes to the log only
     order = mill.orders.get(order.number)
     assert [p.kind for p in order.payments] == ["charge"]
     assert [line.status for line in order.lines] == ["active"]

@@ -70,10 +70,11 @@ def test_accept_creates_the_account_on_the_panel_and_cancel_terminates_it(
     assert service.password and PASSWORD not in service.password  # encrypted at rest
     assert line_states(mill, number) == ["pending"]
     accepted = mill.orders.history(number)[-1]
-    assert accepted.data["options"]["password"] == "***"
+    assert accepted.data["options"]["password"] == "set"
     assert accepted.data["provisioning"] == [{"line_id": service.line_id,
                                                "service_id": service.id,
-                                               "command": "create", "outcome": "queued"}]
+                                               "command": "create", "outcome": "queued",
+                                               "password": "set"}]
     assert panel.received == []  # nothing leaves before the worker runs the outbox
 
     assert mill.outbox.run_until_empty() == 1

@@ -71,7 +71,7 @@
       var stock = Object.keys(data.stock_released || {}).map(function (sku) { return sku + " ×" + data.stock_released[sku]; });
       if (stock.length) { detail.push("Stock back on sale: " + stock.join(", ") + "."); }
       (data.refunds || []).forEach(function (refund) {
-        detail.push(refund.amount + " via " + refund.gateway + (refund.automatic ? " (automatic)." : " (return it by hand)."));
+        detail.push(refund.amount + " via " + refund.gateway + (refund.automatic ? " (automatic)." : (refund.not_configured ? " (not configured: record it as a manual refund)." : " (return it by hand).")));
       });
       setText(box, "[data-preview-detail]", detail.join(" "));
       box.setAttribute("data-state", "ready");

@@ -1,0 +1,99 @@
+"""Deleting an order: the order goes, its books stay.
+
+An order may be deleted when it is unpaid, cancelled or fraud and keeps no money (osConcert,
+WHMCS DeleteOrder). Its lines, fraud checks and plugin rows go with it, its stock goes back
+on sale or is written off, and the deletion event keeps a snapshot in the history.
+
+Its payments and invoices are the shop's books, though: a fully refunded Stripe order still
+cost the fee Stripe kept, and erasing the charge and the refund would make the books stop
+balancing. So they are kept, detached: `order_id` becomes NULL and `order_number` keeps the
+deleted order's reference. The order itself disappears from every list and lookup (its row
+is gone); the payments list and export still show its money under the old number.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ordermill.core.context import ActionContext
+from ordermill.core.errors import ActionNotAllowed
+from ordermill.core.models import OrderEvent, utcnow
+from ordermill.core.permissions import require
+from ordermill.core.serialize import money_text, order_to_dict
+from ordermill.core.specs import Actor
+from ordermill.core.statuses import money_totals
+
+if TYPE_CHECKING:
+    from ordermill.core.orders import ActionResult, OrderService
+
+
+def delete_order(service: OrderService, number: str, *, actor: Actor, restock: bool,
+                 expected_version: int | None = None, dry_run: bool = False) -> ActionResult:
+    """Delete the order for good; keep its payments and invoices under its number."""
+    from ordermill.core.orders import ActionResult, Change, _jsonable, _valid_number
+
+    require(actor, "delete_orders")
+    number = _valid_number(number)
+    ctx = ActionContext(service.mill, actor, "delete", dry_run=dry_run)
+    with service._transaction(ctx) as session:
+        order = service._lock_order(session, number, expected_version)
+        before = service._state(order)
+        totals = money_totals(order)
+        category = service._category(order)
+        if totals.net > 0:
+            raise ActionNotAllowed(
+                f"Order {number} has {money_text(totals.net, order.currency)} "
+                f"{order.currency} paid. Refund it before deleting.",
+                details={"paid": money_text(totals.net, order.currency)})
+        # closed or fraud orders with no money kept may go; open ones only if never paid
+        # (a free order counts as unpaid here: nothing was captured)
+        if category not in ("cancelled", "refunded", "fraud") and totals.captured > 0:
+            raise ActionNotAllowed(f"Only unpaid, cancelled or fraud orders can be deleted; "
+                                   f"order {number} is {order.status} and was paid: "
+                                   f"cancel it first.")
+        released = 0
+        if restock:
+            for line in order.lines:
+                released += service._release(order, line, ctx)
+        snapshot = order_to_dict(order)
+        kept_payments = [payment.id for payment in order.payments]
+        kept_invoices = [invoice.id for invoice in order.invoices]
+        outcome = (", stock released" if released else
+                   ", no stock left to return" if restock else ", stock not returned")
+        books = (f"; its {_count(len(kept_payments), 'payment')} stay in the books"
+                 if kept_payments else "")
+        change = Change("deleted", f"Order deleted for good{outcome}{books}.",
+                        data={"restock": restock, "units_released": released,
+                              "units_written_off": sum(line.units_held - line.units_released
+                                                       for line in order.lines),
+                              "kept_payments": kept_payments,
+                              "kept_invoices": kept_invoices,
+                              "snapshot": snapshot})
+        preview = service._preview("delete", order, before, change, ctx)
+        event = OrderEvent(order_id=None, order_number=number, type="deleted",
+                           actor=actor.label, message=change.message,
+                           status_from=order.status, data=_jsonable(change.data),
+                           created_at=utcnow())
+        session.add(event)
+        for record in (*order.payments, *order.invoices):
+            record.order_number = number
+            record.order_id = None
+        session.flush()
+        session.delete(order)
+        session.flush()
+        service._queue_jobs(session, order, event, ctx)
+        preview["jobs"] = [job.kind for job in ctx.jobs]
+    if dry_run:
+        return ActionResult(None, None, preview, dry_run=True)
+    failures = service.mill.plugins.call_after_commit("on_delete", order_number=number,
+                                                      snapshot=snapshot, ctx=ctx)
+    if failures:
+        service._record_hook_failures(None, number, failures, ctx)
+    return ActionResult(order, event, preview, hook_failures=tuple(failures))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+__all__ = ["delete_order"]
