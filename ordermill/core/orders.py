@@ -1097,7 +1097,7 @@ class OrderService:
                     f"Products can only be added to pending or active orders; order "
                     f"{order.number} is {self.mill.statuses.get(order.status).label}.")
             products = pricing.load_products(session, [line.sku for line in lines])
-            new_lines, _currency = pricing.build_lines(lines, products, order.currency)
+            new_lines, _ = pricing.build_lines(lines, products, order.currency, order.subtotal)
             promo = pricing.active_promo(session, order.promo_code)
             if promo is not None and promo.kind == "percent":
                 added = sum(line.unit_price * line.quantity for line in new_lines)

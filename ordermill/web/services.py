@@ -33,7 +33,7 @@ from ordermill.core.errors import ActionNotAllowed
 from ordermill.core.permissions import require
 from ordermill.plugins.provisioning import engine, etickets, registry, servers
 from ordermill.plugins.provisioning.specs import COMMANDS
-from ordermill.web.api import _refuse_unstorable_text, documented
+from ordermill.web.api import documented
 from ordermill.web.api.orders import answer
 from ordermill.web.api.schemas import (
     MAX_INT,
@@ -46,7 +46,6 @@ from ordermill.web.api.schemas import (
 from ordermill.web.auth import mill, require_actor
 
 services_bp = APIBlueprint("services", __name__, url_prefix="/api/v1", tag="ordermill")
-services_bp.before_request(_refuse_unstorable_text)
 
 SERVER_ID = "<int(max=2147483647):server_id>"
 LINE_ID = "<int(max=2147483647):line_id>"

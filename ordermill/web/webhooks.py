@@ -21,6 +21,7 @@ from flask import Blueprint, current_app, jsonify, request
 from ordermill.core import payments
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput
+from ordermill.web.api.guards import access
 from ordermill.web.auth import require_actor
 
 webhooks_bp = Blueprint("webhooks", __name__)
@@ -35,6 +36,7 @@ def _mill() -> Ordermill:
 
 
 @webhooks_bp.post("/api/v1/webhooks/<gateway>")
+@access("raw")
 def receive(gateway: str) -> Any:
     """Verify, store once and apply one gateway event; the status tells the gateway whether
     to resend (5xx) or stop (200, and 400 for a bad signature)."""

@@ -70,10 +70,7 @@ class IdempotencyKeyReused(InvalidInput):
 
 def _money(text: str, currency: str, field: str) -> Money:
     """Money.parse with the field named, so a client knows which amount was refused."""
-    try:
-        return Money.parse(text, currency)
-    except InvalidInput as error:
-        raise InvalidInput(error.message, details={"field": field, **error.details}) from None
+    return Money.parse(text, currency, field=field)
 
 
 def _order_currency(number: str) -> str:
@@ -149,6 +146,25 @@ def _placing_actor(email: str) -> Actor:
     return Actor.customer(email)
 
 
+def _caller(actor: Actor, email: str) -> str:
+    """Whose Idempotency-Keys these are: the staff user (token or session alike), or for an
+    anonymous checkout the buyer's e-mail, so two shoppers never collide on one key."""
+    if actor.user_id is not None:
+        return f"user:{actor.user_id}"
+    if actor.kind == "customer":
+        return f"customer:{email.strip().lower()}"
+    return actor.kind
+
+
+def _order_key(caller: str, key: str) -> str:
+    """The order's own unique idempotency key (200 characters at most, deterministic)."""
+    plain = f"{PLACE_SCOPE} {caller}:{key}"
+    if len(plain) <= 200:
+        return plain
+    digest = hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
+    return f"{PLACE_SCOPE} sha256:{digest}"
+
+
 def _is_staff_call() -> bool:
     return "Authorization" in request.headers
 
@@ -160,6 +176,7 @@ def _is_staff_call() -> bool:
 @api.input(PlaceIn, location="json")
 @api.output(ActionOut, status_code=201)
 @documented(400, 401, 403, 409, 429, auth="optional", responses=DRY_RUN_ANSWER,
+            anonymous_when="ORDERMILL_PUBLIC_CHECKOUT",
             summary="Place an order (storefront or staff); honours Idempotency-Key")
 def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
                 json_data: dict[str, Any]) -> Any:
@@ -174,9 +191,9 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
     dry_run = query_data["dry_run"]
     key = headers_data.get("idempotency_key")
     fingerprint = _fingerprint()
-    scope = f"{PLACE_SCOPE} " + (f"user:{actor.user_id}" if actor.user_id else actor.kind)
+    caller = _caller(actor, json_data["customer"]["email"])
     if key and not dry_run:
-        record = queries.find_idempotency_record(mill(), scope, key)
+        record = queries.find_idempotency_record(mill(), PLACE_SCOPE, key, caller)
         if record is not None:
             if record.fingerprint != fingerprint:
                 raise IdempotencyKeyReused(
@@ -199,7 +216,7 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
         lines=lines, payment_method=json_data["payment_method"],
         promo_code=json_data.get("promo_code"), customer_ip=json_data.get("customer_ip"),
         affiliate=json_data.get("affiliate"), note=json_data.get("note"),
-        idempotency_key=f"{scope}:{key}" if key else None,
+        idempotency_key=_order_key(caller, key) if key else None,
         request_fingerprint=fingerprint if key else None, invoice_plan=plan,
         generate_invoice=json_data["generate_invoice"], admin_placed=actor.kind != "customer",
     )
@@ -209,9 +226,9 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
     assert result.order is not None
     body = answer(result, result.order.number)
     if key:
-        record = queries.save_idempotency_record(mill(), scope=scope, key=key,
-                                                 fingerprint=fingerprint, status_code=201,
-                                                 response=body)
+        record = queries.save_idempotency_record(mill(), scope=PLACE_SCOPE, caller=caller,
+                                                 key=key, fingerprint=fingerprint,
+                                                 status_code=201, response=body)
         return record.response, record.status_code
     return body, 201
 

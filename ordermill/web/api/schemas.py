@@ -27,7 +27,7 @@ from marshmallow import (
 
 from ordermill.core.queries import MAX_PER_PAGE, ORDER_SORTS, PAYMENT_SORTS, PAYMENT_STATUSES
 
-MONEY_PATTERN = r"^\d{1,10}(\.\d{1,12})?$"
+MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,12})?$"  # ASCII digits only; bound: core.money
 MAX_INT = 2**31 - 1
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
