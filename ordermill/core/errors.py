@@ -40,6 +40,34 @@ class OrderNotFound(NotFound):
     code = "order_not_found"
 
 
+class LineNotFound(InvalidInput):
+    """A line id that is not one of the order's lines: a 404, like an unknown order."""
+
+    code = "line_not_found"
+    http_status = 404
+
+    def __init__(self, number: str, line_id: int) -> None:
+        super().__init__(f"Order {number} has no line {line_id}.", details={"line_id": line_id})
+
+
+class InvoiceNotFound(InvalidInput):
+    """An invoice id that is not one of the order's invoices: a 404."""
+
+    code = "invoice_not_found"
+    http_status = 404
+
+    def __init__(self, number: str, invoice_id: int) -> None:
+        super().__init__(f"Order {number} has no invoice {invoice_id}.",
+                         details={"invoice_id": invoice_id})
+
+
+class NothingToChange(InvalidInput):
+    """The request is well formed but the order already is that way: a 409."""
+
+    code = "nothing_to_change"
+    http_status = 409
+
+
 class UnknownProduct(InvalidInput):
     code = "unknown_product"
 

@@ -28,7 +28,10 @@ from ordermill.core.errors import (
     ActionNotAllowed,
     IllegalTransition,
     InvalidInput,
+    InvoiceNotFound,
     LineAlreadyClosed,
+    LineNotFound,
+    NothingToChange,
     OrdermillError,
     OrderNotFound,
     OverRefund,
@@ -332,8 +335,7 @@ class OrderService:
         for line_id in dict.fromkeys(line_ids):
             line = by_id.get(line_id)
             if line is None:
-                raise InvalidInput(f"Order {order.number} has no line {line_id}.",
-                                   details={"line_id": line_id})
+                raise LineNotFound(order.number, line_id)
             if line.status not in allowed:
                 final = " Cancelling is final." if line.status == "cancelled" else ""
                 raise LineAlreadyClosed(
@@ -576,8 +578,7 @@ class OrderService:
             ctx.notes["accept_options"] = accept_options
             return Change("accepted", "Order accepted.", data={"options": _public(accept_options)},
                           comment=comment,
-                          after=self._status_hooks(order, old, "on_accept",
-                                                   options=accept_options))
+                          after=self._status_hooks(order, old, "on_accept", options=accept_options))
 
         return self._run("accept", number, "edit_orders", work, actor=actor,
                          expected_version=expected_version, dry_run=dry_run)
@@ -982,7 +983,7 @@ class OrderService:
             for invoice in order.invoices:
                 if invoice.id == invoice_id:
                     return invoice
-            raise InvalidInput(f"Order {order.number} has no invoice {invoice_id}.")
+            raise InvoiceNotFound(order.number, invoice_id)
         return next((inv for inv in order.invoices if inv.status == "unpaid"), None)
 
     def mark_paid(self, number: str, *, actor: Actor, expected_version: int | None = None,
@@ -1073,8 +1074,7 @@ class OrderService:
                 raise ActionNotAllowed(f"Event {event_id} from {gateway} is already recorded.",
                                        details={"event_id": event_id, "duplicate": True})
             if attention:
-                order.needs_attention = "; ".join(filter(None, [order.needs_attention,
-                                                                attention]))
+                order.needs_attention = "; ".join(filter(None, [order.needs_attention, attention]))
             return Change(event_type, message,
                           data={**(data or {}), "gateway": gateway,
                                 "gateway_event_id": event_id})
@@ -1153,7 +1153,7 @@ class OrderService:
                     diff[field] = [getattr(order, column), new]
                     setattr(order, column, new)
             if not diff:
-                raise InvalidInput("These buyer details are already on the order.")
+                raise NothingToChange("These buyer details are already on the order.")
             return Change("buyer_edited", "Buyer details changed: " + ", ".join(diff) + ".",
                           data={"changes": diff},
                           after=[("on_order_edited", {"order": order,

@@ -467,6 +467,13 @@ def list_staff(mill: Any, *, actor: Actor) -> list[dict[str, Any]]:
                  "active": u.active, "created_at": u.created_at.isoformat()} for u in users]
 
 
+def shop_currencies(mill: Any) -> set[str]:
+    """The default currency and every currency a product is sold in."""
+    with mill.read_session() as session:
+        found = set(session.scalars(select(Product.currency).distinct()))
+    return found | {mill.settings.default_currency}
+
+
 # ---------------------------------------------------------------------------- idempotency
 
 

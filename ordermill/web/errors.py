@@ -9,6 +9,7 @@ has to parse an HTML page or meet a stack trace. Pages outside /api/ keep Flask'
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,7 @@ from ordermill.core.errors import OrdermillError
 
 log = logging.getLogger("ordermill.web")
 API_PREFIX = "/api/"
+ORDER_PATH = re.compile(r"^/api/v1/orders/(?P<number>[^/]+)(?:/|$)")
 
 CODES = {
     400: "bad_request", 401: "unauthenticated", 403: "permission_denied", 404: "not_found",
@@ -115,6 +117,11 @@ def werkzeug_error_response(error: HTTPException) -> Response:
         return error_response(status, "rate_limited", MESSAGES[429],
                               {"limit": str(error.description)}, headers)
     if status == 404:
+        order = ORDER_PATH.match(request.path)
+        if order and not re.fullmatch(r"[0-9]{10}", order["number"]):
+            number = order["number"][:40]  # routing refused it: not an order number's shape
+            return error_response(404, "order_not_found", f"No order {number}: order numbers "
+                                  f"are 10 digits.", {"number": number}, headers)
         message = f"No API endpoint {request.path}. The API is described at /api/v1/openapi.json."
     return error_response(status, CODES.get(status, "error"), message, {}, headers)
 

@@ -12,11 +12,13 @@ from typing import Any, TypeVar
 
 from apiflask import APIBlueprint
 
+from ordermill.web.api import openapi
 from ordermill.web.api.guards import access, guard_api_request
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 api = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="ordermill")
+api.record_once(openapi.install)  # before any rule: `<order_number:number>` needs it
 
 BEARER = "BearerAuth"
 ERRORS_READ = [403]

@@ -237,6 +237,10 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
 
 
 def _filters(data: Mapping[str, Any]) -> queries.OrderFilters:
+    unknown = [name for name in data["status"] if name not in mill().statuses]
+    if unknown:  # the document lists the live registry; a typo must not just find nothing
+        raise InvalidInput(f"Unknown status {unknown[0]!r}; see GET /api/v1/statuses.",
+                           details={"field": "status", "fields": {"status": ["Unknown."]}})
     start, end = day_range(data.get("placed_from"), data.get("placed_to"))
     return queries.OrderFilters(
         q=data.get("q"), statuses=tuple(data["status"]),
@@ -270,7 +274,7 @@ def export_orders(query_data: dict[str, Any]) -> Any:
     return csv_response(queries.CSV_COLUMNS, rows, "orders")
 
 
-@api.get("/orders/<number>")
+@api.get("/orders/<order_number:number>")
 @api.output(OrderDetailOut)
 @documented(403, summary="One order: lines, invoices, payments, fraud checks, history")
 def get_order(number: str) -> Any:
@@ -302,14 +306,14 @@ def _action(rule: str, body: type, summary: str, *, method: str = "post",
     return register
 
 
-@_action("/orders/<number>/accept", AcceptIn, "Accept a pending order")
+@_action("/orders/<order_number:number>/accept", AcceptIn, "Accept a pending order")
 def accept(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """WHMCS AcceptOrder: pending -> active; provisioning plugins get the options."""
     return mill().orders.accept(number, options=data["options"],
                                 expected_version=_version(data), comment=data["comment"], **kw)
 
 
-@_action("/orders/<number>/cancel", CancelIn, "Cancel chosen lines or the whole order")
+@_action("/orders/<order_number:number>/cancel", CancelIn, "Cancel chosen lines or the whole order")
 def cancel(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Cancelling is final; stock goes back unless restock is false."""
     return mill().orders.cancel(number, line_ids=data["line_ids"], restock=data["restock"],
@@ -317,7 +321,7 @@ def cancel(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                 notify_customer=data["notify_customer"], **kw)
 
 
-@_action("/orders/<number>/refund", RefundIn,
+@_action("/orders/<order_number:number>/refund", RefundIn,
          "Refund the whole order, chosen lines, or an amount")
 def refund(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Refunded lines are cancelled too; never more than was captured."""
@@ -330,7 +334,7 @@ def refund(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                 notify_customer=data["notify_customer"], **kw)
 
 
-@_action("/orders/<number>/cancel-and-refund", CancelAndRefundIn,
+@_action("/orders/<order_number:number>/cancel-and-refund", CancelAndRefundIn,
          "Cancel every line and refund all captured money")
 def cancel_and_refund(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """WHMCS Cancel & Refund."""
@@ -339,28 +343,28 @@ def cancel_and_refund(number: str, data: dict[str, Any], **kw: Any) -> ActionRes
                                            comment=data["comment"], **kw)
 
 
-@_action("/orders/<number>/fraud", ActionIn, "Set as fraud")
+@_action("/orders/<order_number:number>/fraud", ActionIn, "Set as fraud")
 def mark_fraud(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """WHMCS FraudOrder: invoices cancelled, services terminated by plugins."""
     return mill().orders.mark_fraud(number, expected_version=_version(data),
                                     comment=data["comment"], **kw)
 
 
-@_action("/orders/<number>/pending", ActionIn, "Set back to pending")
+@_action("/orders/<order_number:number>/pending", ActionIn, "Set back to pending")
 def set_back_to_pending(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """WHMCS PendingOrder: from fraud, its invoices are unpaid again."""
     return mill().orders.set_back_to_pending(number, expected_version=_version(data),
                                              comment=data["comment"], **kw)
 
 
-@_action("/orders/<number>/status", StatusIn, "Move to any status the registry allows")
+@_action("/orders/<order_number:number>/status", StatusIn, "Move to any status the registry allows")
 def set_status(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Statuses only (custom ones included); no module commands run."""
     return mill().orders.set_status(number, data["status"], expected_version=_version(data),
                                     comment=data["comment"], **kw)
 
 
-@_action("/orders/<number>/payments", PaymentIn, "Record a payment (partial allowed)")
+@_action("/orders/<order_number:number>/payments", PaymentIn, "Record a payment (partial allowed)")
 def record_payment(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Money received against the oldest unpaid invoice (or the one named)."""
     currency = _order_currency(number)
@@ -372,7 +376,8 @@ def record_payment(number: str, data: dict[str, Any], **kw: Any) -> ActionResult
         notify_customer=data["notify_customer"], **kw)
 
 
-@_action("/orders/<number>/mark-paid", MarkPaidIn, "Mark as paid (whatever is still due)")
+@_action("/orders/<order_number:number>/mark-paid", MarkPaidIn,
+         "Mark as paid (whatever is still due)")
 def mark_paid(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Cheque, invoice or bank transfer received: record what is due as paid."""
     return mill().orders.mark_paid(number, reference=data["reference"],
@@ -380,7 +385,7 @@ def mark_paid(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                    notify_customer=data["notify_customer"], **kw)
 
 
-@_action("/orders/<number>/lines", AddLinesIn, "Add products to the order")
+@_action("/orders/<order_number:number>/lines", AddLinesIn, "Add products to the order")
 def add_lines(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """osConcert 'Add Products': priced, stock reserved, invoiced on a new invoice."""
     lines = _line_requests(data["lines"], "lines", _order_currency(number))
@@ -388,7 +393,7 @@ def add_lines(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                    comment=data["comment"], **kw)
 
 
-@_action("/orders/<number>/comments", CommentIn, "Add a progress comment")
+@_action("/orders/<order_number:number>/comments", CommentIn, "Add a progress comment")
 def add_comment(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Kartris order progress: optionally e-mailed to and shown to the customer."""
     return mill().orders.add_comment(number, data["text"],
@@ -397,7 +402,7 @@ def add_comment(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                      expected_version=_version(data), **kw)
 
 
-@_action("/orders/<number>/dispatch", FulfilIn, "Mark dispatched")
+@_action("/orders/<order_number:number>/dispatch", FulfilIn, "Mark dispatched")
 def dispatch(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Kartris 'dispatched': the goods left."""
     return mill().orders.mark_dispatched(number, at=data["at"], expected_version=_version(data),
@@ -405,7 +410,7 @@ def dispatch(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                          notify_customer=data["notify_customer"], **kw)
 
 
-@_action("/orders/<number>/deliver", FulfilIn, "Mark delivered")
+@_action("/orders/<order_number:number>/deliver", FulfilIn, "Mark delivered")
 def deliver(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """osConcert delivery date."""
     return mill().orders.mark_delivered(number, at=data["at"], expected_version=_version(data),
@@ -413,7 +418,7 @@ def deliver(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                         notify_customer=data["notify_customer"], **kw)
 
 
-@_action("/orders/<number>", BuyerIn, "Edit the buyer's details on this order",
+@_action("/orders/<order_number:number>", BuyerIn, "Edit the buyer's details on this order",
          method="patch")
 def edit_buyer(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Name, e-mail, phone, billing address or language; other orders are not touched."""
@@ -421,7 +426,7 @@ def edit_buyer(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     return mill().orders.edit_buyer(number, changes, expected_version=_version(data), **kw)
 
 
-@api.delete("/orders/<number>")
+@api.delete("/orders/<order_number:number>")
 @api.input(DeleteQuery, location="query", unknown=RAISE)
 @api.output(ActionOut)
 @documented(*ACTION_ERRORS, summary="Delete an order for good (?restock=true|false)")
