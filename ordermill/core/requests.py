@@ -54,8 +54,9 @@ class LineRequest:
             raise InvalidInput(f"Quantity of {self.sku} must be a whole number.",
                                details={"sku": self.sku})
         if not 1 <= self.quantity <= MAX_QUANTITY:
-            raise InvalidInput(f"Quantity of {self.sku} must be 1 to {MAX_QUANTITY}, not "
-                               f"{self.quantity}.", details={"sku": self.sku, "field": "quantity"})
+            limit = "at least 1" if self.quantity < 1 else f"at most {MAX_QUANTITY}"
+            raise InvalidInput(f"Quantity of {self.sku} must be {limit}, not {self.quantity}.",
+                               details={"sku": self.sku, "quantity": self.quantity})
         if self.price_override is not None and self.price_override.amount < 0:
             raise InvalidInput(f"Price override of {self.sku} cannot be negative.")
 

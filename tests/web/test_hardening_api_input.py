@@ -11,6 +11,7 @@ The route lists come from the app's url_map, so a route added later is covered t
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,11 +34,7 @@ def body_routes(app: Any) -> Iterator[tuple[str, str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
-        url = rule.rule
-        for name in rule.arguments:
-            url = url.replace(f"<{name}>", ARGUMENTS[name])
-            for converter in ("int(max=2147483647):",):
-                url = url.replace(f"<{converter}{name}>", ARGUMENTS[name])
+        url = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", lambda found: ARGUMENTS[found[1]], rule.rule)
         for method in sorted(rule.methods & set(BODY_METHODS)):
             yield method, url, rule.endpoint
 
