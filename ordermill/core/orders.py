@@ -28,16 +28,15 @@ from ordermill.core.errors import (
     ActionNotAllowed,
     IllegalTransition,
     InvalidInput,
-    InvoiceNotFound,
     LineAlreadyClosed,
-    LineNotFound,
-    NothingToChange,
     OrdermillError,
     OrderNotFound,
     OverRefund,
     PermissionDenied,
     PluginError,
     StaleOrder,
+    UnknownInvoice,
+    UnknownLine,
 )
 from ordermill.core.models import (
     Customer,
@@ -335,7 +334,7 @@ class OrderService:
         for line_id in dict.fromkeys(line_ids):
             line = by_id.get(line_id)
             if line is None:
-                raise LineNotFound(order.number, line_id)
+                raise UnknownLine(order.number, line_id)
             if line.status not in allowed:
                 final = " Cancelling is final." if line.status == "cancelled" else ""
                 raise LineAlreadyClosed(
@@ -983,7 +982,7 @@ class OrderService:
             for invoice in order.invoices:
                 if invoice.id == invoice_id:
                     return invoice
-            raise InvoiceNotFound(order.number, invoice_id)
+            raise UnknownInvoice(order.number, invoice_id)
         return next((inv for inv in order.invoices if inv.status == "unpaid"), None)
 
     def mark_paid(self, number: str, *, actor: Actor, expected_version: int | None = None,
@@ -1153,7 +1152,7 @@ class OrderService:
                     diff[field] = [getattr(order, column), new]
                     setattr(order, column, new)
             if not diff:
-                raise NothingToChange("These buyer details are already on the order.")
+                raise InvalidInput("These buyer details are already on the order.")
             return Change("buyer_edited", "Buyer details changed: " + ", ".join(diff) + ".",
                           data={"changes": diff},
                           after=[("on_order_edited", {"order": order,

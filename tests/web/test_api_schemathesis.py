@@ -16,6 +16,7 @@ run.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -74,17 +75,19 @@ def api_schema(app: Any, seeded_numbers: list[str]) -> Any:
 
 
 SKUS = ("TSHIRT", "MUG", "HOST")
+EDITS = itertools.count(1)
 DATE_RANGES = (("placed_from", "placed_to"), ("created_from", "created_to"))
 
 
 def follow_data_rules(case: Any) -> None:
     """Positive cases only: put in what the document cannot state because it is data or
     spans two fields (an OpenAPI schema has no cross-field rules): skus from the catalogue,
-    the one promo code, an invoice plan that adds up (none), a module's own credential
-    settings (none), unit prices whose line totals stay within the money bound (the
-    catalogue's), a fee no larger than its payment (none), and date ranges that run
-    forward. Everything the document can state
-    it states (order number pattern, live status, gateway and module enums, money
+    line and invoice ids of the order (none: the whole order), the one promo code, an
+    invoice plan that adds up (none), a module's own credential settings (none), unit
+    prices whose line totals stay within the money bound (the catalogue's), a fee no larger
+    than its payment (none), a buyer edit that changes something (a new name), and date
+    ranges that run forward. Everything the document can
+    state it states (order number pattern, live status, gateway and module enums, money
     pattern and bound); negative cases are sent exactly as generated."""
     body = case.body
     if isinstance(body, dict):
@@ -93,11 +96,13 @@ def follow_data_rules(case: Any) -> None:
                 line["sku"] = SKUS[index % len(SKUS)]
                 line.pop("price_override", None)
         for name, value in (("invoice_plan", None), ("promo_code", "SAVE10"),
-                            ("credentials", {})):
+                            ("credentials", {}), ("line_ids", None), ("invoice_id", None)):
             if body.get(name) is not None:
                 body[name] = value
         if "fee" in body and "amount" in body:
             body["fee"] = "0"
+        if case.operation.label == "PATCH /api/v1/orders/{number}":  # a buyer edit
+            body["name"] = f"Buyer {next(EDITS)}"
     query = case.query
     if isinstance(query, dict):
         for start, end in DATE_RANGES:

@@ -138,15 +138,19 @@ def test_ids_past_their_range_are_404_not_405(
     error_of(client.delete("/api/v1/auth/tokens/2147483648", headers=bearer(tokens)), 404)
 
 
-def test_a_line_or_invoice_of_no_such_id_is_404(
+def test_a_line_the_url_names_is_404_and_one_in_the_body_422(
         client: Any, tokens: dict[str, str], error_of: Callable[..., Any], shop: Order,
         unchanged: Any) -> None:
+    """The URL names a resource (404, like an unknown order); a body's reference to a line or
+    an invoice the order lacks is invalid input (422), like an unknown sku."""
     before = unchanged()
-    error_of(client.post(f"/api/v1/orders/{shop.number}/cancel", json={"line_ids": [999999]},
+    error_of(client.post(f"/api/v1/orders/{shop.number}/lines/999999/provision", json={},
                          headers=bearer(tokens)), 404, "line_not_found")
+    error_of(client.post(f"/api/v1/orders/{shop.number}/cancel", json={"line_ids": [999999]},
+                         headers=bearer(tokens)), 422, "invalid_input")
     error_of(client.post(f"/api/v1/orders/{shop.number}/payments",
                          json={"amount": "1.00", "invoice_id": 999999},
-                         headers=bearer(tokens)), 404, "invoice_not_found")
+                         headers=bearer(tokens)), 422, "invalid_input")
     before()
 
 
