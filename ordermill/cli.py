@@ -607,7 +607,7 @@ def order_refund(number: str, line_ids: tuple[int, ...], amount: str | None, res
     mill = get_mill()
     money = None
     if amount is not None:
-        money = Money.parse(amount, mill.orders.get(number).currency)
+        money = Money.parse(amount, mill.orders.get(number).currency, field="--amount")
     _report(mill.orders.refund(number, actor=CLI_ACTOR, line_ids=list(line_ids) or None,
                                amount=money, restock=restock, comment=comment))
 

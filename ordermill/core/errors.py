@@ -40,6 +40,28 @@ class OrderNotFound(NotFound):
     code = "order_not_found"
 
 
+class UnknownLine(InvalidInput):
+    """A line id in the request that is not one of the order's lines."""
+
+    def __init__(self, number: str, line_id: int) -> None:
+        super().__init__(f"Order {number} has no line {line_id}.", details={"line_id": line_id})
+
+
+class LineNotFound(UnknownLine):
+    """The line a URL names is not the order's: a 404, like an unknown order."""
+
+    code = "line_not_found"
+    http_status = 404
+
+
+class UnknownInvoice(InvalidInput):
+    """An invoice id in the request that is not one of the order's invoices."""
+
+    def __init__(self, number: str, invoice_id: int) -> None:
+        super().__init__(f"Order {number} has no invoice {invoice_id}.",
+                         details={"invoice_id": invoice_id})
+
+
 class UnknownProduct(InvalidInput):
     code = "unknown_product"
 

@@ -401,13 +401,18 @@ class ApiToken(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first response to a request carrying an Idempotency-Key, replayed on retries."""
+    """The first response to a request carrying an Idempotency-Key, replayed on retries.
+
+    A key belongs to its caller (`user:<id>` for a token or a staff session,
+    `customer:<e-mail>` for an anonymous checkout): two callers never share one.
+    """
 
     __tablename__ = "idempotency_record"
-    __table_args__ = (UniqueConstraint("scope", "key"),)
+    __table_args__ = (UniqueConstraint("scope", "caller", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(100))
+    caller: Mapped[str] = mapped_column(String(300), default="", server_default="")
     key: Mapped[str] = mapped_column(String(200))
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)

@@ -2,6 +2,11 @@
 
 Floats never enter: amounts come in as ints (minor units) or as decimal strings ("12.50"),
 and babel supplies each currency's exponent (JPY has 0, EUR 2, BHD 3) so no hand table drifts.
+
+One bound for money everywhere: any amount, line total or order total is at most MAX_AMOUNT
+minor units (999,999,999,999: 9,999,999,999.99 EUR), far inside the 64-bit columns, so an
+absurd amount is a clear 422 naming the field instead of a database overflow. Digits are
+ASCII only: Arabic-Indic or full-width digits are not amounts, whatever `int()` accepts.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from babel.numbers import format_currency, get_currency_precision
 
 from ordermill.core.errors import InvalidInput
 
-_DECIMAL_TEXT = re.compile(r"^(?P<int>\d+)(?:\.(?P<frac>\d+))?$")
+_DECIMAL_TEXT = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?$")
+MAX_AMOUNT = 999_999_999_999
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 
@@ -33,6 +39,22 @@ def check_currency(code: str) -> str:
     if not _CURRENCY_CODE.match(upper) or upper not in _known_currencies():
         raise InvalidInput(f"Unknown currency {code!r}: use an ISO 4217 code such as EUR or USD.")
     return upper
+
+
+def check_bound(amount: int, currency: str, field: str | None = None) -> int:
+    """`amount` if it is within MAX_AMOUNT either way; InvalidInput (naming `field`) if not."""
+    if abs(amount) > MAX_AMOUNT:
+        shown = Money(abs(amount), currency).to_decimal_string()
+        raise InvalidInput(too_large(shown, currency, field),
+                           details={"field": field} if field else {})
+    return amount
+
+
+def too_large(shown: str, currency: str, field: str | None = None) -> str:
+    limit = Money(MAX_AMOUNT, currency).to_decimal_string()
+    prefix = f"{field}: " if field else ""
+    return (f"{prefix}{shown} {currency} is too large; amounts and totals are at most "
+            f"{limit} {currency}.")
 
 
 def exponent(currency: str) -> int:
@@ -57,12 +79,26 @@ class Money:
         return cls(0, currency)
 
     @classmethod
-    def parse(cls, text: object, currency: str, *, allow_negative: bool = False) -> Money:
+    def parse(cls, text: object, currency: str, *, allow_negative: bool = False,
+              field: str | None = None) -> Money:
         """Parse a decimal string such as "12.50" into minor units.
 
-        Rejects floats (they cannot carry money exactly), negative amounts unless allowed,
-        and more decimal places than the currency has, each with a message saying why.
+        Rejects floats (they cannot carry money exactly), non-ASCII digits, negative amounts
+        unless allowed, more decimal places than the currency has and amounts over
+        MAX_AMOUNT, each with a message saying why; with `field`, the message and details
+        name it (the API, admin and CLI say which amount was refused).
         """
+        try:
+            return cls._parse(text, currency, allow_negative)
+        except InvalidInput as error:
+            if field is None:
+                raise
+            message = error.message if error.message.startswith(f"{field}:") \
+                else f"{field}: {error.message}"
+            raise InvalidInput(message, details={**error.details, "field": field}) from None
+
+    @classmethod
+    def _parse(cls, text: object, currency: str, allow_negative: bool) -> Money:
         code = check_currency(currency)
         if isinstance(text, float):
             raise InvalidInput(
@@ -86,7 +122,10 @@ class Money:
                 f"Amount {text!r} has more than {digits} decimal places, too precise for {code}."
             )
         frac = frac[:digits].ljust(digits, "0")
+        if len(match.group("int").lstrip("0")) > len(str(MAX_AMOUNT)):
+            raise InvalidInput(too_large(raw, code))  # before int() turns a huge text to a number
         minor = int(match.group("int")) * 10**digits + (int(frac) if frac else 0)
+        check_bound(minor, code)
         return cls(-minor if negative else minor, code)
 
     def to_decimal_string(self) -> str:

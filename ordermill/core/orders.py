@@ -33,6 +33,8 @@ from ordermill.core.errors import (
     OverRefund,
     PermissionDenied,
     StaleOrder,
+    UnknownInvoice,
+    UnknownLine,
 )
 from ordermill.core.gateway_refunds import refund_payments, refund_remarks
 from ordermill.core.models import (
@@ -318,8 +320,7 @@ class OrderService:
         for line_id in dict.fromkeys(line_ids):
             line = by_id.get(line_id)
             if line is None:
-                raise InvalidInput(f"Order {order.number} has no line {line_id}.",
-                                   details={"line_id": line_id})
+                raise UnknownLine(order.number, line_id)
             if line.status not in allowed:
                 final = " Cancelling is final." if line.status == "cancelled" else ""
                 raise LineAlreadyClosed(
@@ -563,8 +564,7 @@ class OrderService:
             ctx.notes["accept_options"] = accept_options
             return Change("accepted", "Order accepted.", data={"options": public(accept_options)},
                           comment=comment,
-                          after=self._status_hooks(order, old, "on_accept",
-                                                   options=accept_options))
+                          after=self._status_hooks(order, old, "on_accept", options=accept_options))
 
         return self._run("accept", number, "edit_orders", work, actor=actor,
                          expected_version=expected_version, dry_run=dry_run)
@@ -912,7 +912,7 @@ class OrderService:
             for invoice in order.invoices:
                 if invoice.id == invoice_id:
                     return invoice
-            raise InvalidInput(f"Order {order.number} has no invoice {invoice_id}.")
+            raise UnknownInvoice(order.number, invoice_id)
         return next((inv for inv in order.invoices if inv.status == "unpaid"), None)
 
     def mark_paid(self, number: str, *, actor: Actor, expected_version: int | None = None,
@@ -1003,8 +1003,7 @@ class OrderService:
                 raise ActionNotAllowed(f"Event {event_id} from {gateway} is already recorded.",
                                        details={"event_id": event_id, "duplicate": True})
             if attention:
-                order.needs_attention = "; ".join(filter(None, [order.needs_attention,
-                                                                attention]))
+                order.needs_attention = "; ".join(filter(None, [order.needs_attention, attention]))
             return Change(event_type, message,
                           data={**(data or {}), "gateway": gateway,
                                 "gateway_event_id": event_id})
@@ -1027,7 +1026,7 @@ class OrderService:
                     f"Products can only be added to pending or active orders; order "
                     f"{order.number} is {self.mill.statuses.get(order.status).label}.")
             products = pricing.load_products(session, [line.sku for line in lines])
-            new_lines, _currency = pricing.build_lines(lines, products, order.currency)
+            new_lines, _ = pricing.build_lines(lines, products, order.currency, order.subtotal)
             promo = pricing.active_promo(session, order.promo_code)
             if promo is not None and promo.kind == "percent":
                 added = sum(line.unit_price * line.quantity for line in new_lines)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ordermill.core.errors import InvalidInput, UnknownProduct
 from ordermill.core.models import OrderLine, Product, PromoCode
-from ordermill.core.money import allocate, percent_of
+from ordermill.core.money import allocate, check_bound, percent_of
 from ordermill.core.requests import LineRequest
 
 
@@ -47,9 +47,14 @@ def active_promo(session: Session, code: str | None) -> PromoCode | None:
 
 
 def build_lines(
-    requests: Sequence[LineRequest], products: dict[str, Product], currency: str | None
+    requests: Sequence[LineRequest], products: dict[str, Product], currency: str | None,
+    subtotal_before: int = 0,
 ) -> tuple[list[OrderLine], str]:
-    """Undiscounted lines and their common currency; mixed currencies are refused."""
+    """Undiscounted lines and their common currency; mixed currencies are refused.
+
+    Every line total and the order's new subtotal (`subtotal_before` plus these lines) must
+    stay within the money bound, checked here before anything reaches the database.
+    """
     lines = []
     for request in requests:
         product = products[request.sku]
@@ -81,6 +86,9 @@ def build_lines(
             options=dict(request.options),
         ))
     assert currency is not None
+    for index, line in enumerate(lines):
+        check_bound(line.total, currency, f"lines.{index}.total")
+    check_bound(subtotal_before + sum(line.total for line in lines), currency, "total")
     return lines, currency
 
 

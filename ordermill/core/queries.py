@@ -473,27 +473,37 @@ def list_staff(mill: Any, *, actor: Actor) -> list[dict[str, Any]]:
                  "active": u.active, "created_at": u.created_at.isoformat()} for u in users]
 
 
+def shop_currencies(mill: Any) -> set[str]:
+    """The default currency and every currency a product is sold in."""
+    with mill.read_session() as session:
+        found = set(session.scalars(select(Product.currency).distinct()))
+    return found | {mill.settings.default_currency}
+
+
 # ---------------------------------------------------------------------------- idempotency
 
 
-def find_idempotency_record(mill: Any, scope: str, key: str) -> IdempotencyRecord | None:
-    """The stored first response for (scope, key), if any."""
+def find_idempotency_record(mill: Any, scope: str, key: str, caller: str = ""
+                            ) -> IdempotencyRecord | None:
+    """The stored first response for (scope, caller, key), if any: keys are per caller."""
     with mill.read_session() as session:
         return session.scalar(select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key))
+            IdempotencyRecord.scope == scope, IdempotencyRecord.caller == caller,
+            IdempotencyRecord.key == key))
 
 
 def save_idempotency_record(mill: Any, *, scope: str, key: str, fingerprint: str,
-                            status_code: int, response: dict[str, Any]) -> IdempotencyRecord:
+                            status_code: int, response: dict[str, Any], caller: str = ""
+                            ) -> IdempotencyRecord:
     """Store the first response; when a concurrent retry stored one first, return that."""
-    record = IdempotencyRecord(scope=scope, key=key, fingerprint=fingerprint,
+    record = IdempotencyRecord(scope=scope, caller=caller, key=key, fingerprint=fingerprint,
                                status_code=status_code, response=response,
                                created_at=utcnow())
     try:
         with mill.write_session() as session, session.begin():
             session.add(record)
     except IntegrityError:
-        existing = find_idempotency_record(mill, scope, key)
+        existing = find_idempotency_record(mill, scope, key, caller)
         if existing is None:
             raise
         return existing

@@ -10,6 +10,8 @@ import attrs
 from ordermill.core.errors import InvalidInput
 from ordermill.core.money import Money
 
+MAX_QUANTITY = 100_000  # units of one line; with MAX_AMOUNT, totals stay far from overflow
+
 
 def _email(value: str) -> str:
     text = (value or "").strip()
@@ -51,8 +53,9 @@ class LineRequest:
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
             raise InvalidInput(f"Quantity of {self.sku} must be a whole number.",
                                details={"sku": self.sku})
-        if self.quantity < 1:
-            raise InvalidInput(f"Quantity of {self.sku} must be at least 1, not {self.quantity}.",
+        if not 1 <= self.quantity <= MAX_QUANTITY:
+            limit = "at least 1" if self.quantity < 1 else f"at most {MAX_QUANTITY}"
+            raise InvalidInput(f"Quantity of {self.sku} must be {limit}, not {self.quantity}.",
                                details={"sku": self.sku, "quantity": self.quantity})
         if self.price_override is not None and self.price_override.amount < 0:
             raise InvalidInput(f"Price override of {self.sku} cannot be negative.")

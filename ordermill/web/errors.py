@@ -11,6 +11,7 @@ Flask's defaults (the admin renders its own).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +33,7 @@ from ordermill.core.retry import (
 
 log = logging.getLogger("ordermill.web")
 API_PREFIX = "/api/"
+ORDER_PATH = re.compile(r"^/api/v1/orders/(?P<number>[^/]+)(?:/|$)")
 
 CODES = {
     400: "bad_request", 401: "unauthenticated", 403: "permission_denied", 404: "not_found",
@@ -174,6 +176,11 @@ def werkzeug_error_response(error: HTTPException) -> Response:
         return error_response(status, "rate_limited", MESSAGES[429],
                               {"limit": str(error.description)}, headers)
     if status == 404:
+        order = ORDER_PATH.match(request.path)
+        if order and not re.fullmatch(r"[0-9]{10}", order["number"]):
+            number = order["number"][:40]  # routing refused it: not an order number's shape
+            return error_response(404, "order_not_found", f"No order {number}: order numbers "
+                                  f"are 10 digits.", {"number": number}, headers)
         message = f"No API endpoint {request.path}. The API is described at /api/v1/openapi.json."
     return error_response(status, CODES.get(status, "error"), message, {}, headers)
 

@@ -33,7 +33,7 @@ from ordermill.core.errors import ActionNotAllowed
 from ordermill.core.permissions import require
 from ordermill.plugins.provisioning import engine, etickets, registry, servers
 from ordermill.plugins.provisioning.specs import COMMANDS
-from ordermill.web.api import _refuse_unstorable_text, documented
+from ordermill.web.api import documented, openapi
 from ordermill.web.api.orders import answer
 from ordermill.web.api.schemas import (
     MAX_INT,
@@ -46,10 +46,11 @@ from ordermill.web.api.schemas import (
 from ordermill.web.auth import mill, require_actor
 
 services_bp = APIBlueprint("services", __name__, url_prefix="/api/v1", tag="ordermill")
-services_bp.before_request(_refuse_unstorable_text)
+services_bp.record_once(openapi.install)  # the converters of the routes below
+openapi.live_enum("ServerIn", "module", lambda _app: sorted(registry.modules()))
 
-SERVER_ID = "<int(max=2147483647):server_id>"
-LINE_ID = "<int(max=2147483647):line_id>"
+SERVER_ID = "<id:server_id>"
+LINE_ID = "<id:line_id>"
 PDF_ANSWER = {200: {"description": "The order's tickets, one page each, with QR codes.",
                     "content": {"application/pdf": {"schema": {"type": "string",
                                                                "format": "binary"}}}}}
@@ -208,7 +209,7 @@ class ModuleListOut(Schema):
 # ---------------------------------------------------------------------------- fraud
 
 
-@services_bp.post("/orders/<number>/fraud-check")
+@services_bp.post("/orders/<order_number:number>/fraud-check")
 @services_bp.input(DryRunQuery, location="query")
 @services_bp.input(FraudCheckIn, location="json")
 @services_bp.output(ActionOut)
@@ -228,14 +229,14 @@ def rerun_fraud_check(number: str, query_data: dict[str, Any], json_data: dict[s
 # ---------------------------------------------------------------------------- provisioning
 
 
-@services_bp.get("/orders/<number>/services")
+@services_bp.get("/orders/<order_number:number>/services")
 @services_bp.output(ServiceListOut)
 @documented(403, 404, summary="The order's provisioned services (never their passwords)")
 def list_services(number: str) -> Any:
     return {"services": engine.services_of(mill(), number, actor=require_actor())}
 
 
-@services_bp.post(f"/orders/<number>/lines/{LINE_ID}/provision")
+@services_bp.post(f"/orders/<order_number:number>/lines/{LINE_ID}/provision")
 @services_bp.input(ProvisionIn, location="json")
 @services_bp.output(ServiceDetailOut, status_code=202)
 @documented(400, 403, 404, 409, summary="Run a module command on one line (retry a create)")
@@ -312,7 +313,7 @@ def delete_server(server_id: int) -> Any:
 # ---------------------------------------------------------------------------- tickets
 
 
-@services_bp.get("/orders/<number>/tickets")
+@services_bp.get("/orders/<order_number:number>/tickets")
 @services_bp.output(TicketListOut)
 @documented(403, 404, summary="The order's e-tickets (void ones too)")
 def list_tickets(number: str) -> Any:
@@ -320,7 +321,7 @@ def list_tickets(number: str) -> Any:
     return {"tickets": [etickets.ticket_to_dict(ticket) for ticket in found]}
 
 
-@services_bp.get("/orders/<number>/tickets.pdf")
+@services_bp.get("/orders/<order_number:number>/tickets.pdf")
 @documented(403, 404, 409, summary="The order's printable tickets as a PDF (paid orders)",
             responses=PDF_ANSWER)
 def tickets_pdf(number: str) -> Any:

@@ -21,10 +21,13 @@ from flask import Blueprint, current_app, jsonify, request
 from ordermill.core import payments
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput
+from ordermill.web.api import openapi
+from ordermill.web.api.guards import access
 from ordermill.web.auth import require_actor
 
 webhooks_bp = Blueprint("webhooks", __name__)
 payments_bp = Blueprint("payments", __name__)
+payments_bp.record_once(openapi.install)  # the `order_number` converter
 
 
 def _mill() -> Ordermill:
@@ -35,6 +38,7 @@ def _mill() -> Ordermill:
 
 
 @webhooks_bp.post("/api/v1/webhooks/<gateway>")
+@access("raw")
 def receive(gateway: str) -> Any:
     """Verify, store once and apply one gateway event; the status tells the gateway whether
     to resend (5xx) or stop (200, and 400 for a bad signature)."""
@@ -45,7 +49,7 @@ def receive(gateway: str) -> Any:
     return response
 
 
-@payments_bp.post("/api/v1/orders/<number>/payment-intents")
+@payments_bp.post("/api/v1/orders/<order_number:number>/payment-intents")
 def start_payment(number: str) -> Any:
     """Start an online payment for the order's next unpaid invoice (or `invoice_id`)."""
     body = request.get_json(silent=True) or {}
@@ -59,7 +63,7 @@ def start_payment(number: str) -> Any:
     return response
 
 
-@payments_bp.post("/api/v1/orders/<number>/payment-captures")
+@payments_bp.post("/api/v1/orders/<order_number:number>/payment-captures")
 def capture_payment(number: str) -> Any:
     """Capture a payment the buyer approved at the gateway (PayPal) and record it."""
     body = request.get_json(silent=True)

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from ordermill.core.errors import ActionNotAllowed, InvalidInput, LineAlreadyClosed
+from ordermill.core.errors import (
+    ActionNotAllowed,
+    InvalidInput,
+    LineAlreadyClosed,
+    LineNotFound,
+)
 from ordermill.core.models import Order, OrderLine
 from ordermill.core.outbox import enqueue
 from ordermill.core.permissions import require
@@ -54,8 +59,7 @@ def request_command(mill: Ordermill, number: str, line_id: int, command: str, *,
         line = session.scalar(select(OrderLine).where(OrderLine.id == line_id,
                                                       OrderLine.order_id == order.id))
         if line is None:
-            raise InvalidInput(f"Order {number} has no line {line_id}.",
-                               details={"line_id": line_id})
+            raise LineNotFound(number, line_id)
         products = _products(session, [line])
         product = products.get(line.product_id)
         line_options = _line_options(options or {}, line.id)

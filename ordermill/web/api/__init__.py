@@ -11,13 +11,14 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 
 from apiflask import APIBlueprint
-from flask import request
 
-from ordermill.web.errors import error_response
+from ordermill.web.api import openapi
+from ordermill.web.api.guards import access, guard_api_request
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 api = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="ordermill")
+api.record_once(openapi.install)  # before any rule: `<order_number:number>` needs it
 
 BEARER = "BearerAuth"
 ERRORS_READ = [403]
@@ -25,12 +26,15 @@ ERRORS_WRITE = [400, 403, 409]
 
 
 def documented(*statuses: int, auth: bool | str = True, summary: str | None = None,
-               responses: Mapping[int, Any] | None = None) -> Callable[[F], F]:
+               responses: Mapping[int, Any] | None = None,
+               anonymous_when: str | None = None) -> Callable[[F], F]:
     """Say in the OpenAPI document which errors an endpoint answers and how it authenticates.
 
     auth=True: a bearer token (or the admin session) is required; auth="optional": anonymous
-    calls are allowed too (storefront checkout); auth=False: none. `responses` adds complete
-    response objects (other content types, a second success shape).
+    calls are allowed too (storefront checkout; only while app.config[anonymous_when] is
+    true when that is named); auth=False: none. `responses` adds complete response objects
+    (other content types, a second success shape). The guards (guards.py) enforce the same
+    choice before the request is validated, so the document and the server agree.
     """
     security: Any
     if auth == "optional":
@@ -47,46 +51,17 @@ def documented(*statuses: int, auth: bool | str = True, summary: str | None = No
         kwargs["security"] = security
     if summary:
         kwargs["summary"] = summary
-    return api.doc(**kwargs)
+    kind = "optional" if auth == "optional" else "token" if auth else "public"
+    marker = access(kind, anonymous_when=anonymous_when)
+    doc = api.doc(**kwargs)
+
+    def decorate(view: F) -> F:
+        return doc(marker(view))  # type: ignore[no-any-return]
+
+    return decorate
 
 
-def _bad_text(value: Any, depth: int = 0) -> bool:
-    """True when a string holds NUL or a lone surrogate (no database can store those)."""
-    if depth > 64:
-        return True
-    if isinstance(value, str):
-        if "\x00" in value:
-            return True
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, Mapping):
-        return any(_bad_text(k, depth + 1) or _bad_text(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_bad_text(item, depth + 1) for item in value)
-    return False
-
-
-@api.before_request
-def _refuse_unstorable_text() -> Any:
-    """NUL bytes and lone surrogates are refused up front with a 422, whatever the field."""
-    texts: list[Any] = [dict(request.view_args or {})]
-    texts.extend(request.args.items(multi=True))
-    if request.is_json and request.content_length:
-        try:
-            texts.append(request.get_json(silent=True))
-        except RecursionError:
-            return error_response(400, "bad_request", "The JSON body is nested too deeply.")
-    for value in texts:
-        candidates = value if isinstance(value, tuple) else (value,)
-        if any(_bad_text(item) for item in candidates):
-            return error_response(
-                422, "validation_error",
-                "Invalid input: text may not contain NUL characters or unpaired surrogates.",
-                {"fields": {}})
-    return None
+api.before_app_request(guard_api_request)  # every blueprint's /api/ routes, not just ours
 
 
 from ordermill.web.api import auth as _auth  # noqa: E402,F401  (registers views)

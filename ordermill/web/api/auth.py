@@ -99,7 +99,7 @@ def new_token(json_data: dict[str, Any]) -> Any:
     return {**row, "token": token}, 201
 
 
-@api.delete("/auth/tokens/<int(max=2147483647):token_id>")
+@api.delete("/auth/tokens/<id:token_id>")
 @api.output(TokenListOut)
 @documented(403, 404, summary="Revoke one of my API tokens (any, with manage_staff)")
 def delete_token(token_id: int) -> Any:

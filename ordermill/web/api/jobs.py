@@ -58,6 +58,15 @@ DeadJobQuery = QuerySchema.from_dict({
 }, name="DeadJobQuery")
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: 0 and "no" are refused, since "all" retries everything."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class DeadJobRetryIn(Schema):
     kind = _filter_fields()["kind"]
     order_number = _filter_fields()["order_number"]
@@ -65,7 +74,7 @@ class DeadJobRetryIn(Schema):
     ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_INT)),
                       load_default=list, validate=validate.Length(max=1000),
                       metadata={"description": "Only these job ids."})
-    all = fields.Boolean(load_default=False, metadata={
+    all = StrictBoolean(load_default=False, metadata={
         "description": "Retry every dead job; needed when no other filter is given."})
 
 

@@ -16,7 +16,7 @@ from ordermill.web.api.schemas import ActionIn
 from ordermill.web.auth import mill
 
 
-@_action("/orders/<number>/customer-links/revoke", ActionIn,
+@_action("/orders/<order_number:number>/customer-links/revoke", ActionIn,
          "Revoke every customer link to the order page sent so far")
 def revoke_customer_order_links(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Links e-mailed before stop opening the customer's order page (404); the next e-mail

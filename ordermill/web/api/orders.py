@@ -70,10 +70,7 @@ class IdempotencyKeyReused(InvalidInput):
 
 def _money(text: str, currency: str, field: str) -> Money:
     """Money.parse with the field named, so a client knows which amount was refused."""
-    try:
-        return Money.parse(text, currency)
-    except InvalidInput as error:
-        raise InvalidInput(error.message, details={"field": field, **error.details}) from None
+    return Money.parse(text, currency, field=field)
 
 
 def _order_currency(number: str) -> str:
@@ -149,6 +146,25 @@ def _placing_actor(email: str) -> Actor:
     return Actor.customer(email)
 
 
+def _caller(actor: Actor, email: str) -> str:
+    """Whose Idempotency-Keys these are: the staff user (token or session alike), or for an
+    anonymous checkout the buyer's e-mail, so two shoppers never collide on one key."""
+    if actor.user_id is not None:
+        return f"user:{actor.user_id}"
+    if actor.kind == "customer":
+        return f"customer:{email.strip().lower()}"
+    return actor.kind
+
+
+def _order_key(caller: str, key: str) -> str:
+    """The order's own unique idempotency key (200 characters at most, deterministic)."""
+    plain = f"{PLACE_SCOPE} {caller}:{key}"
+    if len(plain) <= 200:
+        return plain
+    digest = hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
+    return f"{PLACE_SCOPE} sha256:{digest}"
+
+
 def _is_staff_call() -> bool:
     return "Authorization" in request.headers
 
@@ -160,6 +176,7 @@ def _is_staff_call() -> bool:
 @api.input(PlaceIn, location="json")
 @api.output(ActionOut, status_code=201)
 @documented(400, 401, 403, 409, 429, auth="optional", responses=DRY_RUN_ANSWER,
+            anonymous_when="ORDERMILL_PUBLIC_CHECKOUT",
             summary="Place an order (storefront or staff); honours Idempotency-Key")
 def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
                 json_data: dict[str, Any]) -> Any:
@@ -174,9 +191,9 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
     dry_run = query_data["dry_run"]
     key = headers_data.get("idempotency_key")
     fingerprint = _fingerprint()
-    scope = f"{PLACE_SCOPE} " + (f"user:{actor.user_id}" if actor.user_id else actor.kind)
+    caller = _caller(actor, json_data["customer"]["email"])
     if key and not dry_run:
-        record = queries.find_idempotency_record(mill(), scope, key)
+        record = queries.find_idempotency_record(mill(), PLACE_SCOPE, key, caller)
         if record is not None:
             if record.fingerprint != fingerprint:
                 raise IdempotencyKeyReused(
@@ -199,7 +216,7 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
         lines=lines, payment_method=json_data["payment_method"],
         promo_code=json_data.get("promo_code"), customer_ip=json_data.get("customer_ip"),
         affiliate=json_data.get("affiliate"), note=json_data.get("note"),
-        idempotency_key=f"{scope}:{key}" if key else None,
+        idempotency_key=_order_key(caller, key) if key else None,
         request_fingerprint=fingerprint if key else None, invoice_plan=plan,
         generate_invoice=json_data["generate_invoice"], admin_placed=actor.kind != "customer",
     )
@@ -209,9 +226,9 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
     assert result.order is not None
     body = answer(result, result.order.number)
     if key:
-        record = queries.save_idempotency_record(mill(), scope=scope, key=key,
-                                                 fingerprint=fingerprint, status_code=201,
-                                                 response=body)
+        record = queries.save_idempotency_record(mill(), scope=PLACE_SCOPE, caller=caller,
+                                                 key=key, fingerprint=fingerprint,
+                                                 status_code=201, response=body)
         return record.response, record.status_code
     return body, 201
 
@@ -220,6 +237,10 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
 
 
 def _filters(data: Mapping[str, Any]) -> queries.OrderFilters:
+    unknown = [name for name in data["status"] if name not in mill().statuses]
+    if unknown:  # the document lists the live registry; a typo must not just find nothing
+        raise InvalidInput(f"Unknown status {unknown[0]!r}; see GET /api/v1/statuses.",
+                           details={"field": "status", "fields": {"status": ["Unknown."]}})
     start, end = day_range(data.get("placed_from"), data.get("placed_to"))
     return queries.OrderFilters(
         q=data.get("q"), statuses=tuple(data["status"]),
@@ -253,7 +274,7 @@ def export_orders(query_data: dict[str, Any]) -> Any:
     return csv_response(queries.CSV_COLUMNS, rows, "orders")
 
 
-@api.get("/orders/<number>")
+@api.get("/orders/<order_number:number>")
 @api.output(OrderDetailOut)
 @documented(403, summary="One order: lines, invoices, payments, fraud checks, history")
 def get_order(number: str) -> Any:
@@ -285,14 +306,14 @@ def _action(rule: str, body: type, summary: str, *, method: str = "post",
     return register
 
 
-@_action("/orders/<number>/accept", AcceptIn, "Accept a pending order")
+@_action("/orders/<order_number:number>/accept", AcceptIn, "Accept a pending order")
 def accept(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """WHMCS AcceptOrder: pending -> active; provisioning plugins get the options."""
     return mill().orders.accept(number, options=data["options"],
                                 expected_version=_version(data), comment=data["comment"], **kw)
 
 
-@_action("/orders/<number>/cancel", CancelIn, "Cancel chosen lines or the whole order")
+@_action("/orders/<order_number:number>/cancel", CancelIn, "Cancel chosen lines or the whole order")
 def cancel(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Cancelling is final; stock goes back unless restock is false."""
     return mill().orders.cancel(number, line_ids=data["line_ids"], restock=data["restock"],
@@ -300,7 +321,7 @@ def cancel(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                 notify_customer=data["notify_customer"], **kw)
 
 
-@_action("/orders/<number>/refund", RefundIn,
+@_action("/orders/<order_number:number>/refund", RefundIn,
          "Refund the whole order, chosen lines, or an amount")
 def refund(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Refunded lines are cancelled too; never more than was captured."""
@@ -314,7 +335,7 @@ def refund(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                 manual=data["manual"], **kw)
 
 
-@_action("/orders/<number>/cancel-and-refund", CancelAndRefundIn,
+@_action("/orders/<order_number:number>/cancel-and-refund", CancelAndRefundIn,
          "Cancel every line and refund all captured money")
 def cancel_and_refund(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """WHMCS Cancel & Refund."""
@@ -324,28 +345,28 @@ def cancel_and_refund(number: str, data: dict[str, Any], **kw: Any) -> ActionRes
                                            **kw)
 
 
-@_action("/orders/<number>/fraud", ActionIn, "Set as fraud")
+@_action("/orders/<order_number:number>/fraud", ActionIn, "Set as fraud")
 def mark_fraud(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """WHMCS FraudOrder: invoices cancelled, services terminated by plugins."""
     return mill().orders.mark_fraud(number, expected_version=_version(data),
                                     comment=data["comment"], **kw)
 
 
-@_action("/orders/<number>/pending", ActionIn, "Set back to pending")
+@_action("/orders/<order_number:number>/pending", ActionIn, "Set back to pending")
 def set_back_to_pending(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """WHMCS PendingOrder: from fraud, its invoices are unpaid again."""
     return mill().orders.set_back_to_pending(number, expected_version=_version(data),
                                              comment=data["comment"], **kw)
 
 
-@_action("/orders/<number>/status", StatusIn, "Move to any status the registry allows")
+@_action("/orders/<order_number:number>/status", StatusIn, "Move to any status the registry allows")
 def set_status(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Statuses only (custom ones included); no module commands run."""
     return mill().orders.set_status(number, data["status"], expected_version=_version(data),
                                     comment=data["comment"], **kw)
 
 
-@_action("/orders/<number>/payments", PaymentIn, "Record a payment (partial allowed)")
+@_action("/orders/<order_number:number>/payments", PaymentIn, "Record a payment (partial allowed)")
 def record_payment(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Money received against the oldest unpaid invoice (or the one named)."""
     currency = _order_currency(number)
@@ -357,7 +378,8 @@ def record_payment(number: str, data: dict[str, Any], **kw: Any) -> ActionResult
         notify_customer=data["notify_customer"], **kw)
 
 
-@_action("/orders/<number>/mark-paid", MarkPaidIn, "Mark as paid (whatever is still due)")
+@_action("/orders/<order_number:number>/mark-paid", MarkPaidIn,
+         "Mark as paid (whatever is still due)")
 def mark_paid(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Cheque, invoice or bank transfer received: record what is due as paid."""
     return mill().orders.mark_paid(number, reference=data["reference"],
@@ -365,7 +387,7 @@ def mark_paid(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                    notify_customer=data["notify_customer"], **kw)
 
 
-@_action("/orders/<number>/lines", AddLinesIn, "Add products to the order")
+@_action("/orders/<order_number:number>/lines", AddLinesIn, "Add products to the order")
 def add_lines(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """osConcert 'Add Products': priced, stock reserved, invoiced on a new invoice."""
     lines = _line_requests(data["lines"], "lines", _order_currency(number))
@@ -373,7 +395,7 @@ def add_lines(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                    comment=data["comment"], **kw)
 
 
-@_action("/orders/<number>/comments", CommentIn, "Add a progress comment")
+@_action("/orders/<order_number:number>/comments", CommentIn, "Add a progress comment")
 def add_comment(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Kartris order progress: optionally e-mailed to and shown to the customer."""
     return mill().orders.add_comment(number, data["text"],
@@ -382,7 +404,7 @@ def add_comment(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                      expected_version=_version(data), **kw)
 
 
-@_action("/orders/<number>/dispatch", FulfilIn, "Mark dispatched")
+@_action("/orders/<order_number:number>/dispatch", FulfilIn, "Mark dispatched")
 def dispatch(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Kartris 'dispatched': the goods left."""
     return mill().orders.mark_dispatched(number, at=data["at"], expected_version=_version(data),
@@ -390,7 +412,7 @@ def dispatch(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                          notify_customer=data["notify_customer"], **kw)
 
 
-@_action("/orders/<number>/deliver", FulfilIn, "Mark delivered")
+@_action("/orders/<order_number:number>/deliver", FulfilIn, "Mark delivered")
 def deliver(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """osConcert delivery date."""
     return mill().orders.mark_delivered(number, at=data["at"], expected_version=_version(data),
@@ -398,7 +420,7 @@ def deliver(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
                                         notify_customer=data["notify_customer"], **kw)
 
 
-@_action("/orders/<number>", BuyerIn, "Edit the buyer's details on this order",
+@_action("/orders/<order_number:number>", BuyerIn, "Edit the buyer's details on this order",
          method="patch")
 def edit_buyer(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Name, e-mail, phone, billing address or language; other orders are not touched."""
@@ -406,7 +428,7 @@ def edit_buyer(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     return mill().orders.edit_buyer(number, changes, expected_version=_version(data), **kw)
 
 
-@api.delete("/orders/<number>")
+@api.delete("/orders/<order_number:number>")
 @api.input(DeleteQuery, location="query", unknown=RAISE)
 @api.output(ActionOut)
 @documented(*ACTION_ERRORS, summary="Delete an order for good (?restock=true|false)")

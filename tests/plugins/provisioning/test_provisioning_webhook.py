@@ -298,7 +298,7 @@ def test_api_lists_services_without_secrets_and_checks_permissions(
     bad = api("POST", f"orders/{number}/lines/{line_id}/provision", json={"command": "nuke"})
     assert bad.status_code == 422
     missing = api("POST", f"orders/{number}/lines/999999/provision", json={})
-    assert missing.status_code == 422
+    assert missing.status_code == 404  # the URL names no line of the order (issue 10, #22)
     terminated = api("POST", f"orders/{number}/lines/{line_id}/provision", "manager",
                      json={"command": "terminate"})
     assert terminated.status_code == 202 and terminated.get_json()["status"] == "terminating"
