@@ -33,6 +33,8 @@ from ordermill.core.specs import Actor
 from ordermill.core.statuses import money_totals
 from ordermill.testing import order_request
 
+pytestmark = pytest.mark.commits  # threads and engines of their own race for real
+
 THREADS = 8
 JOIN_SECONDS = 120.0
 
