@@ -455,6 +455,7 @@ def assert_each_ran_once(mill: Ordermill, handlers: Handlers, ids: list[int]) ->
 
 
 @pytest.mark.commits  # worker threads, own engines
+@pytest.mark.slow
 def test_two_workers_run_each_of_500_jobs_exactly_once(
     mill: Ordermill, handlers: Handlers, worker_mills: list[Ordermill]
 ) -> None:
@@ -488,6 +489,7 @@ def test_two_workers_run_each_of_500_jobs_exactly_once(
 
 
 @pytest.mark.commits  # worker threads, own engines
+@pytest.mark.slow
 def test_run_forever_workers_drain_the_queue_and_stop(
     mill: Ordermill, handlers: Handlers, worker_mills: list[Ordermill]
 ) -> None:

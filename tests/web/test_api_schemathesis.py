@@ -30,6 +30,8 @@ from ordermill.core.app import Ordermill
 from ordermill.core.models import OrderEvent
 from ordermill.core.specs import Actor
 
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = 20
 
 
