@@ -41,7 +41,6 @@ from ordermill.testing_db import (
     PostgresSchema,
     SqliteTemplate,
     import_plugin_models,
-    pin_sessions,
 )
 from ordermill.testing_web import (  # fixtures, registered by being in this module
     app,
@@ -155,14 +154,11 @@ def ordermill_settings_overrides() -> dict[str, Any]:
 @pytest.fixture
 def mill(
     ordermill_database: tuple[str, Engine], tmp_path: Path,
-    ordermill_settings_overrides: dict[str, Any], ordermill_postgres: PostgresSchema | None,
+    ordermill_settings_overrides: dict[str, Any],
 ) -> Iterator[Ordermill]:
     url, engine = ordermill_database
     settings = ordermill_settings(url, tmp_path, **ordermill_settings_overrides)
     app = Ordermill(settings, plugins=PluginHost(settings), engine=engine)
-    pinned = ordermill_postgres.pinned_connection if ordermill_postgres else None
-    if pinned is not None and engine is ordermill_postgres.engine:  # type: ignore[union-attr]
-        pin_sessions(app, pinned)
     yield app
 
 

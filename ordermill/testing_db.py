@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
 
+from ordermill.core import app as app_module
 from ordermill.core.db import make_engine
 from ordermill.core.models import Base
 
@@ -158,9 +160,21 @@ class PostgresSchema:
         self._pinned, self._owner = connection, threading.get_ident()
         event.listen(connection, "before_cursor_execute", self._guard_thread)
         event.listen(connection, "commit", self._guard_commit)
+        original = app_module.session_factories
+
+        def factories(engine: Any) -> Any:
+            """Every Ordermill made on the test's engine (the fixture's, or another one a
+            test builds with engine=mill.engine) works on the pinned connection."""
+            read, write = original(engine)
+            if engine is self.engine:
+                pin_sessions(read, write, connection)
+            return read, write
+
+        app_module.session_factories = factories
         try:
             yield connection
         finally:
+            app_module.session_factories = original
             self._pinned = None
             event.remove(connection, "before_cursor_execute", self._guard_thread)
             event.remove(connection, "commit", self._guard_commit)
@@ -193,12 +207,13 @@ class PostgresSchema:
         self._violation("the test's outer transaction was committed")
 
 
-def pin_sessions(mill: Any, connection: Connection) -> None:
-    """Bind the app's session factories to the test's pinned connection.
+def pin_sessions(read: sessionmaker[Session], write: sessionmaker[Session],
+                 connection: Connection) -> None:
+    """Bind an app's session factories to the test's pinned connection.
 
     Write sessions turn their transactions into savepoints of the outer one; read sessions
     join it without touching it (closing a read session must not roll back to a savepoint
     taken before a write that happened meanwhile, as it would with create_savepoint).
     """
-    mill.write_session.configure(bind=connection, join_transaction_mode="create_savepoint")
-    mill.read_session.configure(bind=connection, join_transaction_mode="rollback_only")
+    write.configure(bind=connection, join_transaction_mode="create_savepoint")
+    read.configure(bind=connection, join_transaction_mode="rollback_only")

@@ -133,7 +133,6 @@ def test_handler_failing_twice_runs_three_times_then_is_done(
     assert mill.outbox.counts() == {"done": 1}
 
 
-@pytest.mark.commits  # a second Ordermill's sessions
 def test_backoff_grows_exponentially_and_delays_the_retry(
     mill: Ordermill, handlers: Handlers, tmp_path: Path
 ) -> None:
