@@ -12,9 +12,12 @@ Creating the schema for every test was most of the suite's time. Instead:
   another connection to see real commits) run on the plain engine and the tables are
   TRUNCATEd after them.
 
-A rollback-mode test that opens a second connection to its schema, uses the pinned connection
-from another thread, or really COMMITs on it fails with a message saying to mark it
-`commits`: a test that silently never committed would be worse than a slow one.
+Every Ordermill made on the test's engine during the test (the fixture's `mill`, or one a test
+builds with `engine=mill.engine` and other plugins or settings) shares the pinned connection.
+A rollback-mode test that opens a second connection to its schema (another engine), uses the
+pinned connection from another thread, or really COMMITs on it fails with a message saying to
+mark it `commits`: a test that silently never committed would be worse than a slow one.
+Worker *processes* cannot be seen from here: a test that starts them must be marked.
 """
 
 from __future__ import annotations
