@@ -95,6 +95,7 @@ def _orders(invoke: Invoke, *args: str) -> list[dict[str, Any]]:
     return list(json.loads(invoke("order", "list", "--json", "--limit", "500", *args).stdout))
 
 
+@pytest.mark.slow
 def test_init_then_demo_then_polite_refusal(invoke: Invoke) -> None:
     assert "Database ready" in invoke("init").output
     loaded = invoke("demo").output
