@@ -2,8 +2,10 @@
 
 Every test that uses `mill` runs twice: on a fresh SQLite file and on PostgreSQL. PostgreSQL
 comes from ORDERMILL_TEST_DATABASE_URL (default: postgres@127.0.0.1:5432/test); each pytest
-run gets its own schema so parallel runs never collide. Without a server the PostgreSQL half
-is skipped, except under CI=true, where it fails: CI must prove both databases.
+process (each xdist worker) gets its own schema so parallel runs never collide. Without a
+server the PostgreSQL half is skipped, except under CI=true, where it fails: CI must prove
+both databases. How the databases are reset cheaply between tests (a copied SQLite template,
+a rolled-back PostgreSQL transaction, the `commits` marker): see ordermill.testing_db.
 
 Fixtures:
   mill              an Ordermill on a throw-away database, built-in plugins loaded
@@ -11,15 +13,15 @@ Fixtures:
   make_product      make_product(sku=..., price=..., stock=...) -> Product
   order_factory     order_factory(lines=[("SKU", qty)], payment_method=..., ...) -> Order
   staff             an admin Actor for calling actions
+  app, client, tokens, unchanged, app_config, app_blueprints: see ordermill.testing_web
+
+Markers: `commits` (the test needs real PostgreSQL commits: threads, another engine, a
+subprocess) and `slow` (the tail that `-m "not slow"` leaves out locally).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import importlib.metadata
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,25 +31,44 @@ from sqlalchemy import Engine, text
 
 from ordermill.core.app import Ordermill
 from ordermill.core.db import make_engine
-from ordermill.core.models import Base, Order, Product, PromoCode
+from ordermill.core.models import Order, Product, PromoCode
 from ordermill.core.money import Money
 from ordermill.core.plugins import PluginHost
 from ordermill.core.requests import CustomerDetails, LineRequest, OrderRequest
 from ordermill.core.settings import Settings
 from ordermill.core.specs import Actor
+from ordermill.testing_db import (
+    PostgresSchema,
+    SqliteTemplate,
+    import_plugin_models,
+)
+from ordermill.testing_web import (  # fixtures, registered by being in this module
+    app,
+    app_blueprints,
+    app_config,
+    client,
+    tokens,
+    unchanged,
+)
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Tests sign and encrypt with a fixed key of their own (PostgreSQL has no instance key)
 TEST_SECRET_KEY = "ordermill-test-secret-key-not-for-production-use"
 
+MARKERS = (
+    "commits: needs real PostgreSQL commits seen by other connections (threads, a second "
+    "engine, a subprocess); runs on the plain engine and TRUNCATEs after, instead of inside "
+    "a rolled-back transaction",
+    "slow: the slow tail (browser, subprocesses, schemathesis, races); "
+    "skip locally with -m 'not slow', CI runs them always",
+)
 
-@functools.cache
-def import_plugin_models() -> None:
-    """Import every installed plugin once, so tables plugins add to Base exist before
-    create_all (whichever test happens to run first)."""
-    for entry_point in importlib.metadata.entry_points(group="ordermill"):
-        with contextlib.suppress(Exception):  # a broken plugin fails in its own tests
-            entry_point.load()
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    if not config.pluginmanager.hasplugin("xdist"):  # --dist loadgroup needs no marker then
+        config.addinivalue_line("markers", "xdist_group(name): tests run by one xdist worker")
 
 
 def in_ci() -> bool:
@@ -56,32 +77,6 @@ def in_ci() -> bool:
 
 def postgres_base_url() -> str:
     return os.environ.get("ORDERMILL_TEST_DATABASE_URL", DEFAULT_PG_URL)
-
-
-class PostgresSchema:
-    """A private schema on the test server for one pytest run; URL carries its search_path."""
-
-    def __init__(self, base_url: str) -> None:
-        self.name = f"om_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        separator = "&" if "?" in base_url else "?"
-        self.url = f"{base_url}{separator}options=-csearch_path%3D{self.name}"
-        self._admin = make_engine(base_url, pool_size=1)
-        with self._admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{self.name}"'))
-        self.engine: Engine = make_engine(self.url)
-        import_plugin_models()
-        Base.metadata.create_all(self.engine)
-        self.tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-
-    def truncate(self) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {self.tables} RESTART IDENTITY CASCADE"))
-
-    def drop(self) -> None:
-        self.engine.dispose()
-        with self._admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
-        self._admin.dispose()
 
 
 def _postgres_reachable(url: str) -> str | None:
@@ -97,6 +92,7 @@ def _postgres_reachable(url: str) -> str | None:
 
 @pytest.fixture(scope="session")
 def ordermill_postgres() -> Iterator[PostgresSchema | None]:
+    """This process's PostgreSQL schema (xdist workers are processes: one each)."""
     base = postgres_base_url()
     problem = _postgres_reachable(base)
     if problem:
@@ -107,6 +103,11 @@ def ordermill_postgres() -> Iterator[PostgresSchema | None]:
     schema.drop()
 
 
+@pytest.fixture(scope="session")
+def ordermill_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def ordermill_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -114,14 +115,14 @@ def ordermill_backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def ordermill_database(
-    ordermill_backend: str, ordermill_postgres: PostgresSchema | None, tmp_path: Path
+    request: pytest.FixtureRequest, ordermill_backend: str,
+    ordermill_postgres: PostgresSchema | None, ordermill_sqlite_template: SqliteTemplate,
+    tmp_path: Path,
 ) -> Iterator[tuple[str, Engine]]:
     """(url, engine) of a fresh, empty database with the schema in place."""
     if ordermill_backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ordermill-test.sqlite'}"
+        url = ordermill_sqlite_template.copy_to(tmp_path / "ordermill-test.sqlite")
         engine = make_engine(url)
-        import_plugin_models()
-        Base.metadata.create_all(engine)
         yield url, engine
         engine.dispose()
         return
@@ -130,8 +131,14 @@ def ordermill_database(
         if in_ci():
             pytest.fail(f"{message}; CI=true requires the PostgreSQL half of the suite.")
         pytest.skip(message)
-    ordermill_postgres.truncate()
-    yield ordermill_postgres.url, ordermill_postgres.engine
+    if request.node.get_closest_marker("commits"):
+        with ordermill_postgres.committing():
+            yield ordermill_postgres.url, ordermill_postgres.engine
+        return
+    with ordermill_postgres.pinned():
+        yield ordermill_postgres.url, ordermill_postgres.engine
+    if ordermill_postgres.violations:
+        pytest.fail(ordermill_postgres.violations[0], pytrace=False)
 
 
 def ordermill_settings(url: str, tmp_path: Path, **overrides: Any) -> Settings:
@@ -239,4 +246,5 @@ def order_factory(mill: Ordermill, staff: Actor) -> Callable[..., Order]:
     return make
 
 
-__all__ = ["TEST_SECRET_KEY", "Money", "in_ci", "order_request"]
+__all__ = ["TEST_SECRET_KEY", "Money", "PostgresSchema", "app", "app_blueprints", "app_config",
+           "client", "import_plugin_models", "in_ci", "order_request", "tokens", "unchanged"]

@@ -95,6 +95,7 @@ def _orders(invoke: Invoke, *args: str) -> list[dict[str, Any]]:
     return list(json.loads(invoke("order", "list", "--json", "--limit", "500", *args).stdout))
 
 
+@pytest.mark.slow
 def test_init_then_demo_then_polite_refusal(invoke: Invoke) -> None:
     assert "Database ready" in invoke("init").output
     loaded = invoke("demo").output
@@ -345,7 +346,8 @@ def test_readme_starts_with_the_two_commands_ci_runs() -> None:
     blocks = re.findall(r"```sh\n(.*?)\n```", _readme(), re.S)
     run_command, test_command = blocks[0], blocks[1]
     assert run_command.endswith("ordermill serve --demo") and "\n" not in run_command
-    assert test_command.endswith(".venv/bin/pytest") and "\n" not in test_command
+    assert test_command.endswith(".venv/bin/pytest -n auto --dist loadgroup")
+    assert "\n" not in test_command
     head = "\n".join(lines[:12])
     assert head.index(run_command) < head.index(test_command)
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -24,6 +25,8 @@ from ordermill.demo import (
     has_orders,
     load_demo,
 )
+
+pytestmark = pytest.mark.slow  # loads the whole demo shop, several times
 
 
 def _orders(mill: Ordermill) -> list[Order]:

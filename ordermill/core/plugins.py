@@ -17,7 +17,9 @@ from __future__ import annotations
 import difflib
 import importlib.metadata
 import logging
+import os
 import re
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -61,6 +63,34 @@ class HookFailure:
     plugin: str
     hook: str
     error: str
+
+
+_SCANS: dict[tuple[tuple[str, int], ...], tuple[importlib.metadata.EntryPoint, ...]] = {}
+
+
+def _path_state() -> tuple[tuple[str, int], ...]:
+    """sys.path with each folder's mtime: installing a distribution changes one of them."""
+    state = []
+    for entry in sys.path:
+        try:
+            state.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            state.append((entry, -1))
+    return tuple(state)
+
+
+def installed_entry_points() -> tuple[importlib.metadata.EntryPoint, ...]:
+    """The `ordermill` entry points, scanned once per process and search path.
+
+    Scanning every installed distribution's metadata costs tens of milliseconds, which a
+    process that makes many PluginHosts (a test run) paid each time; the scan is redone
+    when sys.path or one of its folders changes, as installing a plugin does.
+    """
+    state = _path_state()
+    if state not in _SCANS:
+        _SCANS.clear()
+        _SCANS[state] = tuple(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+    return _SCANS[state]
 
 
 def _dist_of(entry_point: importlib.metadata.EntryPoint) -> tuple[str | None, str | None]:
@@ -125,7 +155,7 @@ class PluginHost:
         return self.settings.load_plugins is None or name in self.settings.load_plugins
 
     def _load_entry_points(self) -> None:
-        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        for entry_point in installed_entry_points():
             if not self._wanted(entry_point.name) or self.pm.has_plugin(entry_point.name):
                 continue
             dist_name, version = _dist_of(entry_point)

@@ -7,35 +7,20 @@ Imported by name (`from adminkit import ...`), like tests/plugins/payments/payfa
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
+from ordermill import testing_web
 from ordermill.core.app import Ordermill
-from ordermill.core.models import (
-    Base,
-    Invoice,
-    Order,
-    OrderEvent,
-    OrderLine,
-    Payment,
-    Product,
-    User,
-    utcnow,
-)
+from ordermill.core.models import User, utcnow
 
-PASSWORD = "correct horse battery"
+PASSWORD = testing_web.PASSWORD
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|'
                         r'name="csrf-token" content="([^"]+)"')
 
 
-@cache
-def password_hash() -> str:
-    """One scrypt hash for every test user: hashing is slow on purpose."""
-    return generate_password_hash(PASSWORD, method="scrypt")
+password_hash = testing_web.password_hash  # one scrypt hash for every test user
 
 
 def add_user(mill: Ordermill, role: str, email: str | None = None, *,
@@ -45,8 +30,6 @@ def add_user(mill: Ordermill, role: str, email: str | None = None, *,
         session.add(User(email=email, name=role.title() + " Person", role=role,
                          password_hash=password_hash(), active=active, created_at=utcnow()))
     return email
-
-
 
 
 class Admin:
@@ -88,32 +71,7 @@ class Admin:
         return response
 
 
-
-
-
-
-
-
-def snapshot(mill: Ordermill) -> dict[str, Any]:
-    """Row counts and the state of orders, lines, invoices, payments and stock."""
-    with mill.read_session() as session:
-        return {
-            "counts": {table.name: session.scalar(select(func.count()).select_from(table))
-                       for table in Base.metadata.sorted_tables},
-            "orders": sorted(session.execute(select(
-                Order.number, Order.status, Order.version, Order.buyer_name, Order.buyer_email,
-                Order.total, Order.dispatched_at)).all()),
-            "lines": sorted(session.execute(select(
-                OrderLine.id, OrderLine.status, OrderLine.units_released,
-                OrderLine.refunded_amount)).all()),
-            "invoices": sorted(session.execute(select(Invoice.id, Invoice.status,
-                                                      Invoice.amount)).all()),
-            "payments": session.scalar(select(func.count()).select_from(Payment)),
-            "events": session.scalar(select(func.count()).select_from(OrderEvent)),
-            "stock": sorted(session.execute(select(Product.sku, Product.stock)).all()),
-        }
-
-
+snapshot = testing_web.snapshot  # what the `unchanged` fixture compares
 
 
 def flashes(html: str) -> list[str]:

@@ -1,5 +1,6 @@
-"""Fixtures for the admin tests: the app around the test `mill`, logged-in staff per role,
-a small catalogue, and `unchanged` to prove a refused request stored nothing.
+"""Fixtures for the admin tests: logged-in staff per role and a small catalogue. The app
+around the test `mill` and `unchanged` (prove a refused request stored nothing) come from
+ordermill.testing.
 
 Everything runs against the real database of the `mill` fixture (SQLite and PostgreSQL);
 nothing is mocked.
@@ -11,17 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from adminkit import Admin, add_user, snapshot
+from adminkit import Admin, add_user
 
 from ordermill.core.app import Ordermill
 from ordermill.core.models import Product
-from ordermill.web import create_app
-
-
-@pytest.fixture
-def app(mill: Ordermill) -> Any:
-    return create_app(mill, {"TESTING": True, "ORDERMILL_LOGIN_RATE_LIMIT": "1000 per minute",
-                             "ORDERMILL_TOKEN_RATE_LIMIT": "1000 per minute"})
 
 
 @pytest.fixture
@@ -51,18 +45,3 @@ def shop(make_product: Callable[..., Product], make_promo: Callable[..., Any]) -
     make_product("TICKET", price=4500, stock=100, category="Tickets", kind="ticket",
                  name="Concert ticket")
     make_promo("SAVE10", kind="percent", value=1000)
-
-
-@pytest.fixture
-def unchanged(mill: Ordermill) -> Callable[[], Callable[[], None]]:
-    """check = unchanged(); ...refused request...; check() asserts nothing was stored."""
-
-    def take() -> Callable[[], None]:
-        first = snapshot(mill)
-
-        def check() -> None:
-            assert snapshot(mill) == first
-
-        return check
-
-    return take

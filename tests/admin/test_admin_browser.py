@@ -17,14 +17,8 @@ from __future__ import annotations
 import csv
 import io
 import os
-import queue
 import re
-import signal
-import socket
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -41,8 +35,10 @@ from ordermill.core.settings import Settings
 from ordermill.core.staff import create_user
 from ordermill.core.statuses import payment_status
 from ordermill.testing import in_ci
+from ordermill.testing_serve import serving
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGTERM")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="uses SIGTERM"),
+              pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = os.environ.get("ORDERMILL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -84,78 +80,22 @@ def chromium() -> Iterator[Any]:
 # ---------------------------------------------------------------------------- the server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class DemoServer:
-    """`ordermill serve --demo` as a child process; its output is read line by line."""
-
-    def __init__(self, instance: Path) -> None:
-        self.instance = instance
-        self.port = _free_port()
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith("ORDERMILL_")}
-        env.update({"ORDERMILL_INSTANCE_PATH": str(instance), "PYTHONUNBUFFERED": "1"})
-        script = Path(sys.executable).with_name("ordermill")
-        command = [str(script)] if script.exists() else [sys.executable, "-m", "ordermill.cli"]
-        self.process = subprocess.Popen(
-            [*command, "serve", "--demo", "--host", "127.0.0.1", "--port", str(self.port),
-             "--threads", "4"],
-            cwd=instance.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, bufsize=1)
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, text: str) -> str:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                line = self._queue.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise AssertionError("server exited:\n" + "\n".join(self.lines))
-            self.lines.append(line)
-            if text in line:
-                return line
-        raise AssertionError(f"no {text!r} within {START_TIMEOUT} s:\n" + "\n".join(self.lines))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`ordermill serve --demo` as a child process on a fresh instance folder."""
     instance = tmp_path_factory.mktemp("admin-browser") / "instance"
-    demo = DemoServer(instance)
-    try:
-        running = demo.wait_for("is running at")
-        url = running.split("is running at ", 1)[1].strip().rstrip("/")
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("ORDERMILL_")}
+    env.update({"ORDERMILL_INSTANCE_PATH": str(instance), "PYTHONUNBUFFERED": "1"})
+    with serving(env, "--demo", "--host", "127.0.0.1", "--threads", "4",
+                 cwd=instance.parent, startup_seconds=START_TIMEOUT) as demo:
         login = demo.wait_for("Log in as")
         email, password = login.removeprefix("Log in as ").split(" with password ")
         mill = Ordermill(Settings.from_env(env={"ORDERMILL_INSTANCE_PATH": str(instance)}))
         create_user(mill, email=VIEWER_EMAIL, name="Vera Viewer", role="viewer",
                     password=VIEWER_PASSWORD)
-        yield {"url": url, "email": email, "password": password, "mill": mill}
+        yield {"url": demo.url, "email": email, "password": password, "mill": mill}
         mill.dispose()
-    finally:
-        demo.stop()
 
 
 # ---------------------------------------------------------------------------- helpers

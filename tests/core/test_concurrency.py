@@ -33,6 +33,8 @@ from ordermill.core.specs import Actor
 from ordermill.core.statuses import money_totals
 from ordermill.testing import order_request
 
+pytestmark = [pytest.mark.commits, pytest.mark.slow]  # threads with engines of their own race
+
 THREADS = 8
 JOIN_SECONDS = 120.0
 

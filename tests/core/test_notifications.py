@@ -99,6 +99,7 @@ def test_exactly_100_is_allowed_and_duplicates_count_once(
 # ------------------------------------------------------------------- who gets a resend
 
 
+@pytest.mark.slow
 def test_of_100_mixed_orders_only_completed_ones_are_sent(
     mill: Any, make_product: Any, order_factory: Any, staff: Actor, smtp: SmtpSink
 ) -> None:

@@ -335,6 +335,7 @@ def test_dedupe_key_makes_enqueue_idempotent(
     assert jobs_for(mill, number) == [("notify", {"event": "placed", "number": number})]
 
 
+@pytest.mark.commits  # two connections
 def test_dedupe_key_holds_when_two_transactions_enqueue_at_once(mill: Ordermill) -> None:
     """The second transaction waits on the first one's unique key, then queues nothing
     instead of failing the action that enqueued it."""
@@ -455,6 +456,8 @@ def assert_each_ran_once(mill: Ordermill, handlers: Handlers, ids: list[int]) ->
     assert attempts == {1}
 
 
+@pytest.mark.commits  # worker threads, own engines
+@pytest.mark.slow
 def test_two_workers_run_each_of_500_jobs_exactly_once(
     mill: Ordermill, handlers: Handlers, worker_mills: list[Ordermill]
 ) -> None:
@@ -487,6 +490,8 @@ def test_two_workers_run_each_of_500_jobs_exactly_once(
     assert set(handlers.seen_by.values()) == {"worker-0", "worker-1"}, batches
 
 
+@pytest.mark.commits  # worker threads, own engines
+@pytest.mark.slow
 def test_run_forever_workers_drain_the_queue_and_stop(
     mill: Ordermill, handlers: Handlers, worker_mills: list[Ordermill]
 ) -> None:

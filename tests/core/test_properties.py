@@ -613,6 +613,7 @@ class OrderBooks(RuleBasedStateMachine):
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.slow
 def test_random_action_sequences_keep_the_books(mill: Ordermill, staff: Actor) -> None:
     machine = type("OrderBooksOn" + mill.engine.dialect.name.title(), (OrderBooks,),
                    {"mill": mill, "actor": staff})

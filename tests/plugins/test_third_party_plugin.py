@@ -27,6 +27,8 @@ from ordermill.core.plugins import PluginHost
 from ordermill.core.specs import Actor
 from ordermill.testing import order_request
 
+pytestmark = pytest.mark.slow  # pip-installs the example plugin
+
 EXAMPLE_DIST = Path(__file__).resolve().parent / "example_dist"
 DIST_NAME = "ordermill-example-plugin"
 MODULE = "ordermill_example_plugin"

@@ -1,97 +1,29 @@
-"""Fixtures for the API tests: the app around the test `mill`, staff tokens per role, and a
-snapshot of everything stored so a refused request can be shown to have changed nothing."""
+"""Fixtures for the API tests: an Api client with a role's token, the JSON error check, bodies,
+and a real `ordermill serve`. `app`, `client`, `tokens` and `unchanged` come from
+ordermill.testing (ordermill.testing_web)."""
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import signal
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
-import requests
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
+from ordermill import testing_web
 from ordermill.core.app import Ordermill
-from ordermill.core.models import (
-    ApiToken,
-    Customer,
-    FraudCheck,
-    GatewayEvent,
-    IdempotencyRecord,
-    Invoice,
-    Order,
-    OrderEvent,
-    OrderLine,
-    OutboxJob,
-    Payment,
-    Product,
-    PromoCode,
-    Setting,
-    User,
-    utcnow,
-)
-from ordermill.core.staff import create_token
-from ordermill.web import create_app
+from ordermill.testing_serve import Server
+from ordermill.testing_serve import ordermill_command as ordermill_command_line
+from ordermill.testing_serve import serving as serve
 
-ROLES = ("admin", "manager", "support", "viewer")
-CORE_MODELS = (Customer, Product, PromoCode, User, Order, OrderLine, Invoice, Payment,
-               FraudCheck, OrderEvent, OutboxJob, Setting, IdempotencyRecord, GatewayEvent)
-PASSWORD = "correct horse battery"
-
-
-@cache
-def password_hash() -> str:
-    """One scrypt hash for every test user: hashing is slow on purpose."""
-    return generate_password_hash(PASSWORD, method="scrypt")
-
-
-@pytest.fixture
-def app_config() -> dict[str, Any]:
-    return {"TESTING": True, "ORDERMILL_LOGIN_RATE_LIMIT": "1000 per minute",
-            "ORDERMILL_TOKEN_RATE_LIMIT": "1000 per minute",
-            "ORDERMILL_CHECKOUT_RATE_LIMIT": "1000 per minute"}
-
-
-@pytest.fixture
-def app(mill: Ordermill, app_config: dict[str, Any]) -> Any:
-    return create_app(mill, app_config)
-
-
-@pytest.fixture
-def client(app: Any) -> FlaskClient:
-    return app.test_client()
-
-
-def add_user(mill: Ordermill, role: str, email: str | None = None) -> str:
-    """A staff user of `role` who can log in with PASSWORD; returns the e-mail."""
-    email = email or f"{role}@shop.test"
-    with mill.write_session() as session, session.begin():
-        session.add(User(email=email, name=role.title(), role=role,
-                         password_hash=password_hash(), active=True, created_at=utcnow()))
-    return email
-
-
-@pytest.fixture
-def tokens(mill: Ordermill) -> dict[str, str]:
-    """An API token per role: tokens["viewer"] and so on."""
-    made = {}
-    for role in ROLES:
-        email = add_user(mill, role)
-        made[role] = create_token(mill, email=email, name=f"{role} test token")
-    return made
+ROLES = testing_web.ROLES
+PASSWORD = testing_web.PASSWORD
+add_user = testing_web.add_user
+snapshot = testing_web.snapshot
 
 
 class Api:
@@ -125,47 +57,6 @@ class Api:
 @pytest.fixture
 def api(client: FlaskClient, tokens: dict[str, str]) -> Api:
     return Api(client, tokens)
-
-
-def _rows(result: Any) -> list[tuple[Any, ...]]:
-    return sorted(tuple(row) for row in result)
-
-
-def snapshot(mill: Ordermill) -> dict[str, Any]:
-    """Every table's row count plus the state of orders, lines, invoices and stock."""
-    with mill.read_session() as session:
-        counts = {model.__tablename__: session.scalar(select(func.count()).select_from(model))
-                  for model in CORE_MODELS}
-        return {
-            "counts": counts,
-            "orders": _rows(session.execute(select(
-                Order.number, Order.status, Order.version, Order.buyer_name,
-                Order.buyer_email, Order.total, Order.dispatched_at)).all()),
-            "lines": _rows(session.execute(select(
-                OrderLine.id, OrderLine.status, OrderLine.units_released,
-                OrderLine.refunded_amount)).all()),
-            "invoices": _rows(session.execute(select(
-                Invoice.id, Invoice.status, Invoice.amount)).all()),
-            "payments": session.scalar(select(func.count()).select_from(Payment)),
-            "stock": _rows(session.execute(select(Product.sku, Product.stock)).all()),
-            "tokens": _rows(session.execute(select(ApiToken.id, ApiToken.revoked_at))
-                             .all()),
-        }
-
-
-@pytest.fixture
-def unchanged(mill: Ordermill) -> Callable[[], Callable[[], None]]:
-    """before = unchanged(); ...refused request...; before() asserts nothing changed."""
-
-    def take() -> Callable[[], None]:
-        first = snapshot(mill)
-
-        def check() -> None:
-            assert snapshot(mill) == first
-
-        return check
-
-    return take
 
 
 def check_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
@@ -225,8 +116,7 @@ def add_staff_user(mill: Ordermill) -> Callable[..., str]:
 
 def ordermill_command() -> str:
     """The `ordermill` console script of the running interpreter's environment."""
-    beside = Path(sys.executable).parent / "ordermill"
-    return str(beside) if beside.exists() else (shutil.which("ordermill") or "ordermill")
+    return ordermill_command_line()[0]
 
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
@@ -243,73 +133,19 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 def run_cli(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
-    done = subprocess.run([ordermill_command(), *args], env=env, capture_output=True,
+    done = subprocess.run([*ordermill_command_line(), *args], env=env, capture_output=True,
                           text=True, timeout=300, check=False, cwd=cwd)
     assert done.returncode == 0, f"ordermill {' '.join(args)} failed:\n{done.stderr}"
     return done.stdout
 
 
-@attrs.define
-class Server:
-    """A running `ordermill serve`: its base URL and everything it printed so far."""
-
-    url: str
-    lines: list[str]
-
-    def output(self) -> str:
-        return "".join(self.lines)
-
-
 @contextmanager
 def serving(env: dict[str, str], *args: str, startup_seconds: float = 120) -> Iterator[Server]:
-    """Run `ordermill serve --port 0 ARGS`; yield it once it answers; stop it afterwards.
-
-    Its output is read by a thread all along (so a full pipe never blocks the server) and
-    is there to print when a test fails.
-    """
-    process = subprocess.Popen(
-        [ordermill_command(), "serve", "--host", "127.0.0.1", "--port", "0", "--no-worker",
-         "--threads", "4", *args],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
-    lines: list[str] = []
-    found: list[str] = []
-    started = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            match = re.search(r"running at (http://127\.0\.0\.1:\d+)/", line)
-            if match and not found:
-                found.append(match.group(1))
-                started.set()
-        started.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    started.wait(startup_seconds)
-    if not found:
-        process.kill()
-        process.wait(timeout=10)
-        pytest.fail("ordermill serve did not start:\n" + "".join(lines))
-    server = Server(found[0], lines)
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{server.url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+    """`ordermill serve --host 127.0.0.1 --port 0 --no-worker --threads 4 ARGS` (see
+    ordermill.testing_serve.serving)."""
+    with serve(env, "--host", "127.0.0.1", "--no-worker", "--threads", "4", *args,
+               startup_seconds=startup_seconds) as server:
         yield server
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        reader.join(timeout=5)
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ import pytest
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 DEMO_URL = "http://127.0.0.1:8000"
 
-pytestmark = pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")),
-                                reason="the examples need curl and jq")
+pytestmark = [pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")),
+                                 reason="the examples need curl and jq"),
+              pytest.mark.slow, pytest.mark.xdist_group("serve")]
 
 
 def blocks(between: str) -> str:

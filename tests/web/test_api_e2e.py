@@ -18,6 +18,8 @@ from ordermill.core.app import Ordermill
 from ordermill.core.models import Product
 from ordermill.core.settings import Settings
 
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serve")]
+
 
 @pytest.fixture
 def env(tmp_path: Path, cli_environment: Callable[[Path], dict[str, str]]) -> dict[str, str]:

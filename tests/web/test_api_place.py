@@ -322,6 +322,7 @@ def test_anonymous_replay(mill: Ordermill, client: Any, shop: None,
     assert order_count(mill) == 1
 
 
+@pytest.mark.commits  # requests from several threads
 def test_concurrent_retries_with_one_key_place_one_order(mill: Ordermill, app: Any,
                                                          tokens: dict[str, str], shop: None,
                                                          place_body: Callable[..., Any]

@@ -33,6 +33,8 @@ from ordermill.core.app import Ordermill
 from ordermill.core.models import OrderEvent
 from ordermill.core.specs import Actor
 
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = 20
 ORDER_NUMBER = re.compile(r"[0-9]{10}")
 

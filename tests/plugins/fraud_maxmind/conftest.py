@@ -11,15 +11,9 @@ from typing import Any
 
 import pytest
 import trustme
-from flask import Flask
 from minfraud_fake import ACCOUNT_ID, LICENSE_KEY, FakeMinFraud
 from pytest_httpserver import HTTPServer
-from werkzeug.security import generate_password_hash
 
-from ordermill.core.app import Ordermill
-from ordermill.core.models import User, utcnow
-from ordermill.core.staff import create_token
-from ordermill.web import create_app
 from ordermill.web.services import services_bp
 
 THRESHOLD = Decimal("20")
@@ -69,22 +63,6 @@ def ordermill_settings_overrides(maxmind_config: dict[str, Any]) -> dict[str, An
 
 
 @pytest.fixture
-def app(mill: Ordermill) -> Flask:
-    made = create_app(mill, {"TESTING": True})
-    if services_bp.name not in made.blueprints:
-        made.register_blueprint(services_bp)
-    return made
-
-
-@pytest.fixture
-def tokens(mill: Ordermill) -> dict[str, str]:
-    """A bearer token per role."""
-    made = {}
-    with mill.write_session() as session, session.begin():
-        for role in ("admin", "manager", "support", "viewer"):
-            session.add(User(email=f"{role}@shop.test", name=role.title(), role=role,
-                             password_hash=generate_password_hash("x" * 12, method="pbkdf2"),
-                             active=True, created_at=utcnow()))
-    for role in ("admin", "manager", "support", "viewer"):
-        made[role] = create_token(mill, email=f"{role}@shop.test", name=f"{role} token")
-    return made
+def app_blueprints() -> list[Any]:
+    """`services_bp`, registered on `app` if the factory does not."""
+    return [services_bp]

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from ordermill.core.models import OrderEvent, OutboxJob
@@ -121,6 +122,8 @@ def test_a_deleted_order_leaves_nothing_to_send(
     assert smtp.messages == []
 
 
+@pytest.mark.commits  # worker processes read what the test committed
+@pytest.mark.slow
 def test_two_workers_deliver_500_messages_once_each(
     mill: Any, make_product: Any, order_factory: Any, smtp: SmtpSink, staff: Any,
     reconfigure: Any,

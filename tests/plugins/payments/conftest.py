@@ -1,5 +1,5 @@
 """Fixtures for the payment gateway tests: the Stripe/PayPal stand-ins on one local server,
-settings pointing the plugins at it, the web app with the payment blueprints, a token."""
+settings pointing the plugins at it, the payment blueprints for `app`, a token."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from payfakes import (
     BANK,
@@ -28,7 +27,6 @@ from werkzeug.security import generate_password_hash
 from ordermill.core.app import Ordermill
 from ordermill.core.models import User, utcnow
 from ordermill.core.staff import create_token
-from ordermill.web import create_app
 from ordermill.web.webhooks import payments_bp, webhooks_bp
 
 
@@ -71,20 +69,9 @@ def ordermill_settings_overrides(httpserver: HTTPServer) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(mill: Ordermill) -> Flask:
-    """The web app with the payment blueprints (registered here if the factory does not)."""
-    made = create_app(mill, {"TESTING": True, "ORDERMILL_CHECKOUT_RATE_LIMIT": "1000/minute",
-                             "ORDERMILL_TOKEN_RATE_LIMIT": "1000/minute",
-                             "ORDERMILL_LOGIN_RATE_LIMIT": "1000/minute"})
-    for blueprint in (webhooks_bp, payments_bp):
-        if blueprint.name not in made.blueprints:
-            made.register_blueprint(blueprint)
-    return made
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def app_blueprints() -> list[Any]:
+    """The payment blueprints, registered on `app` if the factory does not."""
+    return [webhooks_bp, payments_bp]
 
 
 @pytest.fixture
@@ -126,5 +113,3 @@ def post_paypal(client: FlaskClient, paypal_fake: FakePayPal) -> Callable[..., A
                            headers={**sent, "Content-Type": "application/json"})
 
     return post
-
-

@@ -359,6 +359,7 @@ def test_unknown_gateway_webhook_is_404(client: Any) -> None:
     assert response.get_json()["error"]["code"] == "unknown_gateway"
 
 
+@pytest.mark.commits  # deliveries on several threads
 def test_concurrent_deliveries_of_one_event_record_one_payment(
         mill: Ordermill, tickets: None, order_factory: Callable[..., Order], staff: Actor,
         stripe_fake: FakeStripe) -> None:

@@ -10,17 +10,11 @@ import pytest
 from flask import Flask
 from panelfake import MODULE_SECRET, REGISTRAR_SECRET, SERVER_SECRET, Api, FakePanel
 from pytest_httpserver import HTTPServer
-from werkzeug.security import generate_password_hash
 
 from ordermill.core.app import Ordermill
-from ordermill.core.models import User, utcnow
 from ordermill.core.specs import Actor
-from ordermill.core.staff import create_token
 from ordermill.plugins.provisioning import servers
-from ordermill.web import create_app
 from ordermill.web.services import services_bp
-
-ROLES = ("admin", "manager", "support", "viewer")
 
 
 @pytest.fixture
@@ -62,21 +56,9 @@ def add_server(mill: Ordermill, staff: Actor, httpserver: HTTPServer
 
 
 @pytest.fixture
-def app(mill: Ordermill) -> Flask:
-    made = create_app(mill, {"TESTING": True})
-    if services_bp.name not in made.blueprints:
-        made.register_blueprint(services_bp)
-    return made
-
-
-@pytest.fixture
-def tokens(mill: Ordermill) -> dict[str, str]:
-    with mill.write_session() as session, session.begin():
-        for role in ROLES:
-            session.add(User(email=f"{role}@shop.test", name=role.title(), role=role,
-                             password_hash=generate_password_hash("x" * 12, method="pbkdf2"),
-                             active=True, created_at=utcnow()))
-    return {role: create_token(mill, email=f"{role}@shop.test", name=role) for role in ROLES}
+def app_blueprints() -> list[Any]:
+    """`services_bp`, registered on `app` if the factory does not."""
+    return [services_bp]
 
 
 @pytest.fixture

@@ -127,6 +127,7 @@ def test_a_refunded_ticket_fails_check_in_and_a_second_check_in_is_refused(
     assert pdf is not None and sorted(qr_codes(pdf)) == sorted(gig_codes)
 
 
+@pytest.mark.commits  # four doors on four threads
 def test_check_in_is_exactly_once_under_concurrency(mill: Ordermill, staff: Actor) -> None:
     number = place(mill, staff)
     mill.orders.mark_paid(number, actor=staff)

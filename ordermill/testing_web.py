@@ -1,0 +1,131 @@
+"""Web fixtures shared by the API, admin and plugin tests (registered by ordermill.testing).
+
+They used to be copied into four conftests, each slightly different:
+  app_config        the Flask config of `app` (TESTING, rate limits a test cannot hit)
+  app_blueprints    blueprints `app` registers when the factory did not (override per folder)
+  app, client       the web app around the test `mill` and its test client
+  tokens            an API token per role: tokens["viewer"] and so on
+  unchanged         check = unchanged(); ...refused request...; check() proves nothing stored
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from ordermill.core.app import Ordermill
+from ordermill.core.models import (
+    ApiToken,
+    Base,
+    Invoice,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    User,
+    utcnow,
+)
+
+ROLES = ("admin", "manager", "support", "viewer")
+PASSWORD = "correct horse battery"
+
+
+@cache
+def password_hash() -> str:
+    """One scrypt hash for every test user: hashing is slow on purpose."""
+    return generate_password_hash(PASSWORD, method="scrypt")
+
+
+def add_user(mill: Ordermill, role: str, email: str | None = None, *,
+             active: bool = True) -> str:
+    """A staff user of `role` who can log in with PASSWORD; returns the e-mail."""
+    email = email or f"{role}@shop.test"
+    with mill.write_session() as session, session.begin():
+        session.add(User(email=email, name=role.title(), role=role,
+                         password_hash=password_hash(), active=active, created_at=utcnow()))
+    return email
+
+
+def _rows(result: Any) -> list[tuple[Any, ...]]:
+    return sorted(tuple(row) for row in result)
+
+
+def snapshot(mill: Ordermill) -> dict[str, Any]:
+    """Every table's row count plus the state of orders, lines, invoices, stock and tokens."""
+    with mill.read_session() as session:
+        return {
+            "counts": {table.name: session.scalar(select(func.count()).select_from(table))
+                       for table in Base.metadata.sorted_tables},
+            "orders": _rows(session.execute(select(
+                Order.number, Order.status, Order.version, Order.buyer_name,
+                Order.buyer_email, Order.total, Order.dispatched_at))),
+            "lines": _rows(session.execute(select(
+                OrderLine.id, OrderLine.status, OrderLine.units_released,
+                OrderLine.refunded_amount))),
+            "invoices": _rows(session.execute(select(Invoice.id, Invoice.status,
+                                                     Invoice.amount))),
+            "payments": session.scalar(select(func.count()).select_from(Payment)),
+            "stock": _rows(session.execute(select(Product.sku, Product.stock))),
+            "tokens": _rows(session.execute(select(ApiToken.id, ApiToken.revoked_at))),
+        }
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    return {"TESTING": True, "ORDERMILL_LOGIN_RATE_LIMIT": "1000 per minute",
+            "ORDERMILL_TOKEN_RATE_LIMIT": "1000 per minute",
+            "ORDERMILL_CHECKOUT_RATE_LIMIT": "1000 per minute"}
+
+
+@pytest.fixture
+def app_blueprints() -> list[Any]:
+    """Blueprints to register on `app` if the factory did not (e.g. a plugin's routes)."""
+    return []
+
+
+@pytest.fixture
+def app(mill: Ordermill, app_config: dict[str, Any], app_blueprints: list[Any]) -> Any:
+    from ordermill.web import create_app
+
+    made = create_app(mill, app_config)
+    for blueprint in app_blueprints:
+        if blueprint.name not in made.blueprints:
+            made.register_blueprint(blueprint)
+    return made
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def tokens(mill: Ordermill) -> dict[str, str]:
+    """An API token per role: tokens["viewer"] and so on (users `<role>@shop.test`)."""
+    from ordermill.core.staff import create_token
+
+    made = {}
+    for role in ROLES:
+        email = add_user(mill, role)
+        made[role] = create_token(mill, email=email, name=f"{role} test token")
+    return made
+
+
+@pytest.fixture
+def unchanged(mill: Ordermill) -> Callable[[], Callable[[], None]]:
+    """check = unchanged(); ...refused request...; check() asserts nothing was stored."""
+
+    def take() -> Callable[[], None]:
+        first = snapshot(mill)
+
+        def check() -> None:
+            assert snapshot(mill) == first
+
+        return check
+
+    return take
