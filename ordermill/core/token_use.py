@@ -44,33 +44,36 @@ def touch_token(mill: Any, token_id: int, last_used: dt.datetime | None) -> bool
                             ApiToken.last_used_at < now - TOUCH_EVERY))
                  .values(last_used_at=now))
     try:
-        with mill.engine.connect() as connection:
+        # a plain (deferred) session, not a write one: on SQLite a write session starts with
+        # BEGIN IMMEDIATE, which would wait for the lock before the timeout below applies
+        with mill.read_session() as session:
             if mill.is_sqlite:
-                _touch_sqlite(connection, statement)
+                _touch_sqlite(session, statement)
             else:
-                connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
-                connection.execute(statement)
-                connection.commit()
+                session.connection().exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+                session.execute(statement)
+                session.commit()
     except Exception as error:  # bookkeeping only: the request goes on without it
         log.debug("token %s last-used time not recorded: %s", token_id, error)
         return False
     return True
 
 
-def _touch_sqlite(connection: Any, statement: Any) -> None:
+def _touch_sqlite(session: Any, statement: Any) -> None:
     """Run the UPDATE with SQLite's busy timeout at 0 (fail at once if another process holds
     the write lock), then put the connection's busy timeout back before it returns to the
     pool."""
+    connection = session.connection()
     waited = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
     connection.exec_driver_sql("PRAGMA busy_timeout=0")
     try:
-        connection.execute(statement)
-        connection.commit()
+        session.execute(statement)
+        session.commit()
     finally:
         try:
-            connection.rollback()
-            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(waited or 0)}")
-            connection.commit()
+            session.rollback()
+            session.connection().exec_driver_sql(f"PRAGMA busy_timeout={int(waited or 0)}")
+            session.commit()
         except Exception:
             connection.invalidate()  # never pool a connection that would not wait for locks
             raise

@@ -10,12 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from ordermill.core.app import Ordermill
 from ordermill.core.specs import Actor
 from ordermill.testing import order_request
 from ordermill.web import create_app
+from ordermill.web.api.guards import access
 
 
+@pytest.mark.commits  # what was saved is learnt from the real COMMIT
 def test_a_failure_after_a_commit_says_what_was_saved_not_that_nothing_changed(
     mill: Ordermill, make_product: Callable[..., Any], error_of: Callable[..., Any],
 ) -> None:
@@ -29,7 +33,7 @@ def test_a_failure_after_a_commit_says_what_was_saved_not_that_nothing_changed(
         placed.append(result.order.number)
         raise RuntimeError("the answer could not be built")
 
-    app.add_url_rule("/api/v1/_place_then_break", view_func=place_then_break,
+    app.add_url_rule("/api/v1/_place_then_break", view_func=access("public")(place_then_break),
                      methods=["POST"])
 
     answer = app.test_client().post("/api/v1/_place_then_break")
@@ -49,7 +53,8 @@ def test_a_failure_before_any_write_still_says_nothing_was_changed(
     def place_then_break() -> Any:
         raise RuntimeError("broken before anything was written")
 
-    app.add_url_rule("/api/v1/_break", view_func=place_then_break, methods=["POST"])
+    app.add_url_rule("/api/v1/_break", view_func=access("public")(place_then_break),
+                     methods=["POST"])
     client = app.test_client()
     first = client.post("/api/v1/_break")
     assert "nothing was changed" in error_of(first, 500, "internal_error")["message"]

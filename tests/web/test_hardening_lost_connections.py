@@ -27,6 +27,9 @@ from ordermill.core.specs import GatewayRefund, PaymentGatewaySpec
 from ordermill.testing import TEST_SECRET_KEY, postgres_base_url
 from ordermill.web import create_app
 
+# pg_terminate_backend kills real server connections: no shared rolled-back transaction
+pytestmark = pytest.mark.commits
+
 
 @pytest.fixture(params=["postgresql"])
 def ordermill_backend(request: pytest.FixtureRequest) -> str:

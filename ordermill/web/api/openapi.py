@@ -198,6 +198,8 @@ def document_live_rules(app: Flask, spec: dict[str, Any]) -> dict[str, Any]:
         field.setdefault("description", MONEY_NOTE)
         field["pattern"] = pattern
         field.pop("x-money", None)
+        if field.pop("x-money-positive", None):  # zero is refused: at least one non-zero digit
+            field["not"] = {"pattern": "^[0.]*$"}
     moment = schemas.get("FulfilIn", {}).get("properties", {}).get("at")
     if moment is not None:
         moment["pattern"] = YEAR_PATTERN

@@ -70,7 +70,10 @@ class _MoneyPattern(validate.Regexp):
     """Documents the money pattern in OpenAPI (MoneyText checks it itself)."""
 
 
-def money(**kwargs: Any) -> MoneyText:
+def money(*, positive: bool = False, **kwargs: Any) -> MoneyText:
+    """A money field; `positive` documents that the core refuses zero (payments, refunds)."""
+    if positive:
+        kwargs["metadata"] = {"x-money-positive": True, **kwargs.get("metadata", {})}
     field = MoneyText(**kwargs)
     field.validators.append(_MoneyPattern(MONEY_PATTERN))
     return field
@@ -228,7 +231,7 @@ class CancelIn(ActionIn, LineIdsMixin):
 
 
 class RefundIn(ActionIn, LineIdsMixin):
-    amount = money(allow_none=True, load_default=None)
+    amount = money(positive=True, allow_none=True, load_default=None)
     manual = fields.Boolean(load_default=False, metadata={
         "description": "Record the refund without calling any gateway (return the money by "
                        "hand), e.g. after the gateway failed or is not configured."})
@@ -242,7 +245,7 @@ class CancelAndRefundIn(ActionIn):
 
 
 class PaymentIn(ActionIn):
-    amount = money(required=True)
+    amount = money(positive=True, required=True)
     gateway = optional_text(64)
     reference = optional_text(200)
     fee = money(load_default="0")

@@ -15,7 +15,12 @@ import time
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from ordermill.plugins.notify_email.testing import SmtpSink
+
+# the worker runs in a thread: its commits must be real
+pytestmark = pytest.mark.commits
 
 OUTAGE_ATTEMPTS = 6  # the old schedule's whole life was 5 attempts
 

@@ -30,6 +30,9 @@ from ordermill.core.specs import JobRequest
 from ordermill.plugins.notify_email import JOB_KIND
 from ordermill.plugins.notify_email.testing import SmtpSink
 
+# a worker process must see the jobs the test queues
+pytestmark = pytest.mark.commits
+
 KILLS = 3
 ORDERS = 5
 ROUNDS = 20  # one "order updated" message per order and round: 100 jobs
