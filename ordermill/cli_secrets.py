@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ordermill.core.app import Ordermill
 from ordermill.core.secret_keys import new_key, require_key
+from ordermill.core.secret_rotation import rotate_all
 
 log = logging.getLogger("ordermill.secret_keys")
 
@@ -28,12 +29,10 @@ def startup_checks(mill: Ordermill) -> None:
     """Refuse to run without a key (ConfigurationError: PostgreSQL without one), and warn
     when stored secrets need `ordermill secrets rotate` (e.g. after the upgrade off the old
     built-in key), instead of failing later inside a provisioning job."""
-    from ordermill.plugins.provisioning.vault import rotate_stored_secrets
-
     require_key(mill.settings.secret_key, mill.settings.database_url)
     try:
         with mill.read_session() as session:
-            report = rotate_stored_secrets(session, mill.settings.secret_keys, dry_run=True)
+            report = rotate_all(mill, session, dry_run=True)
     except SQLAlchemyError:
         return  # no schema yet, or the database is down: the command says so itself
     if report.from_legacy_key or report.unreadable:
@@ -79,13 +78,11 @@ def secrets_rotate(old_keys_file: Path | None) -> None:
     are re-encrypted; those no key opens are listed and left alone (exit code 1).
     """
     from ordermill.cli import _fail, get_mill
-    from ordermill.plugins.provisioning.vault import rotate_stored_secrets
 
     mill = get_mill()
-    keys = mill.settings.secret_keys
     old_keys = _old_keys(old_keys_file)
     with mill.write_session() as session, session.begin():
-        report = rotate_stored_secrets(session, keys, old_keys)
+        report = rotate_all(mill, session, old_keys)
     click.echo(report.describe())
     if report.unreadable:
         for name in report.unreadable:

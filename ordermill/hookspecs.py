@@ -24,8 +24,11 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from ordermill.core.context import ActionContext
     from ordermill.core.models import Order, OrderEvent, OrderLine, Payment
+    from ordermill.core.secret_rotation import RotationReport
     from ordermill.core.settings import Settings
     from ordermill.core.specs import (
         FraudResult,
@@ -154,6 +157,19 @@ def generate_order_number(ctx: ActionContext) -> str | None:
 
     Stops at first non-None result. Return exactly 10 digits, or None for the default: 10
     random digits that do not leak the shop's size. The core retries on a collision.
+    """
+
+
+@hookspec
+def rotate_stored_secrets(session: Session, keys: Sequence[str], old_keys: Sequence[str],
+                          dry_run: bool) -> RotationReport | None:
+    """Re-encrypt what your plugin stored encrypted under keys[0]. In-transaction hook.
+
+    Called by `ordermill secrets rotate` (dry_run=False, in one write transaction with every
+    other plugin's) and by the start-up check of `serve` and `worker` (dry_run=True: only
+    count). `keys` is the current key then the fallbacks; `old_keys` are extra keys to try
+    for decrypting only. Return a RotationReport (ordermill.core.secret_rotation) that names
+    values no key opens, never a secret; None when you store nothing encrypted.
     """
 
 
@@ -288,6 +304,7 @@ HOOK_KINDS: dict[str, str] = {
     "restock": "in-transaction",
     "jobs_for_event": "in-transaction",
     "generate_order_number": "in-transaction",
+    "rotate_stored_secrets": "in-transaction",
     "on_order_placed": "after-commit",
     "on_fraud_checked": "after-commit",
     "on_payment": "after-commit",

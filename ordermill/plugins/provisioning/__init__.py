@@ -27,14 +27,18 @@ runs without an admin: "on_order", "on_payment", "on_accept" (the default) or "n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from ordermill import hookimpl
 from ordermill.core.context import ActionContext
 from ordermill.core.models import Order, OrderEvent
+from ordermill.core.secret_rotation import RotationReport
 from ordermill.core.settings import Settings
 from ordermill.core.specs import JobHandlerSpec, JobRequest, MessageAttachment
+from ordermill.plugins.provisioning import vault
 from ordermill.plugins.provisioning.engine import (
     JOB_KIND,
     plan_for_event,
@@ -48,6 +52,13 @@ from ordermill.plugins.provisioning.registry import ProvisioningConfig
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BRANCH = "provisioning"
+
+
+@hookimpl(trylast=True)
+def rotate_stored_secrets(session: Session, keys: Sequence[str], old_keys: Sequence[str],
+                          dry_run: bool) -> RotationReport:
+    """Server credentials and service passwords live in the vault: re-encrypt them."""
+    return vault.rotate_stored_secrets(session, keys, old_keys, dry_run=dry_run)
 
 
 @hookimpl(trylast=True)

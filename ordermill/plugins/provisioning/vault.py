@@ -21,7 +21,6 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -30,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from ordermill.core.errors import ConfigurationError
 from ordermill.core.secret_keys import LEGACY_DEFAULT_KEY
+from ordermill.core.secret_rotation import RotationReport
 from ordermill.plugins.provisioning.models import ProvisionedService, ProvisioningServer
 
 HKDF_INFO = b"ordermill provisioning secrets v1"
@@ -95,26 +95,6 @@ ENCRYPTED_COLUMNS: list[tuple[type[Any], str, str]] = [
     (ProvisioningServer, "credentials", "server credentials"),
     (ProvisionedService, "password", "service password"),
 ]
-
-
-@attrs.define
-class RotationReport:
-    """What `rotate_stored_secrets` did; never holds a secret or a key."""
-
-    already_current: int = 0
-    rotated: int = 0
-    from_legacy_key: int = 0
-    unreadable: list[str] = attrs.field(factory=list)
-
-    def describe(self) -> str:
-        parts = [f"{self.rotated} secret(s) re-encrypted under the current key",
-                 f"{self.already_current} already under it"]
-        if self.from_legacy_key:
-            parts.append(f"{self.from_legacy_key} of the re-encrypted were under the old "
-                         f"built-in key")
-        if self.unreadable:
-            parts.append(f"{len(self.unreadable)} unreadable with every key given")
-        return "; ".join(parts) + "."
 
 
 def rotate_stored_secrets(session: Session, keys: Sequence[str],
