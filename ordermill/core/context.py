@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from sqlalchemy.orm import Session
 
+from ordermill.core.models import OrderEvent, utcnow
 from ordermill.core.settings import Settings
 from ordermill.core.specs import Actor, JobRequest
 
 if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
+    from ordermill.core.models import Order
 
 
 @attrs.define
@@ -42,8 +44,55 @@ class ActionContext:
         """Queue outside work in this action's transaction (written when the event is)."""
         self.jobs.append(job)
 
+    def record_event(self, order: Order, type: str, message: str, *,
+                     data: dict[str, Any] | None = None, comment: str | None = None,
+                     notify_customer: bool = False, visible_to_customer: bool = False,
+                     actor: str | None = None) -> OrderEvent:
+        """Write a history event on `order` in this action's transaction.
+
+        The one way a plugin adds to an order's history: the event is committed with the
+        action (or not at all), bumps the order's `updated_at`, and is admin-only unless
+        `visible_to_customer`. `actor` defaults to the acting user's label; a plugin working on
+        its own (a worker job) passes e.g. "plugin:provisioning". Only inside an in-transaction
+        hook or `mill.orders.editing(...)`, where `session` is set.
+        """
+        if self.session is None:
+            raise RuntimeError("record_event needs an open action (ctx.session is None in "
+                               "after-commit hooks; use mill.orders.editing there)")
+        now = utcnow()
+        event = OrderEvent(
+            order_id=order.id, order_number=order.number, type=type,
+            actor=actor or self.actor.label, message=message, comment=comment,
+            notify_customer=notify_customer, visible_to_customer=visible_to_customer,
+            data=jsonable(data or {}), created_at=now,
+        )
+        order.updated_at = now
+        self.session.add(event)
+        self.session.flush()
+        return event
+
     def outside_call(self, what: str) -> None:
         """Say, just before it, that the action calls a service outside the database (e.g.
         "the Stripe refund"): a lost database connection then fails the action with an error
         naming it instead of running the action, and so the call, a second time."""
         self.notes.setdefault("outside_calls", []).append(what)
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with Decimals, datetimes and Money turned into the strings history stores."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from ordermill.core.money import Money
+
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Money):
+        return value.to_decimal_string()
+    return value
