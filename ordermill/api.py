@@ -1,0 +1,216 @@
+"""The public plugin API: everything a plugin may import from ordermill, in one place.
+
+A plugin imports `ordermill.api`, `ordermill.hookspecs` (for type hints of hook arguments, or
+to read HOOK_KINDS) and its own package: nothing else of ordermill. An import-linter contract
+in the test suite holds the built-in plugins to that, so this module is the whole surface and
+its names stay stable; everything else may change between releases. It only re-exports: the
+code lives in the core.
+
+Hooks
+    `hookimpl` marks your hook implementations; `hookspec` marks the hookspecs of a plugin that
+    defines hooks of its own. `HOOKSPEC_VERSION` is raised when a hook changes.
+    docs/hooks.md says what every hook receives and returns.
+
+What hooks return (frozen spec objects)
+    StatusSpec (register_statuses), PaymentGatewaySpec with GatewayRefund, GatewayEventData
+    and GatewayRefundData (register_payment_gateways), JobHandlerSpec (register_job_handlers),
+    JobRequest (jobs_for_event, `ctx.enqueue`), FraudResult (fraud_check),
+    MessageAttachment (message_attachments), RotationReport (rotate_stored_secrets).
+
+The app and the action context
+    Ordermill is the app a hook reaches as `ctx.mill` (`mill` in job handlers); Settings its
+    configuration (`settings.plugin_config(name)`); Actor who acts (`Actor.system("my_plugin")`
+    for work nobody asked for); ActionContext the `ctx` of every hook. Order actions are
+    methods of `mill.orders` (place, accept, cancel, refund, mark_paid, add_comment, ...;
+    they return an ActionResult). A plugin's own change to one order (a ticket checked in, a
+    provisioning outcome, a sent e-mail) runs in the action runner:
+
+        with mill.orders.editing(number, actor=actor, action="check_in",
+                                 permission="edit_orders") as (order, ctx):
+            ctx.record_event(order, "ticket_checked_in", "Ticket T-1 checked in.")
+
+    The order is locked as the core's actions lock it and everything, events and jobs queued
+    with `ctx.enqueue`, commits when the block ends (or nothing does). Inside an
+    in-transaction hook, `ctx.record_event(order, type, message, ...)` writes history in the
+    action's own transaction. Never build OrderEvent rows or lock orders by hand.
+
+Reading the core
+    payment_status, amount_due, money_totals and line_summary derive an order's state;
+    order_to_dict and event_to_dict give the API's JSON shapes; customer_order_link signs a
+    link to the customer's order page; require(actor, permission) refuses with
+    PermissionDenied; read_setting reads the admin's stored settings; utcnow is the clock
+    every row uses; without_secrets and MASKS keep secrets out of history and answers.
+
+Writing from a transaction you are given
+    enqueue(session, JobRequest, order_number=...) queues outbox work in a session you hold
+    (inside an action prefer `ctx.enqueue`); release_stock(session, product_id, quantity)
+    returns units to stock (the restock hook). LEGACY_DEFAULT_KEY is the key old installs
+    used by default: try it when re-encrypting stored secrets (RotationReport.from_legacy_key).
+
+Tables
+    The ORM classes a plugin may read: Order, OrderLine, Invoice, Payment, OrderEvent,
+    Product, Customer. A plugin's own tables subclass Base (and ship their own Alembic branch,
+    see `register_migration_locations`).
+
+Money
+    Money (integer minor units and an ISO 4217 currency, never a float), money_text ("12.50"),
+    check_currency, exponent, percent_of, allocate and MAX_AMOUNT.
+
+Errors
+    Raise these and the API and admin answer with a clear message: InvalidInput, NotFound,
+    OrderNotFound, ActionNotAllowed, PermissionDenied, ConfigurationError, PluginError,
+    WebhookRejected (a bad webhook signature), ... all subclasses of OrdermillError.
+"""
+
+from __future__ import annotations
+
+from ordermill import __version__
+from ordermill.core.app import Ordermill
+from ordermill.core.context import ActionContext
+from ordermill.core.errors import (
+    ActionNotAllowed,
+    ConfigurationError,
+    IllegalTransition,
+    InvalidInput,
+    LineAlreadyClosed,
+    LineNotFound,
+    NotFound,
+    OrdermillError,
+    OrderNotFound,
+    OutOfStock,
+    OverRefund,
+    PermissionDenied,
+    PluginConflict,
+    PluginError,
+    PluginLoadError,
+    StaleOrder,
+    UnknownInvoice,
+    UnknownLine,
+    UnknownProduct,
+)
+from ordermill.core.inventory import release as release_stock
+from ordermill.core.models import (
+    Base,
+    Customer,
+    Invoice,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Product,
+    utcnow,
+)
+from ordermill.core.money import (
+    MAX_AMOUNT,
+    Money,
+    allocate,
+    check_currency,
+    exponent,
+    percent_of,
+)
+from ordermill.core.notifications import customer_order_link
+from ordermill.core.orders import ActionResult
+from ordermill.core.outbox import enqueue
+from ordermill.core.payments import WebhookRejected
+from ordermill.core.permissions import require
+from ordermill.core.redact import MASKS, without_secrets
+from ordermill.core.secret_keys import LEGACY_DEFAULT_KEY
+from ordermill.core.secret_rotation import RotationReport
+from ordermill.core.serialize import event_to_dict, money_text, order_to_dict
+from ordermill.core.settings import Settings
+from ordermill.core.shop_settings import read_setting
+from ordermill.core.specs import (
+    GATEWAY_EVENT_KINDS,
+    Actor,
+    FraudResult,
+    GatewayEventData,
+    GatewayRefund,
+    GatewayRefundData,
+    JobHandlerSpec,
+    JobRequest,
+    MessageAttachment,
+    OutboxJobView,
+    PaymentGatewaySpec,
+)
+from ordermill.core.statuses import (
+    StatusSpec,
+    amount_due,
+    line_summary,
+    money_totals,
+    payment_status,
+)
+from ordermill.hookspecs import HOOKSPEC_VERSION, hookimpl, hookspec
+
+__all__ = [
+    "GATEWAY_EVENT_KINDS",
+    "HOOKSPEC_VERSION",
+    "LEGACY_DEFAULT_KEY",
+    "MASKS",
+    "MAX_AMOUNT",
+    "ActionContext",
+    "ActionNotAllowed",
+    "ActionResult",
+    "Actor",
+    "Base",
+    "ConfigurationError",
+    "Customer",
+    "FraudResult",
+    "GatewayEventData",
+    "GatewayRefund",
+    "GatewayRefundData",
+    "IllegalTransition",
+    "InvalidInput",
+    "Invoice",
+    "JobHandlerSpec",
+    "JobRequest",
+    "LineAlreadyClosed",
+    "LineNotFound",
+    "MessageAttachment",
+    "Money",
+    "NotFound",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OrderNotFound",
+    "Ordermill",
+    "OrdermillError",
+    "OutOfStock",
+    "OutboxJobView",
+    "OverRefund",
+    "Payment",
+    "PaymentGatewaySpec",
+    "PermissionDenied",
+    "PluginConflict",
+    "PluginError",
+    "PluginLoadError",
+    "Product",
+    "RotationReport",
+    "Settings",
+    "StaleOrder",
+    "StatusSpec",
+    "UnknownInvoice",
+    "UnknownLine",
+    "UnknownProduct",
+    "WebhookRejected",
+    "__version__",
+    "allocate",
+    "amount_due",
+    "check_currency",
+    "customer_order_link",
+    "enqueue",
+    "event_to_dict",
+    "exponent",
+    "hookimpl",
+    "hookspec",
+    "line_summary",
+    "money_text",
+    "money_totals",
+    "order_to_dict",
+    "payment_status",
+    "percent_of",
+    "read_setting",
+    "release_stock",
+    "require",
+    "utcnow",
+    "without_secrets",
+]
