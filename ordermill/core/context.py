@@ -47,14 +47,17 @@ class ActionContext:
     def record_event(self, order: Order, type: str, message: str, *,
                      data: dict[str, Any] | None = None, comment: str | None = None,
                      notify_customer: bool = False, visible_to_customer: bool = False,
-                     actor: str | None = None) -> OrderEvent:
+                     actor: str | None = None, touch: bool = True) -> OrderEvent:
         """Write a history event on `order` in this action's transaction.
 
         The one way a plugin adds to an order's history: the event is committed with the
         action (or not at all), bumps the order's `updated_at`, and is admin-only unless
         `visible_to_customer`. `actor` defaults to the acting user's label; a plugin working on
-        its own (a worker job) passes e.g. "plugin:provisioning". Only inside an in-transaction
-        hook or `mill.orders.editing(...)`, where `session` is set.
+        its own (a worker job) passes e.g. "plugin:provisioning". `touch=False` leaves the order
+        row alone (no new `updated_at`, so no new version): for a note that changes nothing on
+        the order (an e-mail sent, a ticket scanned), so that a form an admin has open does
+        not turn stale. Only inside an in-transaction hook or `mill.orders.editing(...)`, where
+        `session` is set.
         """
         if self.session is None:
             raise RuntimeError("record_event needs an open action (ctx.session is None in "
@@ -66,7 +69,8 @@ class ActionContext:
             notify_customer=notify_customer, visible_to_customer=visible_to_customer,
             data=jsonable(data or {}), created_at=now,
         )
-        order.updated_at = now
+        if touch:
+            order.updated_at = now
         self.session.add(event)
         self.session.flush()
         return event

@@ -49,13 +49,16 @@ from minfraud.errors import (
     PermissionRequiredError,
 )
 
-from ordermill import hookimpl
-from ordermill.core.context import ActionContext
-from ordermill.core.errors import ConfigurationError
-from ordermill.core.models import Order, OrderEvent, utcnow
-from ordermill.core.serialize import money_text
-from ordermill.core.settings import Settings
-from ordermill.core.specs import FraudResult
+from ordermill.api import (
+    ActionContext,
+    ConfigurationError,
+    FraudResult,
+    Order,
+    OrderEvent,
+    Settings,
+    hookimpl,
+    money_text,
+)
 
 PLUGIN = "fraud_maxmind"
 PROVIDER = "maxmind"
@@ -292,13 +295,13 @@ def jobs_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> None:
     error = ctx.notes.pop(_NOTE, None)
     if error is None or ctx.session is None:
         return
-    ctx.session.add(OrderEvent(
-        order_id=order.id, order_number=order.number, type=FAILED_EVENT,
-        actor=f"plugin:{PLUGIN}",
-        message=f"Fraud check failed: {error}. The order stays {order.status}; re-run the "
-                f"check from the order once MaxMind answers again.",
-        data={"provider": PROVIDER, "error": error}, created_at=utcnow(),
-    ))
+    ctx.record_event(
+        order, FAILED_EVENT,
+        f"Fraud check failed: {error}. The order stays {order.status}; re-run the check from "
+        f"the order once MaxMind answers again.",
+        data={"provider": PROVIDER, "error": error}, actor=f"plugin:{PLUGIN}",
+        touch=False,  # a note beside the action's own event: the action already saves the order
+    )
 
 
 __all__ = ["FAILED_EVENT", "PROVIDER", "MaxMindConfig", "check", "transaction_for"]

@@ -29,11 +29,15 @@ from typing import Any
 
 import attrs
 
-from ordermill import hookimpl
-from ordermill.core.context import ActionContext
-from ordermill.core.models import Order, OrderEvent
-from ordermill.core.settings import Settings
-from ordermill.core.specs import JobHandlerSpec, JobRequest
+from ordermill.api import (
+    ActionContext,
+    JobHandlerSpec,
+    JobRequest,
+    Order,
+    OrderEvent,
+    Settings,
+    hookimpl,
+)
 from ordermill.plugins.notify_email.config import NotifyConfig
 from ordermill.plugins.notify_email.handler import deliver
 

@@ -16,13 +16,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from fpdf import FPDF
 
-from ordermill.core.context import ActionContext
-from ordermill.core.models import Order
-from ordermill.core.serialize import order_to_dict
-from ordermill.core.specs import Actor
+from ordermill.api import ActionContext, Actor, Order, order_to_dict
 
 if TYPE_CHECKING:
-    from ordermill.core.app import Ordermill
+    from ordermill.api import Ordermill
 
 INVOICE_TEMPLATES = frozenset({"order_confirmation"})
 LABELS: Mapping[str, Mapping[str, str]] = {

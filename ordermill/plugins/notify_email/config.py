@@ -24,8 +24,7 @@ from typing import Any
 
 import attrs
 
-from ordermill.core.errors import ConfigurationError
-from ordermill.core.settings import Settings
+from ordermill.api import ConfigurationError, Settings
 
 PLUGIN_NAME = "notify_email"
 SECURITY_MODES = ("none", "starttls", "ssl")

@@ -20,23 +20,29 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from ordermill.core.context import ActionContext
-from ordermill.core.errors import OrderNotFound
-from ordermill.core.models import Order, OrderEvent, utcnow
-from ordermill.core.notifications import customer_order_link
-from ordermill.core.serialize import event_to_dict, order_to_dict
-from ordermill.core.specs import Actor, OutboxJobView
-from ordermill.core.statuses import amount_due
+from ordermill.api import (
+    ActionContext,
+    Actor,
+    Order,
+    OrderEvent,
+    OrderNotFound,
+    OutboxJobView,
+    amount_due,
+    customer_order_link,
+    event_to_dict,
+    order_to_dict,
+)
 from ordermill.plugins.notify_email.attachments import Attachment, attachments_for
 from ordermill.plugins.notify_email.config import NotifyConfig
 from ordermill.plugins.notify_email.render import RenderedMessage, render_message
 from ordermill.plugins.notify_email.smtp import send_message
 
 if TYPE_CHECKING:
-    from ordermill.core.app import Ordermill
+    from ordermill.api import Ordermill
 
 log = logging.getLogger("ordermill.notify_email")
 ACTOR = "plugin:notify_email"
+WORKER = Actor.system("notify_email")
 
 
 def message_id(job_id: int, number: str, domain: str) -> str:
@@ -161,13 +167,13 @@ def record_sent(mill: Ordermill, order: Order, event: OrderEvent | None, job: Ou
                 template: str, recipients: Sequence[str], email: EmailMessage,
                 rendered: RenderedMessage, attachments: Sequence[Attachment]) -> None:
     """The `email_sent` event: who caused it, which template, to whom. Admin-only. The job
-    is marked done in the same transaction: "sent" is one commit."""
-    with mill.write_session() as session, session.begin():
-        mill.outbox.complete(session, job)
-        session.add(OrderEvent(
-            order_id=order.id, order_number=order.number, type="email_sent", actor=ACTOR,
-            message=f"E-mail {template} sent to {', '.join(recipients)}.",
-            notify_customer=False, visible_to_customer=False, created_at=utcnow(),
+    is marked done in the same transaction: "sent" is one commit. The event leaves the order
+    itself untouched (`touch=False`): a sent e-mail must not make an admin's open form stale."""
+    with mill.orders.editing(order.number, actor=WORKER, action="email_sent") as (locked, ctx):
+        assert ctx.session is not None  # editing() always holds the transaction
+        mill.outbox.complete(ctx.session, job)
+        ctx.record_event(
+            locked, "email_sent", f"E-mail {template} sent to {', '.join(recipients)}.",
             data={"template": template, "to": list(recipients), "subject": rendered.subject,
                   "message_id": email["Message-ID"], "job_id": job.id,
                   "language": rendered.language, "templates": list(rendered.templates),
@@ -175,7 +181,7 @@ def record_sent(mill: Ordermill, order: Order, event: OrderEvent | None, job: Ou
                   "source_event_id": event.id if event is not None else None,
                   "source_event_type": event.type if event is not None else None,
                   "triggered_by": event.actor if event is not None else None},
-        ))
+            actor=ACTOR, touch=False)
 
 
 def deliver(job: OutboxJobView, mill: Ordermill) -> None:

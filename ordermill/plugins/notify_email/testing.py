@@ -114,7 +114,7 @@ def run_outbox_worker(settings: Any, worker_id: str, start: Any, results: Any) -
     Waits on `start` (a multiprocessing Barrier) so that several workers begin at once, runs
     the outbox until nothing is due, and puts (worker_id, jobs run, error) on `results`.
     """
-    from ordermill.core.app import Ordermill
+    from ordermill.api import Ordermill
 
     mill = Ordermill(settings)
     try:

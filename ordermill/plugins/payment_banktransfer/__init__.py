@@ -18,20 +18,23 @@ import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ordermill import hookimpl
-from ordermill.core.errors import ConfigurationError
-from ordermill.core.models import Order
-from ordermill.core.serialize import money_text
-from ordermill.core.settings import Settings
-from ordermill.core.shop_settings import BANK_DETAILS, read_setting
-from ordermill.core.specs import PaymentGatewaySpec
-from ordermill.core.statuses import amount_due
+from ordermill.api import (
+    ConfigurationError,
+    Order,
+    PaymentGatewaySpec,
+    Settings,
+    amount_due,
+    hookimpl,
+    money_text,
+    read_setting,
+)
 
 if TYPE_CHECKING:
-    from ordermill.core.app import Ordermill
+    from ordermill.api import Ordermill
 
 PLUGIN = "payment_banktransfer"
 GATEWAY = "banktransfer"
+BANK_DETAILS = "bank_details"  # the stored setting the admin's settings page writes
 
 
 def iban_is_valid(iban: str) -> bool:

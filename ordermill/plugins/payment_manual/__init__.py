@@ -16,12 +16,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ordermill import hookimpl
-from ordermill.core.models import Order
-from ordermill.core.serialize import money_text
-from ordermill.core.settings import Settings
-from ordermill.core.specs import PaymentGatewaySpec
-from ordermill.core.statuses import amount_due
+from ordermill.api import Order, PaymentGatewaySpec, Settings, amount_due, hookimpl, money_text
 
 PLUGIN = "payment_manual"
 

@@ -35,19 +35,23 @@ from paypalserversdk.exceptions.api_exception import ApiException
 from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
 from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
-from ordermill import hookimpl
-from ordermill.core.context import ActionContext
-from ordermill.core.errors import ConfigurationError, InvalidInput, PluginError
-from ordermill.core.models import Invoice, Order, Payment
-from ordermill.core.money import Money
-from ordermill.core.payments import WebhookRejected
-from ordermill.core.serialize import money_text
-from ordermill.core.settings import Settings
-from ordermill.core.specs import (
+from ordermill.api import (
+    ActionContext,
+    ConfigurationError,
     GatewayEventData,
     GatewayRefund,
     GatewayRefundData,
+    InvalidInput,
+    Invoice,
+    Money,
+    Order,
+    Payment,
     PaymentGatewaySpec,
+    PluginError,
+    Settings,
+    WebhookRejected,
+    hookimpl,
+    money_text,
 )
 
 PLUGIN = "payment_paypal"

@@ -25,17 +25,20 @@ from typing import Any
 
 import stripe
 
-from ordermill import hookimpl
-from ordermill.core.context import ActionContext
-from ordermill.core.errors import ConfigurationError, PluginError
-from ordermill.core.models import Invoice, Order, Payment
-from ordermill.core.payments import WebhookRejected
-from ordermill.core.settings import Settings
-from ordermill.core.specs import (
+from ordermill.api import (
+    ActionContext,
+    ConfigurationError,
     GatewayEventData,
     GatewayRefund,
     GatewayRefundData,
+    Invoice,
+    Order,
+    Payment,
     PaymentGatewaySpec,
+    PluginError,
+    Settings,
+    WebhookRejected,
+    hookimpl,
 )
 
 PLUGIN = "payment_stripe"

@@ -6,14 +6,11 @@ seating plan) by implementing `restock` and returning True.
 
 from __future__ import annotations
 
-from ordermill import hookimpl
-from ordermill.core.context import ActionContext
-from ordermill.core.inventory import release
-from ordermill.core.models import OrderLine
+from ordermill.api import ActionContext, OrderLine, hookimpl, release_stock
 
 
 @hookimpl(trylast=True)
 def restock(line: OrderLine, quantity: int, ctx: ActionContext) -> bool:
     assert ctx.session is not None, "restock runs inside the action's transaction"
-    release(ctx.session, line.product_id, quantity)
+    release_stock(ctx.session, line.product_id, quantity)
     return True
