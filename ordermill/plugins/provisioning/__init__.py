@@ -15,7 +15,8 @@ The pieces:
 * `models`: the server registry, one service record per provisioned line (password stored
   encrypted, see `vault`), and e-tickets; created by this plugin's own Alembic branch;
 * `engine`: what runs when (accept, payment, cancel, refund, fraud), remote commands through
-  the outbox with retries, outcomes written on the order;
+  the outbox with retries, outcomes written on the order (its code: `planner`, `calls`,
+  `worker`, and `commands` for the module buttons);
 * `servers`: the registry's create / list / update / delete;
 * `webhook` and `etickets`: the two modules.
 
@@ -32,23 +33,25 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ordermill import hookimpl
-from ordermill.core.context import ActionContext
-from ordermill.core.models import Order, OrderEvent
-from ordermill.core.secret_rotation import RotationReport
-from ordermill.core.settings import Settings
-from ordermill.core.specs import JobHandlerSpec, JobRequest, MessageAttachment
-from ordermill.plugins.provisioning import vault
-from ordermill.plugins.provisioning.engine import (
-    JOB_KIND,
-    plan_for_event,
-    request_command,
-    run_job,
-    services_of,
+from ordermill.api import (
+    ActionContext,
+    JobHandlerSpec,
+    JobRequest,
+    MessageAttachment,
+    Order,
+    OrderEvent,
+    RotationReport,
+    Settings,
+    hookimpl,
 )
+from ordermill.plugins.provisioning import vault
+from ordermill.plugins.provisioning.calls import JOB_KIND
+from ordermill.plugins.provisioning.commands import request_command, services_of
 from ordermill.plugins.provisioning.etickets import check_in, tickets_of, tickets_pdf
 from ordermill.plugins.provisioning.models import ETicket, ProvisionedService, ProvisioningServer
+from ordermill.plugins.provisioning.planner import plan_for_event
 from ordermill.plugins.provisioning.registry import ProvisioningConfig
+from ordermill.plugins.provisioning.worker import run_job
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BRANCH = "provisioning"

@@ -13,36 +13,32 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from ordermill.core.errors import (
+from ordermill.api import (
     ActionNotAllowed,
+    Actor,
     InvalidInput,
     LineAlreadyClosed,
     LineNotFound,
+    Order,
+    OrderLine,
+    payment_status,
+    require,
 )
-from ordermill.core.models import Order, OrderLine
-from ordermill.core.outbox import enqueue
-from ordermill.core.permissions import require
-from ordermill.core.specs import Actor
-from ordermill.core.statuses import payment_status
-from ordermill.plugins.provisioning.engine import (
-    DONE_STATUS,
+from ordermill.plugins.provisioning.calls import DONE_STATUS, _what, service_to_dict
+from ordermill.plugins.provisioning.models import ProvisionedService, ProvisioningServer
+from ordermill.plugins.provisioning.options import line_options as _line_options
+from ordermill.plugins.provisioning.planner import (
     NO_CREATE_CATEGORIES,
     RECREATABLE,
     Planner,
     Target,
-    _line_options,
     _products,
-    _what,
-    _write_event,
-    locked_order,
-    service_to_dict,
     target_for,
 )
-from ordermill.plugins.provisioning.models import ProvisionedService, ProvisioningServer
 from ordermill.plugins.provisioning.registry import ProvisioningConfig
 
 if TYPE_CHECKING:
-    from ordermill.core.app import Ordermill
+    from ordermill.api import Ordermill
 
 
 def request_command(mill: Ordermill, number: str, line_id: int, command: str, *,
@@ -55,7 +51,10 @@ def request_command(mill: Ordermill, number: str, line_id: int, command: str, *,
                            f"terminate.", details={"command": command})
     config = ProvisioningConfig.from_settings(mill.settings)
     mill.orders.get(number)  # a clear 404 (and number check) before taking any lock
-    with locked_order(mill, number=number) as (session, order):
+    with mill.orders.editing(number, actor=actor, action=f"provisioning_{command}"
+                             ) as (order, ctx):
+        session = ctx.session
+        assert session is not None  # editing() always holds the transaction
         line = session.scalar(select(OrderLine).where(OrderLine.id == line_id,
                                                       OrderLine.order_id == order.id))
         if line is None:
@@ -79,15 +78,12 @@ def request_command(mill: Ordermill, number: str, line_id: int, command: str, *,
             service = planner.start_command(service, line, command,
                                             reason="by hand" if command == "terminate" else None)
         for job in planner.jobs:
-            enqueue(session, job, order_number=order.number,
-                    default_max_attempts=config.max_attempts)
-        session.flush()
-        _write_event(session, order, "provisioning_requested",
-                     f"{command.title()} of {_what(service, line)} requested by "
-                     f"{actor.name}.",
-                     {"service_id": service.id, "line_id": line.id, "command": command,
-                      "provisioning": planner.notes}, actor=actor.label)
-        session.flush()
+            ctx.enqueue(job)  # every job names its max_attempts (the plugin's setting)
+        ctx.record_event(
+            order, "provisioning_requested",
+            f"{command.title()} of {_what(service, line)} requested by {actor.name}.",
+            data={"service_id": service.id, "line_id": line.id, "command": command,
+                  "provisioning": planner.notes})
         return service_to_dict(service)
 
 
@@ -136,8 +132,6 @@ def services_of(mill: Ordermill, number: str, *, actor: Actor | None = None
             .where(ProvisionedService.order_number == number)
             .order_by(ProvisionedService.line_id)).all()
         return [service_to_dict(service, server) for service, server in rows]
-
-
 
 
 __all__ = ["request_command", "services_of"]

@@ -32,10 +32,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ordermill.core.errors import ActionNotAllowed, NotFound
-from ordermill.core.models import Order, OrderEvent, utcnow
-from ordermill.core.permissions import require
-from ordermill.core.specs import Actor
+from ordermill.api import ActionNotAllowed, Actor, NotFound, require, utcnow
 from ordermill.plugins.provisioning.models import ETicket
 from ordermill.plugins.provisioning.specs import (
     ModuleResult,
@@ -44,7 +41,7 @@ from ordermill.plugins.provisioning.specs import (
 )
 
 if TYPE_CHECKING:
-    from ordermill.core.app import Ordermill
+    from ordermill.api import Ordermill
 
 NAME = "etickets"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -234,26 +231,31 @@ def render_pdf(tickets: Sequence[ETicket], *, shop_name: str) -> bytes:
 def check_in(mill: Ordermill, code: str, *, actor: Actor) -> dict[str, Any]:
     """Admit the ticket once: the first scan of a valid code wins, every later one is refused
     with the reason (already checked in, voided because refunded or cancelled, suspended)."""
-    require(actor, "edit_orders")
+    require(actor, "edit_orders")  # before the lookup: no 404/403 oracle for ticket codes
     wanted = normalize_code(code)
-    now = utcnow()
-    with mill.write_session() as session, session.begin():
+    with mill.read_session() as session:
+        number = session.scalar(select(ETicket.order_number).where(ETicket.code == wanted))
+    if number is None:
+        raise NotFound(f"No ticket {wanted}.", details={"code": wanted})
+    with mill.orders.editing(number, actor=actor, action="check_in") as (order, ctx):
+        session = ctx.session
+        assert session is not None  # editing() always holds the transaction
         admitted = session.execute(
             update(ETicket).where(ETicket.code == wanted, ETicket.status == "valid")
-            .values(status="checked_in", checked_in_at=now, checked_in_by=actor.label)
+            .values(status="checked_in", checked_in_at=utcnow(), checked_in_by=actor.label)
             .execution_options(synchronize_session=False)
         ).rowcount
         ticket = session.scalar(select(ETicket).where(ETicket.code == wanted))
-        if ticket is None:
+        if ticket is None:  # the order was deleted since the lookup
             raise NotFound(f"No ticket {wanted}.", details={"code": wanted})
         if admitted != 1:
             raise _refusal(ticket)
-        order_id = session.scalar(select(Order.id).where(Order.number == ticket.order_number))
-        session.add(OrderEvent(
-            order_id=order_id, order_number=ticket.order_number, type="ticket_checked_in",
-            actor=actor.label, message=f"Ticket {ticket.code} ({ticket.attendee}) checked in.",
-            data={"code": ticket.code, "line_id": ticket.line_id}, created_at=now))
-        return ticket_to_dict(ticket)
+        ctx.record_event(order, "ticket_checked_in",
+                         f"Ticket {ticket.code} ({ticket.attendee}) checked in.",
+                         data={"code": ticket.code, "line_id": ticket.line_id},
+                         touch=False)  # a scan at the door changes nothing an admin edits
+        answer = ticket_to_dict(ticket)
+    return answer
 
 
 class TicketRefused(ActionNotAllowed):

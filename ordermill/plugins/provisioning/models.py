@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ordermill.core.models import Base, utcnow
+from ordermill.api import Base, utcnow
 
 SERVICE_STATUSES = ("pending", "active", "suspended", "failed", "terminating", "terminated",
                     "cancelled")

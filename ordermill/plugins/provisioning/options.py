@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ordermill.core.redact import MASKS
+from ordermill.api import MASKS
 
 OPTION_KEYS = ("server", "username", "password", "autosetup", "send_email", "registrar",
                "send_registrar")

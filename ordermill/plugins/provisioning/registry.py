@@ -25,8 +25,7 @@ from typing import Any
 
 import attrs
 
-from ordermill.core.errors import ConfigurationError, InvalidInput
-from ordermill.core.settings import Settings
+from ordermill.api import ConfigurationError, InvalidInput, Settings
 from ordermill.plugins.provisioning import etickets, webhook
 from ordermill.plugins.provisioning.specs import (
     ProvisioningModuleSpec,

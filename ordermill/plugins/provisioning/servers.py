@@ -13,10 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ordermill.core.errors import ActionNotAllowed, InvalidInput, NotFound
-from ordermill.core.models import utcnow
-from ordermill.core.permissions import require
-from ordermill.core.specs import Actor
+from ordermill.api import ActionNotAllowed, Actor, InvalidInput, NotFound, require, utcnow
 from ordermill.plugins.provisioning import registry, vault
 from ordermill.plugins.provisioning.models import (
     LIVE_STATUSES,
@@ -26,7 +23,7 @@ from ordermill.plugins.provisioning.models import (
 from ordermill.plugins.provisioning.specs import validate_settings
 
 if TYPE_CHECKING:
-    from ordermill.core.app import Ordermill
+    from ordermill.api import Ordermill
 
 FIELDS = ("name", "module", "hostname", "credentials", "capacity", "active")
 

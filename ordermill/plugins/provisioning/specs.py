@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 from sqlalchemy.orm import Session
 
-from ordermill.core.errors import InvalidInput
+from ordermill.api import InvalidInput
 
 COMMANDS = ("create", "suspend", "unsuspend", "terminate")
 SETTING_KINDS = ("str", "url", "int", "bool")

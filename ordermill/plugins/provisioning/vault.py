@@ -27,9 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session
 
-from ordermill.core.errors import ConfigurationError
-from ordermill.core.secret_keys import LEGACY_DEFAULT_KEY
-from ordermill.core.secret_rotation import RotationReport
+from ordermill.api import LEGACY_DEFAULT_KEY, ConfigurationError, RotationReport
 from ordermill.plugins.provisioning.models import ProvisionedService, ProvisioningServer
 
 HKDF_INFO = b"ordermill provisioning secrets v1"

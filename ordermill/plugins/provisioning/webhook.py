@@ -35,9 +35,7 @@ from typing import Any
 
 import requests
 
-from ordermill import __version__
-from ordermill.core.errors import ConfigurationError
-from ordermill.core.models import utcnow
+from ordermill.api import ConfigurationError, __version__, utcnow
 from ordermill.plugins.provisioning.specs import (
     ModuleResult,
     ModuleSetting,
