@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from sqlalchemy import Select, func, select, update
 
+from ordermill.core.context import ActionContext
 from ordermill.core.errors import InvalidInput
 from ordermill.core.models import OutboxJob, utcnow
 from ordermill.core.outbox import note_on_order
@@ -147,10 +148,10 @@ def retry_dead_jobs(mill: Ordermill, job_filter: DeadJobFilter, *, actor: Actor,
             update(OutboxJob).where(OutboxJob.id.in_(ids), OutboxJob.status == "dead")
             .values(status="pending", attempts=0, run_after=utcnow(), finished_at=None)
             .execution_options(synchronize_session=False))
+        ctx = ActionContext(mill, actor, "retry_dead_jobs", session=session)
         for row in rows:
-            note_on_order(session, row, "job_retried",
-                          f"Background job {row.kind} retried by {actor.label}.",
-                          actor=actor.label)
+            note_on_order(ctx, row, "job_retried",
+                          f"Background job {row.kind} retried by {actor.label}.")
     log.info("%s retried %d dead job(s) (%s)", actor.label, len(ids), job_filter.describe())
     return RetryResult(ids, False, job_filter)
 

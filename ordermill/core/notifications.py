@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, NotFound
-from ordermill.core.models import Order, OrderEvent, utcnow
+from ordermill.core.models import Order
 from ordermill.core.order_links import (
     LINK_SALT,
     InvalidOrderLink,
@@ -113,14 +113,9 @@ def resend_confirmations(
                 skipped[number] = reason
                 continue
             ctx = ActionContext(mill, actor, "resend_confirmation", session=session)
-            event = OrderEvent(
-                order_id=order.id, order_number=order.number, type=RESEND_EVENT,
-                actor=actor.label, message="Order confirmation resent.", comment=comment,
-                notify_customer=True, visible_to_customer=False,
-                data={"bulk": len(wanted) > 1}, created_at=utcnow(),
-            )
-            session.add(event)
-            session.flush()
+            event = ctx.record_event(  # a resend changes nothing on the order itself
+                order, RESEND_EVENT, "Order confirmation resent.", comment=comment,
+                notify_customer=True, data={"bulk": len(wanted) > 1}, touch=False)
             jobs: list[JobRequest] = []
             for _plugin, requested in mill.plugins.call_in_transaction(
                 "jobs_for_event", order=order, event=event, ctx=ctx

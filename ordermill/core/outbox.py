@@ -30,9 +30,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ordermill.core.backoff import DEFAULT_CAP_SECONDS, DEFAULT_LEASE_SECONDS, RetrySchedule
+from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, NotFound
 from ordermill.core.models import Order, OrderEvent, OutboxJob, utcnow
-from ordermill.core.specs import JobRequest, OutboxJobView
+from ordermill.core.specs import Actor, JobRequest, OutboxJobView
 
 if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ordermill.outbox")
 LEASE_SECONDS = DEFAULT_LEASE_SECONDS  # the default; `outbox_lease_seconds` sets it
 MAX_BACKOFF_SECONDS = DEFAULT_CAP_SECONDS  # the default; `outbox_backoff_max_seconds` sets it
+OUTBOX_ACTOR = Actor.system("outbox")  # who writes job_dead / job_retried notes
 
 
 def enqueue(
@@ -92,17 +94,25 @@ def _held(job_id: int, worker_id: str, attempts: int) -> Any:
             & (OutboxJob.locked_by == worker_id) & (OutboxJob.attempts == attempts))
 
 
-def note_on_order(session: Session, row: OutboxJob, kind: str, message: str,
-                  actor: str = "system:outbox") -> None:
+def note_on_order(ctx: ActionContext, row: OutboxJob, kind: str, message: str) -> None:
     """An event on the job's order (dead-lettered, retried), so the history says why mail or
-    a provisioning command came late or not at all."""
+    a provisioning command came late or not at all.
+
+    Written by `ctx.record_event` in the caller's transaction (`ctx.session`), by `ctx.actor`,
+    leaving the order itself untouched: a job's fate changes nothing an admin edits. An order
+    deleted since keeps the note under its number, as deletion's own event is kept."""
     if row.order_number is None:
         return
-    order_id = session.scalar(select(Order.id).where(Order.number == row.order_number))
-    session.add(OrderEvent(
-        order_id=order_id, order_number=row.order_number, type=kind, actor=actor,
-        message=message, data={"job_id": row.id, "kind": row.kind},
-    ))
+    session = ctx.session
+    if session is None:
+        raise RuntimeError("note_on_order needs the caller's transaction in ctx.session")
+    data = {"job_id": row.id, "kind": row.kind}
+    order = session.scalar(select(Order).where(Order.number == row.order_number))
+    if order is None:  # the order is gone: no row to attach to (see core/deletion.py)
+        session.add(OrderEvent(order_id=None, order_number=row.order_number, type=kind,
+                               actor=ctx.actor.label, message=message, data=data))
+        return
+    ctx.record_event(order, kind, message, data=data, touch=False)
 
 
 class Outbox:
@@ -250,7 +260,8 @@ class Outbox:
                 row.run_after = utcnow() + self.retry_delay(row.attempts)
 
     def _note_on_order(self, session: Session, row: OutboxJob, kind: str, message: str) -> None:
-        note_on_order(session, row, kind, message)
+        ctx = ActionContext(self.mill, OUTBOX_ACTOR, kind, session=session)
+        note_on_order(ctx, row, kind, message)
 
     def run_once(self, worker_id: str | None = None, limit: int = 10,
                  stop: threading.Event | None = None) -> int:
