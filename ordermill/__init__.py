@@ -1,6 +1,9 @@
 """ordermill: a plugin-based order desk.
 
-Plugin authors need only `hookimpl` from here and the objects of `ordermill.core.specs`.
+Plugin authors import from `ordermill.api`, the public plugin API (`hookimpl`, the spec
+objects hooks return, the models, Money, the errors, the action runner), and take hook
+argument types from `ordermill.hookspecs`; the rest of ordermill is private. `hookimpl` stays
+importable from here for plugins written before `ordermill.api` existed.
 """
 
 from ordermill.hookspecs import hookimpl
