@@ -10,12 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ordermill import hookimpl
-from ordermill.core.context import ActionContext
-from ordermill.core.models import Order
-from ordermill.core.settings import Settings
-from ordermill.core.specs import Actor
-from ordermill.core.statuses import StatusSpec
+from ordermill.api import ActionContext, Actor, Order, Settings, StatusSpec, hookimpl
 
 ACTOR = Actor.system("ordermill-example-plugin")
 
