@@ -39,12 +39,11 @@ def _domain_action(line: OrderLine) -> str:
     return "transfer" if action == "transfer" else "register"
 
 
-
 def _what(service: ProvisionedService, line: OrderLine | None) -> str:
+    """How events name a service: its line, and the domain when it has one."""
     name = line.name if line else f"line {service.line_id}"
     where = f" ({service.domain})" if service.domain else ""
     return f"{name}{where}"
-
 
 
 def build_request(session: Session, mill: Ordermill, config: ProvisioningConfig,

@@ -81,7 +81,6 @@ def target_for(line: OrderLine, product: Product | None, *,
     return None
 
 
-
 # ---------------------------------------------------------------------------- servers
 
 
@@ -120,7 +119,6 @@ def choose_server(session: Session, spec: ProvisioningModuleSpec, wanted: Any
         return chosen
     roomy = [server for server in servers if has_room(server)]
     return min(roomy, key=lambda s: (load.get(s.id, 0), s.id)) if roomy else None
-
 
 
 # ---------------------------------------------------------------------------- the planner
