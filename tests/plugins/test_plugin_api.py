@@ -57,3 +57,24 @@ def test_every_name_the_built_in_plugins_import_is_public() -> None:
     assert {"hookimpl", "Order", "ActionContext"} <= set(used)  # the walk found the plugins
     private = {name: sorted(files) for name, files in used.items() if name not in api.__all__}
     assert not private, f"plugins import names ordermill.api does not publish: {private}"
+
+
+DOCS = [PLUGINS.parents[1] / name for name in ("README.md", "docs/hooks.md",
+                                               "docs/payment_gateways.md")]
+
+
+def test_documented_plugins_import_only_the_api() -> None:
+    """The plugin examples of the README and the guides teach ordermill.api (and hookspecs),
+    never a private module: a new example that reaches into the core fails here."""
+    private = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for block in text.split("```python")[1:]:
+            code = block.split("```", 1)[0]
+            for node in ast.walk(ast.parse(code)):
+                modules = [node.module] if isinstance(node, ast.ImportFrom) else [
+                    alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+                private += [f"{doc.name}: {module}" for module in modules if module and (
+                    module == "ordermill" or module.startswith("ordermill."))
+                    and module not in ("ordermill.api", "ordermill.hookspecs")]
+    assert not private, f"examples import private modules: {private}"
