@@ -9,7 +9,11 @@ every check on, can trust the document).
   so an id past it is a 404, never werkzeug's 405 for a converter that refused a value).
 * Payment methods, and what a blueprint registers with `live_enum`, list what is installed.
 * Money fields carry their pattern and bound; text may not hold NUL (said in the info).
-* Every secured operation documents 401, every operation with a body 415.
+* Every secured operation documents 401, every operation with a JSON body 415; a raw-body
+  operation (a gateway webhook, `access("raw")`) has no 415 and says so with
+  `x-ordermill-raw-body: true`.
+* `request_body` documents a body a view reads itself (no parsing, no validation), and
+  `live_path_enum` lists a path parameter's installed values (the gateways taking webhooks).
 
 `install` runs when the API blueprint is registered: it adds the converter before any rule
 uses it and chains `document_live_rules` after the app's own spec processor.
@@ -17,15 +21,19 @@ uses it and chains `document_live_rules` after the app's own spec processor.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
+from apiflask.scaffold import _annotate  # what apiflask's own input() uses to document a body
 from flask import Flask
 from flask.blueprints import BlueprintSetupState
+from marshmallow import Schema
 from werkzeug.routing import BaseConverter
 
 from ordermill.core.money import MAX_AMOUNT
 from ordermill.core.orders import BUYER_FIELDS
+from ordermill.web.api.guards import ACCESS_ATTR
 
 ORDER_NUMBER_PATTERN = "^[0-9]{10}$"
 INTEGER_PATH_PARAMETERS = ("line_id", "server_id", "token_id")
@@ -42,6 +50,10 @@ NUL_NOTE = ("Text may not contain NUL (U+0000) or unpaired surrogates anywhere, 
             "free-form objects included: such a request is refused with 422.")
 LiveValues = Callable[[Flask], list[str]]
 LIVE_ENUMS: dict[tuple[str, str], LiveValues] = {}
+LIVE_PATH_ENUMS: dict[tuple[str, str], LiveValues] = {}
+BODY_REQUIRED_ATTR = "ordermill_body_required"
+RAW_BODY_EXTENSION = "x-ordermill-raw-body"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class OrderNumberConverter(BaseConverter):
@@ -68,6 +80,25 @@ def live_enum(schema: str, field: str, values: LiveValues) -> None:
     """Declare that components.schemas[schema].properties[field] is one of `values(app)`,
     the live list a plugin registry holds (e.g. installed provisioning modules)."""
     LIVE_ENUMS[(schema, field)] = values
+
+
+def live_path_enum(path: str, name: str, values: LiveValues) -> None:
+    """Declare that the path parameter `name` of `path` (as the document writes it, e.g.
+    "/api/v1/webhooks/{gateway}") is one of `values(app)`, e.g. the installed gateways."""
+    LIVE_PATH_ENUMS[(path, name)] = values
+
+
+def request_body(schema: type[Schema], *, required: bool = False) -> Callable[[F], F]:
+    """Document the JSON body of a view that reads its body itself, without parsing or
+    validating anything on the way in (unlike apiflask's input()): the route keeps accepting
+    exactly what it accepted. `required` marks the body required in the document."""
+
+    def decorate(view: F) -> F:
+        _annotate(view, body=schema(), content_type="application/json")
+        setattr(view, BODY_REQUIRED_ATTR, required)
+        return view
+
+    return decorate
 
 
 def _gateways(app: Flask) -> list[str]:
@@ -120,8 +151,31 @@ def _enum(field: dict[str, Any] | None, values: list[str]) -> None:
         field["enum"] = values
 
 
+def _views(app: Flask) -> Iterator[tuple[str, str, Any]]:
+    """(document path, method, view function) of every route of the app."""
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        path = re.sub(r"<([^<:]+:)?", "{", rule.rule).replace(">", "}")
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield path, method.lower(), view
+
+
+def _request_bodies(app: Flask, spec: dict[str, Any]) -> None:
+    """Required bodies (`request_body(required=True)`) and raw-body operations, marked."""
+    paths = spec.get("paths", {})
+    for path, method, view in _views(app):
+        operation = paths.get(path, {}).get(method)
+        if not isinstance(operation, dict):
+            continue
+        if getattr(view, BODY_REQUIRED_ATTR, False) and "requestBody" in operation:
+            operation["requestBody"]["required"] = True
+        if getattr(view, ACCESS_ATTR, None) == "raw":
+            operation[RAW_BODY_EXTENSION] = True
+
+
 def _responses(spec: dict[str, Any]) -> None:
-    """401 wherever a caller is required, 415 wherever a body is read (the guards' answers)."""
+    """401 wherever a caller is required, 415 wherever a JSON body is read (the guards'
+    answers; a raw body is passed on whatever its content type)."""
     error = {"$ref": "#/components/schemas/ErrorSchema"}
     for _path, operation in _operations(spec):
         responses = operation.setdefault("responses", {})
@@ -135,7 +189,7 @@ def _responses(spec: dict[str, Any]) -> None:
             if "anyOf" in spec.get("components", {}).get("schemas", {}).get(
                     ref.rsplit("/", 1)[-1], {}):
                 body["required"] = True
-        if body and "415" not in responses:
+        if body and "415" not in responses and not operation.get(RAW_BODY_EXTENSION):
             responses["415"] = {"description": "The body is not JSON (nothing was changed)",
                                 "content": {"application/json": {"schema": error}}}
 
@@ -183,6 +237,10 @@ def document_live_rules(app: Flask, spec: dict[str, Any]) -> dict[str, Any]:
             parameter["schema"] = {"type": "string", "pattern": ORDER_NUMBER_PATTERN}
         elif parameter.get("in") == "path" and parameter.get("name") in INTEGER_PATH_PARAMETERS:
             parameter["schema"] = {"type": "integer", "minimum": 0, "maximum": MAX_PATH_INT}
+        elif parameter.get("in") == "path" and (path, parameter.get("name")) in LIVE_PATH_ENUMS:
+            values = LIVE_PATH_ENUMS[(path, parameter["name"])](app)
+            if values:
+                parameter["schema"] = {"type": "string", "enum": values}
         elif parameter.get("in") == "query" and parameter.get("name") == "status" \
                 and path in STATUS_FILTER_PATHS and statuses:
             items = parameter.setdefault("schema", {}).setdefault("items", {})
@@ -211,6 +269,7 @@ def document_live_rules(app: Flask, spec: dict[str, Any]) -> dict[str, Any]:
             {"required": ["ids"], "properties": {"ids": {"minItems": 1}}},
             {"required": ["all"], "properties": {"all": {"enum": [True]}}},
         ]
+    _request_bodies(app, spec)
     _responses(spec)
     info = spec.setdefault("info", {})
     if NUL_NOTE not in info.get("description", ""):
@@ -219,4 +278,4 @@ def document_live_rules(app: Flask, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 __all__ = ["ORDER_NUMBER_PATTERN", "IdConverter", "OrderNumberConverter", "document_live_rules",
-           "install", "live_enum"]
+           "install", "live_enum", "live_path_enum", "request_body"]

@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from ordermill.cli.common import _fail, get_mill
 from ordermill.core.app import Ordermill
 from ordermill.core.secret_keys import new_key, require_key
 from ordermill.core.secret_rotation import rotate_all
@@ -56,8 +57,6 @@ def secrets_new_key() -> None:
 
 
 def _old_keys(path: Path | None) -> list[str]:
-    from ordermill.cli import _fail
-
     if path is None:
         return []
     try:
@@ -77,8 +76,6 @@ def secrets_rotate(old_keys_file: Path | None) -> None:
     Secrets stored under a fallback key, a key from --old-keys-file or the old built-in key
     are re-encrypted; those no key opens are listed and left alone (exit code 1).
     """
-    from ordermill.cli import _fail, get_mill
-
     mill = get_mill()
     old_keys = _old_keys(old_keys_file)
     with mill.write_session() as session, session.begin():

@@ -1,0 +1,278 @@
+"""`ordermill order ...`: look at orders and act on them through the core actions, as the
+system actor "cli", so the history says where each change came from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ordermill.cli.common import CLI_ACTOR, _console, _echo_json, _report, get_mill
+from ordermill.core.models import Order
+from ordermill.core.money import Money
+from ordermill.core.serialize import money_text
+from ordermill.core.statuses import line_summary, payment_status
+
+
+@click.group()
+def order() -> None:
+    """Look at orders and act on them (as the system user 'cli')."""
+
+
+def _order_row(item: Order) -> dict[str, Any]:
+    return {
+        "number": item.number, "placed_at": item.placed_at.isoformat(),
+        "buyer_name": item.buyer_name, "buyer_email": item.buyer_email,
+        "status": item.status, "payment_status": payment_status(item),
+        "summary": line_summary(item), "quantity": sum(line.quantity for line in item.lines),
+        "total": money_text(item.total, item.currency), "currency": item.currency,
+        "payment_method": item.payment_method, "promo_code": item.promo_code,
+        "needs_attention": item.needs_attention,
+    }
+
+
+@order.command("list")
+@click.option("--status", default=None, help="Only orders in this status.")
+@click.option("--search", default=None, help="Part of the number, buyer name or e-mail.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def order_list(status: str | None, search: str | None, limit: int, as_json: bool) -> None:
+    """List orders, newest first."""
+    mill = get_mill()
+    query = (select(Order).options(selectinload(Order.lines), selectinload(Order.payments))
+             .order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit))
+    if status:
+        mill.statuses.get(status)  # an unknown status is an error, not an empty list
+        query = query.where(Order.status == status)
+    if search and search.strip():
+        term = search.strip().lower()
+        query = query.where(or_(
+            Order.number.contains(term, autoescape=True),
+            func.lower(Order.buyer_name).contains(term, autoescape=True),
+            func.lower(Order.buyer_email).contains(term, autoescape=True),
+        ))
+    with mill.read_session() as session:
+        rows = [_order_row(item) for item in session.scalars(query)]
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("No orders match.")
+        return
+    table = Table()
+    for column in ("Number", "Placed", "Buyer", "Status", "Payment", "Summary", "Qty",
+                   "Total", "Method", "Promo"):
+        table.add_column(column, no_wrap=column in ("Number", "Placed", "Total"),
+                         justify="right" if column in ("Qty", "Total") else "left")
+    for row in rows:
+        flag = " [red]![/red]" if row["needs_attention"] else ""
+        table.add_row(row["number"] + flag, row["placed_at"][:16].replace("T", " "),
+                      row["buyer_name"], row["status"], row["payment_status"], row["summary"],
+                      str(row["quantity"]), f"{row['total']} {row['currency']}",
+                      row["payment_method"], row["promo_code"] or "")
+    console = _console()
+    console.print(table)
+    console.print(f"{len(rows)} order(s){' (limit reached)' if len(rows) == limit else ''}.")
+
+
+@order.command("show")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def order_show(number: str, as_json: bool) -> None:
+    """Show one order with lines, invoices, payments and history."""
+    data = get_mill().orders.describe(number)
+    if as_json:
+        _echo_json(data)
+        return
+    _print_order(data)
+
+
+def _print_order(data: Mapping[str, Any]) -> None:
+    console = _console()
+    currency = data["currency"]
+    buyer = data["buyer"]
+    console.print(f"[bold]Order {data['number']}[/bold]  {data['status']} | "
+                  f"{data['payment_status']} | {data['summary']}  (version {data['version']})")
+    console.print(f"Buyer: {buyer['name']} <{buyer['email']}>"
+                  + (f", {buyer['phone']}" if buyer.get("phone") else ""))
+    console.print(f"Placed {data['placed_at'][:16].replace('T', ' ')} UTC, payment by "
+                  f"{data['payment_method']}"
+                  + (f", promo {data['promo_code']}" if data.get("promo_code") else ""))
+    console.print(f"Total {data['total']} {currency} (subtotal {data['subtotal']}, discount "
+                  f"{data['discount']}); captured {data['captured']}, refunded "
+                  f"{data['refunded']}, due {data['amount_due']}")
+    for key in ("accepted_at", "dispatched_at", "delivered_at", "cancelled_at"):
+        if data.get(key):
+            console.print(f"{key.replace('_at', '').capitalize()}: "
+                          f"{data[key][:16].replace('T', ' ')} UTC")
+    if data.get("customer_note"):
+        console.print(f"Customer note: {data['customer_note']}")
+    if data.get("needs_attention"):
+        console.print(f"[red]Needs attention:[/red] {data['needs_attention']}")
+
+    lines = Table(title="Lines", title_justify="left")
+    for column in ("ID", "Product", "Qty", "Unit", "Discount", "Total", "Status", "Refunded",
+                   "Details"):
+        lines.add_column(column, justify="right" if column in ("ID", "Qty", "Unit", "Discount",
+                                                                 "Total", "Refunded") else "left")
+    for line in data["lines"]:
+        details = [text for text in (
+            line.get("attendee"), line.get("domain"), line.get("billing_cycle"),
+            f"provisioning {line['provisioning_status']}" if line.get("provisioning_status")
+            else None) if text]
+        lines.add_row(str(line["id"]), f"{line['name']} ({line['sku']})", str(line["quantity"]),
+                      line["unit_price"], line["discount"], line["total"], line["status"],
+                      line["refunded"], ", ".join(details))
+    console.print(lines)
+    _print_rows(console, "Invoices", data["invoices"],
+                (("ID", "id"), ("Amount", "amount"), ("Status", "status"),
+                 ("Description", "description"), ("Paid", "paid_at")))
+    _print_rows(console, "Payments", data["payments"],
+                (("ID", "id"), ("Kind", "kind"), ("Status", "status"), ("Gateway", "gateway"),
+                 ("Amount", "amount"), ("Fee", "fee"), ("Net", "net"),
+                 ("Reference", "gateway_reference"), ("When", "created_at")))
+    history = Table(title="History", title_justify="left")
+    for column in ("When", "Who", "What", "Message"):
+        history.add_column(column)
+    for event in data.get("history", []):
+        message = event["message"]
+        if event.get("comment"):
+            message += f"\n[italic]{event['comment']}[/italic]"
+            if event.get("notify_customer"):
+                message += " (customer notified)"
+        history.add_row(event["created_at"][:16].replace("T", " "), event["actor"],
+                        event["type"], message)
+    console.print(history)
+
+
+def _print_rows(console: Console, title: str, rows: Sequence[Mapping[str, Any]],
+                columns: Sequence[tuple[str, str]]) -> None:
+    if not rows:
+        return
+    table = Table(title=title, title_justify="left")
+    for label, _key in columns:
+        table.add_column(label)
+    for row in rows:
+        cells = []
+        for _label, key in columns:
+            value = row.get(key)
+            if key.endswith("_at") and value:
+                value = str(value)[:16].replace("T", " ")
+            cells.append("" if value is None else str(value))
+        table.add_row(*cells)
+    console.print(table)
+
+
+_comment_option = click.option("--comment", default=None,
+                               help="A note stored with the history event.")
+
+
+@order.command("accept")
+@click.argument("number")
+@_comment_option
+def order_accept(number: str, comment: str | None) -> None:
+    """Accept a pending order (provisioning plugins react)."""
+    _report(get_mill().orders.accept(number, actor=CLI_ACTOR, comment=comment))
+
+
+@order.command("cancel")
+@click.argument("number")
+@click.option("--line", "line_ids", multiple=True, type=int,
+              help="Cancel only this line (repeat for several). Default: the whole order.")
+@click.option("--restock/--no-restock", default=True, show_default=True,
+              help="Return the units to stock.")
+@_comment_option
+def order_cancel(number: str, line_ids: tuple[int, ...], restock: bool,
+                 comment: str | None) -> None:
+    """Cancel an order or some of its lines. Cancelling is final."""
+    _report(get_mill().orders.cancel(number, actor=CLI_ACTOR, line_ids=list(line_ids) or None,
+                                     restock=restock, comment=comment))
+
+
+@order.command("refund")
+@click.argument("number")
+@click.option("--line", "line_ids", multiple=True, type=int,
+              help="Refund this line (repeat for several). Default: everything captured.")
+@click.option("--amount", default=None, help="Refund this amount, e.g. 12.50.")
+@click.option("--restock/--no-restock", default=True, show_default=True,
+              help="Return refunded lines' units to stock.")
+@_comment_option
+def order_refund(number: str, line_ids: tuple[int, ...], amount: str | None, restock: bool,
+                 comment: str | None) -> None:
+    """Refund the whole order, chosen lines or an amount (refunded lines are cancelled)."""
+    mill = get_mill()
+    money = None
+    if amount is not None:
+        money = Money.parse(amount, mill.orders.get(number).currency, field="--amount")
+    _report(mill.orders.refund(number, actor=CLI_ACTOR, line_ids=list(line_ids) or None,
+                               amount=money, restock=restock, comment=comment))
+
+
+@order.command("mark-paid")
+@click.argument("number")
+@click.option("--reference", default=None, help="Bank or cheque reference.")
+@_comment_option
+def order_mark_paid(number: str, reference: str | None, comment: str | None) -> None:
+    """Record everything still due as received (bank transfer, cheque, invoice)."""
+    _report(get_mill().orders.mark_paid(number, actor=CLI_ACTOR, reference=reference,
+                                        comment=comment))
+
+
+@order.command("fraud")
+@click.argument("number")
+@_comment_option
+def order_fraud(number: str, comment: str | None) -> None:
+    """Set an order as fraud: open invoices are cancelled."""
+    _report(get_mill().orders.mark_fraud(number, actor=CLI_ACTOR, comment=comment))
+
+
+@order.command("pending")
+@click.argument("number")
+@_comment_option
+def order_pending(number: str, comment: str | None) -> None:
+    """Set an order back to pending (from fraud its invoices are unpaid again)."""
+    _report(get_mill().orders.set_back_to_pending(number, actor=CLI_ACTOR, comment=comment))
+
+
+@order.command("set-status")
+@click.argument("number")
+@click.argument("status")
+@_comment_option
+def order_set_status(number: str, status: str, comment: str | None) -> None:
+    """Move an order to any status the registry allows, e.g. a plugin's custom one.
+
+    A status change runs no module commands (no provisioning, no refund)."""
+    _report(get_mill().orders.set_status(number, status, actor=CLI_ACTOR, comment=comment))
+
+
+@order.command("delete")
+@click.argument("number")
+@click.option("--restock/--no-restock", default=None,
+              help="Required: return the order's units to stock, or write them off.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def order_delete(number: str, restock: bool | None, yes: bool) -> None:
+    """Delete an unpaid, cancelled or fraud order for good (its history stays)."""
+    if restock is None:  # deleting is irreversible: the stock question must be answered
+        raise click.UsageError("Say --restock (units go back on sale) or --no-restock "
+                               "(units are written off).")
+    mill = get_mill()
+    if not yes:
+        preview = mill.orders.delete(number, actor=CLI_ACTOR, restock=restock, dry_run=True)
+        click.confirm(f"Delete order {number} for good? {preview.preview['message']}",
+                      abort=True)
+    _report(mill.orders.delete(number, actor=CLI_ACTOR, restock=restock))
+
+
+@order.command("comment")
+@click.argument("number")
+@click.argument("text")
+@click.option("--notify", is_flag=True, help="E-mail it to the customer and show it to them.")
+def order_comment(number: str, text: str, notify: bool) -> None:
+    """Add a progress comment to an order's history."""
+    _report(get_mill().orders.add_comment(number, text, actor=CLI_ACTOR, notify_customer=notify,
+                                          visible_to_customer=notify))

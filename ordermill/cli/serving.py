@@ -1,0 +1,152 @@
+"""Setting up and running: `init`, `demo`, `serve` (web app and, by default, the outbox
+worker in one process) and `worker`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import suppress
+from typing import TYPE_CHECKING
+
+import click
+
+from ordermill import __version__
+from ordermill.cli.common import _fail, _has_schema, _safe_url, _until_signalled, get_mill
+from ordermill.cli.secrets import startup_checks
+
+if TYPE_CHECKING:
+    from ordermill.demo import DemoLogin
+
+
+@click.command()
+def init() -> None:
+    """Create the database schema, or upgrade it to the newest version."""
+    from ordermill.core.schema import upgrade_database
+
+    mill = get_mill()
+    upgrade_database(mill)
+    click.echo(f"Database ready: {_safe_url(mill.settings.database_url)}")
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Add the demo orders even if orders exist.")
+def demo(force: bool) -> None:
+    """Load the demo shop: products, promo codes and ~45 orders in every situation."""
+    from ordermill.core.schema import upgrade_database
+    from ordermill.demo import ensure_demo_admin, has_orders, load_demo
+
+    mill = get_mill()
+    upgrade_database(mill)
+    if has_orders(mill) and not force:
+        _fail("This database already has orders, and demo data belongs in an empty shop. "
+              "Use `ordermill demo --force` to add it anyway.")
+    summary = load_demo(mill)
+    login = ensure_demo_admin(mill)
+    click.echo(f"Demo shop loaded into {_safe_url(mill.settings.database_url)}:")
+    click.echo(f"  {summary.describe()}")
+    _echo_login(login)
+
+
+def _echo_login(login: DemoLogin) -> None:
+    if login.password:
+        click.echo(f"Log in as {login.email} with password {login.password}")
+    else:
+        click.echo(f"Log in as {login.email} (its password was changed since the demo "
+                   f"set it up)")
+
+
+# ---------------------------------------------------------------------------------- serve
+
+
+def _display_host(host: str) -> str:
+    if host in ("", "0.0.0.0", "::", "*"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+@click.option("--demo/--no-demo", "with_demo", default=False, show_default=True,
+              help="On an empty database: create the schema, load demo data and a demo admin.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Request threads of the waitress server.")
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="Run outbox jobs in this process (turn off when `ordermill worker` runs).")
+def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool) -> None:
+    """Run the web app (JSON API and admin) under waitress."""
+    import waitress
+
+    from ordermill.web import create_app
+
+    logging.getLogger("ordermill").setLevel(logging.INFO)
+    logging.getLogger("waitress").setLevel(logging.INFO)
+    mill = get_mill()
+    startup_checks(mill)  # no key (PostgreSQL without one): refuse; stale vault: warn
+    login = None
+    if with_demo:
+        from ordermill.core.schema import upgrade_database
+        from ordermill.demo import ensure_demo_admin, has_orders, load_demo
+
+        upgrade_database(mill)
+        if not has_orders(mill):
+            click.echo("Loading the demo shop ...")
+            click.echo(f"  {load_demo(mill).describe()}")
+        login = ensure_demo_admin(mill)
+    elif not _has_schema(mill):
+        _fail(f"The database {_safe_url(mill.settings.database_url)} has no ordermill tables "
+              f"yet. Run `ordermill init` first, or `ordermill serve --demo` to try it out.")
+    app = create_app(mill)
+    try:
+        server = waitress.create_server(app, host=host, port=port, threads=threads)
+    except OSError as error:
+        _fail(f"Cannot listen on {host}:{port}: {error.strerror or error}")
+    effective_port = getattr(server, "effective_port", None)
+    if effective_port is None:  # several sockets (e.g. "localhost" on IPv4 and IPv6)
+        effective_port = server.effective_listen[0][1]  # type: ignore[attr-defined]
+    url = f"http://{_display_host(host)}:{effective_port}/"
+    stop = threading.Event()
+    outbox = None
+    if with_worker:
+        outbox = threading.Thread(target=mill.outbox.run_forever, args=(stop,),
+                                  name="ordermill-outbox", daemon=True)
+        outbox.start()
+    click.echo(f"ordermill {__version__} is running at {url}")
+    click.echo(f"Database: {_safe_url(mill.settings.database_url)}")
+    if login is not None:
+        _echo_login(login)
+    click.echo("Press Ctrl+C to stop.")
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt  # waitress's loop catches it and shuts down cleanly
+
+    with _until_signalled(stop, interrupt), suppress(KeyboardInterrupt):
+        server.run()
+    stop.set()
+    if outbox is not None:
+        outbox.join(timeout=10)
+    click.echo("Stopped.")
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Run the jobs that are due, then exit.")
+@click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.05),
+              help="Seconds to wait when no job is due.")
+def worker(once: bool, poll: float) -> None:
+    """Run outbox jobs (e-mails, webhooks, provisioning) until SIGTERM or Ctrl+C."""
+    mill = get_mill()
+    startup_checks(mill)  # e-mails sign order links; provisioning decrypts secrets
+    if once:
+        ran = mill.outbox.run_until_empty()
+        counts = mill.outbox.counts()
+        waiting = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())
+                            if status != "done") or "nothing waiting"
+        click.echo(f"Ran {ran} job(s). Outbox: {waiting}.")
+        return
+    logging.getLogger("ordermill").setLevel(logging.INFO)
+    stop = threading.Event()
+    click.echo("Outbox worker running; Ctrl+C or SIGTERM stops it.")
+    with _until_signalled(stop):
+        mill.outbox.run_forever(stop, poll_seconds=poll)
+    click.echo("Worker stopped.")

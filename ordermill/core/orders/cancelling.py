@@ -1,0 +1,199 @@
+"""Ending an order or some of its lines: cancel, refund, both at once, and deleting it for
+good."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from ordermill.core import billing
+from ordermill.core.context import ActionContext
+from ordermill.core.deletion import delete_order
+from ordermill.core.errors import IllegalTransition, InvalidInput, OverRefund
+from ordermill.core.gateway_refunds import refund_payments, refund_remarks
+from ordermill.core.models import Order, OrderLine, Payment, utcnow
+from ordermill.core.money import Money
+from ordermill.core.orders.runner import ActionResult, Change
+from ordermill.core.orders.steps import OrderSteps, _allocate_to_lines, _minor
+from ordermill.core.retry import retry_once
+from ordermill.core.serialize import money_text
+from ordermill.core.specs import Actor
+from ordermill.core.statuses import CLOSED_CATEGORIES
+
+
+class CancelRefundActions(OrderSteps):
+    """Cancel, refund, cancel and refund, delete."""
+
+    def cancel(self, number: str, *, actor: Actor, line_ids: Sequence[int] | None = None,
+               restock: bool = True, expected_version: int | None = None,
+               dry_run: bool = False, comment: str | None = None,
+               notify_customer: bool = True) -> ActionResult:
+        """Cancel chosen lines or the whole order. Cancelling is final; refunds stay possible."""
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            return self._cancel_work(order, ctx, line_ids, restock, comment, notify_customer)
+
+        return self._run("cancel", number, "edit_orders", work, actor=actor,
+                         expected_version=expected_version, dry_run=dry_run)
+
+    def _cancel_work(self, order: Order, ctx: ActionContext, line_ids: Sequence[int] | None,
+                     restock: bool, comment: str | None, notify_customer: bool) -> Change:
+        old = order.status
+        if line_ids is None and self._category(order) in CLOSED_CATEGORIES:
+            raise IllegalTransition(f"Order {order.number} is already "
+                                    f"{self.mill.statuses.get(order.status).label}.",
+                                    details={"from": order.status, "action": "cancel"})
+        lines = self._pick_lines(order, line_ids, ("active",), "cancel")
+        if line_ids is None and not lines:
+            raise IllegalTransition(f"Order {order.number} has no active lines to cancel.")
+        now = utcnow()
+        for line in lines:
+            line.status = "cancelled"
+            line.closed_at = now
+            if line.provisioning_status and line.provisioning_status != "terminated":
+                line.provisioning_status = "cancelled"
+            if restock:
+                self._release(order, line, ctx)
+        whole = not any(line.status == "active" for line in order.lines)
+        if whole:
+            billing.cancel_open_invoices(order)
+            self._close_if_all_lines_closed(order, "cancel")
+        else:
+            billing.sync_invoices(order)
+        names = ", ".join(f"{line.name} x{line.quantity}" for line in lines)
+        message = ("Order cancelled." if whole else f"Cancelled {names}.")
+        if restock and ctx.notes.get("stock_released"):
+            message += " Stock released."
+        return Change("cancelled", message,
+                      data={"line_ids": [line.id for line in lines], "restock": restock,
+                            "whole_order": whole},
+                      comment=comment, notify_customer=notify_customer,
+                      after=self._status_hooks(order, old, "on_cancel", lines=lines))
+
+    def refund(self, number: str, *, actor: Actor, line_ids: Sequence[int] | None = None,
+               amount: Money | int | None = None, restock: bool = True,
+               expected_version: int | None = None, dry_run: bool = False,
+               comment: str | None = None, notify_customer: bool = True,
+               manual: bool = False) -> ActionResult:
+        """Refund the whole order, chosen lines, or an amount. Refunded lines are cancelled too.
+
+        Never more than was captured. Online gateways refund through their API; offline
+        payments are recorded and the admin is told to return the money by hand. `manual`
+        records the refund without calling any gateway (after a gateway failed).
+        """
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            ctx.notes["manual_refund"] = manual
+            return self._refund_work(session, order, ctx, line_ids, amount, restock, comment,
+                                     notify_customer)
+
+        return self._run("refund", number, "refund", work, actor=actor,
+                         expected_version=expected_version, dry_run=dry_run)
+
+    def _refund_work(self, session: Session, order: Order, ctx: ActionContext,
+                     line_ids: Sequence[int] | None, amount: Money | int | None,
+                     restock: bool, comment: str | None, notify_customer: bool) -> Change:
+        old = order.status
+        available = billing.refundable_total(order)
+        wanted = _minor(amount, order.currency) if amount is not None else None
+        if wanted is not None and wanted <= 0:
+            raise InvalidInput("A refund amount must be more than zero.")
+        if available <= 0:
+            raise OverRefund(
+                f"Nothing can be refunded on order {order.number}: no captured money is left "
+                f"to return. Cancel it instead.", details={"refundable": "0"})
+        if wanted is not None and wanted > available:
+            raise OverRefund(
+                f"Cannot refund {money_text(wanted, order.currency)} {order.currency}: only "
+                f"{money_text(available, order.currency)} {order.currency} was captured and "
+                f"not yet refunded.",
+                details={"requested": money_text(wanted, order.currency),
+                         "refundable": money_text(available, order.currency)})
+        if line_ids is None and wanted is not None:
+            lines: list[OrderLine] = []  # an amount alone: a goodwill refund, lines stay
+        else:
+            lines = self._pick_lines(order, line_ids, ("active", "cancelled"), "refund")
+        line_value = sum(billing.line_value_left(line) for line in lines)
+        total = wanted if wanted is not None else min(line_value, available)
+        if line_ids is None and wanted is None:
+            total = available  # whole refund: everything captured goes back
+        if total <= 0:
+            raise OverRefund(f"The chosen lines of order {order.number} have nothing left to "
+                             f"refund.")
+        shares = _allocate_to_lines(lines, min(total, line_value))
+        now = utcnow()
+        for line, share in zip(lines, shares, strict=True):
+            line.refunded_amount += share
+            line.status = "refunded"
+            line.closed_at = line.closed_at or now
+            if line.provisioning_status and line.provisioning_status != "terminated":
+                line.provisioning_status = "cancelled"
+            if restock:
+                self._release(order, line, ctx)
+        refunds = self._refund_payments(session, order, total, ctx)
+        self._close_if_all_lines_closed(order, "refund")
+        if not any(line.status == "active" for line in order.lines):
+            billing.cancel_open_invoices(order)
+        else:
+            billing.sync_invoices(order)
+        manual = [r for r in refunds if r.manual]
+        message = f"Refunded {money_text(total, order.currency)} {order.currency}"
+        if lines:
+            message += " for " + ", ".join(f"{line.name} x{line.quantity}" for line in lines)
+        message += "." + refund_remarks(ctx)
+        return Change("refunded", message,
+                      data={"amount": money_text(total, order.currency),
+                            "line_ids": [line.id for line in lines], "restock": restock,
+                            "manual": bool(manual),
+                            "manual_chosen": bool(ctx.notes.get("manual_refund"))},
+                      comment=comment, notify_customer=notify_customer,
+                      after=self._status_hooks(order, old, "on_refund", refunds=refunds,
+                                               lines=lines))
+
+    def _refund_payments(self, session: Session, order: Order, total: int,
+                         ctx: ActionContext) -> list[Payment]:
+        return refund_payments(self.mill, session, order, total, ctx)
+
+    def cancel_and_refund(self, number: str, *, actor: Actor, restock: bool = True,
+                          expected_version: int | None = None, dry_run: bool = False,
+                          comment: str | None = None, manual: bool = False) -> ActionResult:
+        """Cancel every active line and refund all captured money (WHMCS Cancel & Refund);
+        `manual` records the refund without calling any gateway."""
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            ctx.notes["manual_refund"] = manual
+            if self._category(order) in CLOSED_CATEGORIES:
+                raise IllegalTransition(
+                    f"Order {order.number} is already "
+                    f"{self.mill.statuses.get(order.status).label}.",
+                    details={"from": order.status, "action": "cancel_and_refund"})
+            refundable = billing.refundable_total(order)
+            to_close = [line for line in order.lines if line.status == "active"]
+            if refundable > 0:  # a whole refund cancels every line too
+                change = self._refund_work(session, order, ctx, None, None, restock, comment,
+                                           True)
+            else:
+                change = self._cancel_work(order, ctx, None, restock, comment, True)
+            billing.cancel_open_invoices(order)
+            change.after.insert(0, ("on_cancel", {"order": order, "lines": to_close}))
+            change.after = [c for i, c in enumerate(change.after)
+                            if not (c[0] == "on_cancel" and i > 0)]
+            change.event_type = "cancelled_and_refunded"
+            change.message = "Order cancelled" + (
+                f" and {money_text(refundable, order.currency)} {order.currency} refunded."
+                if refundable > 0 else "; nothing had been paid, so nothing was refunded.") \
+                + refund_remarks(ctx, offline_gateways=False)
+            change.data["refunded"] = money_text(refundable, order.currency)
+            return change
+
+        return self._run("cancel_and_refund", number, "refund", work, actor=actor,
+                         expected_version=expected_version, dry_run=dry_run)
+
+    @retry_once
+    def delete(self, number: str, *, actor: Actor, restock: bool,
+               expected_version: int | None = None, dry_run: bool = False) -> ActionResult:
+        """Delete an order for good, with or without returning its stock; its payments and
+        invoices stay in the books (see core.deletion)."""
+        return delete_order(self, number, actor=actor, restock=restock,
+                            expected_version=expected_version, dry_run=dry_run)

@@ -1,0 +1,164 @@
+"""Editing a placed order: add products, change the buyer, comment, record dispatch and
+delivery."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ordermill.core import billing, pricing
+from ordermill.core.context import ActionContext
+from ordermill.core.errors import ActionNotAllowed, InvalidInput
+from ordermill.core.models import Order, utcnow
+from ordermill.core.orders.runner import ActionResult, Change
+from ordermill.core.orders.steps import OrderSteps
+from ordermill.core.requests import CustomerDetails, LineRequest
+from ordermill.core.serialize import money_text
+from ordermill.core.specs import Actor
+from ordermill.core.statuses import payment_status
+
+BUYER_FIELDS = ("name", "email", "phone", "billing_address", "language")
+
+
+class EditingActions(OrderSteps):
+    """Changes to an order that keep its status."""
+
+    def add_lines(self, number: str, lines: Sequence[LineRequest], *, actor: Actor,
+                  expected_version: int | None = None, dry_run: bool = False,
+                  comment: str | None = None) -> ActionResult:
+        """Add products to a placed order (osConcert 'Add Products'): priced, stock reserved,
+        and invoiced on a new invoice."""
+        if not lines:
+            raise InvalidInput("Choose at least one product to add.")
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            if self._category(order) not in ("pending", "active"):
+                raise ActionNotAllowed(
+                    f"Products can only be added to pending or active orders; order "
+                    f"{order.number} is {self.mill.statuses.get(order.status).label}.")
+            products = pricing.load_products(session, [line.sku for line in lines])
+            new_lines, _ = pricing.build_lines(lines, products, order.currency, order.subtotal)
+            promo = pricing.active_promo(session, order.promo_code)
+            if promo is not None and promo.kind == "percent":
+                added = sum(line.unit_price * line.quantity for line in new_lines)
+                pricing.apply_discount(new_lines, pricing.promo_discount(promo, added,
+                                                                         order.currency))
+            self._reserve(session, new_lines, products)
+            for line in new_lines:
+                order.lines.append(line)
+            order.subtotal += sum(line.unit_price * line.quantity for line in new_lines)
+            order.discount += sum(line.discount for line in new_lines)
+            order.total = order.subtotal - order.discount
+            billing.sync_invoices(order, allow_new=True)
+            if payment_status(order) != "paid":
+                order.paid_at = None
+            session.flush()
+            added_text = ", ".join(f"{line.name} x{line.quantity}" for line in new_lines)
+            summary = [{"id": line.id, "sku": line.sku, "quantity": line.quantity,
+                        "total": money_text(line.total, order.currency)} for line in new_lines]
+            return Change("lines_added", f"Added {added_text}.", comment=comment,
+                          data={"lines": summary},
+                          after=[("on_order_edited", {"order": order,
+                                                      "changes": {"added_lines": summary}})])
+
+        return self._run("add_lines", number, "edit_orders", work, actor=actor,
+                         expected_version=expected_version, dry_run=dry_run)
+
+    def edit_buyer(self, number: str, changes: Mapping[str, Any], *, actor: Actor,
+                   expected_version: int | None = None, dry_run: bool = False
+                   ) -> ActionResult:
+        """Edit the buyer's name, e-mail, phone, billing address or language on this order."""
+        unknown = set(changes) - set(BUYER_FIELDS)
+        if unknown:
+            raise InvalidInput(f"Unknown buyer field(s): {', '.join(sorted(unknown))}.")
+        if not changes:
+            raise InvalidInput("Nothing to change.")
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            current = CustomerDetails(email=order.buyer_email, name=order.buyer_name,
+                                      phone=order.buyer_phone,
+                                      billing_address=order.billing_address,
+                                      language=order.language)
+            merged = {f: getattr(current, f) for f in BUYER_FIELDS}
+            merged.update(changes)
+            checked = CustomerDetails(**merged)
+            diff: dict[str, list[Any]] = {}
+            for field, column in (("name", "buyer_name"), ("email", "buyer_email"),
+                                  ("phone", "buyer_phone"),
+                                  ("billing_address", "billing_address"),
+                                  ("language", "language")):
+                new = getattr(checked, field)
+                new = dict(new) if field == "billing_address" else new
+                if getattr(order, column) != new:
+                    diff[field] = [getattr(order, column), new]
+                    setattr(order, column, new)
+            if not diff:
+                raise InvalidInput("These buyer details are already on the order.")
+            return Change("buyer_edited", "Buyer details changed: " + ", ".join(diff) + ".",
+                          data={"changes": diff},
+                          after=[("on_order_edited", {"order": order,
+                                                      "changes": {"buyer": diff}})])
+
+        return self._run("edit_buyer", number, "edit_orders", work, actor=actor,
+                         expected_version=expected_version, dry_run=dry_run)
+
+    def add_comment(self, number: str, text: str, *, actor: Actor, notify_customer: bool = False,
+                    visible_to_customer: bool = False, expected_version: int | None = None,
+                    dry_run: bool = False) -> ActionResult:
+        """A progress comment (Kartris): optionally e-mailed and shown to the customer."""
+        if not (text or "").strip():
+            raise InvalidInput("A comment cannot be empty.")
+        if "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text):
+            # PostgreSQL cannot store these (SQLite would): refuse alike on both, clearly
+            raise InvalidInput("A comment cannot contain NUL characters or unpaired "
+                               "surrogates.")
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            change = Change("comment", "Comment added.", comment=text.strip(),
+                            notify_customer=notify_customer,
+                            visible_to_customer=visible_to_customer or notify_customer)
+            change.after.append(("on_comment_added", {"order": order, "event": None}))
+            return change
+
+        result = self._run("add_comment", number, "edit_orders", work, actor=actor,
+                           expected_version=expected_version, dry_run=dry_run)
+        return result
+
+    def mark_dispatched(self, number: str, *, actor: Actor, at: dt.datetime | None = None,
+                        expected_version: int | None = None, comment: str | None = None,
+                        notify_customer: bool = True, dry_run: bool = False) -> ActionResult:
+        """Record that the goods left (Kartris 'dispatched')."""
+        return self._fulfil(number, "dispatched_at", "dispatched", at, actor, expected_version,
+                            comment, notify_customer, dry_run)
+
+    def mark_delivered(self, number: str, *, actor: Actor, at: dt.datetime | None = None,
+                       expected_version: int | None = None, comment: str | None = None,
+                       notify_customer: bool = True, dry_run: bool = False) -> ActionResult:
+        """Record the delivery date (osConcert)."""
+        return self._fulfil(number, "delivered_at", "delivered", at, actor, expected_version,
+                            comment, notify_customer, dry_run)
+
+    def _fulfil(self, number: str, column: str, verb: str, at: dt.datetime | None,
+                actor: Actor, expected_version: int | None, comment: str | None,
+                notify_customer: bool, dry_run: bool) -> ActionResult:
+        if at is not None and at.tzinfo is None:
+            raise InvalidInput(f"The {verb} date needs a time zone.")
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            if self._category(order) in ("cancelled", "refunded", "fraud"):
+                raise ActionNotAllowed(f"Order {order.number} is {order.status}; it cannot be "
+                                       f"marked {verb}.")
+            when = at or utcnow()
+            setattr(order, column, when)
+            return Change(verb, f"Marked {verb} on {when.date().isoformat()}.",
+                          comment=comment, notify_customer=notify_customer,
+                          visible_to_customer=notify_customer,
+                          data={column: when.isoformat()},
+                          after=[("on_order_edited", {"order": order,
+                                                      "changes": {column: when.isoformat()}})])
+
+        return self._run(f"mark_{verb}", number, "edit_orders", work, actor=actor,
+                         expected_version=expected_version, dry_run=dry_run)

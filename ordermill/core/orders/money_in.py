@@ -1,0 +1,200 @@
+"""Money in: payments recorded (by staff or a gateway), marking an order paid, and what a
+gateway reports later (refunds made in its dashboard, failed attempts, disputes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ordermill.core import billing
+from ordermill.core.context import ActionContext
+from ordermill.core.errors import ActionNotAllowed, InvalidInput, UnknownInvoice
+from ordermill.core.models import Order, OrderEvent, Payment, utcnow
+from ordermill.core.money import Money
+from ordermill.core.orders.runner import ActionResult, Change
+from ordermill.core.orders.steps import OrderSteps, _minor
+from ordermill.core.serialize import money_text
+from ordermill.core.specs import Actor
+from ordermill.core.statuses import amount_due, payment_status
+
+
+class MoneyInActions(OrderSteps):
+    """Payments and the gateways' news."""
+
+    def record_payment(self, number: str, *, actor: Actor, amount: Money | int | None,
+                       gateway: str | None = None, reference: str | None = None,
+                       fee: Money | int = 0, invoice_id: int | None = None,
+                       one_click: bool = False, manual: bool = True, note: str | None = None,
+                       expected_version: int | None = None, dry_run: bool = False,
+                       comment: str | None = None, notify_customer: bool = True
+                       ) -> ActionResult:
+        """Record money received, full or partial, against an invoice (the oldest unpaid by
+        default). A payment for a cancelled, refunded or fraud order, or more than is owed, is
+        recorded and flagged for the admin: money is never dropped."""
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            if amount is None:  # mark as paid: whatever is still due
+                minor = amount_due(order)
+                if minor <= 0:
+                    raise ActionNotAllowed(f"Order {order.number} has nothing left to pay.")
+            else:
+                minor = _minor(amount, order.currency)
+            fee_minor = _minor(fee, order.currency)
+            if minor <= 0:
+                raise InvalidInput("A payment must be more than zero.")
+            if fee_minor < 0 or fee_minor > minor:
+                raise InvalidInput("The fee must be between zero and the payment amount.")
+            gateway_name = gateway or order.payment_method
+            if reference and any(p.gateway == gateway_name and p.gateway_reference == reference
+                                 and p.kind == "charge" for p in order.payments):
+                raise ActionNotAllowed(
+                    f"Payment {reference} from {gateway_name} is already recorded on order "
+                    f"{order.number}.", details={"reference": reference})
+            invoice = self._invoice_for_payment(order, invoice_id)
+            due_before = amount_due(order)
+            payment = Payment(
+                kind="charge", status="succeeded", gateway=gateway_name,
+                gateway_reference=reference, invoice_id=invoice.id if invoice else None,
+                amount=minor, fee=fee_minor, net=minor - fee_minor, currency=order.currency,
+                one_click=one_click, manual=manual, note=note, actor=ctx.actor.label,
+                created_at=utcnow(),
+            )
+            order.payments.append(payment)
+            billing.sync_invoices(order)
+            flags = []
+            category = self._category(order)
+            if category in ("cancelled", "refunded", "fraud"):
+                flags.append(f"payment of {money_text(minor, order.currency)} "
+                             f"{order.currency} received while the order is {order.status}")
+            elif minor > due_before:
+                flags.append(f"overpaid by {money_text(minor - due_before, order.currency)} "
+                             f"{order.currency}")
+            if flags:
+                order.needs_attention = "; ".join(
+                    filter(None, [order.needs_attention, *flags]))
+            now_paid = payment_status(order) == "paid"
+            if now_paid and order.paid_at is None:
+                order.paid_at = utcnow()
+            session.flush()
+            message = (f"Payment of {money_text(minor, order.currency)} {order.currency} "
+                       f"recorded ({gateway_name}").rstrip()
+            message += f", ref {reference})." if reference else ")."
+            if now_paid:
+                message += " Order is now paid."
+            if flags:
+                message += " Needs attention: " + "; ".join(flags) + "."
+            return Change("payment_flagged" if flags else "payment", message, comment=comment,
+                          notify_customer=notify_customer,
+                          data={"payment_id": payment.id, "amount": money_text(minor,
+                                order.currency), "gateway": gateway_name, "paid": now_paid,
+                                "flags": flags},
+                          after=[("on_payment", {"order": order, "payment": payment})])
+
+        return self._run("record_payment", number, "record_payments", work, actor=actor,
+                         expected_version=expected_version, dry_run=dry_run)
+
+    def _invoice_for_payment(self, order: Order, invoice_id: int | None) -> Any:
+        if invoice_id is not None:
+            for invoice in order.invoices:
+                if invoice.id == invoice_id:
+                    return invoice
+            raise UnknownInvoice(order.number, invoice_id)
+        return next((inv for inv in order.invoices if inv.status == "unpaid"), None)
+
+    def mark_paid(self, number: str, *, actor: Actor, expected_version: int | None = None,
+                  dry_run: bool = False, reference: str | None = None,
+                  comment: str | None = None, notify_customer: bool = True) -> ActionResult:
+        """Record the whole amount still due as received (cheque, invoice, bank transfer)."""
+        return self.record_payment(number, actor=actor, amount=None, reference=reference,
+                                   manual=True, expected_version=expected_version,
+                                   dry_run=dry_run, comment=comment,
+                                   notify_customer=notify_customer,
+                                   note="Marked as paid by staff")
+
+    # ================================================================ gateway news
+
+    def record_gateway_refund(self, number: str, *, actor: Actor, gateway: str,
+                              charge_reference: str, refund_reference: str, amount: int,
+                              status: str = "succeeded", note: str | None = None
+                              ) -> ActionResult:
+        """Record a refund the gateway reports (webhook) without calling the gateway again.
+
+        This reconciles a refund made in the gateway's dashboard, or one whose gateway call
+        succeeded while our commit failed: no refund is lost and none is made twice. A refund
+        already recorded under `refund_reference` raises ActionNotAllowed with
+        details["duplicate"]; a changed status (pending to succeeded) is updated. A refund
+        larger than what is left of the charge is not recorded but flagged for the admin.
+        """
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            known = next((p for p in order.payments if p.kind == "refund"
+                          and p.gateway == gateway and p.gateway_reference == refund_reference),
+                         None)
+            if known is not None:
+                if known.status == status:
+                    raise ActionNotAllowed(
+                        f"Refund {refund_reference} from {gateway} is already recorded on "
+                        f"order {order.number}.",
+                        details={"reference": refund_reference, "duplicate": True})
+                old_status, known.status = known.status, status
+                billing.sync_invoices(order)
+                return Change("refund_updated", f"Refund {refund_reference} is now {status} "
+                              f"(was {old_status}).",
+                              data={"payment_id": known.id, "status": status})
+            left = dict((c.id, rest) for c, rest in billing.refundable_by_charge(order))
+            charge = next((p for p in order.payments if p.kind == "charge"
+                           and p.status == "succeeded" and p.gateway == gateway
+                           and p.gateway_reference == charge_reference), None)
+            if charge is None:
+                raise ActionNotAllowed(
+                    f"Order {order.number} has no {gateway} payment {charge_reference} to "
+                    f"refund from.", details={"reference": charge_reference})
+            text = f"{money_text(amount, order.currency)} {order.currency}"
+            if amount <= 0 or amount > left.get(charge.id, 0):
+                flag = (f"{gateway} reports refund {refund_reference} of {text}, more than is "
+                        f"left of payment {charge_reference}")
+                order.needs_attention = "; ".join(filter(None, [order.needs_attention, flag]))
+                return Change("refund_flagged", f"Needs attention: {flag}.",
+                              data={"reference": refund_reference, "amount": text})
+            refund = Payment(
+                kind="refund", status=status, gateway=gateway,
+                gateway_reference=refund_reference, refund_of_id=charge.id,
+                invoice_id=charge.invoice_id, amount=amount, fee=0, net=amount,
+                currency=order.currency, manual=False, actor=ctx.actor.label,
+                note=note or f"Refund reported by {gateway}.", created_at=utcnow(),
+            )
+            order.payments.append(refund)
+            billing.sync_invoices(order)
+            session.flush()
+            return Change("refunded", f"Refund of {text} recorded from {gateway} "
+                          f"(ref {refund_reference}).",
+                          data={"payment_id": refund.id, "amount": text, "gateway": gateway,
+                                "reference": refund_reference, "source": "gateway"},
+                          after=[("on_refund", {"order": order, "refunds": [refund],
+                                                "lines": []})])
+
+        return self._run("record_gateway_refund", number, "refund", work, actor=actor)
+
+    def record_gateway_notice(self, number: str, *, actor: Actor, gateway: str,
+                              event_id: str, event_type: str, message: str,
+                              attention: str | None = None,
+                              data: Mapping[str, Any] | None = None) -> ActionResult:
+        """Write a gateway's news (a failed attempt, a dispute) on the order, once per gateway
+        event id; `attention` also flags the order for the admin."""
+
+        def work(session: Session, order: Order, ctx: ActionContext) -> Change:
+            seen = session.scalars(select(OrderEvent.data).where(
+                OrderEvent.order_id == order.id, OrderEvent.type == event_type))
+            if any((old or {}).get("gateway_event_id") == event_id for old in seen):
+                raise ActionNotAllowed(f"Event {event_id} from {gateway} is already recorded.",
+                                       details={"event_id": event_id, "duplicate": True})
+            if attention:
+                order.needs_attention = "; ".join(filter(None, [order.needs_attention, attention]))
+            return Change(event_type, message,
+                          data={**(data or {}), "gateway": gateway,
+                                "gateway_event_id": event_id})
+
+        return self._run("record_gateway_notice", number, "record_payments", work, actor=actor)

@@ -1,0 +1,186 @@
+"""Placing an order: price it, apply the promo, reserve stock, draw its number, check fraud;
+idempotent by the request's key."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ordermill.core import billing, pricing
+from ordermill.core.context import ActionContext
+from ordermill.core.errors import ActionNotAllowed, InvalidInput, PermissionDenied
+from ordermill.core.models import Customer, Order, utcnow
+from ordermill.core.orders.runner import ActionResult, Change, _order_loader
+from ordermill.core.orders.steps import OrderSteps
+from ordermill.core.permissions import require
+from ordermill.core.requests import CustomerDetails, OrderRequest
+from ordermill.core.retry import retry_once
+from ordermill.core.serialize import money_text
+from ordermill.core.specs import Actor, FraudResult
+
+NUMBER_ATTEMPTS = 5
+
+
+class PlacingActions(OrderSteps):
+    """`place` and its parts."""
+
+    def place(self, request: OrderRequest, *, actor: Actor, dry_run: bool = False
+              ) -> ActionResult:
+        """Place an order: price it, apply the promo, reserve stock, number it, check fraud.
+
+        Idempotent by `request.idempotency_key`: the same key returns the first order (and a
+        different request under the same key is refused).
+        """
+        require(actor, "place_orders")
+        if any(line.price_override is not None for line in request.lines) \
+                and actor.kind not in ("system", "user", "token"):
+            raise PermissionDenied("Only staff may override prices.")
+        if actor.kind not in ("system", "user", "token") and (
+                request.invoice_plan or not request.generate_invoice
+                or request.sales_manager_id is not None):
+            raise PermissionDenied("Only staff may plan invoices, skip the invoice or name a "
+                                   "sales manager.")
+        gateways = self.mill.gateways
+        if gateways and request.payment_method not in gateways:
+            raise InvalidInput(
+                f"Unknown payment method {request.payment_method!r}; choose one of "
+                f"{', '.join(sorted(gateways))}.", details={"field": "payment_method"})
+        last_error: IntegrityError | None = None
+        for _attempt in range(NUMBER_ATTEMPTS):
+            try:
+                return self._place_once(request, actor, dry_run)
+            except IntegrityError as error:
+                text = str(error.orig).lower()
+                if "idempotency" in text and request.idempotency_key:
+                    existing = self._by_idempotency_key(request)
+                    if existing is not None:
+                        return existing
+                if "number" not in text:
+                    raise
+                last_error = error  # two orders drew the same number: draw again
+        raise ActionNotAllowed("Could not draw a free order number; try again.") from last_error
+
+    def _by_idempotency_key(self, request: OrderRequest) -> ActionResult | None:
+        with self.mill.read_session() as session:
+            order = session.scalar(
+                _order_loader().where(Order.idempotency_key == request.idempotency_key))
+        if order is None:
+            return None
+        if request.request_fingerprint and order.request_fingerprint \
+                and order.request_fingerprint != request.request_fingerprint:
+            raise InvalidInput(
+                "This Idempotency-Key was already used for a different order request.",
+                details={"idempotency_key": request.idempotency_key},
+            )
+        return ActionResult(order, None, {"action": "place", "number": order.number,
+                                          "replayed": True})
+
+    @retry_once
+    def _place_once(self, request: OrderRequest, actor: Actor, dry_run: bool) -> ActionResult:
+        ctx = ActionContext(self.mill, actor, "place", dry_run=dry_run)
+        if request.idempotency_key:
+            replay = self._by_idempotency_key(request)
+            if replay is not None:
+                return replay
+        with self._transaction(ctx) as session:
+            order, results = self._build_and_save(session, request, ctx)
+            change = Change(
+                "placed",
+                f"Order placed by {request.customer.name} ({request.customer.email}), "
+                f"{money_text(order.total, order.currency)} {order.currency}, "
+                f"payment by {request.payment_method}.",
+                data={"total": money_text(order.total, order.currency),
+                      "fraud_score": str(order.fraud_score) if order.fraud_score else None},
+                comment=request.note,
+            )
+            if order.status == "fraud":
+                change.message += (f" Fraud score {order.fraud_score} is over the threshold "
+                                   f"{self.mill.fraud_threshold}: set to Fraud.")
+            event = self._record(session, order, ctx, change, status_from=None)
+            preview = self._preview("place", order, {"status": None, "payment_status": None,
+                                                     "summary": None}, change, ctx)
+        if dry_run:
+            return ActionResult(None, None, preview, dry_run=True)
+        calls: list[tuple[str, dict[str, Any]]] = [("on_order_placed", {"order": order})]
+        if results:
+            calls.append(("on_fraud_checked", {"order": order, "results": results}))
+        if order.status == "fraud":
+            calls.append(("on_fraud", {"order": order}))
+        failures = self._after_commit(order, calls, ctx)
+        return ActionResult(order, event, preview, hook_failures=tuple(failures))
+
+    def _customer(self, session: Session, details: CustomerDetails) -> Customer:
+        customer = session.scalar(select(Customer).where(Customer.email == details.email)
+                                  .order_by(Customer.id).limit(1))
+        if customer is None:
+            customer = Customer(email=details.email, name=details.name, phone=details.phone,
+                                company=details.company,
+                                billing_address=dict(details.billing_address),
+                                language=details.language, created_at=utcnow())
+            session.add(customer)
+        return customer
+
+    def _draw_number(self, ctx: ActionContext) -> str:
+        chosen = self.mill.plugins.first_result("generate_order_number", ctx=ctx)
+        if chosen is not None:
+            plugin, number = chosen
+            if not (isinstance(number, str) and len(number) == 10 and number.isdigit()):
+                raise InvalidInput(f"Plugin {plugin!r} made order number {number!r}; "
+                                   f"numbers must be exactly 10 digits.")
+            return number
+        return str(secrets.randbelow(9 * 10**9) + 10**9)
+
+    def _build_and_save(self, session: Session, request: OrderRequest, ctx: ActionContext
+                        ) -> tuple[Order, list[FraudResult]]:
+        products = pricing.load_products(session, [line.sku for line in request.lines])
+        promo = pricing.load_promo(session, request.promo_code)
+        lines, currency = pricing.build_lines(request.lines, products, None)
+        subtotal = sum(line.unit_price * line.quantity for line in lines)
+        discount = pricing.promo_discount(promo, subtotal, currency)
+        pricing.apply_discount(lines, discount)
+        customer = self._customer(session, request.customer)
+        details = request.customer
+        now = utcnow()
+        order = Order(
+            number=self._draw_number(ctx), status=self.mill.statuses.first_of_category("pending"),
+            buyer_name=details.name, buyer_email=details.email,
+            buyer_phone=details.phone, billing_address=dict(details.billing_address),
+            language=details.language, currency=currency, subtotal=subtotal, discount=discount,
+            total=subtotal - discount, promo_code=promo.code if promo else None,
+            payment_method=request.payment_method, customer_ip=request.customer_ip,
+            affiliate=request.affiliate, sales_manager_id=request.sales_manager_id,
+            customer_note=request.note, idempotency_key=request.idempotency_key,
+            request_fingerprint=request.request_fingerprint, placed_at=now, updated_at=now,
+            version=1, sales_confirmed=False,
+        )
+        order.lines = lines
+        order.invoices = []
+        order.payments = []
+        order.fraud_checks = []
+        self._reserve(session, lines, products)
+        if request.generate_invoice and order.total > 0:
+            self._plan_invoices(order, request.invoice_plan)
+        self.mill.plugins.call_in_transaction("validate_order", order=order, ctx=ctx)
+        if customer.id is None:
+            session.flush()
+        order.customer_id = customer.id
+        session.add(order)
+        results = self._run_fraud_checks(order, ctx)
+        session.flush()
+        return order, results
+
+    def _plan_invoices(self, order: Order, plan: Sequence[int] | None) -> None:
+        amounts = list(plan) if plan else [order.total]
+        if any(isinstance(a, bool) or not isinstance(a, int) or a <= 0 for a in amounts) \
+                or sum(amounts) != order.total:
+            raise InvalidInput(
+                f"The invoice plan must be positive amounts adding up to the order total "
+                f"{money_text(order.total, order.currency)}.", details={"field": "invoice_plan"})
+        for index, amount in enumerate(amounts, start=1):
+            label = f"Part {index} of {len(amounts)}" if len(amounts) > 1 else "Order"
+            billing.new_invoice(order, amount, label)

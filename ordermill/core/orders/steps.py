@@ -1,0 +1,143 @@
+"""Steps several actions share: moving a status, picking and releasing lines, reserving stock,
+asking the fraud checks, closing an order whose lines are all closed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ordermill.core import billing, inventory
+from ordermill.core.context import ActionContext
+from ordermill.core.errors import InvalidInput, LineAlreadyClosed, UnknownLine
+from ordermill.core.models import FraudCheck, Order, OrderLine, utcnow
+from ordermill.core.money import Money, allocate
+from ordermill.core.orders.runner import ActionRunner, _jsonable
+from ordermill.core.specs import FraudResult
+from ordermill.core.statuses import money_totals
+
+
+class OrderSteps(ActionRunner):
+    """The shared steps, on top of the runner."""
+
+    def _move(self, order: Order, target: str, action: str) -> None:
+        self.mill.statuses.check_move(order.status, target, action=action)
+        order.status = target
+
+    def _category(self, order: Order) -> str:
+        return self.mill.statuses.category(order.status)
+
+    def _status_hooks(self, order: Order, old: str, specific: str | None,
+                      **kwargs: Any) -> list[tuple[str, dict[str, Any]]]:
+        calls: list[tuple[str, dict[str, Any]]] = []
+        if specific:
+            calls.append((specific, {"order": order, **kwargs}))
+        if old != order.status:
+            calls.append(("on_status_changed",
+                          {"order": order, "old_status": old, "new_status": order.status}))
+        return calls
+
+    def _release(self, order: Order, line: OrderLine, ctx: ActionContext) -> int:
+        """Return what the line still holds to stock, once; the restock hook does the work."""
+        units = line.units_held - line.units_released
+        if units <= 0:
+            return 0
+        handled = self.mill.plugins.first_result("restock", line=line, quantity=units, ctx=ctx)
+        if not handled:
+            return 0
+        line.units_released += units
+        released = ctx.notes.setdefault("stock_released", {})
+        released[line.sku] = released.get(line.sku, 0) + units
+        return units
+
+    def _pick_lines(self, order: Order, line_ids: Sequence[int] | None,
+                    allowed: Sequence[str], verb: str) -> list[OrderLine]:
+        if line_ids is None:
+            return [line for line in order.lines if line.status in allowed]
+        by_id = {line.id: line for line in order.lines}
+        picked = []
+        for line_id in dict.fromkeys(line_ids):
+            line = by_id.get(line_id)
+            if line is None:
+                raise UnknownLine(order.number, line_id)
+            if line.status not in allowed:
+                final = " Cancelling is final." if line.status == "cancelled" else ""
+                raise LineAlreadyClosed(
+                    f"Cannot {verb} line {line_id} ({line.name}): it is already "
+                    f"{line.status}.{final}",
+                    details={"line_id": line_id, "line_status": line.status},
+                )
+            picked.append(line)
+        if not picked:
+            raise InvalidInput(f"No lines chosen to {verb}.")
+        return picked
+
+    def _close_if_all_lines_closed(self, order: Order, action: str) -> None:
+        if any(line.status == "active" for line in order.lines):
+            return
+        # "refunded" promises all money went back: with money still kept (a cancelled,
+        # unrefunded line) the order is only cancelled until the rest is refunded too
+        refunded = any(line.status == "refunded" for line in order.lines) \
+            and money_totals(order).net <= 0
+        target = self.mill.statuses.first_of_category("refunded" if refunded else "cancelled")
+        if order.status == target:
+            return
+        if self._category(order) in ("refunded",):
+            return
+        if not self.mill.statuses.can_move(order.status, target) and refunded:
+            target = self.mill.statuses.first_of_category("cancelled")
+        if order.status != target:
+            self._move(order, target, action)
+        if order.cancelled_at is None:
+            order.cancelled_at = utcnow()
+
+    def _reserve(self, session: Session, lines: Sequence[OrderLine],
+                 products: Mapping[str, Any]) -> None:
+        wanted: dict[int, tuple[Any, int]] = {}
+        for line in lines:
+            product = products[line.sku]
+            if product.stock is not None:
+                _p, quantity = wanted.get(product.id, (product, 0))
+                wanted[product.id] = (product, quantity + line.quantity)
+                line.units_held = line.quantity
+        inventory.reserve_many(session, wanted)
+
+
+    def _run_fraud_checks(self, order: Order, ctx: ActionContext) -> list[FraudResult]:
+        results, failures = self.mill.plugins.call_collecting("fraud_check", order=order, ctx=ctx)
+        verdicts: list[FraudResult] = [result for _plugin, result in results]
+        verdicts.extend(
+            FraudResult(provider=failure.plugin, score=None, status="error", error=failure.error)
+            for failure in failures
+        )
+        for verdict in verdicts:
+            order.fraud_checks.append(FraudCheck(
+                provider=verdict.provider, status=verdict.status, score=verdict.score,
+                reasons=list(verdict.reasons), raw=_jsonable(dict(verdict.raw)),
+                error=verdict.error, created_at=utcnow(),
+            ))
+        scores = [v.score for v in verdicts if v.status == "ok" and v.score is not None]
+        if scores:
+            order.fraud_score = max(scores)
+            if order.fraud_score > self.mill.fraud_threshold \
+                    and self._category(order) == "pending":
+                order.status = self.mill.statuses.first_of_category("fraud")
+                billing.cancel_open_invoices(order)
+        return verdicts
+
+
+def _minor(amount: Money | int, currency: str) -> int:
+    if isinstance(amount, Money):
+        if amount.currency != currency:
+            raise InvalidInput(f"Amount is in {amount.currency}, the order is in {currency}.")
+        return amount.amount
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidInput(f"Amounts are Money or integer minor units, not {amount!r}.")
+    return amount
+
+
+def _allocate_to_lines(lines: Sequence[OrderLine], amount: int) -> list[int]:
+    """Spread a refund over lines by what each has left, never more than a line's value."""
+    left = [billing.line_value_left(line) for line in lines]
+    return allocate(min(amount, sum(left)), left)
