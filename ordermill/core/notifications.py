@@ -122,9 +122,9 @@ def resend_confirmations(
             session.add(event)
             session.flush()
             jobs: list[JobRequest] = []
-            for _plugin, requested in mill.plugins.call_in_transaction(
+            for requested in mill.plugins.call(
                 "jobs_for_event", order=order, event=event, ctx=ctx
-            ):
+            ).values:
                 jobs.extend(requested)
             jobs.extend(ctx.jobs)
             if not jobs:
