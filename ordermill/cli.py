@@ -33,6 +33,7 @@ from sqlalchemy.orm import selectinload
 
 from ordermill import __version__
 from ordermill.cli_outbox import retry_dead
+from ordermill.cli_plugins import with_plugin_commands
 from ordermill.cli_secrets import secrets_group, startup_checks
 from ordermill.cli_users import user_password
 from ordermill.core.app import Ordermill
@@ -174,7 +175,7 @@ def _until_signalled(stop: threading.Event | None = None,
 # ---------------------------------------------------------------------------------- root
 
 
-@click.group(cls=_OrdermillGroup)
+@click.group(cls=with_plugin_commands(_OrdermillGroup))
 @click.version_option(__version__, prog_name="ordermill")
 def main() -> None:
     """ordermill: a plugin-based order desk.
