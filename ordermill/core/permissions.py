@@ -96,7 +96,7 @@ def build_table(plugin_specs: Mapping[str, tuple[PermissionSpec, str]]) -> Permi
         unknown = sorted(set(spec.roles) - set(ROLES))
         if unknown:
             raise ConfigurationError(
-                f"Plugin {owner} gives permission {name!r} to unknown role "
+                f"Plugin {owner!r} gives permission {name!r} to unknown role "
                 f"{unknown[0]!r}; roles are {', '.join(ROLES)}.",
                 details={"plugin": owner, "permission": name})
         labels[name] = spec.label
