@@ -56,13 +56,14 @@ def test_a_tag_works_bare_and_with_an_error_policy() -> None:
 
 
 def test_no_call_site_outside_core_orders_chooses_a_policy_by_name() -> None:
-    """Every caller in ordermill/ uses `call`; only core/orders.py (being split into a
-    package by another change) still uses the old per-policy methods."""
+    """Every caller in ordermill/ uses `call`. Exempt until it moves onto `call`: the order
+    service (core/orders.py, being split into the package core/orders/ by another change)."""
     root = Path(__file__).resolve().parents[2] / "ordermill"
     old = ("call_in_transaction(", "first_result(", "call_collecting(", "call_after_commit(")
+    exempt = ("core/plugins.py", "core/orders.py", "core/orders/")
     offenders = sorted(
-        str(path.relative_to(root)) for path in root.rglob("*.py")
-        if path.name != "plugins.py" and path.relative_to(root).as_posix() != "core/orders.py"
+        path.relative_to(root).as_posix() for path in root.rglob("*.py")
+        if not path.relative_to(root).as_posix().startswith(exempt)
         and any(name in path.read_text(encoding="utf-8") for name in old))
     assert offenders == []
 

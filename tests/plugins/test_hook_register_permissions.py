@@ -56,9 +56,7 @@ def test_hook_register_permissions_reaches_require_and_the_roles(
     assert "reports.view" not in PERMISSIONS and "reports.view" not in ROLES["admin"]
 
 
-def test_a_permission_lives_only_as_long_as_an_app_that_loaded_it(
-    mill: Ordermill, register_plugin: Register,
-) -> None:
+def test_a_permission_lives_only_as_long_as_an_app_that_loaded_it(mill: Ordermill) -> None:
     host_app = plugin_app(mill)
     host_app.plugins.register(Reports(PermissionSpec("audit.read", "Read the audit log")),
                               "audit")
