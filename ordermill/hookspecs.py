@@ -1,10 +1,13 @@
 """Every hook a plugin can implement. These docstrings are the plugin author's manual.
 
 Arguments are keyword-only and a hook implementation may accept any subset of them. Every hook
-gets `ctx`, an ActionContext (settings, the acting user, the app, the database session for
-in-transaction hooks, `dry_run`). There are three kinds of hook, and each docstring says which:
+but the register hooks gets `ctx`, an ActionContext (settings, the acting user, the app, the
+database session for in-transaction hooks, `dry_run`). There are three kinds of hook, and each
+docstring says which:
 
-* register hooks run once when the app starts and return lists of small spec objects;
+* register hooks run outside any order transaction and return small spec objects (most run
+  once when the app starts; `admin_menu_links` whenever the admin draws a page): an exception
+  is a PluginError naming the plugin;
 * in-transaction hooks run inside the action's database transaction: an exception aborts the
   action, rolls everything back, and the error names the plugin;
 * after-commit hooks (`on_*`) see the committed order: an exception is caught, logged and
@@ -12,30 +15,49 @@ in-transaction hooks, `dry_run`). There are three kinds of hook, and each docstr
   outside effect belongs in the outbox (`jobs_for_event`), not in an after-commit hook, so a
   crash or outage delays it instead of losing it.
 
+Dispatch is declared once, here, on the spec, and read by `PluginHost.call(name, **kwargs)`:
+call sites never choose a policy. Each spec carries pluggy's `@hookspec` (with
+`firstresult=True` for hooks that stop at the first non-None answer) and one kind tag:
+`@register_hook`, `@in_transaction` or `@after_commit`. The tag's `errors=` says what an
+exception does when it differs from the kind's default: "raise" (the first exception stops the
+call, as a PluginError naming the plugin; the default of register and in-transaction hooks) or
+"collect" (each failure becomes a HookFailure in the outcome and the other plugins still run;
+the default of after-commit hooks). Two hooks differ from their kind: `fraud_check` collects
+(an order is never lost to a provider's outage) and `message_attachments` raises (its outbox
+job fails and retries). HOOK_KINDS is derived from the tags. Hookspecs that a plugin adds with
+`add_hookspecs` use the same tags, and a spec without one is refused.
+
 HOOKSPEC_VERSION is raised when a hook changes; a renamed hook keeps its old name working for
 one release with a deprecation warning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+import attrs
 import pluggy
 
 if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
     from sqlalchemy.orm import Session
 
     from ordermill.core.context import ActionContext
     from ordermill.core.models import Order, OrderEvent, OrderLine, Payment
+    from ordermill.core.plugins import HookspecAdder
     from ordermill.core.secret_rotation import RotationReport
     from ordermill.core.settings import Settings
     from ordermill.core.specs import (
+        Actor,
+        AdminLink,
         FraudResult,
         JobHandlerSpec,
         JobRequest,
         MessageAttachment,
         PaymentGatewaySpec,
+        PermissionSpec,
     )
     from ordermill.core.statuses import StatusSpec
 
@@ -44,11 +66,70 @@ HOOKSPEC_VERSION = 1
 hookspec = pluggy.HookspecMarker("ordermill")
 hookimpl = pluggy.HookimplMarker("ordermill")
 
+HookKind = Literal["register", "in-transaction", "after-commit"]
+ErrorPolicy = Literal["raise", "collect"]
+KINDS: tuple[str, ...] = ("register", "in-transaction", "after-commit")
+DISPATCH_ATTR = "ordermill_dispatch"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@attrs.frozen
+class Dispatch:
+    """How `PluginHost.call` runs a hook: its kind and what an exception does."""
+
+    kind: str = attrs.field(validator=attrs.validators.in_(KINDS))
+    errors: str = attrs.field(validator=attrs.validators.in_(("raise", "collect")))
+
+
+class _KindTag:
+    """A kind tag: `@in_transaction` bare, or `@in_transaction(errors="collect")`."""
+
+    def __init__(self, kind: HookKind, default_errors: ErrorPolicy) -> None:
+        self.kind = kind
+        self.default_errors = default_errors
+
+    @overload
+    def __call__(self, function: F) -> F: ...
+
+    @overload
+    def __call__(self, *, errors: ErrorPolicy | None = None) -> Callable[[F], F]: ...
+
+    def __call__(self, function: Any = None, *, errors: ErrorPolicy | None = None) -> Any:
+        dispatch = Dispatch(self.kind, errors or self.default_errors)
+
+        def tag(spec: F) -> F:
+            setattr(spec, DISPATCH_ATTR, dispatch)
+            return spec
+
+        return tag(function) if function is not None else tag
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} hook tag>"
+
+
+register_hook = _KindTag("register", "raise")
+in_transaction = _KindTag("in-transaction", "raise")
+after_commit = _KindTag("after-commit", "collect")
+
+
+def dispatch_of(spec: Callable[..., Any]) -> Dispatch | None:
+    """The Dispatch a kind tag put on a hookspec function, or None when it has none."""
+    found = getattr(spec, DISPATCH_ATTR, None)
+    return found if isinstance(found, Dispatch) else None
+
+
+def declared_specs(namespace: Mapping[str, Any]) -> Iterator[tuple[str, Callable[..., Any]]]:
+    """(name, function) of every `ordermill` hookspec in a module's or class's namespace."""
+    for name, value in namespace.items():
+        if callable(value) and hasattr(value, "ordermill_spec"):
+            yield name, value
+
 
 # ---- register hooks: run once at start-up ------------------------------------------------
 
 
 @hookspec
+@register_hook
 def register_statuses(settings: Settings) -> Iterable[StatusSpec]:
     """Add custom order statuses. Register hook, runs once at start-up.
 
@@ -60,6 +141,7 @@ def register_statuses(settings: Settings) -> Iterable[StatusSpec]:
 
 
 @hookspec
+@register_hook
 def register_payment_gateways(settings: Settings) -> Iterable[PaymentGatewaySpec]:
     """Add payment gateways. Register hook, runs once at start-up.
 
@@ -69,6 +151,7 @@ def register_payment_gateways(settings: Settings) -> Iterable[PaymentGatewaySpec
 
 
 @hookspec
+@register_hook
 def register_job_handlers(settings: Settings) -> Iterable[JobHandlerSpec]:
     """Add outbox job handlers. Register hook, runs once at start-up.
 
@@ -80,6 +163,7 @@ def register_job_handlers(settings: Settings) -> Iterable[JobHandlerSpec]:
 
 
 @hookspec
+@register_hook
 def register_migration_locations(settings: Settings) -> Iterable[str]:
     """Add the directories of your plugin's own Alembic branch. Register hook, runs at upgrade.
 
@@ -95,10 +179,76 @@ def register_migration_locations(settings: Settings) -> Iterable[str]:
     """
 
 
+@hookspec
+@register_hook
+def add_hookspecs(pm: HookspecAdder) -> None:
+    """Add your plugin's own hookspecs. Register hook, runs once at start-up.
+
+    Call `pm.add_hookspecs(module_or_class)` with functions marked `@hookspec` and one kind
+    tag (`@register_hook`, `@in_transaction` or `@after_commit`); the tag says how
+    `mill.plugins.call(name, ...)` runs them, as for the core's hooks. Every plugin is
+    registered before any of these run, and every plugin is checked after, so load order
+    never matters. Another plugin implements your hook with `@hookimpl(optionalhook=True)`:
+    it is never called when your plugin is blocked or absent. A hook name the core or another
+    plugin already defines fails start-up with a PluginConflict naming both.
+    """
+
+
+@hookspec
+@register_hook
+def register_permissions() -> Iterable[PermissionSpec]:
+    """Add permissions for your plugin's routes, commands and admin links. Register hook.
+
+    Return PermissionSpec(name, label, roles): `roles` are the core roles that hold it
+    besides `admin`, which holds every permission. `require(actor, name)`, the API's
+    `/auth/me`, the admin's staff page and AdminLink.permission then know it. Reusing a core
+    permission's name, or one another plugin registers, fails start-up naming both.
+    """
+
+
+@hookspec
+@register_hook
+def register_commands(cli: click.Group) -> None:
+    """Add click commands or groups to the `ordermill` command line. Register hook.
+
+    Called once per process when the CLI first needs a command it does not have (or lists
+    them for --help), with the plugins chosen by ORDERMILL_LOAD_PLUGINS and
+    ORDERMILL_BLOCK_PLUGINS and no database opened. Use `cli.add_command(...)` or
+    `@cli.command()`. A name the core or another plugin uses is skipped with an error log;
+    an exception is logged and skips your commands, so `ordermill --help` still works.
+    """
+
+
+@hookspec
+@register_hook
+def register_blueprints() -> Iterable[Blueprint]:
+    """Add Flask blueprints (routes) to the web app. Register hook, runs when the app is made.
+
+    An apiflask APIBlueprint must live under /api/ (its url_prefix): its operations and
+    schemas join /api/v1/openapi.json and the API's guards apply (JSON-only bodies, a caller
+    required for writes unless the view is marked `access("public")`). Views check their
+    own permissions with `require(actor, name)`. A blueprint name or a URL rule the app
+    already has fails start-up with a PluginConflict naming both owners.
+    """
+
+
+@hookspec
+@register_hook
+def admin_menu_links(actor: Actor) -> Iterable[AdminLink] | None:
+    """Add links to the admin's top navigation. Register hook, called for each admin page.
+
+    Return AdminLink(label, href, permission) objects; a link is shown only to staff whose
+    role holds `permission` (None: every staff member). `href` must be a path on this site
+    ("/admin/..."), never another site. It is also called once when the app is made, with a
+    system actor, so a bad link or an unknown permission fails start-up naming your plugin.
+    """
+
+
 # ---- in-transaction hooks ----------------------------------------------------------------
 
 
 @hookspec
+@in_transaction
 def validate_order(order: Order, ctx: ActionContext) -> None:
     """Refuse an order before it is placed. In-transaction hook (ShoppingCartValidateCheckout).
 
@@ -110,6 +260,7 @@ def validate_order(order: Order, ctx: ActionContext) -> None:
 
 
 @hookspec
+@in_transaction(errors="collect")
 def fraud_check(order: Order, ctx: ActionContext) -> FraudResult | None:
     """Score a new order for fraud. In-transaction hook (RunFraudCheck).
 
@@ -123,6 +274,7 @@ def fraud_check(order: Order, ctx: ActionContext) -> FraudResult | None:
 
 
 @hookspec(firstresult=True)
+@in_transaction
 def restock(line: OrderLine, quantity: int, ctx: ActionContext) -> bool | None:
     """Return units of a line to stock. In-transaction hook. Stops at first non-None result.
 
@@ -137,6 +289,7 @@ def restock(line: OrderLine, quantity: int, ctx: ActionContext) -> bool | None:
 
 
 @hookspec
+@in_transaction
 def jobs_for_event(
     order: Order, event: OrderEvent, ctx: ActionContext
 ) -> Iterable[JobRequest] | None:
@@ -152,6 +305,7 @@ def jobs_for_event(
 
 
 @hookspec(firstresult=True)
+@in_transaction
 def generate_order_number(ctx: ActionContext) -> str | None:
     """Choose the public order number. In-transaction hook (OverrideOrderNumberGeneration).
 
@@ -161,6 +315,7 @@ def generate_order_number(ctx: ActionContext) -> str | None:
 
 
 @hookspec
+@in_transaction
 def rotate_stored_secrets(session: Session, keys: Sequence[str], old_keys: Sequence[str],
                           dry_run: bool) -> RotationReport | None:
     """Re-encrypt what your plugin stored encrypted under keys[0]. In-transaction hook.
@@ -177,6 +332,7 @@ def rotate_stored_secrets(session: Session, keys: Sequence[str], old_keys: Seque
 
 
 @hookspec
+@after_commit
 def on_order_placed(order: Order, ctx: ActionContext) -> None:
     """An order was placed (AfterShoppingCartCheckout). After-commit hook.
 
@@ -186,6 +342,7 @@ def on_order_placed(order: Order, ctx: ActionContext) -> None:
 
 
 @hookspec
+@after_commit
 def on_fraud_checked(order: Order, results: Sequence[FraudResult], ctx: ActionContext) -> None:
     """Fraud checks ran for an order (AfterFraudCheck). After-commit hook.
 
@@ -194,6 +351,7 @@ def on_fraud_checked(order: Order, results: Sequence[FraudResult], ctx: ActionCo
 
 
 @hookspec
+@after_commit
 def on_payment(order: Order, payment: Payment, ctx: ActionContext) -> None:
     """A payment was recorded (OrderPaid when the order is now paid). After-commit hook.
 
@@ -203,6 +361,7 @@ def on_payment(order: Order, payment: Payment, ctx: ActionContext) -> None:
 
 
 @hookspec
+@after_commit
 def on_accept(order: Order, options: Mapping[str, Any], ctx: ActionContext) -> None:
     """An admin accepted a pending order (AcceptOrder). After-commit hook.
 
@@ -214,6 +373,7 @@ def on_accept(order: Order, options: Mapping[str, Any], ctx: ActionContext) -> N
 
 
 @hookspec
+@after_commit
 def on_cancel(order: Order, lines: Sequence[OrderLine], ctx: ActionContext) -> None:
     """Lines, or the whole order, were cancelled (CancelOrder). After-commit hook.
 
@@ -222,6 +382,7 @@ def on_cancel(order: Order, lines: Sequence[OrderLine], ctx: ActionContext) -> N
 
 
 @hookspec
+@after_commit
 def on_refund(
     order: Order, refunds: Sequence[Payment], lines: Sequence[OrderLine], ctx: ActionContext
 ) -> None:
@@ -233,16 +394,19 @@ def on_refund(
 
 
 @hookspec
+@after_commit
 def on_fraud(order: Order, ctx: ActionContext) -> None:
     """The order was set to fraud, by an admin or a fraud check (FraudOrder). After-commit hook."""
 
 
 @hookspec
+@after_commit
 def on_pending(order: Order, ctx: ActionContext) -> None:
     """The order was set back to pending (PendingOrder). After-commit hook."""
 
 
 @hookspec
+@after_commit
 def on_status_changed(
     order: Order, old_status: str, new_status: str, ctx: ActionContext
 ) -> None:
@@ -254,6 +418,7 @@ def on_status_changed(
 
 
 @hookspec
+@after_commit
 def on_delete(order_number: str, snapshot: Mapping[str, Any], ctx: ActionContext) -> None:
     """An order was deleted for good (DeleteOrder). After-commit hook.
 
@@ -263,6 +428,7 @@ def on_delete(order_number: str, snapshot: Mapping[str, Any], ctx: ActionContext
 
 
 @hookspec
+@after_commit
 def on_order_edited(order: Order, changes: Mapping[str, Any], ctx: ActionContext) -> None:
     """Products were added, buyer details edited, or dispatch/delivery recorded.
 
@@ -272,6 +438,7 @@ def on_order_edited(order: Order, changes: Mapping[str, Any], ctx: ActionContext
 
 
 @hookspec
+@after_commit
 def on_comment_added(order: Order, event: OrderEvent, ctx: ActionContext) -> None:
     """An admin wrote a progress comment. After-commit hook.
 
@@ -281,6 +448,7 @@ def on_comment_added(order: Order, event: OrderEvent, ctx: ActionContext) -> Non
 
 
 @hookspec
+@after_commit(errors="raise")
 def message_attachments(
     order: Order, message: str, ctx: ActionContext
 ) -> Iterable[MessageAttachment] | None:
@@ -294,28 +462,17 @@ def message_attachments(
     """
 
 
-HOOK_KINDS: dict[str, str] = {
-    "register_statuses": "register",
-    "register_payment_gateways": "register",
-    "register_job_handlers": "register",
-    "register_migration_locations": "register",
-    "validate_order": "in-transaction",
-    "fraud_check": "in-transaction",
-    "restock": "in-transaction",
-    "jobs_for_event": "in-transaction",
-    "generate_order_number": "in-transaction",
-    "rotate_stored_secrets": "in-transaction",
-    "on_order_placed": "after-commit",
-    "on_fraud_checked": "after-commit",
-    "on_payment": "after-commit",
-    "on_accept": "after-commit",
-    "on_cancel": "after-commit",
-    "on_refund": "after-commit",
-    "on_fraud": "after-commit",
-    "on_pending": "after-commit",
-    "on_status_changed": "after-commit",
-    "on_delete": "after-commit",
-    "on_order_edited": "after-commit",
-    "on_comment_added": "after-commit",
-    "message_attachments": "after-commit",
-}
+def _hook_kinds() -> dict[str, str]:
+    """{hook name: kind} read from the kind tags; a spec without a tag is a bug here."""
+    kinds = {}
+    for name, spec in declared_specs(globals()):
+        dispatch = dispatch_of(spec)
+        if dispatch is None:
+            raise TypeError(f"hookspec {name!r} has no kind tag (@register_hook, "
+                            f"@in_transaction or @after_commit)")
+        kinds[name] = dispatch.kind
+    return kinds
+
+
+HOOK_KINDS: dict[str, str] = _hook_kinds()
+

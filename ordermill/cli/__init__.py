@@ -42,9 +42,10 @@ from ordermill.cli.common import (
     get_mill,
 )
 from ordermill.cli.secrets import secrets_group, startup_checks
+from ordermill.cli_plugins import with_plugin_commands
 
 
-@click.group(cls=_OrdermillGroup)
+@click.group(cls=with_plugin_commands(_OrdermillGroup))
 @click.version_option(__version__, prog_name="ordermill")
 def main() -> None:
     """ordermill: a plugin-based order desk.

@@ -1,7 +1,10 @@
 """The application object: settings, database, plugins and registries in one place.
 
 `Ordermill(settings)` is made once per process (by the CLI, the web app factory or a test
-fixture); the order service hangs off it as `mill.orders`.
+fixture); the order service hangs off it as `mill.orders`. Registries come from the plugins'
+register hooks, built when first needed; the permission table is built at once (and again by
+refresh()) so that a conflicting plugin permission stops start-up and `require()` knows the
+plugins' permissions before any request.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ordermill.core import permissions
 from ordermill.core.db import is_sqlite, make_engine, session_factories
 from ordermill.core.models import Base, Setting
 from ordermill.core.plugins import PluginHost
 from ordermill.core.settings import Settings
-from ordermill.core.specs import JobHandlerSpec, PaymentGatewaySpec
+from ordermill.core.specs import JobHandlerSpec, PaymentGatewaySpec, PermissionSpec
 from ordermill.core.statuses import StatusRegistry, status_spec_from_dict
 
 CUSTOM_STATUSES_SETTING = "custom_statuses"
@@ -42,8 +46,10 @@ class Ordermill:
         self._gateways: dict[str, PaymentGatewaySpec] | None = None
         self._job_handlers: dict[str, JobHandlerSpec] | None = None
         self._fraud_threshold: Decimal | None = None
+        self._permissions: permissions.PermissionTable | None = None
         self.orders = OrderService(self)
         self.outbox = Outbox(self)
+        self._install_permissions()
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,6 +67,22 @@ class Ordermill:
         """Forget cached registries, e.g. after a plugin was registered or settings changed."""
         self._statuses = self._gateways = self._job_handlers = None
         self._fraud_threshold = None
+        self._permissions = None
+        self._install_permissions()
+
+    @property
+    def permissions(self) -> permissions.PermissionTable:
+        """The core's permissions plus those of this app's plugins (register_permissions)."""
+        if self._permissions is None:
+            owned = self.plugins.collect_owned_specs(
+                "register_permissions", _permission_name, "permission")
+            self._permissions = permissions.build_table(
+                {name: (spec, self.plugins.describe(plugin))
+                 for name, (spec, plugin) in owned.items()})
+        return self._permissions
+
+    def _install_permissions(self) -> None:
+        permissions.install(self, self.permissions)
 
     @property
     def fraud_threshold(self) -> Decimal:
@@ -82,7 +104,8 @@ class Ordermill:
             stored = self._stored_custom_statuses()
             if stored:
                 sources.append(("admin settings", stored))
-            sources.extend(self.plugins.status_sources())
+            sources.extend((self.plugins.describe(plugin), list(specs)) for plugin, specs
+                           in self.plugins.call("register_statuses").results)
             self._statuses = StatusRegistry.build(sources)
         return self._statuses
 
@@ -117,3 +140,10 @@ class Ordermill:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _permission_name(spec: PermissionSpec) -> str:
+    """A PermissionSpec's name; anything else is refused (collect_owned_specs names it)."""
+    if not isinstance(spec, PermissionSpec):
+        raise TypeError(f"{spec!r} is not a PermissionSpec")
+    return spec.name

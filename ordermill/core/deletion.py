@@ -85,8 +85,8 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
         preview["jobs"] = [job.kind for job in ctx.jobs]
     if dry_run:
         return ActionResult(None, None, preview, dry_run=True)
-    failures = service.mill.plugins.call_after_commit("on_delete", order_number=number,
-                                                      snapshot=snapshot, ctx=ctx)
+    failures = list(service.mill.plugins.call("on_delete", order_number=number,
+                                              snapshot=snapshot, ctx=ctx).failures)
     if failures:
         service._record_hook_failures(None, number, failures, ctx)
     return ActionResult(order, event, preview, hook_failures=tuple(failures))

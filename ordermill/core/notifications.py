@@ -117,9 +117,9 @@ def resend_confirmations(
                 order, RESEND_EVENT, "Order confirmation resent.", comment=comment,
                 notify_customer=True, data={"bulk": len(wanted) > 1}, touch=False)
             jobs: list[JobRequest] = []
-            for _plugin, requested in mill.plugins.call_in_transaction(
+            for requested in mill.plugins.call(
                 "jobs_for_event", order=order, event=event, ctx=ctx
-            ):
+            ).values:
                 jobs.extend(requested)
             jobs.extend(ctx.jobs)
             if not jobs:

@@ -1,12 +1,27 @@
 """Roles and the permissions named after the actions they allow.
 
-The core checks them in every action, so the API and the admin cannot disagree.
+The core checks them in every action, so the API and the admin cannot disagree. PERMISSIONS
+and ROLES are the core's own table; plugins add permissions with `register_permissions`
+(PermissionSpec: name, label, the roles holding it; `admin` holds every permission).
+
+`require(actor, name)` and `permissions_of(role)` are module functions called without the
+app, so each app installs its plugins' permissions here when it starts (Ordermill() and
+mill.refresh()). A process with several apps (the test suite, a CLI command that makes a
+second app) sees the core's permissions plus the plugin permissions of every app still alive
+in it; when two apps' plugins define one name differently, the app that installed last
+wins. What one app offers (its staff page, its admin links) is `mill.permissions`.
 """
 
 from __future__ import annotations
 
-from ordermill.core.errors import PermissionDenied
-from ordermill.core.specs import Actor
+import threading
+import weakref
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from ordermill.core.errors import ConfigurationError, PermissionDenied, PluginConflict
+from ordermill.core.specs import Actor, PermissionSpec
 
 PERMISSIONS: dict[str, str] = {
     "view_orders": "See orders, payments and history",
@@ -34,18 +49,121 @@ ROLES: dict[str, frozenset[str]] = {
     "viewer": frozenset({"view_orders"}),
     "customer": frozenset({"place_orders"}),
 }
+ALL_PERMISSIONS_ROLE = "admin"
+
+
+@attrs.frozen
+class PermissionTable:
+    """Permissions with their labels, what each role holds, and which plugin owns which."""
+
+    labels: Mapping[str, str]
+    roles: Mapping[str, frozenset[str]]
+    owners: Mapping[str, str] = attrs.field(factory=dict)
+
+    def of(self, role: str | None) -> frozenset[str]:
+        return self.roles.get(role or "", frozenset())
+
+    def require(self, actor: Actor, permission: str) -> None:
+        """Raise PermissionDenied unless the actor's role grants `permission`."""
+        if actor.kind == "system":
+            return
+        if permission in self.of(actor.role):
+            return
+        label = self.labels.get(permission)
+        what = label.lower() if label else f"use {permission!r} (no such permission)"
+        raise PermissionDenied(f"{actor.name} ({actor.role or 'no role'}) may not {what}.",
+                               details={"permission": permission, "role": actor.role})
+
+
+CORE_TABLE = PermissionTable(dict(PERMISSIONS), dict(ROLES))
+
+
+def build_table(plugin_specs: Mapping[str, tuple[PermissionSpec, str]]) -> PermissionTable:
+    """The core's table plus plugin permissions ({name: (spec, owner description)}).
+
+    A plugin permission named like a core one is a PluginConflict naming both; a role that
+    does not exist is a ConfigurationError naming the plugin.
+    """
+    labels = dict(PERMISSIONS)
+    held = {role: set(permissions) for role, permissions in ROLES.items()}
+    owners: dict[str, str] = {}
+    for name, (spec, owner) in plugin_specs.items():
+        if name in PERMISSIONS:
+            raise PluginConflict(
+                f"Conflicting plugins found for permission {name!r}: provided by ordermill "
+                f"(core) and {owner}.", details={"permission": name,
+                                                 "plugins": ["ordermill", owner]})
+        unknown = sorted(set(spec.roles) - set(ROLES))
+        if unknown:
+            raise ConfigurationError(
+                f"Plugin {owner!r} gives permission {name!r} to unknown role "
+                f"{unknown[0]!r}; roles are {', '.join(ROLES)}.",
+                details={"plugin": owner, "permission": name})
+        labels[name] = spec.label
+        owners[name] = owner
+        for role in {ALL_PERMISSIONS_ROLE, *spec.roles}:
+            held[role].add(name)
+    return PermissionTable(labels, {role: frozenset(names) for role, names in held.items()},
+                           owners)
+
+
+# ---- the process's registry: what require() and permissions_of() see --------------------
+
+_lock = threading.RLock()
+_installed: list[tuple[weakref.ref[object], PermissionTable]] = []
+_merged: list[PermissionTable] = []  # the cached merge; empty when stale
+
+
+def _forget_dead(_ref: object = None) -> None:
+    """Weakref callback (may run inside any code during garbage collection): only drop the
+    cached merge; dead entries are skipped wherever the list is read."""
+    _merged.clear()
+
+
+def install(app: object, table: PermissionTable) -> None:
+    """Make `app`'s plugin permissions known to require() while the app is alive."""
+    with _lock:
+        _installed[:] = [(ref, old) for ref, old in _installed
+                         if ref() is not None and ref() is not app]
+        _installed.append((weakref.ref(app, _forget_dead), table))
+        _merged.clear()
+
+
+def _merge(tables: Iterable[PermissionTable]) -> PermissionTable:
+    labels = dict(PERMISSIONS)
+    owners: dict[str, str] = {}
+    plugin_roles: dict[str, dict[str, frozenset[str]]] = {}
+    for table in tables:  # later tables win
+        for name, owner in table.owners.items():
+            labels[name] = table.labels[name]
+            owners[name] = owner
+            plugin_roles[name] = {role: frozenset({name}) & held
+                                  for role, held in table.roles.items()}
+    held = {role: set(permissions) for role, permissions in ROLES.items()}
+    for grants in plugin_roles.values():
+        for role, names in grants.items():
+            held.setdefault(role, set()).update(names)
+    return PermissionTable(labels, {role: frozenset(names) for role, names in held.items()},
+                           owners)
+
+
+def current() -> PermissionTable:
+    """The core's table merged with every live app's plugin permissions."""
+    with _lock:
+        if not _merged:
+            _merged.append(_merge(table for ref, table in _installed if ref() is not None))
+        return _merged[0]
+
+
+def all_permissions() -> Mapping[str, str]:
+    """{name: label} of the core's and the installed plugins' permissions."""
+    return current().labels
 
 
 def permissions_of(role: str | None) -> frozenset[str]:
-    return ROLES.get(role or "", frozenset())
+    return current().of(role)
 
 
 def require(actor: Actor, permission: str) -> None:
     """Raise PermissionDenied unless the actor's role grants `permission`."""
-    if actor.kind == "system":
-        return
-    if permission not in permissions_of(actor.role):
-        raise PermissionDenied(
-            f"{actor.name} ({actor.role or 'no role'}) may not {PERMISSIONS[permission].lower()}.",
-            details={"permission": permission, "role": actor.role},
-        )
+    current().require(actor, permission)

@@ -2,8 +2,13 @@
 
 Built-in plugins are found the same way as third-party ones (ordermill's own pyproject lists
 them under [project.entry-points.ordermill]). This module is the only code that touches
-`pm.hook`: everything else calls the typed methods below, which decide per hook kind whether
-an exception propagates (in-transaction, naming the plugin) or is collected (after commit).
+`pm.hook`: everything else calls `host.call(name, **kwargs)`, which reads the hook's policy
+from its spec (kind tag and firstresult, see ordermill.hookspecs) and answers a HookOutcome.
+
+Loading is in three steps, so load order never matters: every wanted plugin is registered,
+then every plugin's `add_hookspecs` adds the hooks it owns, then every plugin is checked (an
+unknown hook name fails with a did-you-mean naming the plugin; an `optionalhook=True`
+implementation of a hook nobody defines is kept and never called).
 
 Environment (read into Settings when the app is made):
   ORDERMILL_LOAD_PLUGINS=a,b   load only these entry points
@@ -20,7 +25,8 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+import types
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -29,6 +35,7 @@ import pluggy
 from ordermill import hookspecs
 from ordermill.core.errors import OrdermillError, PluginConflict, PluginError, PluginLoadError
 from ordermill.core.settings import Settings
+from ordermill.hookspecs import Dispatch, dispatch_of
 
 log = logging.getLogger("ordermill.plugins")
 ENTRY_POINT_GROUP = "ordermill"
@@ -63,6 +70,46 @@ class HookFailure:
     plugin: str
     hook: str
     error: str
+
+
+@attrs.frozen
+class HookOutcome:
+    """What one `host.call` gave: every answer and, where the hook collects them, failures.
+
+    `results` are (plugin name, value) pairs of the implementations that answered non-None,
+    in calling order (a firstresult hook stops at the first); `failures` are the exceptions
+    of a hook whose errors are collected (after-commit hooks, fraud_check).
+    """
+
+    hook: str
+    results: tuple[tuple[str, Any], ...] = ()
+    failures: tuple[HookFailure, ...] = ()
+
+    @property
+    def values(self) -> list[Any]:
+        return [value for _plugin, value in self.results]
+
+    @property
+    def first(self) -> Any:
+        """The first answer (what a firstresult hook decided), or None."""
+        return self.results[0][1] if self.results else None
+
+    @property
+    def first_plugin(self) -> str | None:
+        return self.results[0][0] if self.results else None
+
+
+class UnknownHook(LookupError):
+    """`host.call` of a name no loaded hookspec defines (a typo, or an absent plugin's)."""
+
+
+@attrs.frozen
+class _Entry:
+    plugin: object
+    name: str
+    source: str = "registered"
+    distribution: str | None = None
+    version: str | None = None
 
 
 _SCANS: dict[tuple[tuple[str, int], ...], tuple[importlib.metadata.EntryPoint, ...]] = {}
@@ -134,14 +181,31 @@ def missing_dependency_hint(entry_point: importlib.metadata.EntryPoint,
     return f"plugin {entry_point.name} needs the package {name}: {install}"
 
 
+class HookspecAdder:
+    """The `pm` that `add_hookspecs(pm)` gets: `pm.add_hookspecs(module_or_class)` adds the
+    calling plugin's hookspecs, checked for kind tags and name clashes and owned by it."""
+
+    def __init__(self, host: PluginHost, plugin_name: str) -> None:
+        self._host = host
+        self._plugin_name = plugin_name
+
+    def add_hookspecs(self, module_or_class: object) -> None:
+        self._host._adopt_hookspecs(self._plugin_name, module_or_class)
+
+    def __repr__(self) -> str:
+        return f"<hookspecs of plugin {self._plugin_name!r}>"
+
+
 class PluginHost:
-    """A pluggy PluginManager with ordermill's loading rules and typed hook calls."""
+    """A pluggy PluginManager with ordermill's loading rules and one way to call a hook."""
 
     def __init__(self, settings: Settings, *, load_entry_points: bool = True) -> None:
         self.settings = settings
         self.pm = pluggy.PluginManager("ordermill")
         self.pm.add_hookspecs(hookspecs)
         self._sources: dict[str, tuple[str, str | None, str | None]] = {}
+        self._spec_owners: dict[str, str | None] = {
+            name: None for name, _spec in hookspecs.declared_specs(vars(hookspecs))}
         self.failures: list[LoadFailure] = []
         if load_entry_points:
             self._load_entry_points()
@@ -155,8 +219,10 @@ class PluginHost:
         return self.settings.load_plugins is None or name in self.settings.load_plugins
 
     def _load_entry_points(self) -> None:
+        entries: list[_Entry] = []
         for entry_point in installed_entry_points():
-            if not self._wanted(entry_point.name) or self.pm.has_plugin(entry_point.name):
+            if not self._wanted(entry_point.name) or self.pm.has_plugin(entry_point.name) \
+                    or any(entry.name == entry_point.name for entry in entries):
                 continue
             dist_name, version = _dist_of(entry_point)
             try:
@@ -180,33 +246,117 @@ class PluginHost:
                               failure.error)
                 self.failures.append(failure)
                 continue
-            self.register(plugin, entry_point.name, source="entry point",
-                          distribution=dist_name, version=version)
+            entries.append(_Entry(plugin, entry_point.name, "entry point", dist_name, version))
+        self._register_batch(entries)
 
     def register(self, plugin: object, name: str, *, source: str = "registered",
                  distribution: str | None = None, version: str | None = None) -> None:
         """Register a plugin object (a module or an instance with @hookimpl methods).
 
-        A hook implementation that names no hook (a typo such as `on_acept`), takes an
-        argument its hook does not have, or is a wrapper fails here with a PluginLoadError
-        naming the plugin, and the plugin is left unregistered.
+        Its `add_hookspecs` runs, then it is checked: a hook implementation that names no
+        hook (a typo such as `on_acept`), takes an argument its hook does not have, or is a
+        wrapper fails here with a PluginLoadError naming the plugin, and the plugin is left
+        unregistered. To add plugins that use each other's hooks, use register_all.
         """
-        who = f"{name} ({distribution} {version})" if distribution else name
+        self._register_batch([_Entry(plugin, name, source, distribution, version)])
+
+    def register_all(self, plugins: Iterable[tuple[object, str]], *,
+                     source: str = "registered") -> None:
+        """Register (plugin, name) pairs as entry points are: all, then their hookspecs,
+        then the checks, so the order of the pairs never matters. All or none stay."""
+        self._register_batch([_Entry(plugin, name, source) for plugin, name in plugins])
+
+    def _register_batch(self, entries: Sequence[_Entry]) -> None:
+        added: list[_Entry] = []
+        specs_before = set(self._spec_owners)
         try:
-            self.pm.register(plugin, name=name)
+            for entry in entries:
+                self._register_one(entry)
+                added.append(entry)
+            for entry in added:
+                self._add_hookspecs_of(entry.name)
+            for entry in added:
+                self._check_plugin(entry.plugin, self.describe(entry.name))
+        except Exception:
+            for entry in added:
+                if self.pm.is_registered(entry.plugin):
+                    self.pm.unregister(entry.plugin)
+                self._sources.pop(entry.name, None)
+            self._forget_hookspecs(set(self._spec_owners) - specs_before)
+            raise
+
+    def _register_one(self, entry: _Entry) -> None:
+        who = f"{entry.name} ({entry.distribution} {entry.version})" if entry.distribution \
+            else entry.name
+        try:
+            self.pm.register(entry.plugin, name=entry.name)
         except pluggy.PluginValidationError as error:
-            if self.pm.is_registered(plugin):  # pluggy leaves a half-registered plugin behind
-                self.pm.unregister(plugin)
+            if self.pm.is_registered(entry.plugin):  # pluggy leaves a half-registered plugin
+                self.pm.unregister(entry.plugin)
             raise PluginLoadError(
                 f"Plugin {who!r} cannot be registered: {error}",
-                details={"plugin": name, "distribution": distribution},
+                details={"plugin": entry.name, "distribution": entry.distribution},
             ) from error
+        self._sources[entry.name] = (entry.source, entry.distribution, entry.version)
+
+    def _add_hookspecs_of(self, name: str) -> None:
+        plugin = self.pm.get_plugin(name)
+        for impl in self._impls("add_hookspecs"):
+            if impl.plugin is plugin:
+                self._call_naming_plugin(impl, "add_hookspecs",
+                                         {"pm": HookspecAdder(self, name)})
+
+    def _adopt_hookspecs(self, owner: str, module_or_class: object) -> None:
+        """pm.add_hookspecs for plugin `owner`: every spec needs a kind tag and a name that
+        neither the core nor another plugin defines."""
+        who = self.describe(owner)
+        found = {name: getattr(module_or_class, name) for name in dir(module_or_class)
+                 if self.pm.parse_hookspec_opts(module_or_class, name) is not None}
+        if not found:
+            raise PluginLoadError(
+                f"Plugin {who!r} called add_hookspecs with {module_or_class!r}, which has no "
+                f"function marked with ordermill.hookspecs.hookspec.",
+                details={"plugin": owner})
+        new: dict[str, Any] = {}
+        for name, spec in found.items():
+            if dispatch_of(spec) is None:
+                raise PluginLoadError(
+                    f"Plugin {who!r} defines hook {name!r} without a kind: tag it with "
+                    f"@register_hook, @in_transaction or @after_commit from "
+                    f"ordermill.hookspecs.", details={"plugin": owner, "hook": name})
+            caller = getattr(self.pm.hook, name, None)
+            if caller is not None and caller.has_spec():
+                if self._spec_owners.get(name) == owner and caller.spec is not None \
+                        and caller.spec.function is spec:
+                    continue  # the same plugin adding the same spec again
+                other = self._spec_owners.get(name)
+                raise PluginConflict(
+                    f"Conflicting plugins found for hook {name!r}: defined by "
+                    f"{self.describe(other) if other else 'ordermill (core)'} and {who}.",
+                    details={"hook": name, "plugins": [other or "ordermill", owner]})
+            new[name] = spec
+        if not new:
+            return
+        self._spec_owners.update(dict.fromkeys(new, owner))
         try:
-            self._check_plugin(plugin, who)
-        except PluginLoadError:
-            self.pm.unregister(plugin)
-            raise
-        self._sources[name] = (source, distribution, version)
+            self.pm.add_hookspecs(types.SimpleNamespace(**new))
+        except pluggy.PluginValidationError as error:
+            culprit = self.pm.get_name(error.plugin) or repr(error.plugin)
+            raise PluginLoadError(
+                f"Plugin {self.describe(culprit)!r} cannot implement a hook that "
+                f"{who} defines: {error}", details={"plugin": culprit}) from error
+
+    def _forget_hookspecs(self, names: Iterable[str]) -> None:
+        """Undo hookspecs a failed registration added (pluggy cannot remove a spec)."""
+        for name in names:
+            self._spec_owners.pop(name, None)
+            caller = getattr(self.pm.hook, name, None)
+            if caller is None:
+                continue
+            if caller.get_hookimpls():
+                caller.spec = None  # what optional implementations of it remain: unspecified
+            else:
+                delattr(self.pm.hook, name)
 
     def _check_plugin(self, plugin: object, who: str) -> None:
         """check_pending() for one plugin, with a did-you-mean; wrappers are refused."""
@@ -234,6 +384,7 @@ class PluginHost:
                 if not name.startswith("_") and getattr(self.pm.hook, name).has_spec()]
 
     def unregister(self, name: str) -> None:
+        """Unregister a plugin. Hookspecs it added stay (pluggy keeps them), never called."""
         self.pm.unregister(name=name)
         self._sources.pop(name, None)
 
@@ -241,6 +392,10 @@ class PluginHost:
         """'name (dist version)' for error messages."""
         _source, dist, version = self._sources.get(name, ("registered", None, None))
         return f"{name} ({dist} {version})" if dist else name
+
+    def spec_owner(self, hook_name: str) -> str | None:
+        """The plugin that defined a hook with add_hookspecs; None for the core's hooks."""
+        return self._spec_owners.get(hook_name)
 
     def plugin_infos(self) -> list[PluginInfo]:
         infos = []
@@ -252,40 +407,79 @@ class PluginHost:
 
     # ---- calling --------------------------------------------------------------------------
 
+    def dispatch(self, hook_name: str) -> tuple[Dispatch, bool]:
+        """(the spec's Dispatch, its firstresult) of a hook; UnknownHook when none defines it."""
+        caller = getattr(self.pm.hook, hook_name, None)
+        spec = caller.spec if caller is not None else None
+        found = dispatch_of(spec.function) if spec is not None else None
+        if spec is None or found is None:
+            raise UnknownHook(f"No hook named {hook_name!r} is defined (by the core or a loaded "
+                              f"plugin's add_hookspecs).")
+        return found, bool(spec.opts.get("firstresult"))
+
+    def call(self, hook_name: str, **kwargs: Any) -> HookOutcome:
+        """Call a hook with the policy its spec declares (see ordermill.hookspecs).
+
+        Errors "raise": the first exception stops the call, as a PluginError naming the
+        plugin (an OrdermillError raised on purpose keeps its type, with the plugin's name
+        appended). Errors "collect": each exception is logged and becomes a HookFailure, and
+        the other plugins still run. firstresult: stop at the first non-None answer. A
+        register hook's `settings` defaults to this host's settings.
+        """
+        return self._call(hook_name, self._impls(hook_name), kwargs)
+
+    def call_one(self, plugin_name: str, hook_name: str, **kwargs: Any) -> HookOutcome:
+        """`call` for one plugin's implementation only (nothing when it has none)."""
+        impls = [impl for impl in self._impls(hook_name) if impl.plugin_name == plugin_name]
+        return self._call(hook_name, impls, kwargs)
+
+    def implementers(self, hook_name: str) -> list[str]:
+        """Plugins implementing a hook, in calling order."""
+        return [impl.plugin_name for impl in self._impls(hook_name)]
+
+    def _call(self, hook_name: str, impls: list[pluggy.HookImpl],
+              kwargs: dict[str, Any]) -> HookOutcome:
+        dispatch, firstresult = self.dispatch(hook_name)
+        if dispatch.kind == "register" and "settings" not in kwargs:
+            spec = getattr(self.pm.hook, hook_name).spec
+            if "settings" in spec.argnames:
+                kwargs = {**kwargs, "settings": self.settings}
+        return self._run(hook_name, impls, kwargs, dispatch.errors, firstresult)
+
     def _impls(self, hook_name: str) -> list[pluggy.HookImpl]:
         # pluggy calls the last registered first (tryfirst/trylast respected): same order here.
-        return [impl for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls())
+        caller = getattr(self.pm.hook, hook_name, None)
+        if caller is None:
+            return []
+        return [impl for impl in reversed(caller.get_hookimpls())
                 if not impl.hookwrapper and not impl.wrapper]
+
+    def _run(self, hook_name: str, impls: list[pluggy.HookImpl], kwargs: dict[str, Any],
+             errors: str, firstresult: bool) -> HookOutcome:
+        results: list[tuple[str, Any]] = []
+        failures: list[HookFailure] = []
+        for impl in impls:
+            if errors == "raise":
+                result = self._call_naming_plugin(impl, hook_name, kwargs)
+            else:
+                try:
+                    result = self._call_one(impl, hook_name, kwargs)
+                except Exception as error:
+                    log.exception("plugin %r failed in %s", impl.plugin_name, hook_name)
+                    failures.append(HookFailure(impl.plugin_name, hook_name,
+                                                f"{type(error).__name__}: {error}"))
+                    continue
+            if result is not None:
+                results.append((impl.plugin_name, result))
+                if firstresult:
+                    break
+        return HookOutcome(hook_name, tuple(results), tuple(failures))
 
     def _call_one(self, impl: pluggy.HookImpl, hook_name: str, kwargs: dict[str, Any]) -> Any:
         args = [kwargs[name] for name in impl.argnames]
         if self.settings.trace_plugins:
             log.info("hook %s -> %s", hook_name, impl.plugin_name)
         return impl.function(*args)
-
-    def call_in_transaction(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call every implementation; the first exception aborts, as a PluginError naming it.
-
-        An OrdermillError the plugin raised on purpose (e.g. InvalidInput to refuse an order)
-        keeps its type and gets the plugin's name prepended to its message.
-        """
-        results = []
-        for impl in self._impls(hook_name):
-            result = self._call_naming_plugin(impl, hook_name, kwargs)
-            if result is not None:
-                results.append((impl.plugin_name, result))
-        return results
-
-    def first_result(self, hook_name: str, **kwargs: Any) -> tuple[str, Any] | None:
-        """For firstresult hooks: the first plugin that returns non-None, and its answer.
-
-        Errors propagate as in call_in_transaction, naming the plugin.
-        """
-        for impl in self._impls(hook_name):
-            result = self._call_naming_plugin(impl, hook_name, kwargs)
-            if result is not None:
-                return impl.plugin_name, result
-        return None
 
     def _call_naming_plugin(self, impl: pluggy.HookImpl, hook_name: str,
                             kwargs: dict[str, Any]) -> Any:
@@ -300,49 +494,41 @@ class PluginHost:
         except Exception as error:
             raise PluginError(self.describe(impl.plugin_name), hook_name, error) from error
 
-    def call_collecting(self, hook_name: str, **kwargs: Any) -> tuple[
-        list[tuple[str, Any]], list[HookFailure]
-    ]:
-        """Call every implementation, collecting results and failures; nothing propagates."""
-        results, failures = [], []
-        for impl in self._impls(hook_name):
+    # ---- register hooks -------------------------------------------------------------------
+
+    def collect_owned_specs(self, hook_name: str, key: Callable[[T], str], what: str,
+                            **kwargs: Any) -> dict[str, tuple[T, str]]:
+        """Flatten a register hook's lists into {name: (spec, plugin)}, failing on a
+        duplicate name with a PluginConflict naming both plugins and distributions."""
+        found: dict[str, tuple[T, str]] = {}
+        for plugin_name, specs in self.call(hook_name, **kwargs).results:
             try:
-                result = self._call_one(impl, hook_name, kwargs)
-            except Exception as error:
-                log.exception("plugin %r failed in %s", impl.plugin_name, hook_name)
-                failures.append(HookFailure(impl.plugin_name, hook_name,
-                                            f"{type(error).__name__}: {error}"))
-                continue
-            if result is not None:
-                results.append((impl.plugin_name, result))
-        return results, failures
-
-    def call_after_commit(self, hook_name: str, **kwargs: Any) -> list[HookFailure]:
-        return self.call_collecting(hook_name, **kwargs)[1]
-
-    def collect_specs(self, hook_name: str, key: Callable[[T], str], what: str) -> dict[str, T]:
-        """Flatten a register hook's lists into {name: spec}, failing on a duplicate name."""
-        found: dict[str, T] = {}
-        owners: dict[str, str] = {}
-        for plugin_name, specs in self.call_in_transaction(hook_name, settings=self.settings):
-            for spec in specs:
+                items = list(specs)
+            except TypeError as error:
+                raise PluginError(self.describe(plugin_name), hook_name,
+                                  f"returned {specs!r}, not a list of {what} specs") from error
+            for spec in items:
                 try:
                     name = key(spec)
                 except Exception as error:
                     raise PluginError(self.describe(plugin_name), hook_name,
                                       f"returned {spec!r}, not a {what} spec") from error
                 if name in found:
+                    owner = found[name][1]
                     raise PluginConflict(
                         f"Conflicting plugins found for {what} {name!r}: provided by "
-                        f"{self.describe(owners[name])} and {self.describe(plugin_name)}.",
-                        details={what: name, "plugins": [owners[name], plugin_name]},
+                        f"{self.describe(owner)} and {self.describe(plugin_name)}.",
+                        details={what: name, "plugins": [owner, plugin_name]},
                     )
-                found[name] = spec
-                owners[name] = plugin_name
+                found[name] = (spec, plugin_name)
         return found
 
+    def collect_specs(self, hook_name: str, key: Callable[[T], str], what: str,
+                      **kwargs: Any) -> dict[str, T]:
+        """Flatten a register hook's lists into {name: spec}, failing on a duplicate name."""
+        return {name: spec for name, (spec, _plugin)
+                in self.collect_owned_specs(hook_name, key, what, **kwargs).items()}
+
     def status_sources(self) -> Iterable[tuple[str, Iterable[Any]]]:
-        for plugin_name, specs in self.call_in_transaction(
-            "register_statuses", settings=self.settings
-        ):
+        for plugin_name, specs in self.call("register_statuses").results:
             yield self.describe(plugin_name), list(specs)

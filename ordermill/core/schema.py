@@ -115,9 +115,9 @@ def alembic_config(
 def plugin_migration_locations(mill: Ordermill) -> list[str]:
     """Directories of plugin-owned Alembic branches, from `register_migration_locations`."""
     found: list[str] = []
-    for plugin_name, locations in mill.plugins.call_in_transaction(
+    for plugin_name, locations in mill.plugins.call(
         "register_migration_locations", settings=mill.settings
-    ):
+    ).results:
         for location in locations:
             path = Path(location)
             if not path.is_dir():

@@ -48,9 +48,9 @@ def rotate_all(mill: Ordermill, session: Session, old_keys: Sequence[str] = (), 
                dry_run: bool = False) -> RotationReport:
     """Ask every plugin to re-encrypt its stored secrets in `session`'s transaction."""
     total = RotationReport()
-    for _plugin, report in mill.plugins.call_in_transaction(
+    for report in mill.plugins.call(
             "rotate_stored_secrets", session=session, keys=mill.settings.secret_keys,
-            old_keys=tuple(old_keys), dry_run=dry_run):
+            old_keys=tuple(old_keys), dry_run=dry_run).values:
         total.add(report)
     return total
 

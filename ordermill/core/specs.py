@@ -6,9 +6,11 @@ reads them. Nothing here touches the database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -204,3 +206,61 @@ class MessageAttachment:
     filename: str
     content_type: str
     data: bytes
+
+
+PERMISSION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+
+
+def _permission_name(_instance: Any, _attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str) or not PERMISSION_NAME.fullmatch(value) or len(value) > 64:
+        raise ValueError(f"permission name {value!r} must be lower-case letters, digits and "
+                         f"underscores (dots between parts), at most 64 characters")
+
+
+def _some_text(_instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{attribute.name} must be a non-empty string, not {value!r}")
+
+
+@attrs.frozen
+class PermissionSpec:
+    """A permission a plugin adds, returned by `register_permissions`.
+
+    `label` says in plain words what it allows (the admin's staff page shows it). `roles`
+    are the core roles (manager, support, viewer, customer) that hold it; `admin` holds every
+    permission whatever `roles` says.
+    """
+
+    name: str = attrs.field(validator=_permission_name)
+    label: str = attrs.field(validator=_some_text)
+    roles: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+
+def same_site_path(href: str) -> bool:
+    """True for a path on this site ("/admin/reports?x=1"); False for another site (a scheme,
+    "//host", a backslash browsers read as a slash) or a control character."""
+    if not isinstance(href, str) or not href.startswith("/") or href.startswith("//"):
+        return False
+    if "\\" in href or any(ord(char) < 0x20 or ord(char) == 0x7F for char in href):
+        return False
+    parts = urlsplit(href)
+    return not parts.scheme and not parts.netloc
+
+
+def _same_site(_instance: Any, _attribute: attrs.Attribute[Any], value: str) -> None:
+    if not same_site_path(value):
+        raise ValueError(f"AdminLink href {value!r} must be a path on this site, such as "
+                         f"'/admin/reports', never another site")
+
+
+@attrs.frozen
+class AdminLink:
+    """A link in the admin's top navigation, returned by `admin_menu_links`.
+
+    `href` is a path on this site; `permission` (None: every staff member) hides the link
+    from staff whose role lacks it. The page behind the link checks the permission itself.
+    """
+
+    label: str = attrs.field(validator=_some_text)
+    href: str = attrs.field(validator=_same_site)
+    permission: str | None = None

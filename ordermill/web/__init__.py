@@ -4,20 +4,27 @@ web/ only calls core actions; no business rule lives here. The app is an APIFlas
 subclass) so the API's marshmallow schemas both validate requests and generate the OpenAPI
 document at /api/v1/openapi.json (browsable at /api/v1/docs). Any WSGI server can run it:
 `ordermill serve` uses waitress.
+
+The app's plugins add routes through `register_blueprints` (registered after the core's, so
+a blocked plugin's routes simply do not exist) and admin navigation links through
+`admin_menu_links` (checked once here, with a system actor, so a bad link stops start-up).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from apiflask import APIFlask
-from flask import Response, jsonify, redirect, request, url_for
+from apiflask import APIBlueprint, APIFlask
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ordermill.core.app import Ordermill
+from ordermill.core.errors import PluginConflict, PluginError
 from ordermill.core.settings import Settings
+from ordermill.core.specs import Actor
 from ordermill.web import docs_assets, errors
 from ordermill.web.admin import init_admin
+from ordermill.web.admin.common import menu_links
 from ordermill.web.api.schemas import ErrorSchema
 from ordermill.web.customer import customer_bp
 from ordermill.web.docs_assets import DOCS_PATH, docs_csp, init_docs_assets
@@ -124,6 +131,60 @@ def _require_bodies_with_required_fields(spec: dict[str, Any]) -> dict[str, Any]
     return spec
 
 
+def register_plugin_blueprints(app: APIFlask, mill: Ordermill) -> dict[str, str]:
+    """Register the blueprints of the app's plugins; returns {blueprint name: plugin}.
+
+    Refused, naming the plugin: an object that is no Blueprint, an APIBlueprint route outside
+    /api/ (where the API's guards and JSON errors would not apply), and a blueprint name or a
+    URL rule (same path and method) the app already has (PluginConflict naming both owners).
+    A plain Blueprint is kept out of the OpenAPI document.
+    """
+    owners: dict[str, str] = {}
+    for plugin, returned in mill.plugins.call("register_blueprints").results:
+        who = mill.plugins.describe(plugin)
+        for blueprint in returned:
+            if not isinstance(blueprint, Blueprint):
+                raise PluginError(who, "register_blueprints",
+                                  f"returned {blueprint!r}, not a Flask Blueprint")
+            if blueprint.name in app.blueprints:
+                other = owners.get(blueprint.name)
+                raise PluginConflict(
+                    f"Conflicting plugins found for blueprint {blueprint.name!r}: provided by "
+                    f"{mill.plugins.describe(other) if other else 'ordermill (core)'} and "
+                    f"{who}.", details={"blueprint": blueprint.name,
+                                        "plugins": [other or "ordermill", plugin]})
+            if not hasattr(blueprint, "enable_openapi"):
+                blueprint.enable_openapi = False  # type: ignore[attr-defined]
+            app.register_blueprint(blueprint)
+            owners[blueprint.name] = plugin
+    _check_plugin_rules(app, mill, owners)
+    return owners
+
+
+def _check_plugin_rules(app: APIFlask, mill: Ordermill, owners: dict[str, str]) -> None:
+    seen: dict[tuple[str, str], str | None] = {}  # (path, method) -> plugin, None: the core
+    for rule in app.url_map.iter_rules():
+        blueprint = rule.endpoint.split(".")[0] if "." in rule.endpoint else None
+        plugin = owners.get(blueprint) if blueprint else None
+        if plugin is not None and isinstance(app.blueprints[blueprint or ""], APIBlueprint) \
+                and not rule.rule.startswith("/api/"):
+            raise PluginError(mill.plugins.describe(plugin), "register_blueprints",
+                              f"its APIBlueprint route {rule.rule} is outside /api/; API "
+                              f"routes live under /api/ (e.g. url_prefix='/api/v1/<plugin>')")
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            key = (rule.rule, method)
+            if key in seen and (plugin is not None or seen[key] is not None) \
+                    and seen[key] != plugin:
+                first, second = (mill.plugins.describe(name) if name else "ordermill (core)"
+                                 for name in (seen[key], plugin))
+                raise PluginConflict(
+                    f"Conflicting plugins found for route {method} {rule.rule}: provided by "
+                    f"{first} and {second}.", details={"route": f"{method} {rule.rule}",
+                                                       "plugins": [seen[key] or "ordermill",
+                                                                   plugin or "ordermill"]})
+            seen.setdefault(key, plugin)
+
+
 def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = None) -> APIFlask:
     """Build the WSGI app around an Ordermill (made from the environment when not given)."""
     from ordermill import __version__
@@ -164,4 +225,7 @@ def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = No
     def healthz() -> Any:
         return jsonify({"status": "ok"})
 
+    register_plugin_blueprints(app, mill)  # after the core's: theirs cannot shadow ours
+    with app.test_request_context("/admin/"):  # links may use url_for
+        menu_links(mill, Actor.system("admin-menu-check"))
     return app

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import click
+import flask
 import pytest
 
 from ordermill import hookspecs
 from ordermill.core.plugins import PluginHost
 from ordermill.core.settings import Settings
+from ordermill.core.specs import Actor
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "hooks.md"
 HEADING = re.compile(r"^### (\w+)\((.*)\)\s*$", re.MULTILINE)
@@ -99,8 +102,22 @@ def test_each_section_has_an_example_that_registers(hook: str, tmp_path: Path) -
     host.register(module, "docs-example")
     [info] = host.plugin_infos()
     assert hook in info.hooks
-    if hookspecs.HOOK_KINDS.get(hook) == "register":
-        returned = list(getattr(module, hook)(settings=settings))
-        assert returned, f"the example of {hook!r} registers nothing"
-        if hook != "register_migration_locations":
-            assert all(attrs.has(type(item)) for item in returned)
+    if hookspecs.HOOK_KINDS.get(hook) != "register":
+        return
+    if hook == "add_hookspecs":  # registering ran it: the plugin now owns a hook
+        assert any(host.spec_owner(name) == "docs-example" for name in host.pm.hook.__dict__)
+        return
+    function = getattr(module, hook)
+    cli = click.Group("ordermill")
+    offered = {"settings": settings, "cli": cli, "actor": Actor.system()}
+    returned = function(**{name: value for name, value in offered.items()
+                           if name in inspect.signature(function).parameters})
+    if hook == "register_commands":
+        assert cli.commands, "the example of 'register_commands' adds no command"
+        return
+    returned = list(returned)
+    assert returned, f"the example of {hook!r} registers nothing"
+    if hook == "register_blueprints":
+        assert all(isinstance(item, flask.Blueprint) for item in returned)
+    elif hook != "register_migration_locations":
+        assert all(attrs.has(type(item)) for item in returned)

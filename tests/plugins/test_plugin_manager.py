@@ -391,11 +391,11 @@ def test_tryfirst_and_trylast_order_the_implementations(tmp_path: Path) -> None:
     host.register(make("2222222222"), "plain")
     host.register(make("3333333333", trylast=True), "fallback")
 
-    assert host.first_result("generate_order_number", ctx=None) == ("first", "1111111111")
+    assert host.call("generate_order_number", ctx=None).results[0] == ("first", "1111111111")
     host.unregister("first")
-    assert host.first_result("generate_order_number", ctx=None) == ("plain", "2222222222")
+    assert host.call("generate_order_number", ctx=None).results[0] == ("plain", "2222222222")
     host.unregister("plain")
-    assert host.first_result("generate_order_number", ctx=None) == ("fallback", "3333333333")
+    assert host.call("generate_order_number", ctx=None).results[0] == ("fallback", "3333333333")
 
 
 def test_trace_plugins_logs_every_hook_call(

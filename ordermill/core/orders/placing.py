@@ -126,9 +126,9 @@ class PlacingActions(OrderSteps):
         return customer
 
     def _draw_number(self, ctx: ActionContext) -> str:
-        chosen = self.mill.plugins.first_result("generate_order_number", ctx=ctx)
-        if chosen is not None:
-            plugin, number = chosen
+        chosen = self.mill.plugins.call("generate_order_number", ctx=ctx)
+        if chosen.results:
+            plugin, number = chosen.results[0]
             if not (isinstance(number, str) and len(number) == 10 and number.isdigit()):
                 raise InvalidInput(f"Plugin {plugin!r} made order number {number!r}; "
                                    f"numbers must be exactly 10 digits.")
@@ -165,7 +165,7 @@ class PlacingActions(OrderSteps):
         self._reserve(session, lines, products)
         if request.generate_invoice and order.total > 0:
             self._plan_invoices(order, request.invoice_plan)
-        self.mill.plugins.call_in_transaction("validate_order", order=order, ctx=ctx)
+        self.mill.plugins.call("validate_order", order=order, ctx=ctx)
         if customer.id is None:
             session.flush()
         order.customer_id = customer.id

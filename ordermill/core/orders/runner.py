@@ -190,9 +190,8 @@ class ActionRunner:
 
     def _queue_jobs(self, session: Session, order: Order, event: OrderEvent,
                     ctx: ActionContext) -> None:
-        for _plugin, jobs in self.mill.plugins.call_in_transaction(
-            "jobs_for_event", order=order, event=event, ctx=ctx
-        ):
+        for jobs in self.mill.plugins.call("jobs_for_event", order=order, event=event,
+                                           ctx=ctx).values:
             ctx.jobs.extend(jobs)
         for job in ctx.jobs:
             handler = self.mill.job_handlers.get(job.kind)
@@ -224,7 +223,7 @@ class ActionRunner:
                       ctx: ActionContext) -> list[HookFailure]:
         failures: list[HookFailure] = []
         for hook_name, kwargs in calls:
-            failures.extend(self.mill.plugins.call_after_commit(hook_name, ctx=ctx, **kwargs))
+            failures.extend(self.mill.plugins.call(hook_name, ctx=ctx, **kwargs).failures)
         if failures:
             self._record_hook_failures(order.id, order.number, failures, ctx)
         return failures

@@ -43,8 +43,8 @@ class OrderSteps(ActionRunner):
         units = line.units_held - line.units_released
         if units <= 0:
             return 0
-        handled = self.mill.plugins.first_result("restock", line=line, quantity=units, ctx=ctx)
-        if not handled:
+        handled = self.mill.plugins.call("restock", line=line, quantity=units, ctx=ctx).first
+        if handled is not True:  # None: no plugin returned them; False: kept held on purpose
             return 0
         line.units_released += units
         released = ctx.notes.setdefault("stock_released", {})
@@ -105,7 +105,8 @@ class OrderSteps(ActionRunner):
 
 
     def _run_fraud_checks(self, order: Order, ctx: ActionContext) -> list[FraudResult]:
-        results, failures = self.mill.plugins.call_collecting("fraud_check", order=order, ctx=ctx)
+        outcome = self.mill.plugins.call("fraud_check", order=order, ctx=ctx)
+        results, failures = outcome.results, outcome.failures
         verdicts: list[FraudResult] = [result for _plugin, result in results]
         verdicts.extend(
             FraudResult(provider=failure.plugin, score=None, status="error", error=failure.error)

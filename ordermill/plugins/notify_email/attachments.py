@@ -63,8 +63,8 @@ def attachments_for(mill: Ordermill, order: Order, template: str, *,
         found.append(Attachment(f"{labels['file']}-{order.number}.pdf", "application/pdf",
                                 invoice_pdf(mill, order, language=language)))
     ctx = ActionContext(mill, Actor.system("notify_email"), "notify_email")
-    for _plugin, files in mill.plugins.call_in_transaction(
-            "message_attachments", order=order, message=template, ctx=ctx):
+    for files in mill.plugins.call(
+            "message_attachments", order=order, message=template, ctx=ctx).values:
         found.extend(Attachment(f.filename, f.content_type, f.data) for f in files)
     return found
 

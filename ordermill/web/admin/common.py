@@ -19,10 +19,9 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from ordermill.core.app import Ordermill
-from ordermill.core.errors import InvalidInput
+from ordermill.core.errors import InvalidInput, PluginError
 from ordermill.core.money import Money
-from ordermill.core.permissions import permissions_of
-from ordermill.core.specs import Actor
+from ordermill.core.specs import Actor, AdminLink, same_site_path
 
 PAYMENT_STATUS_COLOURS = {
     "unpaid": "#b45309", "partially_paid": "#ca8a04", "paid": "#15803d",
@@ -49,7 +48,7 @@ def can(permission: str) -> bool:
     """Whether to show a control: the core checks the permission again when it is used."""
     if not current_user.is_authenticated:
         return False
-    return permission in permissions_of(current_user.actor.role)
+    return permission in mill().permissions.of(current_user.actor.role)
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -263,8 +262,37 @@ def template_helpers() -> dict[str, Any]:
         "payment_badge": payment_badge, "line_badge": line_badge, "badge": badge,
         "gateway_label": gateway_label, "decimal_text": decimal_text,
         "query_with": lambda **changes: query_with(request.args, **changes),
+        "plugin_menu_links": lambda: menu_links(mill(), actor())
+        if current_user.is_authenticated else [],
     }
 
 
 def nonblank(values: Iterable[str | None]) -> list[str]:
     return [value for value in values if value]
+
+
+def menu_links(app: Ordermill, who: Actor) -> list[AdminLink]:
+    """The plugins' admin_menu_links this actor may see (its role holds their permission).
+
+    A returned object that is no AdminLink, an href off this site or an unknown permission
+    is a PluginError naming the plugin: create_app asks once with a system actor, so a bad
+    link stops start-up rather than one page.
+    """
+    table = app.permissions
+    held = table.of(who.role)
+    shown: list[AdminLink] = []
+    for plugin, returned in app.plugins.call("admin_menu_links", actor=who).results:
+        for link in returned:
+            problem = None
+            if not isinstance(link, AdminLink):
+                problem = f"returned {link!r}, not an AdminLink"
+            elif not same_site_path(link.href):
+                problem = f"returned the link {link.href!r}, which is not a path on this site"
+            elif link.permission is not None and link.permission not in table.labels:
+                problem = f"returned a link for unknown permission {link.permission!r}"
+            if problem:
+                raise PluginError(app.plugins.describe(plugin), "admin_menu_links", problem)
+            if link.permission is None or link.permission in held:
+                shown.append(link)
+    return shown
+

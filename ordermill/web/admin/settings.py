@@ -18,7 +18,7 @@ from flask import flash, redirect, render_template, request, url_for
 from ordermill.core import shop_settings as stored_settings
 from ordermill.core.app import CUSTOM_STATUSES_SETTING
 from ordermill.core.errors import InvalidInput, OrdermillError
-from ordermill.core.permissions import PERMISSIONS, ROLES, require
+from ordermill.core.permissions import ROLES, require
 from ordermill.core.queries import list_staff
 from ordermill.core.staff import create_user, update_user
 from ordermill.core.statuses import CATEGORIES, StatusRegistry, status_spec_from_dict
@@ -213,5 +213,6 @@ def staff() -> Any:
     return render_template(
         "admin/settings_staff.html", form=form, error=error, users=list_staff(mill(),
                                                                           actor=actor()),
-        roles=STAFF_ROLES, matrix=ROLES, permissions=PERMISSIONS, section="staff",
+        roles=STAFF_ROLES, matrix=mill().permissions.roles, section="staff",
+        permissions=mill().permissions.labels, owners=mill().permissions.owners,
     ), (422 if error else 200)
