@@ -64,6 +64,9 @@ Errors
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ordermill import __version__
 from ordermill.core.app import Ordermill
 from ordermill.core.context import ActionContext
@@ -113,6 +116,7 @@ from ordermill.core.orders import ActionResult
 from ordermill.core.outbox import enqueue
 from ordermill.core.payments import WebhookRejected
 from ordermill.core.permissions import require
+from ordermill.core.plugins import HookOutcome
 from ordermill.core.redact import MASKS, without_secrets
 from ordermill.core.secret_keys import LEGACY_DEFAULT_KEY
 from ordermill.core.secret_rotation import RotationReport
@@ -122,6 +126,7 @@ from ordermill.core.shop_settings import read_setting
 from ordermill.core.specs import (
     GATEWAY_EVENT_KINDS,
     Actor,
+    AdminLink,
     FraudResult,
     GatewayEventData,
     GatewayRefund,
@@ -131,6 +136,7 @@ from ordermill.core.specs import (
     MessageAttachment,
     OutboxJobView,
     PaymentGatewaySpec,
+    PermissionSpec,
 )
 from ordermill.core.statuses import (
     StatusSpec,
@@ -139,7 +145,35 @@ from ordermill.core.statuses import (
     money_totals,
     payment_status,
 )
-from ordermill.hookspecs import HOOKSPEC_VERSION, hookimpl, hookspec
+from ordermill.hookspecs import (
+    HOOKSPEC_VERSION,
+    after_commit,
+    hookimpl,
+    hookspec,
+    in_transaction,
+    register_hook,
+)
+
+if TYPE_CHECKING:
+    from ordermill.cli_plugins import current_mill
+    from ordermill.web.api.guards import access
+    from ordermill.web.auth import require_actor
+
+# The web and command-line helpers are imported when first used, so that a plugin loaded by
+# the worker or the CLI does not pull Flask in for nothing.
+_LAZY = {
+    "require_actor": "ordermill.web.auth",
+    "access": "ordermill.web.api.guards",
+    "current_mill": "ordermill.cli_plugins",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ordermill.api' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "GATEWAY_EVENT_KINDS",
@@ -151,6 +185,7 @@ __all__ = [
     "ActionNotAllowed",
     "ActionResult",
     "Actor",
+    "AdminLink",
     "Base",
     "ConfigurationError",
     "Customer",
@@ -158,6 +193,7 @@ __all__ = [
     "GatewayEventData",
     "GatewayRefund",
     "GatewayRefundData",
+    "HookOutcome",
     "IllegalTransition",
     "InvalidInput",
     "Invoice",
@@ -180,6 +216,7 @@ __all__ = [
     "Payment",
     "PaymentGatewaySpec",
     "PermissionDenied",
+    "PermissionSpec",
     "PluginConflict",
     "PluginError",
     "PluginLoadError",
@@ -193,15 +230,19 @@ __all__ = [
     "UnknownProduct",
     "WebhookRejected",
     "__version__",
+    "access",
+    "after_commit",
     "allocate",
     "amount_due",
     "check_currency",
+    "current_mill",
     "customer_order_link",
     "enqueue",
     "event_to_dict",
     "exponent",
     "hookimpl",
     "hookspec",
+    "in_transaction",
     "line_summary",
     "money_text",
     "money_totals",
@@ -209,8 +250,10 @@ __all__ = [
     "payment_status",
     "percent_of",
     "read_setting",
+    "register_hook",
     "release_stock",
     "require",
+    "require_actor",
     "utcnow",
     "without_secrets",
 ]
