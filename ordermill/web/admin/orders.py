@@ -24,6 +24,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ordermill.core import billing, queries
+from ordermill.core.available import status_targets
 from ordermill.core.errors import InvalidInput, NotFound, OrdermillError, PermissionDenied
 from ordermill.core.models import Order
 from ordermill.core.notifications import MAX_BULK_RESEND, resend_confirmations
@@ -39,7 +40,6 @@ from ordermill.web.admin.actions import (
     OrderAction,
     line_requests,
     preview_payload,
-    status_targets,
     visible_actions,
 )
 from ordermill.web.admin.common import (
@@ -228,8 +228,7 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
     order = service.get(number, actor=actor())
     events = service.history(number)
     data = order_to_dict(order, events=events)
-    permissions = current_user.permissions
-    shown = visible_actions(mill(), order, permissions, actor())
+    shown = visible_actions(mill(), order, actor())
     line_left = {line.id: money_text(billing.line_value_left(line), order.currency)
                  for line in order.lines}
     staff = lookups.staff_names(mill())
