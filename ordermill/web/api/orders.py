@@ -16,6 +16,7 @@ from flask import current_app, request
 from marshmallow import RAISE
 
 from ordermill.core import queries
+from ordermill.core.available import available_actions
 from ordermill.core.errors import InvalidInput, OrderNotFound
 from ordermill.core.money import Money
 from ordermill.core.orders import BUYER_FIELDS, ActionResult
@@ -99,15 +100,19 @@ def _line_requests(lines: Sequence[Mapping[str, Any]], field: str,
     return requests
 
 
-def order_dict(number: str, order: Any = None) -> dict[str, Any]:
+def order_dict(number: str, order: Any = None, actor: Actor | None = None) -> dict[str, Any]:
     """The order as GET /orders/{number} shows it, history included (read back from the
-    database unless given)."""
+    database unless given), with the actions that apply to it for the caller."""
     service = mill().orders
     loaded = order if order is not None else service.get(number)
-    return order_to_dict(loaded, events=service.history(number))
+    data = order_to_dict(loaded, events=service.history(number))
+    caller = actor or current_actor()
+    data["available_actions"] = (available_actions(mill(), loaded, caller)
+                                 if caller is not None else [])
+    return data
 
 
-def answer(result: ActionResult, number: str) -> dict[str, Any]:
+def answer(result: ActionResult, number: str, actor: Actor | None = None) -> dict[str, Any]:
     """The body of every action: the preview, and for a real run the order and event."""
     body: dict[str, Any] = {
         "dry_run": result.dry_run, "preview": dict(result.preview), "order": None,
@@ -119,7 +124,7 @@ def answer(result: ActionResult, number: str) -> dict[str, Any]:
         if result.event is not None:
             body["event"] = event_to_dict(result.event)
         if result.event is None or result.event.type != "deleted":
-            body["order"] = order_dict(number)  # as stored, exactly what GET shows
+            body["order"] = order_dict(number, actor=actor)  # as stored, as GET shows it
     return body
 
 
@@ -222,9 +227,9 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
     )
     result = mill().orders.place(order_request, actor=actor, dry_run=dry_run)
     if dry_run:
-        return answer(result, ""), 200
+        return answer(result, "", actor), 200
     assert result.order is not None
-    body = answer(result, result.order.number)
+    body = answer(result, result.order.number, actor)
     if key:
         record = queries.save_idempotency_record(mill(), scope=PLACE_SCOPE, caller=caller,
                                                  key=key, fingerprint=fingerprint,
@@ -278,8 +283,9 @@ def export_orders(query_data: dict[str, Any]) -> Any:
 @api.output(OrderDetailOut)
 @documented(403, summary="One order: lines, invoices, payments, fraud checks, history")
 def get_order(number: str) -> Any:
-    order = mill().orders.get(number, actor=require_actor())
-    return order_dict(number, order)
+    actor = require_actor()
+    order = mill().orders.get(number, actor=actor)
+    return order_dict(number, order, actor)
 
 
 # ---------------------------------------------------------------------------- actions

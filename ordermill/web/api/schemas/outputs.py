@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from ordermill.core.available import ACTION_NAMES
 from ordermill.core.queries import PAYMENT_STATUSES
 
 # ================================================================ errors
@@ -200,6 +201,16 @@ class OrderOut(Schema):
     payments = fields.List(fields.Nested(PaymentOut), required=True)
     fraud_checks = fields.List(fields.Nested(FraudCheckOut), required=True)
     history = fields.List(fields.Nested(EventOut))
+    available_actions = fields.List(
+        fields.String(validate=validate.OneOf(ACTION_NAMES)), required=True,
+        metadata={"description": "The actions that apply to this order for the caller (their "
+                                 "permission, the order's state): accept, mark_paid, "
+                                 "record_payment, cancel, refund, cancel_and_refund, "
+                                 "mark_fraud, set_back_to_pending, set_status, "
+                                 "resend_confirmation, revoke_customer_links, "
+                                 "rerun_fraud_check, delete, add_lines, edit_buyer, "
+                                 "add_comment, mark_dispatched, mark_delivered. A hint for "
+                                 "buttons: each action checks again."})
 
 
 class OrderDetailOut(OrderOut):
