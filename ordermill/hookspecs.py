@@ -26,11 +26,19 @@ import pluggy
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from ordermill.core.admin_specs import (
+        FilterSpec,
+        OrderButton,
+        OrderPanel,
+        RequestField,
+        SettingsPage,
+    )
     from ordermill.core.context import ActionContext
     from ordermill.core.models import Order, OrderEvent, OrderLine, Payment
     from ordermill.core.secret_rotation import RotationReport
     from ordermill.core.settings import Settings
     from ordermill.core.specs import (
+        Actor,
         FraudResult,
         JobHandlerSpec,
         JobRequest,
@@ -92,6 +100,65 @@ def register_migration_locations(settings: Settings) -> Iterable[str]:
     old revision keeps its meaning. A path that is not a directory fails the upgrade with an
     error naming your plugin. Tell users to downgrade your branch (`<label>@base`) before
     uninstalling: the database remembers its revision, and Alembic stops on one it cannot find.
+    """
+
+
+@hookspec
+def admin_order_panels(order: Order, actor: Actor) -> Iterable[OrderPanel] | None:
+    """Add cards to the admin's order page. Register hook, called for each page view.
+
+    Return OrderPanel(title, template, context=..., package=...) objects, or None. The
+    template is rendered from the `templates/` folder of `package` with autoescaping on, and
+    gets `order`, `actor`, `csrf_token`, `url_for` and your `context`. An exception, or a
+    template that fails, stops the page with an error naming your plugin.
+    """
+
+
+@hookspec
+def admin_order_actions(order: Order, actor: Actor) -> Iterable[OrderButton] | None:
+    """Add buttons to the admin's order page. Register hook, called for each page view.
+
+    Return OrderButton(label, endpoint, method="post", permission=None, confirm=None)
+    objects for the buttons that apply to this order, or None. A button is shown only to
+    actors holding its `permission`; `endpoint` is a same-site path or a Flask endpoint name
+    (built with the order's `number`). Your route must check the permission itself: hiding a
+    button is no protection. An exception stops the page with an error naming your plugin.
+    """
+
+
+@hookspec
+def admin_settings_pages() -> Iterable[SettingsPage] | None:
+    """Add tabs to the admin's settings. Register hook, called when the settings are shown.
+
+    Return SettingsPage(name, label, fields, ...) objects with SettingField(name, label,
+    kind, required, help, choices, validate) fields. The admin draws the form, validates it
+    (`validate` may raise InvalidInput), checks the page's permission and stores the values in
+    one transaction; read them with `ordermill.core.shop_settings.plugin_settings(mill, name)`.
+    Two pages with one name fail with an error naming both plugins.
+    """
+
+
+@hookspec
+def order_request_fields() -> Iterable[RequestField] | None:
+    """Accept extra fields when an order is placed. Register hook, called per placing.
+
+    Return RequestField(name, field) objects, `field` a marshmallow field. The API's
+    POST /orders and the admin's Add New Order accept them (any other unknown field stays a
+    422), and the OpenAPI document shows them. Values are stored in
+    `order.plugin_data[<your plugin>][name]`, set before `validate_order` runs. A name the
+    request already has, or another plugin's, fails with an error naming the plugins.
+    """
+
+
+@hookspec
+def order_list_filters() -> Iterable[FilterSpec] | None:
+    """Add filters to the order lists. Register hook, called per list or export.
+
+    Return FilterSpec(name, label, apply, choices=()) objects. The API's GET /orders and
+    /orders/export.csv take `?<name>=<value>`, the admin's order list and its CSV export show
+    the filter; `apply(query, value)` returns the SQLAlchemy select narrowed to matching
+    orders. A value outside `choices`, or an InvalidInput from `apply`, is a 422 (a message
+    in the admin), never a server error.
     """
 
 
@@ -299,6 +366,11 @@ HOOK_KINDS: dict[str, str] = {
     "register_payment_gateways": "register",
     "register_job_handlers": "register",
     "register_migration_locations": "register",
+    "admin_order_panels": "register",
+    "admin_order_actions": "register",
+    "admin_settings_pages": "register",
+    "order_request_fields": "register",
+    "order_list_filters": "register",
     "validate_order": "in-transaction",
     "fraud_check": "in-transaction",
     "restock": "in-transaction",

@@ -13,9 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import current_app, request
+from flask.blueprints import BlueprintSetupState
 from marshmallow import RAISE
 
 from ordermill.core import queries
+from ordermill.core.admin_specs import list_filters, plugin_data_of, request_fields, settings_pages
 from ordermill.core.available import available_actions
 from ordermill.core.errors import InvalidInput, OrderNotFound
 from ordermill.core.money import Money
@@ -49,6 +51,7 @@ from ordermill.web.api.schemas import (
     PlaceIn,
     RefundIn,
     StatusIn,
+    plugin_fields,
 )
 from ordermill.web.auth import current_actor, mill, require_actor
 from ordermill.web.errors import AuthenticationRequired
@@ -64,6 +67,26 @@ DRY_RUN_ANSWER = {200: {
 
 class IdempotencyKeyReused(InvalidInput):
     code = "idempotency_key_reused"
+
+
+def _plugin_surface(state: BlueprintSetupState) -> None:
+    """When the API joins an app: check the plugins' fields, filters and settings pages
+    (a conflict fails start-up naming both plugins) and document fields and filters."""
+    app = state.app
+    mill_ = app.extensions.get("ordermill")
+    if mill_ is not None:
+        request_fields(mill_, set(PlaceIn().fields))
+        list_filters(mill_)
+        settings_pages(mill_)
+    previous = getattr(app, "spec_callback", None)
+
+    def process(spec: dict[str, Any]) -> dict[str, Any]:
+        return plugin_fields.document(app, previous(spec) if previous else spec)
+
+    app.spec_callback = process  # type: ignore[attr-defined]
+
+
+api.record_once(_plugin_surface)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -224,6 +247,7 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
         idempotency_key=_order_key(caller, key) if key else None,
         request_fingerprint=fingerprint if key else None, invoice_plan=plan,
         generate_invoice=json_data["generate_invoice"], admin_placed=actor.kind != "customer",
+        plugin_data=plugin_data_of(mill(), json_data.get("plugin_fields") or {}),
     )
     result = mill().orders.place(order_request, actor=actor, dry_run=dry_run)
     if dry_run:
@@ -253,7 +277,7 @@ def _filters(data: Mapping[str, Any]) -> queries.OrderFilters:
         payment_methods=tuple(data["payment_method"]), promo_code=data.get("promo_code"),
         sku=data.get("sku"), category=data.get("category"), placed_from=start,
         placed_before=end, needs_attention=data.get("needs_attention"),
-        numbers=tuple(data["number"]))
+        numbers=tuple(data["number"]), plugin_filters=tuple(data.get("plugin_filters", ())))
 
 
 @api.get("/orders")

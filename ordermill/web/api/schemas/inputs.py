@@ -29,6 +29,7 @@ from ordermill.web.api.schemas.fields import (
     text,
     version_field,
 )
+from ordermill.web.api.schemas.plugin_fields import PluginListFilters, PluginRequestFields
 
 # ================================================================ placing orders
 
@@ -54,7 +55,7 @@ class LineIn(Schema):
     options = json_object(load_default=dict)
 
 
-class PlaceIn(Schema):
+class PlaceIn(PluginRequestFields):
     customer = fields.Nested(CustomerIn, required=True)
     lines = fields.List(fields.Nested(LineIn), required=True,
                         validate=validate.Length(min=1, max=200))
@@ -195,7 +196,7 @@ class BulkStatusIn(Schema):
 # ================================================================ lists
 
 
-class OrderFilterQuery(QuerySchema):
+class OrderFilterQuery(PluginListFilters, QuerySchema):
     q = optional_text(200, metadata={"description": "Buyer name, e-mail or order number."})
     status = CsvList(text(40), load_default=list)
     payment_status = CsvList(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)),

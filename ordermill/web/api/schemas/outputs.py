@@ -201,6 +201,10 @@ class OrderOut(Schema):
     payments = fields.List(fields.Nested(PaymentOut), required=True)
     fraud_checks = fields.List(fields.Nested(FraudCheckOut), required=True)
     history = fields.List(fields.Nested(EventOut))
+    plugin_data = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True,
+                              metadata={"description": "Values of the order fields plugins "
+                                                       "add, by plugin: {plugin: {field: "
+                                                       "value}}."})
     available_actions = fields.List(
         fields.String(validate=validate.OneOf(ACTION_NAMES)), required=True,
         metadata={"description": "The actions that apply to this order for the caller (their "
