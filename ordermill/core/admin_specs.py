@@ -93,9 +93,10 @@ class SettingField:
     """One field of a settings page.
 
     `kind` is text, textarea, number (a whole number), checkbox or select (`choices`: values,
-    or (value, label) pairs). `validate(value)` may raise InvalidInput to refuse the value, or
-    return a value to store instead (e.g. normalised); None keeps it. A blank text or number
-    is not stored, so the configured default applies.
+    or (value, label) pairs); text is at most `max_length` characters. `validate(value)` may
+    raise InvalidInput to refuse the value, or return a value to store instead (e.g.
+    normalised); None keeps it. A blank text or number is not stored, so the configured
+    default applies.
     """
 
     name: str = attrs.field(validator=_name)
@@ -105,6 +106,7 @@ class SettingField:
     help: str = ""
     choices: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_choices)
     validate: Callable[[Any], Any] | None = None
+    max_length: int = 1000
 
 
 @attrs.frozen
