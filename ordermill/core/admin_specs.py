@@ -121,11 +121,18 @@ class SettingsPage:
 
     name: str = attrs.field(validator=_name)
     label: str
-    fields: tuple[SettingField, ...] = attrs.field(converter=tuple)
+    fields: tuple[SettingField, ...] = attrs.field(
+        converter=tuple,
+        validator=attrs.validators.deep_iterable(attrs.validators.instance_of(SettingField)))
     permission: str = "manage_settings"
     key: str | None = None
     description: str = ""
     defaults: Callable[[Settings], Mapping[str, Any]] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        names = [field.name for field in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Settings page {self.name!r} names a field twice: {names}.")
 
     @property
     def storage_key(self) -> str:
