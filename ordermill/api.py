@@ -68,7 +68,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ordermill import __version__
+from ordermill.core.admin_specs import (
+    FilterSpec,
+    OrderButton,
+    OrderPanel,
+    RequestField,
+    SettingField,
+    SettingsPage,
+)
 from ordermill.core.app import Ordermill
+from ordermill.core.available import available_actions, holds
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import (
     ActionNotAllowed,
@@ -122,7 +131,7 @@ from ordermill.core.secret_keys import LEGACY_DEFAULT_KEY
 from ordermill.core.secret_rotation import RotationReport
 from ordermill.core.serialize import event_to_dict, money_text, order_to_dict
 from ordermill.core.settings import Settings
-from ordermill.core.shop_settings import read_setting
+from ordermill.core.shop_settings import plugin_settings, read_setting
 from ordermill.core.specs import (
     GATEWAY_EVENT_KINDS,
     Actor,
@@ -189,6 +198,7 @@ __all__ = [
     "Base",
     "ConfigurationError",
     "Customer",
+    "FilterSpec",
     "FraudResult",
     "GatewayEventData",
     "GatewayRefund",
@@ -205,9 +215,11 @@ __all__ = [
     "Money",
     "NotFound",
     "Order",
+    "OrderButton",
     "OrderEvent",
     "OrderLine",
     "OrderNotFound",
+    "OrderPanel",
     "Ordermill",
     "OrdermillError",
     "OutOfStock",
@@ -221,8 +233,11 @@ __all__ = [
     "PluginError",
     "PluginLoadError",
     "Product",
+    "RequestField",
     "RotationReport",
+    "SettingField",
     "Settings",
+    "SettingsPage",
     "StaleOrder",
     "StatusSpec",
     "UnknownInvoice",
@@ -234,12 +249,14 @@ __all__ = [
     "after_commit",
     "allocate",
     "amount_due",
+    "available_actions",
     "check_currency",
     "current_mill",
     "customer_order_link",
     "enqueue",
     "event_to_dict",
     "exponent",
+    "holds",
     "hookimpl",
     "hookspec",
     "in_transaction",
@@ -249,6 +266,7 @@ __all__ = [
     "order_to_dict",
     "payment_status",
     "percent_of",
+    "plugin_settings",
     "read_setting",
     "register_hook",
     "release_stock",

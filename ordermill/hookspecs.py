@@ -44,6 +44,13 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from sqlalchemy.orm import Session
 
+    from ordermill.core.admin_specs import (
+        FilterSpec,
+        OrderButton,
+        OrderPanel,
+        RequestField,
+        SettingsPage,
+    )
     from ordermill.core.context import ActionContext
     from ordermill.core.models import Order, OrderEvent, OrderLine, Payment
     from ordermill.core.plugins import HookspecAdder
@@ -242,6 +249,71 @@ def admin_menu_links(actor: Actor) -> Iterable[AdminLink] | None:
     ("/admin/..."), never another site. It is also called once when the app is made, with a
     system actor, so a bad link or an unknown permission fails start-up naming your plugin.
     """
+
+
+@hookspec
+@register_hook
+def admin_order_panels(order: Order, actor: Actor) -> Iterable[OrderPanel] | None:
+    """Add cards to the admin's order page. Register hook, called for each page view.
+
+    Return OrderPanel(title, template, context=..., package=...) objects, or None. The
+    template is rendered from the `templates/` folder of `package` with autoescaping on, and
+    gets `order`, `actor`, `csrf_token`, `url_for` and your `context`. An exception, or a
+    template that fails, stops the page with an error naming your plugin.
+    """
+
+
+@hookspec
+@register_hook
+def admin_order_actions(order: Order, actor: Actor) -> Iterable[OrderButton] | None:
+    """Add buttons to the admin's order page. Register hook, called for each page view.
+
+    Return OrderButton(label, endpoint, method="post", permission=None, confirm=None)
+    objects for the buttons that apply to this order, or None. A button is shown only to
+    actors holding its `permission`; `endpoint` is a same-site path or a Flask endpoint name
+    (built with the order's `number`). Your route must check the permission itself: hiding a
+    button is no protection. An exception stops the page with an error naming your plugin.
+    """
+
+
+@hookspec
+@register_hook
+def admin_settings_pages() -> Iterable[SettingsPage] | None:
+    """Add tabs to the admin's settings. Register hook, called when the settings are shown.
+
+    Return SettingsPage(name, label, fields, ...) objects with SettingField(name, label,
+    kind, required, help, choices, validate) fields. The admin draws the form, validates it
+    (`validate` may raise InvalidInput), checks the page's permission and stores the values in
+    one transaction; read them with `ordermill.core.shop_settings.plugin_settings(mill, name)`.
+    Two pages with one name fail with an error naming both plugins.
+    """
+
+
+@hookspec
+@register_hook
+def order_request_fields() -> Iterable[RequestField] | None:
+    """Accept extra fields when an order is placed. Register hook, called per placing.
+
+    Return RequestField(name, field) objects, `field` a marshmallow field. The API's
+    POST /orders and the admin's Add New Order accept them (any other unknown field stays a
+    422), and the OpenAPI document shows them. Values are stored in
+    `order.plugin_data[<your plugin>][name]`, set before `validate_order` runs. A name the
+    request already has, or another plugin's, fails with an error naming the plugins.
+    """
+
+
+@hookspec
+@register_hook
+def order_list_filters() -> Iterable[FilterSpec] | None:
+    """Add filters to the order lists. Register hook, called per list or export.
+
+    Return FilterSpec(name, label, apply, choices=()) objects. The API's GET /orders and
+    /orders/export.csv take `?<name>=<value>`, the admin's order list and its CSV export show
+    the filter; `apply(query, value)` returns the SQLAlchemy select narrowed to matching
+    orders. A value outside `choices`, or an InvalidInput from `apply`, is a 422 (a message
+    in the admin), never a server error.
+    """
+
 
 
 # ---- in-transaction hooks ----------------------------------------------------------------

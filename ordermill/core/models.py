@@ -185,6 +185,8 @@ class Order(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # signed into every customer order link; revoking the links raises it (core.order_links)
     customer_link_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # {plugin: {field: value}}: the order-request fields plugins registered (core.admin_specs)
+    plugin_data: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderLine.id", cascade="all, delete-orphan"

@@ -22,7 +22,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from ordermill.core.errors import InvalidInput
+from ordermill.core.admin_specs import check_filter_values, list_filters
+from ordermill.core.errors import InvalidInput, OrdermillError, PluginError
 from ordermill.core.models import (
     ApiToken,
     IdempotencyRecord,
@@ -77,6 +78,8 @@ class OrderFilters:
     placed_before: dt.datetime | None = None
     needs_attention: bool | None = None
     numbers: tuple[str, ...] = ()
+    # (name, value) of the plugins' filters (order_list_filters), applied in this order
+    plugin_filters: tuple[tuple[str, str], ...] = ()
 
     def __attrs_post_init__(self) -> None:
         unknown = sorted(set(self.payment_statuses) - set(PAYMENT_STATUSES))
@@ -191,8 +194,27 @@ def _check_paging(page: int, per_page: int) -> None:
                            details={"field": "per_page"})
 
 
-def _filtered(filters: OrderFilters) -> Select[tuple[Order]]:
-    return select(Order).where(*_conditions(filters))
+def _filtered(mill: Any, filters: OrderFilters) -> Select[tuple[Order]]:
+    """The orders matching `filters`; the plugins' filters narrow the select in turn (an
+    unknown filter or value is an InvalidInput, an `apply` that fails a PluginError)."""
+    query = select(Order).where(*_conditions(filters))
+    if not filters.plugin_filters:
+        return query
+    owners = {name: plugin for name, (plugin, _spec) in list_filters(mill).items()}
+    for spec, value in check_filter_values(mill, filters.plugin_filters):
+        try:
+            narrowed = spec.apply(query, value)
+        except OrdermillError:
+            raise
+        except Exception as error:
+            raise PluginError(mill.plugins.describe(owners[spec.name]), "order_list_filters",
+                              f"filter {spec.name!r} failed for {value!r}: "
+                              f"{type(error).__name__}: {error}") from error
+        if not isinstance(narrowed, Select):
+            raise PluginError(mill.plugins.describe(owners[spec.name]), "order_list_filters",
+                              f"filter {spec.name!r} returned {narrowed!r}, not a select")
+        query = narrowed
+    return query
 
 
 # ---------------------------------------------------------------------------- orders
@@ -208,7 +230,7 @@ def search_orders(mill: Any, filters: OrderFilters | None = None, *, actor: Acto
     filters = filters or OrderFilters()
     _check_paging(page, per_page)
     order_by = _order_by(sort)
-    base = _filtered(filters)
+    base = _filtered(mill, filters)
     with mill.read_session() as session:
         total = session.scalar(select(func.count()).select_from(
             base.with_only_columns(Order.id).subquery())) or 0
@@ -274,7 +296,7 @@ def export_orders(mill: Any, filters: OrderFilters | None = None, *, actor: Acto
     filters = filters or OrderFilters()
     order_by = _order_by(sort)
     with mill.read_session() as session:
-        ids = list(session.scalars(_filtered(filters).with_only_columns(Order.id)
+        ids = list(session.scalars(_filtered(mill, filters).with_only_columns(Order.id)
                                    .order_by(*order_by)))
     return _export_batches(mill, ids)
 

@@ -76,6 +76,8 @@ class OrderRequest:
     invoice_plan: Sequence[int] | None = None
     generate_invoice: bool = True
     admin_placed: bool = False
+    # {plugin: {field: value}} from the plugins' order-request fields (core.admin_specs)
+    plugin_data: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if not self.lines:

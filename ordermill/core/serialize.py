@@ -105,6 +105,7 @@ def order_to_dict(order: Order, *, events: list[OrderEvent] | None = None) -> di
         "sales_manager_id": order.sales_manager_id, "sales_confirmed": order.sales_confirmed,
         "customer_note": order.customer_note, "needs_attention": order.needs_attention,
         "fraud_score": str(order.fraud_score) if order.fraud_score is not None else None,
+        "plugin_data": dict(order.plugin_data or {}),
         "placed_at": _when(order.placed_at), "invoiced_at": _when(order.invoiced_at),
         "paid_at": _when(order.paid_at), "accepted_at": _when(order.accepted_at),
         "dispatched_at": _when(order.dispatched_at), "delivered_at": _when(order.delivered_at),

@@ -1,37 +1,44 @@
 """Settings an admin edits at run time, stored as JSON rows of the Setting table.
 
 They override the start-up configuration (Settings) for the few things a shop owner changes
-from the admin: custom statuses, bank details, the fraud threshold. Writing one clears the
-app's cached registries so the change applies at once in this process.
+from the admin: custom statuses, the fraud threshold, and the settings pages plugins add
+(`admin_settings_pages`: bank details, e-mail sender, ...). Writing one clears the app's cached
+registries so the change applies at once in this process.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from ordermill.core.errors import InvalidInput
+from sqlalchemy.orm import Session
+
+from ordermill.core.admin_specs import SettingField, SettingsPage, settings_pages
+from ordermill.core.errors import ConfigurationError, InvalidInput, PermissionDenied
 from ordermill.core.models import Setting, utcnow
-from ordermill.core.permissions import require
+from ordermill.core.permissions import PERMISSIONS, require
 from ordermill.core.specs import Actor
 
 if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
 
 FRAUD_THRESHOLD = "fraud_threshold"
-BANK_DETAILS = "bank_details"
 CUSTOM_STATUSES = "custom_statuses"
 
 
-def read_setting(mill: Ordermill, key: str) -> dict[str, Any]:
-    with mill.read_session() as session:
+def read_setting(mill: Ordermill, key: str, *, session: Session | None = None
+                 ) -> dict[str, Any]:
+    """One stored row (empty when none); in `session` when given, e.g. an action's own."""
+    if session is not None:
         row = session.get(Setting, key)
+        return dict(row.value or {}) if row is not None else {}
+    with mill.read_session() as own:
+        row = own.get(Setting, key)
         return dict(row.value or {}) if row is not None else {}
 
 
-def write_setting(mill: Ordermill, key: str, value: dict[str, Any], *, actor: Actor) -> None:
-    """Store one settings row (insert or replace) in its own transaction."""
-    require(actor, "manage_settings")
+def _store(mill: Ordermill, key: str, value: dict[str, Any]) -> None:
     with mill.write_session() as session, session.begin():
         row = session.get(Setting, key)
         if row is None:
@@ -40,6 +47,12 @@ def write_setting(mill: Ordermill, key: str, value: dict[str, Any], *, actor: Ac
             row.value = value
             row.updated_at = utcnow()
     mill.refresh()
+
+
+def write_setting(mill: Ordermill, key: str, value: dict[str, Any], *, actor: Actor) -> None:
+    """Store one settings row (insert or replace) in its own transaction."""
+    require(actor, "manage_settings")
+    _store(mill, key, value)
 
 
 def stored_fraud_threshold(mill: Ordermill) -> Decimal | None:
@@ -55,3 +68,95 @@ def stored_fraud_threshold(mill: Ordermill) -> Decimal | None:
     except InvalidOperation:
         raise InvalidInput(f"Stored fraud threshold {text!r} is not a number.") from None
     return value
+
+
+# ---------------------------------------------------------------------------- plugin pages
+
+
+def settings_page(mill: Ordermill, name: str) -> SettingsPage:
+    """The plugin settings page called `name`; ConfigurationError when no plugin has one."""
+    pages = settings_pages(mill)
+    if name not in pages:
+        raise ConfigurationError(f"No plugin has a settings page {name!r}.",
+                                 details={"page": name})
+    return pages[name][1]
+
+
+def plugin_settings(mill: Ordermill, page_name: str, *, session: Session | None = None
+                    ) -> dict[str, Any]:
+    """The values an admin stored on a plugin's settings page (only those: merge them over
+    your configured defaults). `session`: read inside an action's transaction."""
+    return read_setting(mill, settings_page(mill, page_name).storage_key, session=session)
+
+
+def may_edit(actor: Actor, page: SettingsPage) -> bool:
+    from ordermill.core.available import holds
+
+    return holds(actor, page.permission)
+
+
+def _clean_one(field: SettingField, raw: str | None) -> Any:
+    """The value to store for one form value (None: store nothing)."""
+    if field.kind == "checkbox":
+        value: Any = raw not in (None, "", "0", "false", "off")
+    else:
+        text = (raw or "").strip()
+        if not text:
+            if field.required:
+                raise InvalidInput(f"{field.label} is required.")
+            return None
+        if len(text) > field.max_length:
+            raise InvalidInput(f"{field.label} has at most {field.max_length} characters.")
+        value = text
+        if field.kind == "number":
+            try:
+                value = int(text)
+            except ValueError:
+                raise InvalidInput(f"{field.label} must be a whole number.") from None
+        elif field.kind == "select" and text not in {choice for choice, _ in field.choices}:
+            raise InvalidInput(f"{field.label}: choose one of "
+                               f"{', '.join(label for _, label in field.choices)}.")
+    if field.validate is not None:
+        checked = field.validate(value)
+        if checked is not None:
+            value = checked
+    return value
+
+
+def clean_settings(page: SettingsPage, form: Mapping[str, str | None]) -> dict[str, Any]:
+    """The values to store from a submitted form: typed, validated, blanks left out. Every
+    refused field is reported at once (InvalidInput, details["fields"])."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field in page.fields:
+        try:
+            value = _clean_one(field, form.get(field.name))
+        except InvalidInput as refused:
+            errors[field.name] = refused.message
+            continue
+        if value is not None:
+            values[field.name] = value
+    if errors:
+        raise InvalidInput(" ".join(errors.values()), details={"fields": errors})
+    return values
+
+
+def save_plugin_settings(mill: Ordermill, page_name: str, form: Mapping[str, str | None], *,
+                         actor: Actor) -> dict[str, Any]:
+    """Validate a settings page's form and store it in one transaction; the page's permission
+    (manage_settings unless it names another) is checked first. Returns what was stored."""
+    page = settings_page(mill, page_name)
+    if page.permission in PERMISSIONS:
+        require(actor, page.permission)
+    elif not may_edit(actor, page):
+        raise PermissionDenied(
+            f"{actor.name} ({actor.role or 'no role'}) may not change {page.label}.",
+            details={"permission": page.permission, "role": actor.role})
+    values = clean_settings(page, form)
+    _store(mill, page.storage_key, values)
+    return values
+
+
+__all__ = ["CUSTOM_STATUSES", "FRAUD_THRESHOLD", "clean_settings", "may_edit",
+           "plugin_settings", "read_setting", "save_plugin_settings", "settings_page",
+           "stored_fraud_threshold", "write_setting"]

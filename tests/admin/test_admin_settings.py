@@ -1,5 +1,5 @@
-"""Settings pages: custom statuses (read by Ordermill.statuses), bank details and fraud
-threshold, staff users and roles."""
+"""Settings pages: custom statuses (read by Ordermill.statuses), bank details (the bank-transfer
+plugin's tab) and fraud threshold, staff users and roles."""
 
 from __future__ import annotations
 
@@ -81,23 +81,28 @@ def test_edit_and_remove_a_custom_status(admin: Admin, mill: Ordermill) -> None:
 
 
 def test_bank_details_and_fraud_threshold(admin: Admin, mill: Ordermill) -> None:
-    page = admin.get("/admin/settings/shop").get_data(as_text=True)
-    assert "IBAN" in page and "In effect now: <strong>75" in page
-    bad = admin.post("/admin/settings/shop", {"iban": "DE00 1234", "fraud_threshold": "60"})
+    # bank details are the bank-transfer plugin's settings tab; the threshold stays the shop's
+    bank_page = "/admin/settings/plugins/bank_transfer"
+    page = admin.get(bank_page).get_data(as_text=True)
+    assert "IBAN" in page
+    assert "In effect now: <strong>75" in admin.get("/admin/settings/shop").get_data(as_text=True)
+    bad = admin.post(bank_page, {"iban": "DE00 1234"})
     assert bad.status_code == 422 and "fails its check digits" in bad.get_data(as_text=True)
     assert setting(mill, "bank_details") is None
     out_of_range = admin.post("/admin/settings/shop", {"fraud_threshold": "150"})
     assert out_of_range.status_code == 422
-    saved = admin.post("/admin/settings/shop", {
+    saved = admin.post(bank_page, {
         "account_holder": "Concert Hall Ltd", "iban": "DE89370400440532013000",
-        "bic": "COBADEFFXXX", "bank": "Commerzbank", "fraud_threshold": "60"})
+        "bic": "COBADEFFXXX", "bank": "Commerzbank"})
     assert saved.status_code == 303
+    assert admin.post("/admin/settings/shop", {"fraud_threshold": "60"}).status_code == 303
     assert setting(mill, "bank_details") == {
         "account_holder": "Concert Hall Ltd", "iban": "DE89 3704 0044 0532 0130 00",
         "bic": "COBADEFFXXX", "bank": "Commerzbank"}
     assert setting(mill, "fraud_threshold") == {"value": "60.00"}
-    again = admin.get("/admin/settings/shop").get_data(as_text=True)
-    assert 'value="Concert Hall Ltd"' in again and 'value="60.00"' in again
+    again = admin.get(bank_page).get_data(as_text=True)
+    assert 'value="Concert Hall Ltd"' in again
+    assert 'value="60.00"' in admin.get("/admin/settings/shop").get_data(as_text=True)
 
 
 def test_staff_users_and_roles(admin: Admin, mill: Ordermill) -> None:

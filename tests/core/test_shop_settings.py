@@ -8,6 +8,7 @@ from ordermill import hookimpl
 from ordermill.core import shop_settings
 from ordermill.core.errors import PermissionDenied
 from ordermill.core.specs import Actor, FraudResult
+from ordermill.plugins import payment_banktransfer as banktransfer
 from ordermill.testing import order_request
 
 
@@ -44,7 +45,7 @@ def test_bank_details_saved_by_an_admin_reach_the_payment_instructions(
     order = order_factory([("TSHIRT", 1)], payment_method="banktransfer")
     gateway = mill.gateways["banktransfer"]
     assert "DE89" not in gateway.describe_instructions(order=order, mill=mill)
-    shop_settings.write_setting(mill, shop_settings.BANK_DETAILS,
+    shop_settings.write_setting(mill, banktransfer.BANK_DETAILS,
                                 {"account_holder": "Concert Hall Ltd",
                                  "iban": "DE89 3704 0044 0532 0130 00"}, actor=staff)
     text = gateway.describe_instructions(order=order, mill=mill)

@@ -75,6 +75,19 @@ def test_every_hook_has_a_kind_and_its_docstring_says_it(hook: str) -> None:
     assert f"{kind} hook" in doc, f"the docstring of {hook!r} does not say '{kind} hook'"
 
 
+def example_arguments(function: Callable[..., Any], settings: Settings) -> dict[str, Any]:
+    """What a register hook's example is called with: `settings`, or for the order page's
+    hooks an active order (not stored) and an admin, as far as the example takes them."""
+    from ordermill.core.models import Order
+
+    order = Order(number="4821736590", status="active", currency="EUR", total=2500,
+                  buyer_name="Bea Buyer", buyer_email="bea@example.com", plugin_data={})
+    available = {"settings": settings, "order": order,
+                 "actor": Actor(kind="user", name="admin@shop.test", role="admin")}
+    wanted = inspect.signature(function).parameters
+    return {name: value for name, value in available.items() if name in wanted}
+
+
 def section_examples() -> dict[str, list[str]]:
     """{hook: python code blocks of its section} from docs/hooks.md."""
     text = DOCS.read_text(encoding="utf-8")
@@ -109,13 +122,13 @@ def test_each_section_has_an_example_that_registers(hook: str, tmp_path: Path) -
         return
     function = getattr(module, hook)
     cli = click.Group("ordermill")
-    offered = {"settings": settings, "cli": cli, "actor": Actor.system()}
+    offered = {**example_arguments(function, settings), "cli": cli}
     returned = function(**{name: value for name, value in offered.items()
                            if name in inspect.signature(function).parameters})
     if hook == "register_commands":
         assert cli.commands, "the example of 'register_commands' adds no command"
         return
-    returned = list(returned)
+    returned = list(returned or [])
     assert returned, f"the example of {hook!r} registers nothing"
     if hook == "register_blueprints":
         assert all(isinstance(item, flask.Blueprint) for item in returned)

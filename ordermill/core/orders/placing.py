@@ -157,6 +157,7 @@ class PlacingActions(OrderSteps):
             customer_note=request.note, idempotency_key=request.idempotency_key,
             request_fingerprint=request.request_fingerprint, placed_at=now, updated_at=now,
             version=1, sales_confirmed=False,
+            plugin_data={name: dict(values) for name, values in request.plugin_data.items()},
         )
         order.lines = lines
         order.invoices = []

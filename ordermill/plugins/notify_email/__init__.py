@@ -40,6 +40,7 @@ from ordermill.api import (
 )
 from ordermill.plugins.notify_email.config import NotifyConfig
 from ordermill.plugins.notify_email.handler import deliver
+from ordermill.plugins.notify_email.settings import admin_settings_pages
 
 JOB_KIND = "notify_email.send"
 CUSTOMER = "customer"
@@ -93,7 +94,7 @@ def dedupe_key(event_id: int, template: str, recipient: str) -> str:
 @hookimpl
 def jobs_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[JobRequest]:
     """Queue one job per message and recipient this event calls for."""
-    config = NotifyConfig.from_settings(ctx.settings, strict=False)
+    config = NotifyConfig.for_mill(ctx.mill, strict=False, session=ctx.session)
     if not config.enabled or event.id is None:
         return []
     planned = plan_messages(
@@ -131,4 +132,5 @@ def register_job_handlers(settings: Settings) -> list[JobHandlerSpec]:
     )]
 
 
-__all__ = ["JOB_KIND", "MESSAGES", "PlannedMessage", "dedupe_key", "plan_messages"]
+__all__ = ["JOB_KIND", "MESSAGES", "PlannedMessage", "admin_settings_pages", "dedupe_key",
+           "plan_messages"]

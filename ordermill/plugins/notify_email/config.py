@@ -14,17 +14,25 @@ Example (ORDERMILL_PLUGIN_CONFIG):
 
 Without `host` the plugin stays inactive: it queues nothing, so installing ordermill never
 fills the outbox with mail that has nowhere to go.
+
+The sender, reply-to and team recipients can also be set on the admin's "E-mail" settings
+tab (settings.py); stored values win over these (`NotifyConfig.for_mill`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ordermill.api import ConfigurationError, Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ordermill.api import Ordermill
 
 PLUGIN_NAME = "notify_email"
 SECURITY_MODES = ("none", "starttls", "ssl")
@@ -114,11 +122,13 @@ class NotifyConfig:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, strict: bool = True) -> NotifyConfig:
+    def from_settings(cls, settings: Settings, *, strict: bool = True,
+                      stored: Mapping[str, Any] | None = None) -> NotifyConfig:
         """The config; with `strict=False` a mistake in the SMTP settings is kept as `problem`
         instead of raised, so queueing mail never blocks an order: delivery then fails with
-        the problem as the job's error, and the mail waits until the config is fixed."""
-        raw = settings.plugin_config(PLUGIN_NAME)
+        the problem as the job's error, and the mail waits until the config is fixed.
+        `stored` (the admin's settings tab) wins over the configured values."""
+        raw = {**settings.plugin_config(PLUGIN_NAME), **(stored or {})}
         try:
             return cls.from_mapping(raw, shop_name=settings.shop_name)
         except ConfigurationError as error:
@@ -128,3 +138,16 @@ class NotifyConfig:
             safe = {key: value for key, value in raw.items() if key not in transport}
             return attrs.evolve(cls.from_mapping(safe, shop_name=settings.shop_name),
                                 problem=error.message)
+
+    @classmethod
+    def for_mill(cls, mill: Ordermill, *, strict: bool = True,
+                 session: Session | None = None) -> NotifyConfig:
+        """The config with what an admin stored on the plugin's settings tab over it (read in
+        `session` when given: inside an action, its own transaction)."""
+        from ordermill.api import plugin_settings
+        from ordermill.plugins.notify_email.settings import PAGE
+
+        if not mill.settings.plugin_config(PLUGIN_NAME).get("host"):
+            return cls.from_settings(mill.settings, strict=strict)  # inactive: none matters
+        stored = plugin_settings(mill, PAGE, session=session)
+        return cls.from_settings(mill.settings, strict=strict, stored=stored)

@@ -186,7 +186,7 @@ def record_sent(mill: Ordermill, order: Order, event: OrderEvent | None, job: Ou
 
 def deliver(job: OutboxJobView, mill: Ordermill) -> None:
     """Outbox handler for `notify_email.send`; raising makes the outbox retry the job."""
-    config = NotifyConfig.from_settings(mill.settings)
+    config = NotifyConfig.for_mill(mill)
     payload = job.payload
     template = str(payload["template"])
     number = str(payload["order_number"])

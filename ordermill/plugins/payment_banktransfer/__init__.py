@@ -10,6 +10,9 @@ Configuration (ORDERMILL_PLUGIN_CONFIG):
     {"payment_banktransfer": {"account_holder": "Concert Hall Ltd", "iban": "DE89...",
                               "bic": "COBADEFFXXX", "bank": "Commerzbank",
                               "label": "Bank transfer", "note": "Tickets follow payment."}}
+
+An admin may override the bank details on the settings tab this plugin adds ("Bank
+transfer", `admin_settings_pages`); they are stored under the settings key `bank_details`.
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from ordermill.api import (
     ConfigurationError,
+    InvalidInput,
     Order,
     PaymentGatewaySpec,
+    SettingField,
     Settings,
+    SettingsPage,
     amount_due,
     hookimpl,
     money_text,
-    read_setting,
+    plugin_settings,
 )
 
 if TYPE_CHECKING:
@@ -34,7 +40,8 @@ if TYPE_CHECKING:
 
 PLUGIN = "payment_banktransfer"
 GATEWAY = "banktransfer"
-BANK_DETAILS = "bank_details"  # the stored setting the admin's settings page writes
+SETTINGS_PAGE = "bank_transfer"
+BANK_DETAILS = "bank_details"  # the settings key, as the shop settings page stored it before
 
 
 def iban_is_valid(iban: str) -> bool:
@@ -59,7 +66,7 @@ def describe_instructions(*, order: Order, config: Mapping[str, Any],
     Bank details an admin saved in the admin's shop settings win over the configured ones.
     """
     if mill is not None:
-        config = {**config, **read_setting(mill, BANK_DETAILS)}
+        config = {**config, **plugin_settings(mill, SETTINGS_PAGE)}
     amount = f"{money_text(amount_due(order), order.currency)} {order.currency}"
     if not config.get("iban"):
         return (f"Please pay {amount} by bank transfer, quoting your order number "
@@ -87,4 +94,32 @@ def register_payment_gateways(settings: Settings) -> Iterable[PaymentGatewaySpec
         label=str(config.get("label") or "Bank transfer"),
         online=False,
         describe_instructions=functools.partial(describe_instructions, config=config),
+    )]
+
+
+def checked_iban(iban: str) -> str:
+    """The IBAN as banks print it; InvalidInput when its check digits fail."""
+    if not iban_is_valid(iban):
+        raise InvalidInput(f"IBAN {iban} fails its check digits: check for a typo.",
+                           details={"field": "iban"})
+    return group_iban(iban)
+
+
+@hookimpl(trylast=True)
+def admin_settings_pages() -> Iterable[SettingsPage]:
+    """The bank details an admin may set instead of (over) the configured ones."""
+    return [SettingsPage(
+        name=SETTINGS_PAGE, label="Bank transfer", key=BANK_DETAILS,
+        description="Bank details for orders paid by bank transfer: the buyer's payment "
+                    "instructions show them. Blank fields use the plugin's configuration.",
+        fields=(
+            SettingField("account_holder", "Account holder", max_length=200),
+            SettingField("bank", "Bank", max_length=200),
+            SettingField("iban", "IBAN", max_length=42, validate=checked_iban),
+            SettingField("bic", "BIC", max_length=11),
+            SettingField("note", "Note for the buyer", max_length=500),
+        ),
+        defaults=lambda settings: {key: value for key, value in
+                                   settings.plugin_config(PLUGIN).items()
+                                   if key in ("account_holder", "bank", "iban", "bic", "note")},
     )]

@@ -3,8 +3,8 @@
 Each action reads its form into the arguments of one core function (`mill.orders.*` or
 `core.notifications`) and returns the core's ActionResult. A preview runs the very same call
 with dry_run=True, so the refund total the admin sees before confirming is computed by the
-code that will move the money. `visible_actions` only decides which buttons are worth
-showing (the Webex action matrix, the WHMCS buttons); the core checks everything again.
+code that will move the money. Which buttons are worth showing is the core's answer
+(`core.available.available_actions`); the core checks everything again when one is pressed.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 import attrs
 from werkzeug.datastructures import MultiDict
 
-from ordermill.core import billing, queries
+from ordermill.core import queries
 from ordermill.core.app import Ordermill
+from ordermill.core.available import available_actions, holds
 from ordermill.core.errors import InvalidInput, OrderNotFound
 from ordermill.core.models import Order
 from ordermill.core.notifications import resend_confirmation
@@ -24,8 +25,6 @@ from ordermill.core.order_links import revoke_customer_links
 from ordermill.core.orders import ActionResult
 from ordermill.core.requests import LineRequest
 from ordermill.core.specs import Actor
-from ordermill.core.status_change import may_move
-from ordermill.core.statuses import CLOSED_CATEGORIES, amount_due, money_totals, payment_status
 from ordermill.web.admin.common import flag, ints, moment, money, text
 from ordermill.web.admin.forms import ADDRESS_FIELDS
 
@@ -328,76 +327,28 @@ ACTIONS: dict[str, OrderAction] = {action.name: action for action in (
 
 TOOLBAR = ("accept", "mark-paid", "payment", "cancel", "refund", "cancel-and-refund",
            "fraud", "pending", "status", "resend", "revoke-link", "fraud-check", "delete")
+# each button of the order page stands for one core action (core.available names them)
+CORE_ACTION = {
+    "accept": "accept", "mark-paid": "mark_paid", "payment": "record_payment",
+    "cancel": "cancel", "refund": "refund", "cancel-and-refund": "cancel_and_refund",
+    "fraud": "mark_fraud", "pending": "set_back_to_pending", "status": "set_status",
+    "resend": "resend_confirmation", "revoke-link": "revoke_customer_links",
+    "fraud-check": "rerun_fraud_check", "delete": "delete", "add-lines": "add_lines",
+    "buyer": "edit_buyer", "comment": "add_comment", "dispatch": "mark_dispatched",
+    "deliver": "mark_delivered",
+}
 
 
-def visible_actions(mill: Ordermill, order: Order, permissions: frozenset[str],
-                    actor: Actor | None = None) -> list[str]:
-    """The actions worth a button for this order and user (Webex matrix, WHMCS buttons).
+def visible_actions(mill: Ordermill, order: Order, actor: Actor) -> list[str]:
+    """The order page's buttons for this order and user: the core's available actions
+    (core.available), as the page names them.
 
     A hint only: hiding a button never replaces the core's checks, and the core's refusal
     (with its reason) is what a user sees if a shown button turns out not to apply.
     """
-    registry = mill.statuses
-    category = registry.category(order.status) if order.status in registry else "pending"
-    closed = category in CLOSED_CATEGORIES
-    active_lines = any(line.status == "active" for line in order.lines)
-    totals = money_totals(order)
-    paid = payment_status(order)
-    shown: list[str] = []
-
-    def add(name: str, condition: bool) -> None:
-        if condition and ACTIONS[name].permission in permissions:
-            shown.append(name)
-
-    fraud = registry.first_of_category("fraud")
-    pending = registry.first_of_category("pending")
-    add("accept", category == "pending")
-    due = amount_due(order) > 0
-    add("mark-paid", due and not closed and category != "fraud")
-    add("payment", due and not closed and category != "fraud")
-    add("cancel", active_lines and not closed)
-    add("refund", billing.refundable_total(order) > 0)
-    add("cancel-and-refund", not closed and (active_lines or totals.net > 0))
-    add("fraud", order.status in registry and registry.can_move(order.status, fraud))
-    add("pending", category in ("fraud", "active") and order.status in registry
-        and registry.can_move(order.status, pending))
-    add("status", bool(status_targets(mill, order, actor)))
-    add("resend", active_lines and not closed and category != "fraud"
-        and (category == "completed" or paid in ("paid", "partially_refunded")))
-    # a provider answered (or failed) before: worth asking again, e.g. after an outage
-    add("fraud-check", bool(order.fraud_checks) and category in ("pending", "fraud"))
-    add("delete", totals.net <= 0 and (category in ("cancelled", "refunded", "fraud")
-                                       or totals.captured == 0))
-    add("add-lines", category in ("pending", "active"))
-    add("revoke-link", True)  # a forwarded e-mail or leaked link, whatever the status
-    add("buyer", True)
-    add("comment", True)
-    add("dispatch", category not in ("cancelled", "refunded", "fraud")
-        and order.dispatched_at is None)
-    add("deliver", category not in ("cancelled", "refunded", "fraud")
-        and order.delivered_at is None)
-    return shown
-
-
-def status_targets(mill: Ordermill, order: Order, actor: Actor | None = None
-                   ) -> list[tuple[str, str]]:
-    """(name, label) of the statuses the registry lets this order move to by a status
-    change (refunds move money, so a refunded-category status is reached by refunding).
-
-    With `actor`, only the moves the actor may make: a change of category needs the
-    permission of the named action it stands in for (core.status_change)."""
-    registry = mill.statuses
-    if order.status not in registry:
-        return []
-    targets = []
-    for name in sorted(registry.targets(order.status)):
-        spec = registry.get(name)
-        if spec.category == "refunded":
-            continue
-        if actor is not None and not may_move(actor, registry, order.status, name):
-            continue
-        targets.append((name, spec.label))
-    return targets
+    available = set(available_actions(mill, order, actor))
+    return [name for name, action in ACTIONS.items()
+            if CORE_ACTION[name] in available and holds(actor, action.permission)]
 
 
 def preview_payload(result: ActionResult, currency: str, labels: Mapping[str, str]

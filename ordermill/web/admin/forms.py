@@ -74,12 +74,7 @@ class StatusForm(FlaskForm):
 
 
 class ShopSettingsForm(FlaskForm):
-    """Bank details for bank-transfer orders and the fraud score threshold."""
+    """The fraud score threshold (plugins' settings have tabs of their own)."""
 
-    account_holder = StringField("Account holder", validators=[Optional(), Length(max=200)])
-    iban = StringField("IBAN", validators=[Optional(), Length(max=42)])
-    bic = StringField("BIC", validators=[Optional(), Length(max=11)])
-    bank = StringField("Bank", validators=[Optional(), Length(max=200)])
-    note = StringField("Note for the buyer", validators=[Optional(), Length(max=500)])
     fraud_threshold = DecimalField("Fraud score threshold", places=2, validators=[
         Optional(), NumberRange(min=0, max=100, message="Between 0 and 100.")])

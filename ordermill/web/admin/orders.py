@@ -24,6 +24,8 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ordermill.core import billing, queries
+from ordermill.core.admin_specs import plugin_data_of
+from ordermill.core.available import status_targets
 from ordermill.core.errors import InvalidInput, NotFound, OrdermillError, PermissionDenied
 from ordermill.core.models import Order
 from ordermill.core.notifications import MAX_BULK_RESEND, resend_confirmations
@@ -32,14 +34,13 @@ from ordermill.core.permissions import require
 from ordermill.core.requests import CustomerDetails, OrderRequest
 from ordermill.core.serialize import money_text, order_to_dict
 from ordermill.core.statuses import amount_due
-from ordermill.web.admin import admin_bp, lookups
+from ordermill.web.admin import admin_bp, extensions, lookups
 from ordermill.web.admin.actions import (
     ACTIONS,
     TOOLBAR,
     OrderAction,
     line_requests,
     preview_payload,
-    status_targets,
     visible_actions,
 )
 from ordermill.web.admin.common import (
@@ -80,7 +81,8 @@ def _list_filters(args: MultiDict[str, str], tab: str) -> queries.OrderFilters:
         promo_code=text(args, "promo"), sku=text(args, "product"),
         category=text(args, "category"), placed_from=start, placed_before=end,
         needs_attention=True if flag(args, "attention") else None,
-        numbers=tuple(v.strip() for v in args.getlist("number") if v.strip()))
+        numbers=tuple(v.strip() for v in args.getlist("number") if v.strip()),
+        plugin_filters=extensions.wanted_filters(args))
 
 
 def _sort(args: Mapping[str, str]) -> tuple[str, str]:
@@ -138,6 +140,7 @@ def orders() -> Any:
     staff = lookups.staff_names(mill())
     products = queries.list_products(mill(), actor=actor(), include_inactive=True,
                                      per_page=200).items
+    controls = extensions.filter_controls()
     return render_template(
         "admin/orders.html", tab=tab, page=page,
         rows=[order_row(order, staff) for order in page.items], error=error,
@@ -146,18 +149,22 @@ def orders() -> Any:
         payment_methods=lookups.payment_methods(mill()), promos=lookups.promo_codes(mill()),
         products=products, categories=lookups.categories(mill()),
         args=request.args, bulk_statuses=list(mill().statuses),
-        resend_limit=MAX_BULK_RESEND,
+        resend_limit=MAX_BULK_RESEND, plugin_filters=controls,
         filtering=any(request.args.get(key) for key in (
             "q", "status", "payment_status", "payment_method", "promo", "product",
-            "category", "from", "to", "attention")),
-    )
+            "category", "from", "to", "attention", *(c["name"] for c in controls))),
+    ), 422 if error else 200
 
 
 @admin_bp.get("/orders/export.csv")
 def export_orders() -> Any:
     """The orders matching the current search and filters, as the API's CSV."""
     tab = request.args.get("tab", "all")
-    filters = _list_filters(request.args, tab if tab in TABS else "all")
+    try:
+        filters = _list_filters(request.args, tab if tab in TABS else "all")
+    except InvalidInput:  # back to the list, which says what was refused; nothing exported
+        query = request.query_string.decode("latin-1")
+        return redirect(url_for("admin.orders") + (f"?{query}" if query else ""), 303)
     _key, sort = _sort(request.args)
     rows = queries.export_orders(mill(), filters, actor=actor(), sort=sort)
     return csv_response(queries.CSV_COLUMNS, rows, "orders")
@@ -228,8 +235,7 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
     order = service.get(number, actor=actor())
     events = service.history(number)
     data = order_to_dict(order, events=events)
-    permissions = current_user.permissions
-    shown = visible_actions(mill(), order, permissions, actor())
+    shown = visible_actions(mill(), order, actor())
     line_left = {line.id: money_text(billing.line_value_left(line), order.currency)
                  for line in order.lines}
     staff = lookups.staff_names(mill())
@@ -240,7 +246,7 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
     accepted_options = any(line.provisioning_status for line in order.lines) or any(
         line.domain for line in order.lines)
     context = {
-        "order": data, "number": order.number, "currency": order.currency,
+        "order": data, "loaded": order, "number": order.number, "currency": order.currency,
         "version": order.version, "history": list(reversed(data["history"])),
         "actions": ACTIONS, "toolbar": [name for name in TOOLBAR if name in shown],
         "shown": set(shown), "labels": _labels(),
@@ -257,6 +263,8 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
                           if k not in ADDRESS_FIELDS},
         "today": dt.datetime.now(dt.UTC).date().isoformat(),
         "form": MultiDict(), "preview": None, "error": None, "manual_offer": False,
+        "plugin_data": {plugin: dict(values) for plugin, values in
+                        (order.plugin_data or {}).items() if isinstance(values, Mapping)},
     }
     context.update(extra)
     return context
@@ -264,7 +272,14 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
 
 @admin_bp.get("/orders/<number>")
 def order(number: str) -> Any:
-    return render_template("admin/order.html", **order_context(number))
+    """One order: the core's view of it, its actions, and what plugins add (panels,
+    buttons)."""
+    context = order_context(number)
+    loaded = context["loaded"]
+    return render_template("admin/order.html",
+                           plugin_panels=extensions.rendered_panels(loaded, actor()),
+                           plugin_buttons=extensions.plugin_buttons(loaded, actor()),
+                           **context)
 
 
 def _action_or_404(name: str) -> OrderAction:
@@ -395,7 +410,8 @@ def _place_request(form: MultiDict[str, str]) -> OrderRequest:
         payment_method=text(form, "payment_method") or "", promo_code=text(form, "promo"),
         note=text(form, "note"), affiliate=text(form, "affiliate"),
         sales_manager_id=integer(form, "sales_manager_id"),
-        generate_invoice=flag(form, "generate_invoice"), admin_placed=True)
+        generate_invoice=flag(form, "generate_invoice"), admin_placed=True,
+        plugin_data=plugin_data_of(mill(), extensions.request_field_values(form)))
 
 
 @admin_bp.route("/orders/new", methods=["GET", "POST"])
@@ -432,6 +448,7 @@ def new_order() -> Any:
         gateways=lookups.payment_methods(mill()),
         promos=lookups.promo_codes(mill(), active_only=True),
         staff=lookups.active_staff(mill()), currency=mill().settings.default_currency,
+        plugin_fields=extensions.request_field_controls(),
     ), status
 
 

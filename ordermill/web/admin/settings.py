@@ -1,11 +1,13 @@
-"""Settings pages: custom statuses, bank details and fraud threshold, staff users and roles.
+"""Settings pages: custom statuses, the fraud threshold, the tabs plugins add, staff users
+and roles.
 
 Custom statuses are stored in the Setting row "custom_statuses" as {"statuses": [...]},
 which `Ordermill.statuses` reads; a new list is validated by building the registry it would
 make before it is saved (so a bad status can never stop the shop), then `mill.refresh()`
-makes this process use it. Bank details and the threshold are stored in the Setting rows
-"bank_details" and "fraud_threshold". Every page needs manage_settings or manage_staff,
-checked with the core's permission table.
+makes this process use it. The threshold is stored in the Setting row "fraud_threshold". A
+plugin's tab (`admin_settings_pages`: bank details, the e-mail sender, ...) is drawn from its
+fields and stored through core.shop_settings. Every page needs manage_settings,
+manage_staff or the plugin page's permission, checked with the core's permission table.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 
 from ordermill.core import shop_settings as stored_settings
+from ordermill.core.admin_specs import SettingsPage, settings_pages
 from ordermill.core.app import CUSTOM_STATUSES_SETTING
-from ordermill.core.errors import InvalidInput, OrdermillError
+from ordermill.core.errors import InvalidInput, NotFound, OrdermillError, PermissionDenied
 from ordermill.core.permissions import ROLES, require
 from ordermill.core.queries import list_staff
 from ordermill.core.staff import create_user, update_user
@@ -27,9 +30,7 @@ from ordermill.web.admin.common import actor, mill, text
 from ordermill.web.admin.forms import ShopSettingsForm, StaffUserForm, StatusForm
 from ordermill.web.admin.lookups import orders_using_status
 
-BANK_DETAILS_SETTING = "bank_details"
 FRAUD_THRESHOLD_SETTING = "fraud_threshold"
-BANK_FIELDS = ("account_holder", "iban", "bic", "bank", "note")
 STAFF_ROLES = tuple(role for role in ROLES if role != "customer")
 
 
@@ -134,38 +135,75 @@ def statuses() -> Any:
 
 @admin_bp.route("/settings/shop", methods=["GET", "POST"])
 def shop_settings() -> Any:
-    """Bank details for bank-transfer orders, and the fraud score threshold."""
+    """The fraud score threshold (bank details live on the bank-transfer plugin's tab)."""
     require(actor(), "manage_settings")
-    bank = read_setting(BANK_DETAILS_SETTING)
     threshold = read_setting(FRAUD_THRESHOLD_SETTING).get("value")
-    form = ShopSettingsForm(data={**bank, "fraud_threshold": Decimal(threshold)
-                                  if threshold else None})
+    form = ShopSettingsForm(data={"fraud_threshold": Decimal(threshold) if threshold
+                                  else None})
     error = None
     if form.validate_on_submit():
-        from ordermill.plugins.payment_banktransfer import group_iban, iban_is_valid
-
-        details = {key: (getattr(form, key).data or "").strip() for key in BANK_FIELDS}
-        details = {key: value for key, value in details.items() if value}
-        if details.get("iban"):
-            if not iban_is_valid(details["iban"]):
-                error = f"IBAN {details['iban']} fails its check digits: check for a typo."
-            else:
-                details["iban"] = group_iban(details["iban"])
-        if error is None:
-            write_setting(BANK_DETAILS_SETTING, details)
-            value = form.fraud_threshold.data
-            write_setting(FRAUD_THRESHOLD_SETTING,
-                          {"value": f"{value:.2f}"} if value is not None else {})
-            flash("Settings saved.", "success")
-            return redirect(url_for("admin.shop_settings"), 303)
-    elif request.method == "POST":
+        value = form.fraud_threshold.data
+        write_setting(FRAUD_THRESHOLD_SETTING,
+                      {"value": f"{value:.2f}"} if value is not None else {})
+        flash("Settings saved.", "success")
+        return redirect(url_for("admin.shop_settings"), 303)
+    if request.method == "POST":
         error = "; ".join(f"{getattr(form, field).label.text}: {' '.join(messages)}"
                           for field, messages in form.errors.items())
-    configured = dict(mill().settings.plugin_config("payment_banktransfer"))
     return render_template(
         "admin/settings_shop.html", form=form, error=error, section="shop",
-        effective_threshold=mill().fraud_threshold, configured_bank=configured,
+        effective_threshold=mill().fraud_threshold,
         stored_threshold=threshold), (422 if error else 200)
+
+
+# ---------------------------------------------------------------------------- plugin tabs
+
+
+def _page_or_404(name: str) -> SettingsPage:
+    page = settings_pages(mill()).get(name)
+    if page is None:
+        raise NotFound(f"No settings page {name!r}: is its plugin installed and loaded?")
+    return page[1]
+
+
+@admin_bp.context_processor
+def _plugin_settings_tabs() -> dict[str, Any]:
+    """`plugin_settings_tabs()` for the settings navigation: the plugin pages this user may
+    open (a function, so pages that draw no settings navigation call no hook)."""
+
+    def tabs() -> list[tuple[str, str]]:
+        return [(name, page.label) for name, (_plugin, page) in
+                settings_pages(mill()).items()
+                if stored_settings.may_edit(actor(), page)]
+
+    return {"plugin_settings_tabs": tabs}
+
+
+@admin_bp.route("/settings/plugins/<name>", methods=["GET", "POST"])
+def plugin_settings_page(name: str) -> Any:
+    """A plugin's settings tab: its fields, the stored values, the configured defaults."""
+    page = _page_or_404(name)
+    if not stored_settings.may_edit(actor(), page):
+        raise PermissionDenied(f"You may not open {page.label}.",
+                               details={"permission": page.permission})
+    stored = stored_settings.read_setting(mill(), page.storage_key)
+    defaults = dict(page.defaults(mill().settings)) if page.defaults else {}
+    values: dict[str, Any] = {**stored}
+    errors: dict[str, str] = {}
+    error = None
+    if request.method == "POST":
+        try:
+            stored_settings.save_plugin_settings(mill(), name, request.form, actor=actor())
+        except InvalidInput as refused:
+            error = refused.message
+            errors = dict(refused.details.get("fields") or {})
+            values = {field.name: request.form.get(field.name) for field in page.fields}
+        else:
+            flash(f"{page.label} saved.", "success")
+            return redirect(url_for("admin.plugin_settings_page", name=name), 303)
+    return render_template("admin/settings_plugin.html", page=page, values=values,
+                           defaults=defaults, errors=errors, error=error,
+                           section=f"plugin:{name}"), (422 if error else 200)
 
 
 # ---------------------------------------------------------------------------- staff

@@ -13,9 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import current_app, request
+from flask.blueprints import BlueprintSetupState
 from marshmallow import RAISE
 
 from ordermill.core import queries
+from ordermill.core.admin_specs import list_filters, plugin_data_of, request_fields, settings_pages
+from ordermill.core.available import available_actions
 from ordermill.core.errors import InvalidInput, OrderNotFound
 from ordermill.core.money import Money
 from ordermill.core.orders import BUYER_FIELDS, ActionResult
@@ -48,6 +51,7 @@ from ordermill.web.api.schemas import (
     PlaceIn,
     RefundIn,
     StatusIn,
+    plugin_fields,
 )
 from ordermill.web.auth import current_actor, mill, require_actor
 from ordermill.web.errors import AuthenticationRequired
@@ -63,6 +67,26 @@ DRY_RUN_ANSWER = {200: {
 
 class IdempotencyKeyReused(InvalidInput):
     code = "idempotency_key_reused"
+
+
+def _plugin_surface(state: BlueprintSetupState) -> None:
+    """When the API joins an app: check the plugins' fields, filters and settings pages
+    (a conflict fails start-up naming both plugins) and document fields and filters."""
+    app = state.app
+    mill_ = app.extensions.get("ordermill")
+    if mill_ is not None:
+        request_fields(mill_, set(PlaceIn().fields))
+        list_filters(mill_)
+        settings_pages(mill_)
+    previous = getattr(app, "spec_callback", None)
+
+    def process(spec: dict[str, Any]) -> dict[str, Any]:
+        return plugin_fields.document(app, previous(spec) if previous else spec)
+
+    app.spec_callback = process  # type: ignore[attr-defined]
+
+
+api.record_once(_plugin_surface)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -99,15 +123,19 @@ def _line_requests(lines: Sequence[Mapping[str, Any]], field: str,
     return requests
 
 
-def order_dict(number: str, order: Any = None) -> dict[str, Any]:
+def order_dict(number: str, order: Any = None, actor: Actor | None = None) -> dict[str, Any]:
     """The order as GET /orders/{number} shows it, history included (read back from the
-    database unless given)."""
+    database unless given), with the actions that apply to it for the caller."""
     service = mill().orders
     loaded = order if order is not None else service.get(number)
-    return order_to_dict(loaded, events=service.history(number))
+    data = order_to_dict(loaded, events=service.history(number))
+    caller = actor or current_actor()
+    data["available_actions"] = (available_actions(mill(), loaded, caller)
+                                 if caller is not None else [])
+    return data
 
 
-def answer(result: ActionResult, number: str) -> dict[str, Any]:
+def answer(result: ActionResult, number: str, actor: Actor | None = None) -> dict[str, Any]:
     """The body of every action: the preview, and for a real run the order and event."""
     body: dict[str, Any] = {
         "dry_run": result.dry_run, "preview": dict(result.preview), "order": None,
@@ -119,7 +147,7 @@ def answer(result: ActionResult, number: str) -> dict[str, Any]:
         if result.event is not None:
             body["event"] = event_to_dict(result.event)
         if result.event is None or result.event.type != "deleted":
-            body["order"] = order_dict(number)  # as stored, exactly what GET shows
+            body["order"] = order_dict(number, actor=actor)  # as stored, as GET shows it
     return body
 
 
@@ -219,12 +247,13 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
         idempotency_key=_order_key(caller, key) if key else None,
         request_fingerprint=fingerprint if key else None, invoice_plan=plan,
         generate_invoice=json_data["generate_invoice"], admin_placed=actor.kind != "customer",
+        plugin_data=plugin_data_of(mill(), json_data.get("plugin_fields") or {}),
     )
     result = mill().orders.place(order_request, actor=actor, dry_run=dry_run)
     if dry_run:
-        return answer(result, ""), 200
+        return answer(result, "", actor), 200
     assert result.order is not None
-    body = answer(result, result.order.number)
+    body = answer(result, result.order.number, actor)
     if key:
         record = queries.save_idempotency_record(mill(), scope=PLACE_SCOPE, caller=caller,
                                                  key=key, fingerprint=fingerprint,
@@ -248,7 +277,7 @@ def _filters(data: Mapping[str, Any]) -> queries.OrderFilters:
         payment_methods=tuple(data["payment_method"]), promo_code=data.get("promo_code"),
         sku=data.get("sku"), category=data.get("category"), placed_from=start,
         placed_before=end, needs_attention=data.get("needs_attention"),
-        numbers=tuple(data["number"]))
+        numbers=tuple(data["number"]), plugin_filters=tuple(data.get("plugin_filters", ())))
 
 
 @api.get("/orders")
@@ -278,8 +307,9 @@ def export_orders(query_data: dict[str, Any]) -> Any:
 @api.output(OrderDetailOut)
 @documented(403, summary="One order: lines, invoices, payments, fraud checks, history")
 def get_order(number: str) -> Any:
-    order = mill().orders.get(number, actor=require_actor())
-    return order_dict(number, order)
+    actor = require_actor()
+    order = mill().orders.get(number, actor=actor)
+    return order_dict(number, order, actor)
 
 
 # ---------------------------------------------------------------------------- actions

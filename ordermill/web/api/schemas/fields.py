@@ -1,0 +1,134 @@
+"""Shared marshmallow fields of the API schemas: bounded text, money as decimal strings, small
+free-form JSON objects, repeatable query parameters, and the query-schema base.
+
+Every length and number stays inside what the database columns hold, so bad input is a 422
+and never a database error. Money travels as a decimal string; a JSON number for money is
+refused with a message saying so, because a float cannot carry cents exactly. The
+currency-dependent checks (decimal places, currency) are the core's `Money.parse`, applied by
+the views once the currency is known.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,12})?$"  # ASCII digits only; bound: core.money
+MAX_INT = 2**31 - 1
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+
+
+def text(max_length: int, *, min_length: int = 0, **kwargs: Any) -> fields.String:
+    """A string field limited to what its column holds."""
+    return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+
+
+def optional_text(max_length: int, **kwargs: Any) -> fields.String:
+    return text(max_length, allow_none=True, load_default=None, **kwargs)
+
+
+class MoneyText(fields.String):
+    """Money as a decimal string ("12.50"); JSON numbers are refused with a clear message."""
+
+    default_error_messages = {
+        "number": 'Send money as a decimal string such as "12.50", not a JSON number '
+                  "(a float cannot carry cents exactly).",
+        "invalid": 'Send money as a decimal string such as "12.50".',
+        "format": 'Not an amount: use digits with an optional decimal point, such as "12.50" '
+                  "(no sign, no currency symbol, at most 10 digits before the point).",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"example": "12.50", "x-money": True, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, str):
+            if isinstance(value, (int, float)):
+                raise self.make_error("number")
+            raise self.make_error("invalid")
+        validate.Regexp(MONEY_PATTERN, error=self.error_messages["format"])(value)
+        return value
+
+
+class _MoneyPattern(validate.Regexp):
+    """Documents the money pattern in OpenAPI (MoneyText checks it itself)."""
+
+
+def money(*, positive: bool = False, **kwargs: Any) -> MoneyText:
+    """A money field; `positive` documents that the core refuses zero (payments, refunds)."""
+    if positive:
+        kwargs["metadata"] = {"x-money-positive": True, **kwargs.get("metadata", {})}
+    field = MoneyText(**kwargs)
+    field.validators.append(_MoneyPattern(MONEY_PATTERN))
+    return field
+
+
+def _json_object_values(value: Any, depth: int = 0) -> None:
+    if depth > 5:
+        raise ValidationError("Nested too deeply (at most 5 levels).")
+    if isinstance(value, dict):
+        if len(value) > 50:
+            raise ValidationError("At most 50 keys.")
+        for key, item in value.items():
+            if len(str(key)) > 100:
+                raise ValidationError("Keys have at most 100 characters.")
+            _json_object_values(item, depth + 1)
+    elif isinstance(value, list):
+        if len(value) > 100:
+            raise ValidationError("At most 100 items in a list.")
+        for item in value:
+            _json_object_values(item, depth + 1)
+    elif isinstance(value, str) and len(value) > 2000:
+        raise ValidationError("Values have at most 2000 characters.")
+
+
+def json_object(**kwargs: Any) -> fields.Dict:
+    """A small free-form JSON object (billing address, line options, accept options)."""
+    return fields.Dict(keys=fields.String(), validate=_json_object_values, **kwargs)
+
+
+def in_year_range(value: dt.datetime) -> None:  # by the year as written: the document's pattern
+    if not EARLIEST.year <= value.year < LATEST.year:
+        raise ValidationError("Dates must lie between 1970 and 2200.")
+
+
+class QuerySchema(Schema):
+    """Query parameters: a parameter that is not a list may be given once (`?q=a&q=b` is a
+    422, not a silent pick of the first)."""
+
+    @pre_load
+    def _one_value_each(self, data: Any, **_kwargs: Any) -> Any:
+        multi = getattr(data, "data", data)
+        if hasattr(multi, "getlist"):
+            for name, field in self.fields.items():
+                key = field.data_key or name
+                if not isinstance(field, fields.List) and len(multi.getlist(key)) > 1:
+                    raise ValidationError("Give this parameter once.", key)
+        return data
+
+
+def version_field() -> fields.Integer:
+    return fields.Integer(
+        strict=True, allow_none=True, load_default=None,
+        validate=validate.Range(min=1, max=MAX_INT),
+        metadata={"description": "The order version you saw; a different one is a 409."})
+
+
+class CsvList(fields.List):
+    """A repeatable query parameter whose values may also be comma-separated:
+    `?status=pending&status=active` and `?status=pending,active` mean the same."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        items = value if isinstance(value, list) else [value]
+        split = [part.strip() for item in items
+                 for part in (item.split(",") if isinstance(item, str) else [item])]
+        return super()._deserialize([part for part in split if part != ""], attr, data,
+                                    **kwargs)
+
+
+def sort_choices(names: tuple[str, ...]) -> list[str]:
+    return [*names, *(f"-{name}" for name in names)]
