@@ -47,6 +47,18 @@ Writing from a transaction you are given
     returns units to stock (the restock hook). LEGACY_DEFAULT_KEY is the key old installs
     used by default: try it when re-encrypting stored secrets (RotationReport.from_legacy_key).
 
+Routes, admin pages and commands (imported on first use, so a worker never loads Flask)
+    In a view of your `register_blueprints` blueprint: request_mill() is the app serving the
+    request; require_actor() the caller (401 without one); access("public" | "optional")
+    lets a write through without a caller; documented(*statuses, summary=...) says in
+    /api/v1/openapi.json which errors a view answers and that it needs a token, as the
+    core's views do; live_enum(schema, field, values) lists the live values of a field
+    (values(app) -> list, e.g. what your plugins registered); text_field(max_length) and
+    json_object_field() are the bounded marshmallow fields the core's schemas use. In a
+    form POST of the admin (behind flask_login's login_required, after checking the form's
+    csrf_token), admin_actor() is the logged-in staff member. In a command of
+    `register_commands`, current_mill() is the app of the command line.
+
 Tables
     The ORM classes a plugin may read: Order, OrderLine, Invoice, Payment, OrderEvent,
     Product, Customer. A plugin's own tables subclass Base (and ship their own Alembic branch,
@@ -165,23 +177,36 @@ from ordermill.hookspecs import (
 
 if TYPE_CHECKING:
     from ordermill.cli_plugins import current_mill
+    from ordermill.web.admin.common import actor as admin_actor
+    from ordermill.web.api import documented
     from ordermill.web.api.guards import access
+    from ordermill.web.api.openapi import live_enum
+    from ordermill.web.api.schemas.fields import json_object as json_object_field
+    from ordermill.web.api.schemas.fields import text as text_field
+    from ordermill.web.auth import mill as request_mill
     from ordermill.web.auth import require_actor
 
 # The web and command-line helpers are imported when first used, so that a plugin loaded by
-# the worker or the CLI does not pull Flask in for nothing.
+# the worker or the CLI does not pull Flask in for nothing: {name here: (module, its name)}.
 _LAZY = {
-    "require_actor": "ordermill.web.auth",
-    "access": "ordermill.web.api.guards",
-    "current_mill": "ordermill.cli_plugins",
+    "require_actor": ("ordermill.web.auth", "require_actor"),
+    "request_mill": ("ordermill.web.auth", "mill"),
+    "access": ("ordermill.web.api.guards", "access"),
+    "documented": ("ordermill.web.api", "documented"),
+    "live_enum": ("ordermill.web.api.openapi", "live_enum"),
+    "text_field": ("ordermill.web.api.schemas.fields", "text"),
+    "json_object_field": ("ordermill.web.api.schemas.fields", "json_object"),
+    "admin_actor": ("ordermill.web.admin.common", "actor"),
+    "current_mill": ("ordermill.cli_plugins", "current_mill"),
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    found = _LAZY.get(name)
+    if found is None:
         raise AttributeError(f"module 'ordermill.api' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    module, attribute = found
+    return getattr(importlib.import_module(module), attribute)
 
 
 __all__ = [
@@ -246,6 +271,7 @@ __all__ = [
     "WebhookRejected",
     "__version__",
     "access",
+    "admin_actor",
     "after_commit",
     "allocate",
     "amount_due",
@@ -253,6 +279,7 @@ __all__ = [
     "check_currency",
     "current_mill",
     "customer_order_link",
+    "documented",
     "enqueue",
     "event_to_dict",
     "exponent",
@@ -260,7 +287,9 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "in_transaction",
+    "json_object_field",
     "line_summary",
+    "live_enum",
     "money_text",
     "money_totals",
     "order_to_dict",
@@ -270,8 +299,10 @@ __all__ = [
     "read_setting",
     "register_hook",
     "release_stock",
+    "request_mill",
     "require",
     "require_actor",
+    "text_field",
     "utcnow",
     "without_secrets",
 ]

@@ -29,7 +29,6 @@ from ordermill.web.api.schemas import ErrorSchema
 from ordermill.web.customer import customer_bp
 from ordermill.web.docs_assets import DOCS_PATH, docs_csp, init_docs_assets
 from ordermill.web.extensions import limiter
-from ordermill.web.services import services_bp
 from ordermill.web.webhooks import payments_bp, webhooks_bp
 
 API_DESCRIPTION = """\
@@ -211,7 +210,6 @@ def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = No
     init_docs_assets(app)
     app.register_blueprint(webhooks_bp)  # gateways sign their calls; no token, no CSRF
     app.register_blueprint(payments_bp)
-    app.register_blueprint(services_bp)  # fraud re-runs, provisioning, tickets, check-in
     app.register_blueprint(customer_bp)  # the customer's order page, by signed link
     init_admin(app)  # the admin at /admin: Flask-Login, CSRF on its own routes only
 

@@ -98,7 +98,7 @@ def test_every_body_route_refuses_a_non_json_body(
     error_of(response, 415, "unsupported_media_type")
     before()  # nothing changed anywhere, the token used is not revoked either
     assert {"api.refund", "api.cancel", "api.place_order", "payments.start_payment",
-            "services.create_server", "api.edit_buyer"} <= set(checked)
+            "provisioning.create_server", "api.edit_buyer"} <= set(checked)
 
 
 def test_an_empty_body_without_content_type_still_runs_with_defaults(
@@ -195,7 +195,7 @@ def test_anonymous_calls_get_401_before_any_validation(
     before()
     assert len(checked) >= 20
     assert {"payments.start_payment", "payments.capture_payment", "api.refund",
-            "services.provision", "api.bulk_status", "api.delete_order"} <= set(checked)
+            "provisioning.provision", "api.bulk_status", "api.delete_order"} <= set(checked)
 
 
 def test_anonymous_reads_get_401_before_query_validation(

@@ -10,15 +10,25 @@ The pieces:
 
 * `specs`: the module interface (create / suspend / unsuspend / terminate, a settings
   schema) and the registrar interface (register / transfer);
-* `registry`: installed modules (built in: `webhook`, `etickets`; more through the entry
-  point group `ordermill.provisioning_modules`) and the plugin's configuration;
+* `hookspecs`: the hook this plugin defines, `register_provisioning_modules(settings)`
+  (added with `add_hookspecs`; see docs/hooks.md, "Hooks defined by plugins"): modules and
+  registrars come from the plugins implementing it, found by the one plugin manager;
+* `registry`: this app's modules and registrars (asked through that hook, per app) and the
+  plugin's configuration;
 * `models`: the server registry, one service record per provisioned line (password stored
   encrypted, see `vault`), and e-tickets; created by this plugin's own Alembic branch;
 * `engine`: what runs when (accept, payment, cancel, refund, fraud), remote commands through
   the outbox with retries, outcomes written on the order (its code: `planner`, `calls`,
   `worker`, and `commands` for the module buttons);
 * `servers`: the registry's create / list / update / delete;
-* `webhook` and `etickets`: the two modules.
+* `webhook` and `etickets`: the two built-in modules, each a plugin of its own (entry
+  points `provisioning_webhook` and `provisioning_etickets`, listed by `ordermill plugins`,
+  governed by ORDERMILL_LOAD_PLUGINS / ORDERMILL_BLOCK_PLUGINS) implementing the hook with
+  `@hookimpl(optionalhook=True)`, so they are harmless where this plugin is blocked;
+* `web` (routes, `register_blueprints`), `admin` (order-page panels and module buttons, the
+  "Servers" page and its menu link) and `cli` (`ordermill provisioning ...`, `ordermill
+  tickets ...`): imported only when an app or a command line asks for them, and gone with
+  the plugin when it is blocked.
 
 Which module a line uses: the product's `provisioning_module`; ticket products without one
 use `etickets`; domain lines (product kind "domain" with a domain) use the registrar named in
@@ -30,20 +40,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from ordermill.api import (
     ActionContext,
+    Actor,
+    AdminLink,
     JobHandlerSpec,
     JobRequest,
     MessageAttachment,
     Order,
+    OrderButton,
     OrderEvent,
+    OrderPanel,
     RotationReport,
     Settings,
     hookimpl,
 )
+from ordermill.plugins.provisioning import hookspecs as provisioning_hookspecs
 from ordermill.plugins.provisioning import vault
 from ordermill.plugins.provisioning.calls import JOB_KIND
 from ordermill.plugins.provisioning.commands import request_command, services_of
@@ -53,8 +69,58 @@ from ordermill.plugins.provisioning.planner import plan_for_event
 from ordermill.plugins.provisioning.registry import ProvisioningConfig
 from ordermill.plugins.provisioning.worker import run_job
 
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BRANCH = "provisioning"
+
+
+@hookimpl(trylast=True)
+def add_hookspecs(pm: Any) -> None:
+    """`register_provisioning_modules`: how modules and registrars reach this plugin."""
+    pm.add_hookspecs(provisioning_hookspecs)
+
+
+@hookimpl(trylast=True)
+def register_blueprints() -> list[Blueprint]:
+    """The provisioning and e-tickets API and the admin's module buttons and Servers page
+    (imported here, so that only a web app loads Flask views)."""
+    from ordermill.plugins.provisioning.admin import provisioning_admin
+    from ordermill.plugins.provisioning.web import provisioning_api
+
+    return [provisioning_api, provisioning_admin]
+
+
+@hookimpl(trylast=True)
+def register_commands(cli: click.Group) -> None:
+    from ordermill.plugins.provisioning.cli import add_commands
+
+    add_commands(cli)
+
+
+@hookimpl(trylast=True)
+def admin_order_panels(order: Order, actor: Actor) -> list[OrderPanel] | None:
+    """The order's services and tickets, when it has any."""
+    from ordermill.plugins.provisioning import admin
+
+    return admin.order_panels(order, actor)
+
+
+@hookimpl(trylast=True)
+def admin_order_actions(order: Order, actor: Actor) -> list[OrderButton] | None:
+    """Retry a failed create, suspend, unsuspend, terminate: where they apply."""
+    from ordermill.plugins.provisioning import admin
+
+    return admin.order_buttons(order, actor)
+
+
+@hookimpl(trylast=True)
+def admin_menu_links(actor: Actor) -> Iterable[AdminLink]:
+    from ordermill.plugins.provisioning import admin
+
+    return admin.menu_links(actor)
 
 
 @hookimpl(trylast=True)

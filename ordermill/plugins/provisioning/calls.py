@@ -60,7 +60,7 @@ def build_request(session: Session, mill: Ordermill, config: ProvisioningConfig,
     server = session.get(ProvisioningServer, service.server_id) if service.server_id else None
     call: Command | None
     if service.kind == "domain":
-        registrar = registry.registrar(service.module)
+        registrar = registry.registrar(mill, service.module)
         settings = config.registrar_settings(registrar)
         if command == "create":
             call = registrar.transfer if _domain_action(line) == "transfer" \
@@ -68,7 +68,7 @@ def build_request(session: Session, mill: Ordermill, config: ProvisioningConfig,
         else:
             call = None
     else:
-        spec = registry.module(service.module)
+        spec = registry.module(mill, service.module)
         settings = config.module_settings(spec)
         call = spec.command(command)
     if call is None:

@@ -65,7 +65,8 @@ def request_command(mill: Ordermill, number: str, line_id: int, command: str, *,
         registrar_name = line_options.get("registrar") or config.default_registrar
         planner = Planner(mill, session, order, config)
         service = planner.services.get(line.id)
-        target = target_for(line, product, registrar_name=service.module if service
+        target = target_for(planner.installed, line, product,
+                            registrar_name=service.module if service
                             and service.kind == "domain" else registrar_name)
         if target is None:
             raise ActionNotAllowed(f"Line {line_id} ({line.name}) has no provisioning module "

@@ -15,6 +15,10 @@ tickets exist exactly when the payment that issued them does.
 `check_in` validates a code exactly once (a conditional UPDATE, so two doors scanning the
 same ticket at the same moment cannot both let it in). `tickets_pdf` renders the PDF the API
 serves and e-mails can attach: one page per ticket with event, attendee, code and QR code.
+
+The module is a plugin of its own, the entry point `provisioning_etickets` (it implements the
+provisioning plugin's `register_provisioning_modules`): blocked, ticket lines provision
+nothing; the tickets already issued stay readable through the provisioning plugin's routes.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ordermill.api import ActionNotAllowed, Actor, NotFound, require, utcnow
+from ordermill.api import ActionNotAllowed, Actor, NotFound, hookimpl, require, utcnow
 from ordermill.plugins.provisioning.models import ETicket
 from ordermill.plugins.provisioning.specs import (
     ModuleResult,
@@ -137,6 +141,13 @@ MODULE = ProvisioningModuleSpec(
     suspend=suspend, unsuspend=unsuspend, in_transaction=True, requires_payment=True,
     description="One ticket per attendee once the order is paid; PDF with QR codes; check-in.",
 )
+
+
+@hookimpl(optionalhook=True, trylast=True)
+def register_provisioning_modules() -> list[ProvisioningModuleSpec]:
+    """This module is its own plugin (entry point `provisioning_etickets`): optional, so it
+    does nothing where the provisioning plugin, which defines the hook, is blocked."""
+    return [MODULE]
 
 
 # ---------------------------------------------------------------------------- reading
@@ -275,5 +286,5 @@ def _refusal(ticket: ETicket) -> TicketRefused:
                          details=details)
 
 
-__all__ = ["MODULE", "TicketRefused", "check_in", "new_code", "render_pdf", "ticket_to_dict",
-           "tickets_of", "tickets_pdf"]
+__all__ = ["MODULE", "TicketRefused", "check_in", "new_code", "register_provisioning_modules",
+           "render_pdf", "ticket_to_dict", "tickets_of", "tickets_pdf"]

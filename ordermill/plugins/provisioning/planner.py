@@ -64,19 +64,20 @@ class Target:
     registrar: RegistrarSpec | None = None
 
 
-def target_for(line: OrderLine, product: Product | None, *,
+def target_for(installed: registry.Installed, line: OrderLine, product: Product | None, *,
                registrar_name: str | None = None) -> Target | None:
-    """The module a line's product names; tickets use e-tickets and domains a registrar."""
+    """The module a line's product names; tickets use e-tickets (when a plugin provides
+    them) and domains a registrar."""
     name = product.provisioning_module if product is not None else None
     if name:
-        spec = registry.modules().get(name)
+        spec = installed.modules.get(name)
         kind = "tickets" if name == registry.TICKET_MODULE else "service"
         return Target(kind, name, module=spec)
-    if line.kind == "ticket":
-        return Target("tickets", registry.TICKET_MODULE,
-                      module=registry.modules()[registry.TICKET_MODULE])
+    tickets = installed.modules.get(registry.TICKET_MODULE)
+    if line.kind == "ticket" and tickets is not None:
+        return Target("tickets", registry.TICKET_MODULE, module=tickets)
     if line.kind == "domain" and line.domain and registrar_name:
-        return Target("domain", registrar_name, registrar=registry.registrars().get(
+        return Target("domain", registrar_name, registrar=installed.registrars.get(
             registrar_name))
     return None
 
@@ -137,6 +138,14 @@ class Planner:
         self.notes: list[dict[str, Any]] = []
         self.secrets: dict[int, str] = {}  # line id -> "set" / "changed" (never the value)
         self._services: dict[int, ProvisionedService] | None = None
+        self._installed: registry.Installed | None = None
+
+    @property
+    def installed(self) -> registry.Installed:
+        """This app's modules and registrars, asked once per planner (one transaction)."""
+        if self._installed is None:
+            self._installed = registry.installed(self.mill)
+        return self._installed
 
     @property
     def services(self) -> dict[int, ProvisionedService]:
@@ -208,7 +217,7 @@ class Planner:
 
     def start_command(self, service: ProvisionedService, line: OrderLine, command: str,
                       reason: str | None = None) -> ProvisionedService:
-        spec = registry.modules().get(service.module) if service.kind != "domain" else None
+        spec = self.installed.modules.get(service.module) if service.kind != "domain" else None
         service.requests += 1
         service.pending_command = command
         service.last_error = None
@@ -261,7 +270,7 @@ class Planner:
 
     def close(self, service: ProvisionedService, line: OrderLine, reason: str) -> None:
         """Terminate what the line provisioned (or drop what never reached a panel)."""
-        spec = registry.modules().get(service.module) if service.kind != "domain" else None
+        spec = self.installed.modules.get(service.module) if service.kind != "domain" else None
         never_created = service.remote_id is None and service.activated_at is None
         if service.kind == "domain":
             if service.status in ("pending", "failed"):
@@ -346,7 +355,8 @@ def _plan_creates(planner: Planner, lines: Sequence[OrderLine], products: Mappin
         product = products.get(line.product_id)
         line_options = _line_options(options, line.id)
         registrar_name = line_options.get("registrar") or planner.config.default_registrar
-        target = target_for(line, product, registrar_name=registrar_name)
+        target = target_for(planner.installed, line, product,
+                            registrar_name=registrar_name)
         if target is None:
             continue
         if not _wants_create(target, product, event_type, line_options, paid):

@@ -1,9 +1,11 @@
-"""Which modules and registrars exist, and the plugin's configuration.
+"""Which modules and registrars this app has, and the plugin's configuration.
 
-Built in: the `webhook` and `etickets` modules and the `webhook` registrar. Other packages add
-modules through the entry-point group `ordermill.provisioning_modules`: each entry point loads
-a ProvisioningModuleSpec or RegistrarSpec, or a list of them. A duplicate name fails loudly,
-naming both sources, as the core does for gateways.
+Modules and registrars come from the plugins implementing `register_provisioning_modules`, the
+hook this plugin adds (hookspecs.py): the built-in `webhook` module and registrar (entry
+point `provisioning_webhook`) and `etickets` module (`provisioning_etickets`) as much as a
+third party's. They are read per app through `mill.plugins.call(...)` and never cached across
+apps, so what an app's load and block settings chose is what it gets. A duplicate name fails
+with a PluginConflict naming both plugins, as the core does for gateways.
 
 Configuration (ORDERMILL_PLUGIN_CONFIG):
 
@@ -18,79 +20,127 @@ Configuration (ORDERMILL_PLUGIN_CONFIG):
 
 from __future__ import annotations
 
-import functools
-import importlib.metadata
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ordermill.api import ConfigurationError, InvalidInput, Settings
-from ordermill.plugins.provisioning import etickets, webhook
+from ordermill.api import ConfigurationError, InvalidInput, PluginConflict, PluginError, Settings
 from ordermill.plugins.provisioning.specs import (
+    COMMANDS,
     ProvisioningModuleSpec,
     RegistrarSpec,
     validate_settings,
 )
 
+if TYPE_CHECKING:
+    from ordermill.api import Ordermill
+
 PLUGIN = "provisioning"
-ENTRY_POINT_GROUP = "ordermill.provisioning_modules"
-TICKET_MODULE = etickets.NAME
+HOOK = "register_provisioning_modules"
+TICKET_MODULE = "etickets"
 
 
-@functools.cache
-def _specs() -> tuple[dict[str, ProvisioningModuleSpec], dict[str, RegistrarSpec]]:
-    modules: dict[str, ProvisioningModuleSpec] = {}
-    registrars: dict[str, RegistrarSpec] = {}
-    sources: dict[tuple[str, str], str] = {}
+@attrs.frozen
+class Installed:
+    """The modules and registrars of one app, by name."""
 
-    def add(spec: Any, source: str) -> None:
-        table: dict[str, Any]
-        if isinstance(spec, ProvisioningModuleSpec):
-            table, what = modules, "module"
-        elif isinstance(spec, RegistrarSpec):
-            table, what = registrars, "registrar"
-        else:
-            raise ConfigurationError(f"{source} gave {spec!r}, not a provisioning module or "
-                                     f"registrar spec.")
-        if spec.name in table:
-            raise ConfigurationError(
-                f"Conflicting provisioning {what}s named {spec.name!r}: provided by "
-                f"{sources[(what, spec.name)]} and {source}.")
-        table[spec.name] = spec
-        sources[(what, spec.name)] = source
-
-    for spec in (webhook.MODULE, etickets.MODULE, webhook.REGISTRAR):
-        add(spec, "ordermill (built in)")
-    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        loaded = entry_point.load()
-        items: Iterable[Any] = loaded if isinstance(loaded, list | tuple) else [loaded]
-        for item in items:
-            add(item, f"entry point {entry_point.name!r} ({entry_point.value})")
-    return modules, registrars
+    modules: Mapping[str, ProvisioningModuleSpec]
+    registrars: Mapping[str, RegistrarSpec]
 
 
-def modules() -> Mapping[str, ProvisioningModuleSpec]:
-    return _specs()[0]
+def installed(mill: Ordermill) -> Installed:
+    """Ask this app's plugins for their modules and registrars (the hook of this plugin).
+
+    A ConfigurationError when the app has not loaded the provisioning plugin (its hook does
+    not exist then); a PluginConflict naming both plugins when two give one name; a
+    PluginError naming the plugin that returned something else.
+    """
+    host = mill.plugins
+    try:
+        outcome = host.call(HOOK)
+    except LookupError:  # UnknownHook: the provisioning plugin is blocked or absent
+        raise ConfigurationError(
+            "The provisioning plugin is not loaded in this app, so it has no provisioning "
+            "modules.") from None
+    found: dict[str, dict[str, tuple[Any, str]]] = {"module": {}, "registrar": {}}
+    for plugin, returned in outcome.results:
+        try:
+            items = list(returned)
+        except TypeError:
+            raise PluginError(host.describe(plugin), HOOK, f"returned {returned!r}, not a "
+                              f"list of provisioning module or registrar specs") from None
+        for spec in items:
+            if isinstance(spec, ProvisioningModuleSpec):
+                what = "module"
+            elif isinstance(spec, RegistrarSpec):
+                what = "registrar"
+            else:
+                raise PluginError(host.describe(plugin), HOOK, f"returned {spec!r}, not a "
+                                  f"ProvisioningModuleSpec or RegistrarSpec")
+            table = found[what]
+            if spec.name in table:
+                other = table[spec.name][1]
+                raise PluginConflict(
+                    f"Conflicting plugins found for provisioning {what} {spec.name!r}: "
+                    f"provided by {host.describe(other)} and {host.describe(plugin)}.",
+                    details={what: spec.name, "plugins": [other, plugin]})
+            table[spec.name] = (spec, plugin)
+    return Installed(
+        modules={name: spec for name, (spec, _p) in sorted(found["module"].items())},
+        registrars={name: spec for name, (spec, _p) in sorted(found["registrar"].items())})
 
 
-def registrars() -> Mapping[str, RegistrarSpec]:
-    return _specs()[1]
+def describe(mill: Ordermill) -> list[dict[str, Any]]:
+    """The installed modules and registrars as the API, the admin's Servers page and
+    `ordermill provisioning modules` show them."""
+    found = installed(mill)
+    described: list[dict[str, Any]] = []
+    for spec in found.modules.values():
+        described.append({
+            "name": spec.name, "label": spec.label, "type": "module",
+            "description": spec.description,
+            "commands": [c for c in COMMANDS if getattr(spec, c) is not None],
+            "needs_server": spec.needs_server, "in_transaction": spec.in_transaction,
+            "requires_payment": spec.requires_payment,
+            "settings": [setting.to_dict() for setting in spec.settings_schema]})
+    for registrar in found.registrars.values():
+        described.append({
+            "name": registrar.name, "label": registrar.label, "type": "registrar",
+            "description": registrar.description, "commands": ["register", "transfer"],
+            "needs_server": False, "in_transaction": False, "requires_payment": False,
+            "settings": [setting.to_dict() for setting in registrar.settings_schema]})
+    return described
 
 
-def module(name: str) -> ProvisioningModuleSpec:
-    found = modules().get(name)
+def loaded(mill: Ordermill) -> bool:
+    """Whether this app loaded the provisioning plugin (and so has its hook)."""
+    return mill.plugins.spec_owner(HOOK) is not None
+
+
+def modules(mill: Ordermill) -> Mapping[str, ProvisioningModuleSpec]:
+    return installed(mill).modules
+
+
+def registrars(mill: Ordermill) -> Mapping[str, RegistrarSpec]:
+    return installed(mill).registrars
+
+
+def module(mill: Ordermill, name: str) -> ProvisioningModuleSpec:
+    known = modules(mill)
+    found = known.get(name)
     if found is None:
         raise InvalidInput(f"Unknown provisioning module {name!r}; installed: "
-                           f"{', '.join(sorted(modules()))}.", details={"module": name})
+                           f"{', '.join(sorted(known)) or 'none'}.", details={"module": name})
     return found
 
 
-def registrar(name: str) -> RegistrarSpec:
-    found = registrars().get(name)
+def registrar(mill: Ordermill, name: str) -> RegistrarSpec:
+    known = registrars(mill)
+    found = known.get(name)
     if found is None:
         raise InvalidInput(f"Unknown registrar {name!r}; installed: "
-                           f"{', '.join(sorted(registrars()))}.", details={"registrar": name})
+                           f"{', '.join(sorted(known)) or 'none'}.", details={"registrar": name})
     return found
 
 
@@ -131,5 +181,5 @@ class ProvisioningConfig:
             raise ConfigurationError(error.message, details=error.details) from None
 
 
-__all__ = ["ENTRY_POINT_GROUP", "TICKET_MODULE", "ProvisioningConfig", "module", "modules",
-           "registrar", "registrars"]
+__all__ = ["HOOK", "TICKET_MODULE", "Installed", "ProvisioningConfig", "describe", "installed",
+           "loaded", "module", "modules", "registrar", "registrars"]

@@ -74,11 +74,11 @@ def get_server(mill: Ordermill, server_id: int, *, actor: Actor) -> dict[str, An
                      mill.settings.secret_keys)
 
 
-def _check(data: Mapping[str, Any], module_name: str) -> dict[str, Any]:
+def _check(mill: Ordermill, data: Mapping[str, Any], module_name: str) -> dict[str, Any]:
     unknown = set(data) - set(FIELDS)
     if unknown:
         raise InvalidInput(f"Unknown server field(s): {', '.join(sorted(unknown))}.")
-    spec = registry.module(module_name)
+    spec = registry.module(mill, module_name)
     checked: dict[str, Any] = {}
     if "name" in data:
         name = str(data["name"] or "").strip()
@@ -114,7 +114,7 @@ def _check(data: Mapping[str, Any], module_name: str) -> dict[str, Any]:
 def create_server(mill: Ordermill, data: Mapping[str, Any], *, actor: Actor) -> dict[str, Any]:
     require(actor, "manage_settings")
     module_name = str(data.get("module") or "")
-    checked = _check({**data, "credentials": data.get("credentials") or {}}, module_name)
+    checked = _check(mill, {**data, "credentials": data.get("credentials") or {}}, module_name)
     for field in ("name", "hostname"):
         if field not in checked:
             raise InvalidInput(f"A server needs a {field}.", details={"field": field})
@@ -156,7 +156,7 @@ def update_server(mill: Ordermill, server_id: int, changes: Mapping[str, Any], *
                                        details={"field": "credentials"})
                 stored.update(given)
                 merged["credentials"] = {k: v for k, v in stored.items() if v is not None}
-            checked = _check(merged, server.module)
+            checked = _check(mill, merged, server.module)
             for field in ("name", "hostname", "capacity", "active"):
                 if field in checked:
                     setattr(server, field, checked[field])

@@ -19,6 +19,10 @@ Anything else (an error status, a timeout, a refused connection) makes the outbo
 with backoff, so the panel must treat `service.id` (or the delivery id) as an idempotency key.
 The body carries the service password, so use an https URL outside a test bench.
 
+It is a plugin of its own, the entry point `provisioning_webhook`, which implements the
+provisioning plugin's hook `register_provisioning_modules` (block it with
+ORDERMILL_BLOCK_PLUGINS=provisioning_webhook to offer no webhook module).
+
 Where it posts: a server of module "webhook" in the registry names its URL as `hostname` and
 its secret in its credentials; without a server, `modules.webhook.url` and `.secret` of the
 plugin config are used.
@@ -35,7 +39,7 @@ from typing import Any
 
 import requests
 
-from ordermill.api import ConfigurationError, __version__, utcnow
+from ordermill.api import ConfigurationError, __version__, hookimpl, utcnow
 from ordermill.plugins.provisioning.specs import (
     ModuleResult,
     ModuleSetting,
@@ -166,5 +170,14 @@ REGISTRAR = RegistrarSpec(
     description="POSTs domain.register / domain.transfer as signed JSON to a URL of yours.",
 )
 
+
+
+@hookimpl(optionalhook=True, trylast=True)
+def register_provisioning_modules() -> list[ProvisioningModuleSpec | RegistrarSpec]:
+    """This module is its own plugin (entry point `provisioning_webhook`): optional, so
+    it does nothing where the provisioning plugin, which defines the hook, is blocked."""
+    return [MODULE, REGISTRAR]
+
+
 __all__ = ["DELIVERY_HEADER", "EVENT_HEADER", "MODULE", "REGISTRAR", "SIGNATURE_HEADER",
-           "sign", "verify"]
+           "register_provisioning_modules", "sign", "verify"]

@@ -14,12 +14,12 @@ from typing import Any
 
 from flask import current_app, request
 from flask.blueprints import BlueprintSetupState
-from marshmallow import RAISE
+from marshmallow import RAISE, Schema
 
 from ordermill.core import queries
 from ordermill.core.admin_specs import list_filters, plugin_data_of, request_fields, settings_pages
 from ordermill.core.available import available_actions
-from ordermill.core.errors import InvalidInput, OrderNotFound
+from ordermill.core.errors import ActionNotAllowed, InvalidInput, OrderNotFound
 from ordermill.core.money import Money
 from ordermill.core.orders import BUYER_FIELDS, ActionResult
 from ordermill.core.requests import CustomerDetails, LineRequest, OrderRequest
@@ -52,6 +52,7 @@ from ordermill.web.api.schemas import (
     RefundIn,
     StatusIn,
     plugin_fields,
+    version_field,
 )
 from ordermill.web.auth import current_actor, mill, require_actor
 from ordermill.web.errors import AuthenticationRequired
@@ -387,6 +388,23 @@ def set_back_to_pending(number: str, data: dict[str, Any], **kw: Any) -> ActionR
     """WHMCS PendingOrder: from fraud, its invoices are unpaid again."""
     return mill().orders.set_back_to_pending(number, expected_version=_version(data),
                                              comment=data["comment"], **kw)
+
+
+class FraudCheckIn(Schema):
+    expected_version = version_field()
+
+
+@_action("/orders/<order_number:number>/fraud-check", FraudCheckIn,
+         "Re-run the fraud checks (after a provider outage)", status=(400, 403, 404, 409))
+def rerun_fraud_check(number: str, data: dict[str, Any], *, actor: Actor,
+                      dry_run: bool) -> ActionResult:
+    """Every fraud provider (each `fraud_check` implementation) scores the order again; each
+    result is kept. Over the threshold, a pending order goes to fraud. A dry run is refused:
+    it would call the providers."""
+    if dry_run:
+        raise ActionNotAllowed("A fraud check cannot be previewed: it asks the providers.")
+    return mill().orders.rerun_fraud_check(number, actor=actor,
+                                           expected_version=_version(data))
 
 
 @_action("/orders/<order_number:number>/status", StatusIn, "Move to any status the registry allows")

@@ -14,8 +14,6 @@ import trustme
 from minfraud_fake import ACCOUNT_ID, LICENSE_KEY, FakeMinFraud
 from pytest_httpserver import HTTPServer
 
-from ordermill.web.services import services_bp
-
 THRESHOLD = Decimal("20")
 
 
@@ -60,9 +58,3 @@ def maxmind_config(minfraud_server: HTTPServer, tls_ca: tuple[trustme.CA, Path]
 @pytest.fixture
 def ordermill_settings_overrides(maxmind_config: dict[str, Any]) -> dict[str, Any]:
     return {"plugins": {"fraud_maxmind": maxmind_config}, "fraud_threshold": THRESHOLD}
-
-
-@pytest.fixture
-def app_blueprints() -> list[Any]:
-    """`services_bp`, registered on `app` if the factory does not."""
-    return [services_bp]

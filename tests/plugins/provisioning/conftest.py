@@ -1,5 +1,6 @@
 """Fixtures for provisioning and e-tickets: a test panel behind a local HTTP server, settings
-pointing the plugin at it, the web app with `services_bp`, and tokens per role."""
+pointing the plugin at it, and tokens per role. The web app gets the plugin's routes from its
+`register_blueprints` hook, as any app that loads the plugin does."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from pytest_httpserver import HTTPServer
 from ordermill.core.app import Ordermill
 from ordermill.core.specs import Actor
 from ordermill.plugins.provisioning import servers
-from ordermill.web.services import services_bp
 
 
 @pytest.fixture
@@ -53,12 +53,6 @@ def add_server(mill: Ordermill, staff: Actor, httpserver: HTTPServer
         }, actor=staff)
 
     return add
-
-
-@pytest.fixture
-def app_blueprints() -> list[Any]:
-    """`services_bp`, registered on `app` if the factory does not."""
-    return [services_bp]
 
 
 @pytest.fixture
