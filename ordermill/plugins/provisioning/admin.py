@@ -60,6 +60,10 @@ LABELS = {"create": "Retry create", "suspend": "Suspend", "unsuspend": "Unsuspen
 CONFIRM = {"suspend": "Suspend the service of {line}?",
            "terminate": "Terminate the service of {line}? The account is removed.",
            "unsuspend": None, "create": None}
+COLOURS = {"active": "#15803d", "pending": "#b45309", "failed": "#dc2626",
+           "suspended": "#ca8a04", "terminating": "#b45309", "terminated": "#4b5563",
+           "cancelled": "#4b5563", "valid": "#15803d", "void": "#4b5563",
+           "checked_in": "#2563eb"}
 DONE = {"create": "requested again", "suspend": "suspension requested",
         "unsuspend": "unsuspension requested", "terminate": "termination requested"}
 
@@ -97,12 +101,13 @@ def order_panels(order: Order, actor: Actor) -> list[OrderPanel] | None:
                 for service, server in _services(mill, order)]
     if services:
         panels.append(OrderPanel("Services", "provisioning/services_panel.html",
-                                 context={"services": services}, package=PACKAGE))
+                                 context={"services": services, "colours": COLOURS},
+                                 package=PACKAGE))
     tickets = [etickets.ticket_to_dict(ticket)
                for ticket in etickets.tickets_of(mill, order.number)]
     if tickets:
         panels.append(OrderPanel("Tickets", "provisioning/tickets_panel.html", context={
-            "tickets": tickets, "printable": any(t["status"] in etickets.PRINTABLE
+            "tickets": tickets, "colours": COLOURS, "printable": any(t["status"] in etickets.PRINTABLE
                                                  for t in tickets),
             "pdf_url": f"/admin/provisioning/orders/{order.number}/tickets.pdf"},
             package=PACKAGE))

@@ -218,17 +218,6 @@ def _labels() -> dict[str, str]:
     return {spec.name: spec.label for spec in mill().statuses}
 
 
-def _extras(data: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Provisioning services and tickets, when a plugin put them in the order's JSON."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for key, title in (("services", "Services"), ("provisioning", "Provisioning"),
-                       ("tickets", "Tickets"), ("support_tickets", "Support tickets")):
-        value = data.get(key)
-        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-            found[title] = [dict(item) for item in value]
-    return found
-
-
 def order_context(number: str, **extra: Any) -> dict[str, Any]:
     """Everything the order page and its dialogs show, read through the core."""
     service = mill().orders
@@ -256,7 +245,7 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
         "sales_manager": staff.get(order.sales_manager_id) if order.sales_manager_id
         else None,
         "buyer_form": buyer_form, "comment_form": CommentForm(formdata=None),
-        "extras": _extras(data), "gateways": lookups.payment_methods(mill()),
+        "gateways": lookups.payment_methods(mill()),
         "products": queries.list_products(mill(), actor=actor(), per_page=200).items,
         "provisioning_options": accepted_options,
         "address_extra": {k: v for k, v in (order.billing_address or {}).items()
