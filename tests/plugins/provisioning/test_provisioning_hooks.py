@@ -7,8 +7,10 @@ duplicate name names both plugins, and blocking a plugin takes its modules (or, 
 from __future__ import annotations
 
 import re
+import sys
 import types
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +177,73 @@ def test_without_the_etickets_plugin_ticket_lines_provision_nothing(
     assert paid.event is not None and "provisioning" not in (paid.event.data or {})
     with mill.read_session() as session:
         assert session.scalars(select(ProvisionedService)).all() == []
+
+
+# ---------------------------------------------------------------------------- by entry point
+
+ACME = """
+from ordermill.api import hookimpl
+from ordermill.plugins.provisioning.specs import ModuleResult, ProvisioningModuleSpec
+
+
+def create(request):
+    return ModuleResult(remote_id=f"acme-{request.service_id}")
+
+
+@hookimpl(optionalhook=True)
+def register_provisioning_modules():
+    return [ProvisioningModuleSpec("{name}", "Acme panel", create=create, terminate=create)]
+"""
+
+
+@pytest.fixture
+def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
+    """install(dist, module name) -> the entry point: a distribution in a folder on sys.path
+    (module + dist-info with an `ordermill` entry point), as pip leaves it."""
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    tag = uuid.uuid4().hex[:8]
+    modules: list[str] = []
+
+    def add(dist: str, module_name: str, version: str = "2.0") -> str:
+        module = f"om_{dist.replace('-', '_')}_{tag}"
+        (site / f"{module}.py").write_text(ACME.replace("{name}", module_name))
+        info = site / f"{dist.replace('-', '_')}_{tag}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}-{tag}\n"
+                                       f"Version: {version}\n")
+        (info / "entry_points.txt").write_text(f"[ordermill]\n{dist}_{tag} = {module}\n")
+        modules.append(module)
+        return f"{dist}_{tag}"
+
+    yield add
+    for module in modules:
+        sys.modules.pop(module, None)
+
+
+def test_hook_register_provisioning_modules_of_an_installed_distribution(
+        mill: Ordermill, install: Callable[..., str]) -> None:
+    acme = install("acme-panel", "acme")
+    loaded = app_with(mill)
+    assert set(registry.modules(loaded)) == {"acme", "etickets", "webhook"}
+    [info] = [info for info in loaded.plugins.plugin_infos() if info.name == acme]
+    assert info.hooks == ("register_provisioning_modules",) and info.version == "2.0"
+    assert "acme" not in registry.modules(app_with(mill, block_plugins=(acme,)))
+    only = app_with(mill, load_plugins=("provisioning", acme))
+    assert set(registry.modules(only)) == {"acme"}
+    without = app_with(mill, block_plugins=("provisioning",))
+    assert acme in {info.name for info in without.plugins.plugin_infos()}  # harmless
+
+
+def test_a_distribution_taking_a_built_in_name_fails_naming_both_distributions(
+        mill: Ordermill, install: Callable[..., str]) -> None:
+    rogue = install("rogue-hooks", "webhook", version="0.3")
+    with pytest.raises(PluginConflict) as refused:
+        registry.modules(app_with(mill))
+    message = refused.value.message
+    assert f"{rogue} (rogue-hooks-" in message and " 0.3)" in message
+    assert "provisioning_webhook (ordermill " in message
 
 
 # ---------------------------------------------------------------------------- the manual
