@@ -60,6 +60,8 @@ LABELS = {"create": "Retry create", "suspend": "Suspend", "unsuspend": "Unsuspen
 CONFIRM = {"suspend": "Suspend the service of {line}?",
            "terminate": "Terminate the service of {line}? The account is removed.",
            "unsuspend": None, "create": None}
+TICKET_CONFIRM = {"suspend": "Block check-in for the tickets of {line}?",
+                  "terminate": "Void the tickets of {line}? They admit nobody after this."}
 COLOURS = {"active": "#15803d", "pending": "#b45309", "failed": "#dc2626",
            "suspended": "#ca8a04", "terminating": "#b45309", "terminated": "#4b5563",
            "cancelled": "#4b5563", "valid": "#15803d", "void": "#4b5563",
@@ -106,9 +108,9 @@ def order_panels(order: Order, actor: Actor) -> list[OrderPanel] | None:
     tickets = [etickets.ticket_to_dict(ticket)
                for ticket in etickets.tickets_of(mill, order.number)]
     if tickets:
+        printable = any(ticket["status"] in etickets.PRINTABLE for ticket in tickets)
         panels.append(OrderPanel("Tickets", "provisioning/tickets_panel.html", context={
-            "tickets": tickets, "colours": COLOURS, "printable": any(t["status"] in etickets.PRINTABLE
-                                                 for t in tickets),
+            "tickets": tickets, "colours": COLOURS, "printable": printable,
             "pdf_url": f"/admin/provisioning/orders/{order.number}/tickets.pdf"},
             package=PACKAGE))
     return panels or None
@@ -145,7 +147,7 @@ def order_buttons(order: Order, actor: Actor) -> list[OrderButton] | None:
             continue
         for command in _commands_for(service, modules.get(service.module),
                                      line.status == "active", may_create):
-            confirm = CONFIRM[command]
+            confirm = (TICKET_CONFIRM if service.kind == "tickets" else CONFIRM).get(command)
             buttons.append(OrderButton(
                 f"{LABELS[command]}: {line.name}",
                 f"/admin/provisioning/orders/{order.number}/lines/{line.id}/{command}",
