@@ -37,8 +37,11 @@ from sqlalchemy import select
 
 from ordermill.cli import main
 from ordermill.core.app import Ordermill
+from ordermill.core.errors import ConfigurationError
 from ordermill.core.models import Product
+from ordermill.core.order_links import customer_order_link
 from ordermill.core.plugins import ENTRY_POINT_GROUP, PluginHost, UnknownHook
+from ordermill.core.schema import current_revisions, upgrade_database
 from ordermill.core.settings import Settings
 from ordermill.core.specs import Actor
 from ordermill.testing import TEST_SECRET_KEY
@@ -395,6 +398,7 @@ def test_block_each_builtin_plugin(
     check_web(plugin, surface, loaded_web, blocked_web, blocked, tokens,
               loaded_orders, blocked_orders["paid"])
     check_cli(plugin, surface, tmp_path)
+    check_legacy_paths(plugin, blocked_web, tokens, blocked_orders["paid"])
 
 
 def check_web(plugin: str, surface: Surface, loaded_web: Any, blocked_web: Any,
@@ -404,16 +408,13 @@ def check_web(plugin: str, surface: Surface, loaded_web: Any, blocked_web: Any,
     api = blocked_web.test_client()
     spec = check(api.get("/api/v1/openapi.json"))
     loaded_spec = check(loaded_web.test_client().get("/api/v1/openapi.json"))
-    gone = set(surface.api_paths) | set(LEGACY_PATHS.get(plugin, ()))
-    assert gone.isdisjoint(spec["paths"]), sorted(gone & set(spec["paths"]))
+    assert surface.api_paths.isdisjoint(spec["paths"]), sorted(surface.api_paths
+                                                              & set(spec["paths"]))
     for rule, method in sorted(surface.rules):
         url = concrete(rule, blocked_number)
         answer = api.open(url, method=method, headers=auth,
                           json={} if method != "GET" else None)
         assert answer.status_code == 404, (method, url, answer.status_code)
-    for path in LEGACY_PATHS.get(plugin, ()):
-        url = concrete(path.replace("{", "<").replace("}", ">"), blocked_number)
-        assert api.get(url, headers=auth).status_code == 404, url
     # the plugin's order fields and list filters left the document too
     place_in = spec["components"]["schemas"]["PlaceIn"]["properties"]
     assert surface.request_fields.isdisjoint(place_in)
@@ -434,6 +435,16 @@ def check_web(plugin: str, surface: Surface, loaded_web: Any, blocked_web: Any,
                  "/admin/settings/statuses", "/admin/settings/shop", "/admin/settings/staff",
                  "/admin/orders/export.csv", "/admin/payments/export.csv"):
         assert admin.get(path).status_code == 200, path
+    everything = [*loaded_orders.values(), blocked_number]
+    for number in everything:  # orders placed with and without the plugin
+        order = blocked.orders.get(number)
+        for path in (f"/admin/orders/{number}/receipt",
+                     *(f"/admin/orders/{number}/invoices/{invoice.id}"
+                       for invoice in order.invoices),
+                     *(f"/admin/orders/{number}/{dialog}"
+                       for dialog in ("refund", "payment", "status", "delete", "comment")),
+                     customer_order_link(blocked, number)):
+            assert admin.get(path).status_code == 200, path
     html = admin.get(f"/admin/orders/{blocked_number}").get_data(as_text=True)
     assert f'data-plugin="{plugin}"' not in html  # no panel, no button
     loaded_html = shown.get(f"/admin/orders/{loaded_number}").get_data(as_text=True)
@@ -491,3 +502,40 @@ def test_blocking_the_gateway_plugins_still_takes_orders(
     paid = app.orders.get(numbers["paid"])
     assert [payment.gateway for payment in paid.payments if payment.kind == "charge"] == [
         method]
+
+
+def check_legacy_paths(plugin: str, blocked_web: Any, tokens: dict[str, str],
+                       number: str) -> None:
+    """The routes the host served for the plugin before issue 12 are gone with it too."""
+    paths = LEGACY_PATHS.get(plugin, ())
+    client = blocked_web.test_client()
+    spec = check(client.get("/api/v1/openapi.json"))
+    assert set(paths).isdisjoint(spec["paths"]), sorted(set(paths) & set(spec["paths"]))
+    for path in paths:
+        url = concrete(path.replace("{", "<").replace("}", ">"), number)
+        answer = client.get(url, headers={"Authorization": f"Bearer {tokens['admin']}"})
+        assert answer.status_code == 404, url
+
+
+
+@pytest.mark.commits  # the upgrade opens its own connection
+def test_upgrading_the_schema_with_a_blocked_table_owner_says_what_to_do(
+    mill: Ordermill,
+) -> None:
+    """A database holding the migration branch of a blocked plugin: `ordermill init` (and
+    `serve --demo`, `demo`) refuse in one sentence instead of Alembic's traceback."""
+    owners = [name for name in mill.plugins.implementers("register_migration_locations")
+              if name in BUILTINS]
+    assert "provisioning" in owners
+    upgrade_database(mill)  # every branch in place, as on a shop that ran `ordermill init`
+    before = current_revisions(mill)
+    for plugin in owners:
+        blocked = make_app(mill, (plugin,))
+        with pytest.raises(ConfigurationError,
+                           match=r"which no loaded plugin provides: a plugin that owns tables "
+                                 r"is blocked") as refused:
+            upgrade_database(blocked)
+        assert refused.value.details["unknown_revisions"]
+        assert set(refused.value.details["unknown_revisions"]) <= set(before)
+    assert current_revisions(mill) == before
+    upgrade_database(mill)  # loaded again: nothing to refuse
