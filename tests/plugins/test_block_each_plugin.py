@@ -539,3 +539,20 @@ def test_upgrading_the_schema_with_a_blocked_table_owner_says_what_to_do(
         assert set(refused.value.details["unknown_revisions"]) <= set(before)
     assert current_revisions(mill) == before
     upgrade_database(mill)  # loaded again: nothing to refuse
+
+
+def test_with_every_builtin_plugin_blocked_the_core_still_works(
+    mill: Ordermill, shop: None, tokens: dict[str, str],
+) -> None:
+    """The core alone: no gateway, no restock, no e-mail, no provisioning."""
+    app = make_app(mill, tuple(BUILTINS))
+    assert not {info.name for info in app.plugins.plugin_infos()} & set(BUILTINS)
+    assert app.gateways == {} and app.job_handlers == {}
+    web = create_app(app, dict(APP_CONFIG))
+    start = stock(mill)
+    numbers = drive(Desk(web, tokens["admin"]), payment_method(app))
+    assert stock(mill) == minus(start, HELD_OPEN, HELD_CLOSED)  # nothing restocked
+    admin = login(web.test_client(), app, "admin")
+    for number in numbers.values():
+        assert admin.get(f"/admin/orders/{number}").status_code == 200
+    assert admin.get("/admin/settings/shop").status_code == 200
