@@ -69,6 +69,13 @@ APP_CONFIG = {"TESTING": True, "ORDERMILL_LOGIN_RATE_LIMIT": "1000 per minute",
               "ORDERMILL_CHECKOUT_RATE_LIMIT": "1000 per minute"}
 ADMIN = Actor(kind="user", name="admin@shop.test", role="admin", user_id=None)
 OFFLINE_FIRST = ("banktransfer",)  # the test's favourite, when it is there
+# Hooks the order lives of `drive` call whatever the order: every action writes an event
+# (jobs_for_event), placing needs the gateways and asks the fraud checks, restock runs on
+# cancel and refund, and each action has its after-commit hook.
+FLOW_HOOKS = frozenset({
+    "register_payment_gateways", "validate_order", "fraud_check", "jobs_for_event",
+    "restock", "generate_order_number", "on_order_placed", "on_payment", "on_accept",
+    "on_cancel", "on_refund", "on_status_changed"})
 
 
 def test_the_builtin_plugins_are_found_from_the_distribution() -> None:
@@ -346,7 +353,11 @@ def test_block_each_builtin_plugin(
     start = stock(mill)
     loaded_web = create_app(loaded, dict(APP_CONFIG))
     loaded_orders = drive(Desk(loaded_web, tokens["admin"]), payment_method(loaded))
-    assert spy.calls[plugin], f"no hook of {plugin} ran in the loaded app"
+    implemented = {caller.name for caller in vars(loaded.plugins.pm.hook).values()
+                   if hasattr(caller, "get_hookimpls")
+                   and any(impl.plugin_name == plugin for impl in caller.get_hookimpls())}
+    if implemented & FLOW_HOOKS:  # control: the spy sees what the order lives call
+        assert set(spy.calls[plugin]) >= implemented & FLOW_HOOKS, spy.calls[plugin]
     assert stock(mill) == minus(start, HELD_OPEN)  # everything else went back
 
     spy.reset()
