@@ -24,18 +24,18 @@ from ordermill.core.notifications import _skip_reason as resend_refusal
 from ordermill.core.permissions import permissions_of
 from ordermill.core.specs import Actor
 from ordermill.core.status_change import may_move
-from ordermill.core.statuses import CLOSED_CATEGORIES, amount_due, money_totals
+from ordermill.core.statuses import (
+    CLOSED_CATEGORIES,
+    ENDED_CATEGORIES,
+    FRAUD_REVIEW_CATEGORIES,
+    OPEN_CATEGORIES,
+    amount_due,
+    money_totals,
+)
 
 if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
 
-# A status of these categories ends the order's business: no fulfilment, no payment offered,
-# and an order in one of them with no money kept may be deleted.
-ENDED_CATEGORIES = frozenset({*CLOSED_CATEGORIES, "fraud"})
-# Orders still being worked on: products may be added.
-OPEN_CATEGORIES = frozenset({"pending", "active"})
-# Where re-asking the fraud providers can change the outcome.
-FRAUD_REVIEW_CATEGORIES = frozenset({"pending", "fraud"})
 
 
 @attrs.frozen

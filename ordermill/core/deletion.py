@@ -21,7 +21,7 @@ from ordermill.core.models import OrderEvent, utcnow
 from ordermill.core.permissions import require
 from ordermill.core.serialize import money_text, order_to_dict
 from ordermill.core.specs import Actor
-from ordermill.core.statuses import money_totals
+from ordermill.core.statuses import ENDED_CATEGORIES, money_totals
 
 if TYPE_CHECKING:
     from ordermill.core.orders import ActionResult, OrderService
@@ -47,7 +47,7 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
                 details={"paid": money_text(totals.net, order.currency)})
         # closed or fraud orders with no money kept may go; open ones only if never paid
         # (a free order counts as unpaid here: nothing was captured)
-        if category not in ("cancelled", "refunded", "fraud") and totals.captured > 0:
+        if category not in ENDED_CATEGORIES and totals.captured > 0:
             raise ActionNotAllowed(f"Only unpaid, cancelled or fraud orders can be deleted; "
                                    f"order {number} is {order.status} and was paid: "
                                    f"cancel it first.")

@@ -29,7 +29,7 @@ from ordermill.core.models import GatewayEvent, Invoice, Order, Payment, utcnow
 from ordermill.core.permissions import require
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor, GatewayEventData, PaymentGatewaySpec
-from ordermill.core.statuses import CLOSED_CATEGORIES, amount_due, payment_status
+from ordermill.core.statuses import ENDED_CATEGORIES, amount_due, payment_status
 
 if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
@@ -321,7 +321,7 @@ def start_payment(mill: Ordermill, number: str, actor: Actor, *,
     """
     require(actor, "place_orders")
     order = mill.orders.get(number)
-    if mill.statuses.category(order.status) in {*CLOSED_CATEGORIES, "fraud"}:
+    if mill.statuses.category(order.status) in ENDED_CATEGORIES:
         raise ActionNotAllowed(f"Order {order.number} is {order.status}; it takes no payment.")
     spec = _online_gateway(mill, order, "start_payment")
     invoice, amount = _invoice_to_pay(order, invoice_id)

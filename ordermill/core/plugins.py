@@ -140,10 +140,22 @@ def installed_entry_points() -> tuple[importlib.metadata.EntryPoint, ...]:
     return _SCANS[state]
 
 
+_DISTS: dict[tuple[str, str, str], tuple[str | None, str | None]] = {}
+
+
 def _dist_of(entry_point: importlib.metadata.EntryPoint) -> tuple[str | None, str | None]:
+    """(distribution name, version) of an entry point, read once per process: parsing a
+    distribution's METADATA file costs about 2 ms, paid by every app a test run makes."""
     dist = getattr(entry_point, "dist", None)
     if dist is None:
         return None, None
+    key = (entry_point.name, entry_point.value, str(getattr(dist, "_path", "")))
+    if key not in _DISTS:
+        _DISTS[key] = _read_dist(dist)
+    return _DISTS[key]
+
+
+def _read_dist(dist: Any) -> tuple[str | None, str | None]:
     return dist.metadata["Name"], dist.version
 
 

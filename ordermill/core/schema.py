@@ -203,9 +203,11 @@ def upgrade_database(mill: Ordermill) -> None:
         if connection.dialect.name == "postgresql":
             with connection.begin():
                 connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+                _check_known_revisions(config, connection)
                 _adopt_unversioned(config, connection)
                 _run(config, connection, command.upgrade, "heads")
             return
+        _check_known_revisions(config, connection)
         _adopt_unversioned(config, connection)
         connection.commit()  # end the inspection's read transaction: env.py starts its own
         _run(config, connection, command.upgrade, "heads")
@@ -215,7 +217,27 @@ def downgrade_database(mill: Ordermill, revision: str) -> None:
     """Step the schema back to `revision` ("base" drops everything Alembic created)."""
     config = alembic_config(extra_locations=plugin_migration_locations(mill))
     with mill.engine.connect() as connection:
+        _check_known_revisions(config, connection)
+        connection.commit()  # end the check's read transaction: env.py starts its own
         _run(config, connection, command.downgrade, revision)
+
+
+def _check_known_revisions(config: Config, connection: sa.Connection) -> None:
+    """Refuse, saying why, a database at a revision no loaded branch has: a plugin that owns
+    tables is blocked or uninstalled, and Alembic would stop with a traceback instead."""
+    current = MigrationContext.configure(connection).get_current_heads()
+    if not current:
+        return
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    unknown = sorted(set(current) - known)
+    if unknown:
+        raise ConfigurationError(
+            f"The database is at migration revision {', '.join(map(repr, unknown))}, which no "
+            f"loaded plugin provides: a plugin that owns tables is blocked "
+            f"(ORDERMILL_BLOCK_PLUGINS, ORDERMILL_LOAD_PLUGINS) or not installed. Load it to "
+            f"change the schema; to remove it for good, downgrade its branch first "
+            f"(`<branch>@base`) while it is loaded. Nothing was changed.",
+            details={"unknown_revisions": unknown})
 
 
 # ---- developer commands ------------------------------------------------------------------

@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 CATEGORIES = ("pending", "active", "completed", "cancelled", "fraud", "refunded")
 FINAL_CATEGORIES = frozenset({"refunded"})
 CLOSED_CATEGORIES = frozenset({"cancelled", "refunded"})
+# A status of these categories ends the order's business: no fulfilment, no payment offered,
+# and an order in one of them with no money kept may be deleted. core.available offers the
+# actions by these groups and the actions refuse by them: one rule, two answers.
+ENDED_CATEGORIES = frozenset({*CLOSED_CATEGORIES, "fraud"})
+# Orders still being worked on: products may be added.
+OPEN_CATEGORIES = frozenset({"pending", "active"})
+# Where re-asking the fraud providers can change the outcome.
+FRAUD_REVIEW_CATEGORIES = frozenset({"pending", "fraud"})
 LINE_STATUSES = ("active", "cancelled", "refunded")
 
 

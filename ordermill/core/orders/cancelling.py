@@ -65,9 +65,10 @@ class CancelRefundActions(OrderSteps):
         message = ("Order cancelled." if whole else f"Cancelled {names}.")
         if restock and ctx.notes.get("stock_released"):
             message += " Stock released."
-        return Change("cancelled", message,
-                      data={"line_ids": [line.id for line in lines], "restock": restock,
-                            "whole_order": whole},
+        data = {"line_ids": [line.id for line in lines], "restock": restock,
+                "whole_order": whole}
+        message += self._stock_kept_note(ctx, data)
+        return Change("cancelled", message, data=data,
                       comment=comment, notify_customer=notify_customer,
                       after=self._status_hooks(order, old, "on_cancel", lines=lines))
 
@@ -142,11 +143,11 @@ class CancelRefundActions(OrderSteps):
         if lines:
             message += " for " + ", ".join(f"{line.name} x{line.quantity}" for line in lines)
         message += "." + refund_remarks(ctx)
-        return Change("refunded", message,
-                      data={"amount": money_text(total, order.currency),
-                            "line_ids": [line.id for line in lines], "restock": restock,
-                            "manual": bool(manual),
-                            "manual_chosen": bool(ctx.notes.get("manual_refund"))},
+        data = {"amount": money_text(total, order.currency),
+                "line_ids": [line.id for line in lines], "restock": restock,
+                "manual": bool(manual), "manual_chosen": bool(ctx.notes.get("manual_refund"))}
+        message += self._stock_kept_note(ctx, data)
+        return Change("refunded", message, data=data,
                       comment=comment, notify_customer=notify_customer,
                       after=self._status_hooks(order, old, "on_refund", refunds=refunds,
                                                lines=lines))
@@ -183,7 +184,8 @@ class CancelRefundActions(OrderSteps):
             change.message = "Order cancelled" + (
                 f" and {money_text(refundable, order.currency)} {order.currency} refunded."
                 if refundable > 0 else "; nothing had been paid, so nothing was refunded.") \
-                + refund_remarks(ctx, offline_gateways=False)
+                + refund_remarks(ctx, offline_gateways=False) \
+                + self._stock_kept_note(ctx, change.data)
             change.data["refunded"] = money_text(refundable, order.currency)
             return change
 

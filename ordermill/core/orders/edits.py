@@ -18,7 +18,7 @@ from ordermill.core.orders.steps import OrderSteps
 from ordermill.core.requests import CustomerDetails, LineRequest
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor
-from ordermill.core.statuses import payment_status
+from ordermill.core.statuses import ENDED_CATEGORIES, OPEN_CATEGORIES, payment_status
 
 BUYER_FIELDS = ("name", "email", "phone", "billing_address", "language")
 
@@ -35,7 +35,7 @@ class EditingActions(OrderSteps):
             raise InvalidInput("Choose at least one product to add.")
 
         def work(session: Session, order: Order, ctx: ActionContext) -> Change:
-            if self._category(order) not in ("pending", "active"):
+            if self._category(order) not in OPEN_CATEGORIES:
                 raise ActionNotAllowed(
                     f"Products can only be added to pending or active orders; order "
                     f"{order.number} is {self.mill.statuses.get(order.status).label}.")
@@ -148,7 +148,7 @@ class EditingActions(OrderSteps):
             raise InvalidInput(f"The {verb} date needs a time zone.")
 
         def work(session: Session, order: Order, ctx: ActionContext) -> Change:
-            if self._category(order) in ("cancelled", "refunded", "fraud"):
+            if self._category(order) in ENDED_CATEGORIES:
                 raise ActionNotAllowed(f"Order {order.number} is {order.status}; it cannot be "
                                        f"marked {verb}.")
             when = at or utcnow()

@@ -18,7 +18,7 @@ from ordermill.core.orders.runner import ActionResult, Change
 from ordermill.core.orders.steps import OrderSteps, _minor
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor
-from ordermill.core.statuses import amount_due, payment_status
+from ordermill.core.statuses import ENDED_CATEGORIES, amount_due, payment_status
 
 
 class MoneyInActions(OrderSteps):
@@ -66,7 +66,7 @@ class MoneyInActions(OrderSteps):
             billing.sync_invoices(order)
             flags = []
             category = self._category(order)
-            if category in ("cancelled", "refunded", "fraud"):
+            if category in ENDED_CATEGORIES:
                 flags.append(f"payment of {money_text(minor, order.currency)} "
                              f"{order.currency} received while the order is {order.status}")
             elif minor > due_before:

@@ -17,7 +17,15 @@ from ordermill.core.specs import Actor
 
 
 class OrderReading(ActionRunner):
-    """`get`, `history` and `describe`."""
+    """`get`, `history`, `describe` and `available_actions`."""
+
+    def available_actions(self, order: Order, actor: Actor) -> list[str]:
+        """The actions this actor may take on this order now (see core.available): what the
+        admin's buttons and the API's `available_actions` show, by the rules the actions
+        themselves refuse by."""
+        from ordermill.core.available import available_actions
+
+        return available_actions(self.mill, order, actor)
 
     @retry_read
     def get(self, number: str, *, actor: Actor | None = None, with_history: bool = False

@@ -45,11 +45,25 @@ class OrderSteps(ActionRunner):
             return 0
         handled = self.mill.plugins.call("restock", line=line, quantity=units, ctx=ctx).first
         if handled is not True:  # None: no plugin returned them; False: kept held on purpose
+            kept = ctx.notes.setdefault("stock_kept", {})
+            kept[line.sku] = kept.get(line.sku, 0) + units
             return 0
         line.units_released += units
         released = ctx.notes.setdefault("stock_released", {})
         released[line.sku] = released.get(line.sku, 0) + units
         return units
+
+    def _stock_kept_note(self, ctx: ActionContext, data: dict[str, Any]) -> str:
+        """' Stock not released: ...' when a restock was asked for and no plugin returned
+        some units (restock blocked, or a plugin kept them): the history must say that the
+        stock stays held. Also puts {sku: units} in the event's data as `stock_kept`."""
+        kept = ctx.notes.get("stock_kept")
+        if not kept:
+            return ""
+        data["stock_kept"] = dict(kept)
+        units = ", ".join(f"{sku} x{count}" for sku, count in kept.items())
+        return (f" Stock not released: no restock plugin returned {units}, so the units stay "
+                f"held.")
 
     def _pick_lines(self, order: Order, line_ids: Sequence[int] | None,
                     allowed: Sequence[str], verb: str) -> list[OrderLine]:

@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from ordermill.core import queries
 from ordermill.core.app import Ordermill
-from ordermill.core.available import available_actions, holds
+from ordermill.core.available import holds
 from ordermill.core.errors import InvalidInput, OrderNotFound
 from ordermill.core.models import Order
 from ordermill.core.notifications import resend_confirmation
@@ -346,7 +346,7 @@ def visible_actions(mill: Ordermill, order: Order, actor: Actor) -> list[str]:
     A hint only: hiding a button never replaces the core's checks, and the core's refusal
     (with its reason) is what a user sees if a shown button turns out not to apply.
     """
-    available = set(available_actions(mill, order, actor))
+    available = set(mill.orders.available_actions(order, actor))
     return [name for name, action in ACTIONS.items()
             if CORE_ACTION[name] in available and holds(actor, action.permission)]
 

@@ -18,7 +18,6 @@ from marshmallow import RAISE, Schema
 
 from ordermill.core import queries
 from ordermill.core.admin_specs import list_filters, plugin_data_of, request_fields, settings_pages
-from ordermill.core.available import available_actions
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, OrderNotFound
 from ordermill.core.money import Money
 from ordermill.core.orders import BUYER_FIELDS, ActionResult
@@ -131,7 +130,7 @@ def order_dict(number: str, order: Any = None, actor: Actor | None = None) -> di
     loaded = order if order is not None else service.get(number)
     data = order_to_dict(loaded, events=service.history(number))
     caller = actor or current_actor()
-    data["available_actions"] = (available_actions(mill(), loaded, caller)
+    data["available_actions"] = (mill().orders.available_actions(loaded, caller)
                                  if caller is not None else [])
     return data
 
