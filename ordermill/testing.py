@@ -57,6 +57,7 @@ from ordermill.testing_kit import (  # fixtures and hooks, registered by being h
     deliver_webhook,
     plugin_choice,
     pytest_addoption,
+    remember_installed_plugins,
 )
 from ordermill.testing_web import (  # fixtures, registered by being in this module
     app,
@@ -84,6 +85,7 @@ MARKERS = (
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
+    remember_installed_plugins(config)
     if not config.pluginmanager.hasplugin("xdist"):  # --dist loadgroup needs no marker then
         config.addinivalue_line("markers", "xdist_group(name): tests run by one xdist worker")
 
@@ -178,8 +180,8 @@ def mill(
 ) -> Iterator[Ordermill]:
     """The app of a test: built-in plugins plus those `ordermill_plugins` names."""
     url, engine = ordermill_database
-    names, objects = plugin_choice(request)
-    overrides = {"load_plugins": names, **ordermill_settings_overrides}
+    blocked, objects = plugin_choice(request)
+    overrides = {"block_plugins": blocked, **ordermill_settings_overrides}
     settings = ordermill_settings(url, tmp_path, **overrides)
     host = PluginHost(settings)
     if objects:

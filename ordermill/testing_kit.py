@@ -12,9 +12,11 @@ each fixture's arguments; tests/plugins/test_kit.py runs its examples.
   cli               cli(*args, input=None) -> click's Result of `ordermill ARGS`
 
 Isolation: the `mill` of a test loads the core's built-in plugins plus only those the
-`ordermill_plugins` marker names (entry-point names, or plugin objects), so whatever else is
-installed never changes a test's outcome. `pytest --ordermill-all-plugins` loads every
-installed plugin instead (to try a whole shop's set together).
+`ordermill_plugins` marker names (entry-point names, or plugin objects): the plugins other
+distributions had installed when the session started are blocked, so they never change a
+test's outcome (a plugin a test installs itself, e.g. into a temporary folder, stays
+visible). `pytest --ordermill-all-plugins` loads every installed plugin instead (to try a
+whole shop's set together).
 """
 
 from __future__ import annotations
@@ -51,12 +53,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def builtin_plugin_names() -> tuple[str, ...]:
     """Entry points that ordermill's own distribution declares (its built-in plugins)."""
-    names = []
-    for entry_point in installed_entry_points():
-        dist = getattr(entry_point, "dist", None)
-        if dist is not None and dist.metadata["Name"] == CORE_DISTRIBUTION:
-            names.append(entry_point.name)
-    return tuple(sorted(set(names)))
+    return tuple(sorted({entry_point.name for entry_point in installed_entry_points()
+                         if _distribution(entry_point) == CORE_DISTRIBUTION}))
+
+
+def _distribution(entry_point: Any) -> str | None:
+    dist = getattr(entry_point, "dist", None)
+    return dist.metadata["Name"] if dist is not None else None
+
+
+INSTALLED_AT_START = pytest.StashKey[tuple[str, ...]]()
+
+
+def remember_installed_plugins(config: pytest.Config) -> None:
+    """The plugins other distributions installed before the session started: the ones a
+    test does not get unless its marker names them. A plugin a test installs itself (into a
+    folder it puts on sys.path) is that test's business and stays visible to it."""
+    config.stash[INSTALLED_AT_START] = tuple(sorted(
+        {entry_point.name for entry_point in installed_entry_points()
+         if _distribution(entry_point) != CORE_DISTRIBUTION}))
 
 
 def plugin_object_name(plugin: object) -> str:
@@ -71,15 +86,15 @@ def plugin_object_name(plugin: object) -> str:
 
 
 def plugin_choice(request: pytest.FixtureRequest
-                  ) -> tuple[tuple[str, ...] | None, list[tuple[object, str]]]:
-    """(entry points to load or None for all, plugin objects to register) for a test."""
+                  ) -> tuple[tuple[str, ...], list[tuple[object, str]]]:
+    """(entry points to block, plugin objects to register) for one test's `mill`."""
     if request.config.getoption("--ordermill-all-plugins", default=False):
-        return None, []
+        return (), []
     marker = request.node.get_closest_marker("ordermill_plugins")
     wanted = marker.args if marker else ()
     builtins = marker.kwargs.get("builtins", True) if marker else True
     installed = {entry_point.name for entry_point in installed_entry_points()}
-    names = list(builtin_plugin_names()) if builtins else []
+    named: set[str] = set()
     objects: list[tuple[object, str]] = []
     for plugin in wanted:
         if isinstance(plugin, str):
@@ -87,10 +102,13 @@ def plugin_choice(request: pytest.FixtureRequest
                 pytest.fail(f"ordermill_plugins names {plugin!r}, but no installed "
                             f"distribution has an `ordermill` entry point of that name "
                             f"(installed: {', '.join(sorted(installed))}).", pytrace=False)
-            names.append(plugin)
+            named.add(plugin)
         else:
             objects.append((plugin, plugin_object_name(plugin)))
-    return tuple(names), objects
+    others = set(request.config.stash.get(INSTALLED_AT_START, ()))
+    if not builtins:
+        others |= set(builtin_plugin_names())
+    return tuple(sorted(others - named)), objects
 
 
 # ---- HTTP ----------------------------------------------------------------------------------
@@ -261,4 +279,4 @@ def cli(mill: Ordermill) -> KitCli:
 
 __all__ = ["AdminClient", "KitCli", "KitClient", "admin_client", "admin_login", "api_client",
            "api_token", "builtin_plugin_names", "cli", "cli_group", "deliver_webhook",
-           "plugin_choice", "pytest_addoption"]
+           "plugin_choice", "pytest_addoption", "remember_installed_plugins"]
