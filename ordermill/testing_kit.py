@@ -247,8 +247,9 @@ def admin_client(admin_login: Callable[..., AdminClient]) -> AdminClient:
 def cli_group(mill: Ordermill) -> click.Group:
     """The `ordermill` group with the commands of `mill`'s plugins (those of the test)."""
     from ordermill.cli import main
+    from ordermill.cli.common import _OrdermillGroup  # core errors: one line, exit code 1
 
-    group = click.Group("ordermill", commands=dict(main.commands), callback=main.callback)
+    group = _OrdermillGroup("ordermill", commands=dict(main.commands), callback=main.callback)
     for plugin in mill.plugins.implementers("register_commands"):
         staging = click.Group("ordermill")
         mill.plugins.call_one(plugin, "register_commands", cli=staging)

@@ -36,7 +36,11 @@ def signature_problem(function: Callable[..., object], names: tuple[str, ...]) -
     try:
         signature.bind(**dict.fromkeys(names))
     except TypeError as error:
-        return f"it takes {signature} ({error})"
+        bare = signature.replace(
+            parameters=[parameter.replace(annotation=inspect.Parameter.empty)
+                        for parameter in signature.parameters.values()],
+            return_annotation=inspect.Signature.empty)
+        return f"it takes {bare} ({error})"
     return None
 
 
