@@ -1,7 +1,7 @@
 """Helpers of the admin tests: staff users, a test client that posts like a browser form
 (with the page's CSRF token), a snapshot of everything stored, and flash messages.
 
-Imported by name (`from adminkit import ...`), like tests/plugins/payments/payfakes.py.
+Imported by name (`from adminkit import ...`), like tests/plugins/hookkit.py.
 """
 
 from __future__ import annotations
