@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from ordermill import testing_conformance as gateway_conformance
 from ordermill.core.app import Ordermill
 from ordermill.core.db import make_engine
 from ordermill.core.models import Order, Product, PromoCode
@@ -273,5 +274,5 @@ def order_factory(mill: Ordermill, staff: Actor) -> Callable[..., Order]:
 
 __all__ = ["TEST_SECRET_KEY", "Money", "PostgresSchema", "admin_client", "admin_login",
            "api_client", "api_token", "app", "app_blueprints", "app_config", "cli", "client",
-           "deliver_webhook", "import_plugin_models", "in_ci", "order_request",
-           "pytest_addoption", "tokens", "unchanged"]
+           "deliver_webhook", "gateway_conformance", "import_plugin_models", "in_ci",
+           "order_request", "pytest_addoption", "tokens", "unchanged"]

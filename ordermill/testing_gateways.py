@@ -83,6 +83,7 @@ class FakeStripe:
         self.txns: dict[str, dict[str, Any]] = {}
         self.replies: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.calls: list[dict[str, Any]] = []
+        self.down = False  # True: every request is answered 503 (an outage)
         self._ids = itertools.count(1)
 
     def new_id(self, prefix: str) -> str:
@@ -91,6 +92,8 @@ class FakeStripe:
     # ---- HTTP ------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        if self.down:
+            return self._error(503, "Stripe is unavailable.", "api_error")
         if request.headers.get("Authorization") != f"Bearer {STRIPE_KEY}":
             return self._error(401, "Invalid API Key provided.", "invalid_request_error")
         params = parse_stripe_form(list(request.form.items(multi=True))
@@ -270,12 +273,15 @@ class FakePayPal:
         self.replies: dict[tuple[str, str], dict[str, Any]] = {}
         self.calls: list[dict[str, Any]] = []
         self.fees: dict[str, int] = {}
+        self.down = False  # True: every request is answered 503 (an outage)
         self._ids = itertools.count(1)
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):013d}"
 
     def handle(self, request: Request) -> Response:
+        if self.down:
+            return _json({"name": "SERVICE_UNAVAILABLE"}, 503)
         path = request.path
         body = request.get_json(silent=True) or {}
         self.calls.append({"method": request.method, "path": path, "body": body,
