@@ -18,7 +18,9 @@ Fixtures:
                     author's kit, see ordermill.testing_kit and docs/plugins.md
 
 `mill` loads the core's built-in plugins plus only those the `ordermill_plugins` marker
-names (isolation: see ordermill.testing_kit).
+names (isolation: see ordermill.testing_kit). `gateway_conformance` (ordermill.
+testing_conformance) is the test class every payment gateway should pass; the Stripe and
+PayPal stand-ins are in ordermill.testing_gateways.
 
 Markers: `commits` (the test needs real PostgreSQL commits: threads, another engine, a
 subprocess) and `slow` (the tail that `-m "not slow"` leaves out locally).
