@@ -121,11 +121,21 @@ def api_token(mill: Ordermill) -> Callable[..., str]:
     def make(role: str = "admin", email: str | None = None) -> str:
         address = email or f"{role}@shop.test"
         if address not in made:
-            add_user(mill, role, address)
+            if not user_exists(mill, address):  # e.g. made by the `tokens` fixture
+                add_user(mill, role, address)
             made[address] = create_token(mill, address)
         return made[address]
 
     return make
+
+
+def user_exists(mill: Ordermill, email: str) -> bool:
+    from sqlalchemy import select
+
+    from ordermill.core.models import User
+
+    with mill.read_session() as session:
+        return session.scalar(select(User.id).where(User.email == email)) is not None
 
 
 def create_token(mill: Ordermill, email: str) -> str:

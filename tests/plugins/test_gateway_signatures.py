@@ -67,6 +67,8 @@ def test_the_wrong_refund_fails_ordermill_plugins_and_start_up(cli: KitCli) -> N
     assert as_json.exit_code == 1
     [error] = json.loads(as_json.output)["errors"]
     assert error.startswith("Plugin 'badpay' gives payment gateway 'badpay' a refund callable")
+    served = cli("serve", "--no-worker", "--port", "0")  # refused before it listens
+    assert served.exit_code == 1 and EXPECTED_REFUND in " ".join(served.output.split())
     started = cli("worker", "--once")
     assert started.exit_code == 1
     output = " ".join(started.output.split())

@@ -70,3 +70,12 @@ def test_a_name_nobody_installed_fails_the_test(request: pytest.FixtureRequest) 
                                   node=Node(pytest.mark.ordermill_plugins("restock").mark))
     blocked, objects = plugin_choice(named)  # type: ignore[arg-type]
     assert "restock" not in blocked and objects == []
+
+
+def test_api_token_reuses_a_user_the_tokens_fixture_made(
+        tokens: dict[str, str], api_token: Callable[..., str], api_client: Any) -> None:
+    fresh = api_token("viewer")
+    assert fresh != tokens["viewer"]
+    assert api_client.get("/api/v1/orders", token=fresh).status_code == 200
+    assert api_client.get("/api/v1/orders", token=tokens["viewer"]).status_code == 200
+    assert api_token("viewer") == fresh
