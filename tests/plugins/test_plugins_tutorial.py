@@ -4,8 +4,10 @@ temporary folder (the `tour_loyalty/__init__.py` blocks joined in order), import
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -18,6 +20,7 @@ for _path, _code in re.findall(r"<!-- tutorial: (\S+) -->\s*```\w+\n(.*?)```", T
 TESTS = re.findall(r"<!-- tutorial-test -->\s*```python\n(.*?)```", TEXT, re.S)
 
 _folder = Path(tempfile.mkdtemp(prefix="ordermill-tutorial-"))
+atexit.register(shutil.rmtree, _folder, True)  # the templates are read until the end
 for _path, _code in FILES.items():
     (_folder / _path).parent.mkdir(parents=True, exist_ok=True)
     (_folder / _path).write_text(_code, encoding="utf-8")
