@@ -14,6 +14,13 @@ Fixtures:
   order_factory     order_factory(lines=[("SKU", qty)], payment_method=..., ...) -> Order
   staff             an admin Actor for calling actions
   app, client, tokens, unchanged, app_config, app_blueprints: see ordermill.testing_web
+  api_client, api_token, admin_client, admin_login, deliver_webhook, cli: the plugin
+                    author's kit, see ordermill.testing_kit and docs/plugins.md
+
+`mill` loads the core's built-in plugins plus only those the `ordermill_plugins` marker
+names (isolation: see ordermill.testing_kit). `gateway_conformance` (ordermill.
+testing_conformance) is the test class every payment gateway should pass; the Stripe and
+PayPal stand-ins are in ordermill.testing_gateways.
 
 Markers: `commits` (the test needs real PostgreSQL commits: threads, another engine, a
 subprocess) and `slow` (the tail that `-m "not slow"` leaves out locally).
@@ -29,6 +36,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from ordermill import testing_conformance as gateway_conformance
 from ordermill.core.app import Ordermill
 from ordermill.core.db import make_engine
 from ordermill.core.models import Order, Product, PromoCode
@@ -41,6 +49,18 @@ from ordermill.testing_db import (
     PostgresSchema,
     SqliteTemplate,
     import_plugin_models,
+)
+from ordermill.testing_kit import (  # fixtures and hooks, registered by being here
+    MARKER,
+    admin_client,
+    admin_login,
+    api_client,
+    api_token,
+    cli,
+    deliver_webhook,
+    plugin_choice,
+    pytest_addoption,
+    remember_installed_plugins,
 )
 from ordermill.testing_web import (  # fixtures, registered by being in this module
     app,
@@ -61,12 +81,14 @@ MARKERS = (
     "a rolled-back transaction",
     "slow: the slow tail (browser, subprocesses, schemathesis, races); "
     "skip locally with -m 'not slow', CI runs them always",
+    MARKER,
 )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
+    remember_installed_plugins(config)
     if not config.pluginmanager.hasplugin("xdist"):  # --dist loadgroup needs no marker then
         config.addinivalue_line("markers", "xdist_group(name): tests run by one xdist worker")
 
@@ -156,12 +178,18 @@ def ordermill_settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 def mill(
-    ordermill_database: tuple[str, Engine], tmp_path: Path,
+    request: pytest.FixtureRequest, ordermill_database: tuple[str, Engine], tmp_path: Path,
     ordermill_settings_overrides: dict[str, Any],
 ) -> Iterator[Ordermill]:
+    """The app of a test: built-in plugins plus those `ordermill_plugins` names."""
     url, engine = ordermill_database
-    settings = ordermill_settings(url, tmp_path, **ordermill_settings_overrides)
-    app = Ordermill(settings, plugins=PluginHost(settings), engine=engine)
+    blocked, objects = plugin_choice(request)
+    overrides = {"block_plugins": blocked, **ordermill_settings_overrides}
+    settings = ordermill_settings(url, tmp_path, **overrides)
+    host = PluginHost(settings)
+    if objects:
+        host.register_all(objects, source="test")
+    app = Ordermill(settings, plugins=host, engine=engine)
     yield app
 
 
@@ -246,5 +274,7 @@ def order_factory(mill: Ordermill, staff: Actor) -> Callable[..., Order]:
     return make
 
 
-__all__ = ["TEST_SECRET_KEY", "Money", "PostgresSchema", "app", "app_blueprints", "app_config",
-           "client", "import_plugin_models", "in_ci", "order_request", "tokens", "unchanged"]
+__all__ = ["TEST_SECRET_KEY", "Money", "PostgresSchema", "admin_client", "admin_login",
+           "api_client", "api_token", "app", "app_blueprints", "app_config", "cli", "client",
+           "deliver_webhook", "gateway_conformance", "import_plugin_models", "in_ci",
+           "order_request", "pytest_addoption", "tokens", "unchanged"]

@@ -19,6 +19,7 @@ the commands live in one module per area and are added to it below:
 * orders.py: order list / show / accept / cancel / refund / ...
 * outbox.py: outbox list / retry / retry-dead
 * secrets.py: secrets new-key / rotate, and the key check serve and worker run at start-up
+* scaffold.py: new-plugin (a plugin distribution to start from; scaffold_templates.py)
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import logging
 import click
 
 from ordermill import __version__
-from ordermill.cli import orders, outbox, registries, serving, staff
+from ordermill.cli import orders, outbox, registries, scaffold, serving, staff
 from ordermill.cli.common import (
     CLI_ACTOR,
     PIPED_WIDTH,
@@ -59,7 +60,7 @@ def main() -> None:
 
 for _command in (serving.init, serving.demo, serving.serve, serving.worker,
                  registries.plugins, registries.statuses, staff.user, staff.token,
-                 orders.order, outbox.outbox, secrets_group):
+                 orders.order, outbox.outbox, secrets_group, scaffold.new_plugin):
     main.add_command(_command)
 
 

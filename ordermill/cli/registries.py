@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import attrs
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ordermill.cli.common import _console, _echo_json, get_mill
+from ordermill.core.app import Ordermill
+from ordermill.core.errors import OrdermillError
 
 
 @click.command()
@@ -16,9 +19,13 @@ def plugins(as_json: bool) -> None:
     mill = get_mill()
     infos = mill.plugins.plugin_infos()
     failures = list(mill.plugins.failures)
+    errors = spec_errors(mill)
     if as_json:
         _echo_json({"plugins": [info.to_dict() for info in infos],
-                    "failures": [attrs.asdict(failure) for failure in failures]})
+                    "failures": [attrs.asdict(failure) for failure in failures],
+                    "errors": errors})
+        if errors:
+            raise SystemExit(1)
         return
     table = Table(title="Plugins")
     for column in ("Name", "Version", "Source", "Hooks"):
@@ -31,6 +38,20 @@ def plugins(as_json: bool) -> None:
     for failure in failures:
         console.print(f"[red]Failed to load[/red] {failure.name} "
                       f"({failure.distribution or 'unknown distribution'}): {failure.error}")
+    for error in errors:
+        console.print(f"[red]Error:[/red] {escape(error)}")
+    if errors:
+        raise SystemExit(1)
+
+
+def spec_errors(mill: Ordermill) -> list[str]:
+    """What a loaded plugin gives that start-up would refuse (a gateway callable of the
+    wrong signature), so `ordermill plugins` fails where `serve` would."""
+    try:
+        mill.gateways  # noqa: B018
+    except OrdermillError as error:
+        return [error.message]
+    return []
 
 
 @click.command()

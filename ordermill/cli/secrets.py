@@ -27,10 +27,12 @@ log = logging.getLogger("ordermill.secret_keys")
 
 
 def startup_checks(mill: Ordermill) -> None:
-    """Refuse to run without a key (ConfigurationError: PostgreSQL without one), and warn
+    """Refuse to run without a key (ConfigurationError: PostgreSQL without one) or with a
+    gateway whose callables the core cannot call (PluginLoadError naming the plugin), and warn
     when stored secrets need `ordermill secrets rotate` (e.g. after the upgrade off the old
     built-in key), instead of failing later inside a provisioning job."""
     require_key(mill.settings.secret_key, mill.settings.database_url)
+    mill.gateways  # noqa: B018  a gateway callable of the wrong signature stops start-up
     try:
         with mill.read_session() as session:
             report = rotate_all(mill, session, dry_run=True)

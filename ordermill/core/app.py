@@ -121,9 +121,14 @@ class Ordermill:
     @property
     def gateways(self) -> dict[str, PaymentGatewaySpec]:
         if self._gateways is None:
-            self._gateways = self.plugins.collect_specs(
+            from ordermill.core.gateway_checks import check_gateway_spec
+
+            owned = self.plugins.collect_owned_specs(
                 "register_payment_gateways", lambda spec: spec.name, "payment gateway"
             )
+            for spec, plugin in owned.values():  # wrong signatures fail here, not at a refund
+                check_gateway_spec(spec, self.plugins.describe(plugin))
+            self._gateways = {name: spec for name, (spec, _plugin) in owned.items()}
         return self._gateways
 
     @property

@@ -8,7 +8,7 @@ SHIPPING is a third-party plugin using every hook of the extension surface: a pe
 API blueprint with a schema, an admin page and menu links, a CLI group, and a hook of its own
 (`shipping_carriers`) that DHL, a second distribution, implements as an optional hook.
 
-Imported by name (`from hookkit import ...`), like tests/plugins/payments/payfakes.py.
+Imported by name (`from hookkit import ...`), like tests/admin/adminkit.py.
 """
 
 from __future__ import annotations

@@ -1,49 +1,36 @@
-"""Fixtures for the payment gateway tests: the Stripe/PayPal stand-ins on one local server,
-settings pointing the plugins at it, the payment blueprints for `app`, a token."""
+"""Fixtures for the payment gateway tests: the Stripe/PayPal stand-ins of
+ordermill.testing_gateways on one local server, settings pointing the plugins at it, the
+payment blueprints for `app`, a token."""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from payfakes import (
-    BANK,
-    PAYPAL_CLIENT,
-    PAYPAL_WEBHOOK_ID,
-    STRIPE_KEY,
-    STRIPE_WEBHOOK_SECRET,
-    FakePayPal,
-    FakeStripe,
-    stripe_signature,
-)
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 from werkzeug.security import generate_password_hash
 
 from ordermill.core.app import Ordermill
 from ordermill.core.models import User, utcnow
 from ordermill.core.staff import create_token
+from ordermill.testing_gateways import (
+    STRIPE_WEBHOOK_SECRET,
+    FakePayPal,
+    FakeStripe,
+    fake_gateway_settings,
+    serve_fakes,
+    stripe_signature,
+)
 from ordermill.web.webhooks import payments_bp, webhooks_bp
 
 
 @pytest.fixture
 def gateways_server(httpserver: HTTPServer) -> Iterator[tuple[FakeStripe, FakePayPal]]:
     """One local server playing both Stripe (/v1/payment_intents...) and PayPal (/v2...)."""
-    stripe_fake = FakeStripe()
-    paypal_fake = FakePayPal(httpserver.url_for("/").rstrip("/"))
-    stripe_paths = ("/v1/payment_intents", "/v1/charges", "/v1/refunds")
-
-    def dispatch(request: Request) -> Response:
-        if request.path.startswith(stripe_paths):
-            return stripe_fake.handle(request)
-        return paypal_fake.handle(request)
-
-    httpserver.expect_request(re.compile(".*")).respond_with_handler(dispatch)
-    yield stripe_fake, paypal_fake
+    yield serve_fakes(httpserver)
 
 
 @pytest.fixture
@@ -58,14 +45,7 @@ def paypal_fake(gateways_server: tuple[FakeStripe, FakePayPal]) -> FakePayPal:
 
 @pytest.fixture
 def ordermill_settings_overrides(httpserver: HTTPServer) -> dict[str, Any]:
-    base = httpserver.url_for("/").rstrip("/")
-    return {"plugins": {
-        "payment_stripe": {"secret_key": STRIPE_KEY, "webhook_secret": STRIPE_WEBHOOK_SECRET,
-                           "api_base": base, "max_network_retries": 0},
-        "payment_paypal": {"client_id": PAYPAL_CLIENT[0], "client_secret": PAYPAL_CLIENT[1],
-                           "webhook_id": PAYPAL_WEBHOOK_ID, "api_base": base},
-        "payment_banktransfer": dict(BANK),
-    }}
+    return {"plugins": fake_gateway_settings(httpserver.url_for("/").rstrip("/"))}
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from payfakes import FakeStripe
 from sqlalchemy import func, select
 
 from ordermill.core import payments, queries
@@ -19,6 +18,7 @@ from ordermill.core.app import Ordermill
 from ordermill.core.errors import OrderNotFound
 from ordermill.core.models import Invoice, Order, Payment
 from ordermill.core.specs import Actor
+from ordermill.testing_gateways import FakeStripe
 
 
 @pytest.fixture

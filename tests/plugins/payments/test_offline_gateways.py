@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from payfakes import BANK
 
 from ordermill import hookimpl
 from ordermill.core import payments
@@ -18,6 +17,7 @@ from ordermill.core.settings import Settings
 from ordermill.core.specs import Actor
 from ordermill.core.statuses import line_summary, payment_status
 from ordermill.plugins import payment_banktransfer
+from ordermill.testing_gateways import BANK
 
 
 class TicketDesk:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from payfakes import FakePayPal, count, order_state
 
 from ordermill.core import payments
 from ordermill.core.app import Ordermill
@@ -16,6 +15,7 @@ from ordermill.core.errors import PluginError
 from ordermill.core.models import GatewayEvent, Order
 from ordermill.core.specs import Actor
 from ordermill.core.statuses import line_summary, payment_status
+from ordermill.testing_gateways import FakePayPal, count, order_state
 
 
 @pytest.fixture

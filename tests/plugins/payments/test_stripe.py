@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from payfakes import FakeStripe, count, order_state
 
 from ordermill import hookimpl
 from ordermill.core import payments
@@ -16,6 +15,7 @@ from ordermill.core.app import Ordermill
 from ordermill.core.models import GatewayEvent, Order, OrderEvent, Payment
 from ordermill.core.specs import Actor
 from ordermill.core.statuses import line_summary, money_totals, payment_status
+from ordermill.testing_gateways import FakeStripe, count, order_state
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_bad_or_stale_signature_is_400_and_changes_nothing(
     elif forgery == "stale":
         response = post_stripe(event, timestamp=int(time.time()) - 301)
     elif forgery == "tampered body":
-        from payfakes import stripe_signature
+        from ordermill.testing_gateways import stripe_signature
         signature = stripe_signature(payload)
         event["data"]["object"]["amount_received"] = 1
         response = post_stripe(event, signature=signature)
@@ -123,7 +123,7 @@ def test_a_good_signature_among_several_is_accepted(
         mill: Ordermill, tickets: None, order_factory: Callable[..., Order], staff: Actor,
         stripe_fake: FakeStripe, post_stripe: Callable[..., Any]) -> None:
     """During a secret roll Stripe signs with both secrets: one v1 matching is enough."""
-    from payfakes import stripe_signature
+    from ordermill.testing_gateways import stripe_signature
     order = order_factory([("CONCERT", 1)], payment_method="stripe")
     event = stripe_fake.pay(start(mill, order.number, staff)["payment_intent"], fee=30)
     payload = json.dumps(event).encode()
@@ -366,7 +366,7 @@ def test_concurrent_deliveries_of_one_event_record_one_payment(
     """Stripe may deliver the same event on several connections at once."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from payfakes import stripe_signature
+    from ordermill.testing_gateways import stripe_signature
 
     order = order_factory([("CONCERT", 1)], payment_method="stripe")
     intent = start(mill, order.number, staff)["payment_intent"]

@@ -6,6 +6,12 @@ side the way the real service would (a buyer pays, a refund is made in the dashb
 then post the webhook the service would send, signed with its real scheme: Stripe's
 `t=...,v1=HMAC-SHA256(secret, "t.payload")`, and PayPal's transmission headers that the fake
 checks in its verify-webhook-signature endpoint.
+
+Shipped in the package (not only in ordermill's tests) so gateway and integration authors
+can reuse them: `serve_fakes(httpserver)` puts both on one pytest-httpserver (install
+`pytest-httpserver`), `fake_gateway_settings(base_url)` points the built-in Stripe, PayPal
+and bank-transfer plugins at it (the `plugins` key of Settings); tests/plugins/payments/
+conftest.py shows the fixtures built on them.
 """
 
 from __future__ import annotations
@@ -77,6 +83,7 @@ class FakeStripe:
         self.txns: dict[str, dict[str, Any]] = {}
         self.replies: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.calls: list[dict[str, Any]] = []
+        self.down = False  # True: every request is answered 503 (an outage)
         self._ids = itertools.count(1)
 
     def new_id(self, prefix: str) -> str:
@@ -85,6 +92,8 @@ class FakeStripe:
     # ---- HTTP ------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        if self.down:
+            return self._error(503, "Stripe is unavailable.", "api_error")
         if request.headers.get("Authorization") != f"Bearer {STRIPE_KEY}":
             return self._error(401, "Invalid API Key provided.", "invalid_request_error")
         params = parse_stripe_form(list(request.form.items(multi=True))
@@ -264,12 +273,15 @@ class FakePayPal:
         self.replies: dict[tuple[str, str], dict[str, Any]] = {}
         self.calls: list[dict[str, Any]] = []
         self.fees: dict[str, int] = {}
+        self.down = False  # True: every request is answered 503 (an outage)
         self._ids = itertools.count(1)
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):013d}"
 
     def handle(self, request: Request) -> Response:
+        if self.down:
+            return _json({"name": "SERVICE_UNAVAILABLE"}, 503)
         path = request.path
         body = request.get_json(silent=True) or {}
         self.calls.append({"method": request.method, "path": path, "body": body,
@@ -431,6 +443,35 @@ def _minor(amount: dict[str, Any]) -> int:
 
 def _major(amount: int, currency: str) -> dict[str, str]:
     return {"currency_code": currency, "value": f"{amount // 100}.{amount % 100:02d}"}
+
+
+STRIPE_PATHS = ("/v1/payment_intents", "/v1/charges", "/v1/refunds")
+
+
+def serve_fakes(httpserver: Any) -> tuple[FakeStripe, FakePayPal]:
+    """Stripe (/v1/payment_intents, /v1/charges, /v1/refunds) and PayPal (/v1/oauth2...,
+    /v2/...) on one pytest-httpserver `HTTPServer`; returns both fakes."""
+    stripe_fake = FakeStripe()
+    paypal_fake = FakePayPal(httpserver.url_for("/").rstrip("/"))
+
+    def dispatch(request: Request) -> Response:
+        if request.path.startswith(STRIPE_PATHS):
+            return stripe_fake.handle(request)
+        return paypal_fake.handle(request)
+
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(dispatch)
+    return stripe_fake, paypal_fake
+
+
+def fake_gateway_settings(base_url: str) -> dict[str, dict[str, Any]]:
+    """The `plugins` Settings that point the built-in gateways at the fakes on `base_url`."""
+    return {
+        "payment_stripe": {"secret_key": STRIPE_KEY, "webhook_secret": STRIPE_WEBHOOK_SECRET,
+                           "api_base": base_url, "max_network_retries": 0},
+        "payment_paypal": {"client_id": PAYPAL_CLIENT[0], "client_secret": PAYPAL_CLIENT[1],
+                           "webhook_id": PAYPAL_WEBHOOK_ID, "api_base": base_url},
+        "payment_banktransfer": dict(BANK),
+    }
 
 
 def order_state(mill: Ordermill, number: str) -> dict[str, Any]:
