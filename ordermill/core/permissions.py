@@ -9,7 +9,9 @@ app, so each app installs its plugins' permissions here when it starts (Ordermil
 mill.refresh()). A process with several apps (the test suite, a CLI command that makes a
 second app) sees the core's permissions plus the plugin permissions of every app still alive
 in it; when two apps' plugins define one name differently, the app that installed last
-wins. What one app offers (its staff page, its admin links) is `mill.permissions`.
+wins. What one app offers (its staff page, its admin links) is `mill.permissions`. While the
+web app serves a request it activates its own table (`activate`), so a request sees exactly
+its app's permissions whatever else lives in the process.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar, Token
 
 import attrs
 
@@ -147,8 +150,24 @@ def _merge(tables: Iterable[PermissionTable]) -> PermissionTable:
                            owners)
 
 
+_active: ContextVar[PermissionTable | None] = ContextVar("ordermill_permissions", default=None)
+
+
+def activate(table: PermissionTable) -> Token[PermissionTable | None]:
+    """Use `table` alone in this context (a web request) until `deactivate(token)`."""
+    return _active.set(table)
+
+
+def deactivate(token: Token[PermissionTable | None]) -> None:
+    _active.reset(token)
+
+
 def current() -> PermissionTable:
-    """The core's table merged with every live app's plugin permissions."""
+    """The active app's table (in a request), else the core's table merged with every live
+    app's plugin permissions."""
+    active = _active.get()
+    if active is not None:
+        return active
     with _lock:
         if not _merged:
             _merged.append(_merge(table for ref, table in _installed if ref() is not None))

@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, APIFlask
-from flask import Blueprint, Response, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, g, jsonify, redirect, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ordermill.core import permissions
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import PluginConflict, PluginError
 from ordermill.core.settings import Settings
@@ -201,11 +202,22 @@ def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = No
     if mill.settings.proxy_count:
         app.wsgi_app = trust_proxies(app.wsgi_app, mill.settings.proxy_count)  # type: ignore[method-assign]
     app.extensions["ordermill"] = mill
+    mill.gateways  # noqa: B018  a gateway callable of the wrong signature stops start-up here
 
     app.spec_processor(_require_bodies_with_required_fields)
     errors.init_app(app)
     limiter.init_app(app)
     app.after_request(_security_headers)
+
+    @app.before_request
+    def _use_this_apps_permissions() -> None:
+        g.ordermill_permissions = permissions.activate(mill.permissions)
+
+    @app.teardown_request
+    def _drop_this_apps_permissions(_error: BaseException | None) -> None:
+        token = g.pop("ordermill_permissions", None)
+        if token is not None:
+            permissions.deactivate(token)
     app.register_blueprint(api)
     init_docs_assets(app)
     app.register_blueprint(webhooks_bp)  # gateways sign their calls; no token, no CSRF

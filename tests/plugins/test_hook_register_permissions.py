@@ -157,3 +157,24 @@ def test_a_blocked_plugins_permission_is_not_on_its_apps_staff_page(
     client = login(app.test_client(), mill, "admin")
     assert "Print parcel labels" not in client.get("/admin/settings/staff").get_data(
         as_text=True)
+
+
+def test_a_request_sees_only_its_own_apps_permissions(
+    mill: Ordermill, site: FakeSite, tokens: dict[str, str],  # noqa: F811
+) -> None:
+    """Two apps alive in one process: the one that blocked the plugin never lists or grants
+    its permission, though the other keeps it installed for require() outside requests."""
+    install_shipping(site)
+    with_plugin = web_app(mill)
+    without = web_app(mill, block_plugins=("shipping",))
+    require(actor("support"), "shipping.labels")  # outside a request: every live app's
+
+    def me(app: object) -> list[str]:
+        response = app.test_client().get(  # type: ignore[attr-defined]
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['support']}"})
+        assert response.status_code == 200, response.get_json()
+        return list(response.get_json()["permissions"])
+
+    assert "shipping.labels" in me(with_plugin)
+    assert "shipping.labels" not in me(without)
+    assert "shipping.labels" in me(with_plugin)  # the request's table was put back
