@@ -54,9 +54,10 @@ Routes, admin pages and commands (imported on first use, so a worker never loads
     /api/v1/openapi.json which errors a view answers and that it needs a token, as the
     core's views do; live_enum(schema, field, values) lists the live values of a field
     (values(app) -> list, e.g. what your plugins registered); text_field(max_length) and
-    json_object_field() are the bounded marshmallow fields the core's schemas use. In a
-    form POST of the admin (behind flask_login's login_required, after checking the form's
-    csrf_token), admin_actor() is the logged-in staff member. In a command of
+    json_object_field() are the bounded marshmallow fields the core's schemas use. In your
+    admin form POST route (an OrderButton's), admin_form_actor() checks that someone is
+    logged in (401) and the form's csrf_token (400) and returns the staff member;
+    admin_actor() is the logged-in staff member in a GET view. In a command of
     `register_commands`, current_mill() is the app of the command line.
 
 Tables
@@ -178,6 +179,7 @@ from ordermill.hookspecs import (
 if TYPE_CHECKING:
     from ordermill.cli_plugins import current_mill
     from ordermill.web.admin.common import actor as admin_actor
+    from ordermill.web.admin.common import form_actor as admin_form_actor
     from ordermill.web.api import documented
     from ordermill.web.api.guards import access
     from ordermill.web.api.openapi import live_enum
@@ -197,6 +199,7 @@ _LAZY = {
     "text_field": ("ordermill.web.api.schemas.fields", "text"),
     "json_object_field": ("ordermill.web.api.schemas.fields", "json_object"),
     "admin_actor": ("ordermill.web.admin.common", "actor"),
+    "admin_form_actor": ("ordermill.web.admin.common", "form_actor"),
     "current_mill": ("ordermill.cli_plugins", "current_mill"),
 }
 
@@ -272,6 +275,7 @@ __all__ = [
     "__version__",
     "access",
     "admin_actor",
+    "admin_form_actor",
     "after_commit",
     "allocate",
     "amount_due",

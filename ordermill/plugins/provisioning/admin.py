@@ -29,12 +29,9 @@ from flask import (
     has_request_context,
     redirect,
     render_template,
-    request,
 )
 from flask_login import login_required
-from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
-from wtforms.validators import ValidationError
 
 from ordermill.api import (
     AdminLink,
@@ -43,6 +40,7 @@ from ordermill.api import (
     OrderPanel,
     PermissionDenied,
     admin_actor,
+    admin_form_actor,
     request_mill,
     require,
 )
@@ -163,15 +161,6 @@ def menu_links(actor: Actor) -> Iterable[AdminLink]:
 # ---------------------------------------------------------------------------- routes
 
 
-def _check_form() -> Actor:
-    """The admin's CSRF token of the form, then the logged-in staff member."""
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        abort(400, description="The form has expired: reload the order page and try again.")
-    return admin_actor()
-
-
 @provisioning_admin.post("/orders/<order_number:number>/lines/<id:line_id>/<command>")
 @login_required
 def run_command(number: str, line_id: int, command: str) -> Any:
@@ -179,7 +168,7 @@ def run_command(number: str, line_id: int, command: str) -> Any:
     for remote modules, at once for e-tickets); the outcome shows on the order page."""
     if command not in LABELS:
         abort(404)
-    actor = _check_form()
+    actor = admin_form_actor()
     back = f"/admin/orders/{number}"
     try:
         service = commands.request_command(request_mill(), number, line_id, command,
