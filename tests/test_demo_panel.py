@@ -115,6 +115,7 @@ def test_plain_serve_has_no_demo_panel(tmp_path: Path) -> None:
                    capture_output=True, timeout=120)
     with serving(env, "--no-worker", cwd=tmp_path) as server:
         assert requests.get(f"{server.url}/demo/panel/", timeout=10).status_code == 404
+        assert "Demo control panel" not in server.output()
         assert requests.get(f"{server.url}/demo/panel/accounts.json",
                             timeout=10).status_code == 404
         assert requests.post(f"{server.url}/demo/panel/hook", data=b"{}",

@@ -132,6 +132,8 @@ def test_serve_demo_starts_clean_and_provisions(
     for event in events:
         assert event["data"]["remote_id"] in mine
         assert mine[event["data"]["remote_id"]]["status"] == "active"
+    printed = server.wait_for("Demo control panel")
+    assert printed.endswith(f"{server.url}/demo/panel/")
     page = requests.get(f"{server.url}/demo/panel/", timeout=10)
     assert page.status_code == 200 and number in page.text
 

@@ -18,6 +18,8 @@ from ordermill.cli.secrets import startup_checks
 if TYPE_CHECKING:
     from ordermill.demo import DemoLogin
 
+DEMO_PANEL = "demo_panel"  # ordermill.demo.panel.PLUGIN_NAME, registered only by serve --demo
+
 
 @click.command()
 def init() -> None:
@@ -150,6 +152,9 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
     click.echo(f"Database: {_safe_url(mill.settings.database_url)}")
     if login is not None:
         _echo_login(login)
+    if mill.plugins.pm.has_plugin(DEMO_PANEL):
+        click.echo(f"Demo control panel (what accepting a hosting order creates): "
+                   f"{url}demo/panel/")
     click.echo("Press Ctrl+C to stop.")
 
     def interrupt() -> None:
