@@ -45,6 +45,8 @@ def test_demo_panel_is_not_mounted_without_demo(mill: Ordermill) -> None:
     assert client.get("/demo/panel/accounts.json").status_code == 404
     assert client.post("/demo/panel/hook", data=b"{}").status_code == 404
     assert client.post("/demo/registrar/hook", data=b"{}").status_code == 404
+    assert client.post("/demo/stripe/v1/refunds", data=b"").status_code == 404
+    assert client.post("/demo/paypal/v1/oauth2/token", data=b"").status_code == 404
     assert panel.PLUGIN_NAME not in {name for name, _p in mill.plugins.pm.list_name_plugin()}
 
 
@@ -55,6 +57,8 @@ def test_demo_settings_point_the_webhook_module_at_the_panel(mill: Ordermill) ->
     assert config["registrars"]["webhook"] == {"url": f"{BASE}/demo/registrar/hook",
                                                "secret": "abc"}
     assert config["default_registrar"] == "webhook"
+    assert settings.plugin_config("payment_stripe")["api_base"] == f"{BASE}/demo/stripe"
+    assert settings.plugin_config("payment_paypal")["api_base"] == f"{BASE}/demo/paypal"
     assert mill.settings.plugin_config("provisioning") == {}  # the original is unchanged
 
     own = {"provisioning": {"modules": {"webhook": {"url": "https://panel.example/h",
@@ -121,4 +125,8 @@ def test_plain_serve_has_no_demo_panel(tmp_path: Path) -> None:
         assert requests.post(f"{server.url}/demo/panel/hook", data=b"{}",
                              timeout=10).status_code == 404
         assert requests.post(f"{server.url}/demo/registrar/hook", data=b"{}",
+                             timeout=10).status_code == 404
+        assert requests.post(f"{server.url}/demo/stripe/v1/refunds", data=b"",
+                             timeout=10).status_code == 404
+        assert requests.post(f"{server.url}/demo/paypal/v2/checkout/orders", data=b"{}",
                              timeout=10).status_code == 404

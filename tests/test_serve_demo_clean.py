@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ordermill.core.app import Ordermill
-from ordermill.core.models import Order, OutboxJob
+from ordermill.core.models import Order, OutboxJob, Payment
 from ordermill.core.settings import Settings
 from ordermill.demo.catalogue import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, PRODUCTS
 from ordermill.testing_serve import Server, serving
@@ -139,5 +139,48 @@ def test_serve_demo_starts_clean_and_provisions(
 
     after = _settled(reader, timeout=30)
     assert _unsettled(after) == []
+    loud = [line for line in server.output().splitlines() if LOUD.search(line)]
+    assert loud == [], "\n".join(loud)
+
+
+def _paid_order(mill: Ordermill, gateway: str) -> tuple[str, int]:
+    """A demo order paid through `gateway` with nothing refunded yet: (number, charge id)."""
+    with mill.read_session() as session:
+        refunded = set(session.scalars(select(Payment.refund_of_id).where(
+            Payment.refund_of_id.is_not(None))))
+        charges = session.execute(select(Payment.id, Payment.amount, Order.number).join(
+            Order, Payment.order_id == Order.id).where(
+            Payment.gateway == gateway, Payment.kind == "charge").order_by(Payment.id)).all()
+        for charge_id, amount, number in charges:
+            if charge_id not in refunded and amount > 500:
+                return str(number), charge_id
+    raise AssertionError(f"the demo has no {gateway} order to refund")
+
+
+@pytest.mark.parametrize("gateway", ["stripe", "paypal"])
+def test_serve_demo_refunds_a_card_order_through_the_sdk(
+        demo: tuple[Server, Ordermill], gateway: str) -> None:
+    """The demo's Stripe and PayPal talk, through the SDKs, to the stand-ins the demo mounts."""
+    server, reader = demo
+    headers = _login(server.url)
+    number, charge_id = _paid_order(reader, gateway)
+    preview = requests.post(f"{server.url}/api/v1/orders/{number}/refund?dry_run=true",
+                            headers=headers, json={"amount": "5.00"}, timeout=30)
+    assert preview.status_code == 200, preview.text
+    answer = requests.post(f"{server.url}/api/v1/orders/{number}/refund", headers=headers,
+                           json={"amount": "5.00", "comment": "Demo refund"}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    with reader.read_session() as session:
+        refund = session.scalars(select(Payment).where(
+            Payment.refund_of_id == charge_id)).one()
+    assert refund.manual is False and refund.gateway == gateway
+    assert refund.gateway_reference and refund.gateway_reference.startswith(
+        "re_" if gateway == "stripe" else "RF")
+    history = requests.get(f"{server.url}/api/v1/orders/{number}", headers=headers,
+                           timeout=10).json()["history"]
+    refunds = [event for event in history if "refund" in event["type"]
+               and event["comment"] == "Demo refund"]
+    assert len(refunds) == 1, history[-1]
+    assert refunds[0]["data"]["manual"] is False and refunds[0]["data"]["amount"] == "5.00"
     loud = [line for line in server.output().splitlines() if LOUD.search(line)]
     assert loud == [], "\n".join(loud)

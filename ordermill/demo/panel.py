@@ -36,6 +36,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from ordermill.core.settings import Settings
 from ordermill.core.specs import Actor, AdminLink
+from ordermill.demo.gateways import demo_gateway_settings
 from ordermill.hookspecs import hookimpl
 
 PLUGIN_NAME = "demo_panel"
@@ -99,7 +100,8 @@ class PanelStore:
 
 def demo_settings(settings: Settings, base_url: str, secret: str | None = None) -> Settings:
     """`settings` with the webhook module and registrar pointed at this process's demo panel
-    (`base_url` like "http://127.0.0.1:8000"), unless the operator configured them already."""
+    (`base_url` like "http://127.0.0.1:8000"), and Stripe and PayPal at the demo's stand-ins
+    (ordermill.demo.gateways), unless the operator configured them already."""
     secret = secret or secrets.token_urlsafe(24)
     plugins = {name: dict(config) for name, config in settings.plugins.items()}
     provisioning = dict(plugins.get("provisioning") or {})
@@ -118,6 +120,7 @@ def demo_settings(settings: Settings, base_url: str, secret: str | None = None) 
     provisioning.update(modules=modules, registrars=registrars)
     provisioning.setdefault("default_registrar", "webhook")
     plugins["provisioning"] = provisioning
+    demo_gateway_settings(plugins, base_url)
     return attrs.evolve(settings, plugins=plugins)
 
 
@@ -225,7 +228,9 @@ def panel_page() -> str:
 
 @hookimpl
 def register_blueprints() -> list[Blueprint]:
-    return [demo_panel]
+    from ordermill.demo.gateways import demo_gateways
+
+    return [demo_panel, demo_gateways]
 
 
 @hookimpl
