@@ -8,8 +8,9 @@ and PayPal plugins at them through the settings (`demo_gateway_settings`). The p
 unchanged, through the vendors' SDKs.
 
 The demo's orders were paid when it was loaded (recorded as the gateway would, with a
-reference), before any stand-in ran; so each stand-in learns the demo's charges from the
-database on its first call (`seed`), and a refund of a demo card order finds its payment.
+reference), before any stand-in ran; so before each call the stand-ins learn the charges in
+the database they do not know yet (`seed`), and a refund of a demo card order finds its
+payment.
 The stand-ins keep what happens in memory: a restarted demo learns the charges again.
 """
 
@@ -62,13 +63,11 @@ class DemoGateways:
         self.stripe = FakeStripe()
         self.paypal = FakePayPal(f"{base_url}{PAYPAL_PATH}")
         self._lock = threading.Lock()
-        self._seeded = False
 
     def seed(self) -> None:
-        """Every Stripe and PayPal charge in the database, as the stand-in would hold it."""
+        """Every Stripe and PayPal charge in the database the stand-ins do not know yet (the
+        demo's, and any recorded by hand since), as the stand-in would hold it."""
         with self._lock:
-            if self._seeded:
-                return
             with self.mill.read_session() as session:
                 numbers = dict(session.execute(select(Order.id, Order.number)).tuples().all())
                 payments = list(session.scalars(select(Payment).where(
@@ -79,14 +78,16 @@ class DemoGateways:
                     refunded[payment.refund_of_id] = \
                         refunded.get(payment.refund_of_id, 0) + abs(payment.amount)
             for payment in payments:
-                if payment.kind != "charge" or not payment.gateway_reference:
+                known = self.stripe.intents if payment.gateway == "stripe" \
+                    else self.paypal.captures
+                if payment.kind != "charge" or not payment.gateway_reference \
+                        or payment.gateway_reference in known:
                     continue
                 number = payment.order_number or numbers.get(payment.order_id or 0) or ""
                 if payment.gateway == "stripe":
                     self._stripe_charge(payment, number, refunded.get(payment.id, 0))
                 else:
                     self._paypal_capture(payment, number, refunded.get(payment.id, 0))
-            self._seeded = True
 
     def _stripe_charge(self, payment: Payment, number: str, refunded: int) -> None:
         intent_id = str(payment.gateway_reference)
