@@ -65,7 +65,7 @@ def get_mill() -> Ordermill:
     root = click.get_current_context().find_root()
     state = root.ensure_object(dict)
     if "mill" not in state:
-        settings = Settings.from_env()
+        settings = state.get("settings") or Settings.from_env()
         try:
             mill = Ordermill(settings)
         except ModuleNotFoundError as error:  # e.g. a PostgreSQL URL without psycopg

@@ -4,6 +4,7 @@ worker in one process) and `worker`."""
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from contextlib import suppress
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ from ordermill.cli.secrets import startup_checks
 
 if TYPE_CHECKING:
     from ordermill.demo import DemoLogin
+
+DEMO_PANEL = "demo_panel"  # ordermill.demo.panel.PLUGIN_NAME, registered only by serve --demo
 
 
 @click.command()
@@ -64,6 +67,32 @@ def _display_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A bound socket for `serve --demo`: its port is known before the app is made."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        listener = socket.socket(family, kind, proto)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError as error:
+        _fail(f"Cannot listen on {host}:{port}: {error.strerror or error}")
+    return listener
+
+
+def _use_demo_app(base_url: str) -> None:
+    """Make this command's app a demo app: its provisioning posts to the demo panel that
+    only `serve --demo` mounts, in this process (ordermill.demo.panel)."""
+    from ordermill.core.settings import Settings
+    from ordermill.demo import panel
+
+    root = click.get_current_context().find_root().ensure_object(dict)
+    if "mill" in root:  # made by a caller (a test passing obj): leave it as it is
+        return
+    root["settings"] = panel.demo_settings(Settings.from_env(), base_url)
+    panel.register(get_mill())
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
@@ -82,6 +111,10 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
 
     logging.getLogger("ordermill").setLevel(logging.INFO)
     logging.getLogger("waitress").setLevel(logging.INFO)
+    listener = None
+    if with_demo:  # the demo panel's URL needs the port before the app is made
+        listener = _listen(host, port)
+        _use_demo_app(f"http://{_display_host(host)}:{listener.getsockname()[1]}")
     mill = get_mill()
     startup_checks(mill)  # no key (PostgreSQL without one): refuse; stale vault: warn
     login = None
@@ -99,7 +132,10 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
               f"yet. Run `ordermill init` first, or `ordermill serve --demo` to try it out.")
     app = create_app(mill)
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=threads)
+        if listener is not None:
+            server = waitress.create_server(app, sockets=[listener], threads=threads)
+        else:
+            server = waitress.create_server(app, host=host, port=port, threads=threads)
     except OSError as error:
         _fail(f"Cannot listen on {host}:{port}: {error.strerror or error}")
     effective_port = getattr(server, "effective_port", None)
@@ -116,6 +152,9 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
     click.echo(f"Database: {_safe_url(mill.settings.database_url)}")
     if login is not None:
         _echo_login(login)
+    if mill.plugins.pm.has_plugin(DEMO_PANEL):
+        click.echo(f"Demo control panel (what accepting a hosting order creates): "
+                   f"{url}demo/panel/")
     click.echo("Press Ctrl+C to stop.")
 
     def interrupt() -> None:
