@@ -213,6 +213,13 @@ def init_app(app: APIFlask) -> None:
     def _http_exception(error: HTTPException) -> Any:
         if is_api_request():
             return werkzeug_error_response(error)
+        if request.blueprint is None and (request.path == "/admin"
+                                          or request.path.startswith("/admin/")):
+            # an unknown admin URL matched no route, so no blueprint handler ran: answer
+            # with the admin's own page (navigation included), not werkzeug's bare one
+            from ordermill.web.admin.pages import http_error_page
+
+            return http_error_page(error)
         return error
 
     @app.errorhandler(Exception)

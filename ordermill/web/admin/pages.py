@@ -50,7 +50,7 @@ def _helpers() -> dict[str, Any]:
 
 def error_page(status: int, title: str, message: str) -> Any:
     return render_template("admin/error.html", status=status, title=title,
-                           message=message), status
+                           message=message, **template_helpers()), status
 
 
 @admin_bp.errorhandler(PermissionDenied)
@@ -83,6 +83,11 @@ def _refused(error: OrdermillError) -> Any:
 
 @admin_bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Any:
+    return http_error_page(error)
+
+
+def http_error_page(error: HTTPException) -> Any:
+    """The admin's page for an HTTP error, also for admin URLs no route matched."""
     status = error.code or 500
     titles = {403: "Not allowed", 404: "Not found", 405: "Not allowed here",
               429: "Too many attempts"}
