@@ -197,10 +197,9 @@ def _unique(mill: Ordermill, hook: str, spec_type: type[T], what: str,
                 f"ordermill itself uses; choose another.",
                 details={what: name, "plugins": [plugin]})
         if name in named:
-            raise PluginConflict(
-                f"Conflicting plugins found for {what} {name!r}: provided by "
-                f"{mill.plugins.describe(named[name][0])} and {mill.plugins.describe(plugin)}.",
-                details={what: name, "plugins": [named[name][0], plugin]})
+            first = named[name][0]
+            raise PluginConflict.between(what, name, mill.plugins.describe(first),
+                                         mill.plugins.describe(plugin), [first, plugin])
         named[name] = (plugin, spec)
     return named
 

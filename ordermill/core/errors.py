@@ -128,6 +128,14 @@ class PluginConflict(OrdermillError):
     code = "plugin_conflict"
     http_status = 500
 
+    @classmethod
+    def between(cls, what: str, name: str, first: str, second: str,
+                plugins: list[str], *, key: str | None = None) -> PluginConflict:
+        """The one wording of a clash: 'Conflicting plugins found for <what> <name>: provided
+        by <first> and <second>.' (first/second as shown to people, plugins as named)."""
+        return cls(f"Conflicting plugins found for {what} {name!r}: provided by {first} and "
+                   f"{second}.", details={key or what: name, "plugins": plugins})
+
 
 class PluginLoadError(OrdermillError):
     code = "plugin_load_error"

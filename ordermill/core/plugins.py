@@ -527,11 +527,9 @@ class PluginHost:
                                       f"returned {spec!r}, not a {what} spec") from error
                 if name in found:
                     owner = found[name][1]
-                    raise PluginConflict(
-                        f"Conflicting plugins found for {what} {name!r}: provided by "
-                        f"{self.describe(owner)} and {self.describe(plugin_name)}.",
-                        details={what: name, "plugins": [owner, plugin_name]},
-                    )
+                    raise PluginConflict.between(what, name, self.describe(owner),
+                                                 self.describe(plugin_name),
+                                                 [owner, plugin_name])
                 found[name] = (spec, plugin_name)
         return found
 

@@ -148,11 +148,10 @@ def register_plugin_blueprints(app: APIFlask, mill: Ordermill) -> dict[str, str]
                                   f"returned {blueprint!r}, not a Flask Blueprint")
             if blueprint.name in app.blueprints:
                 other = owners.get(blueprint.name)
-                raise PluginConflict(
-                    f"Conflicting plugins found for blueprint {blueprint.name!r}: provided by "
-                    f"{mill.plugins.describe(other) if other else 'ordermill (core)'} and "
-                    f"{who}.", details={"blueprint": blueprint.name,
-                                        "plugins": [other or "ordermill", plugin]})
+                raise PluginConflict.between(
+                    "blueprint", blueprint.name,
+                    mill.plugins.describe(other) if other else "ordermill (core)", who,
+                    [other or "ordermill", plugin])
             if not hasattr(blueprint, "enable_openapi"):
                 blueprint.enable_openapi = False  # type: ignore[attr-defined]
             app.register_blueprint(blueprint)

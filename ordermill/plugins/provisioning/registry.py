@@ -81,10 +81,9 @@ def installed(mill: Ordermill) -> Installed:
             table = found[what]
             if spec.name in table:
                 other = table[spec.name][1]
-                raise PluginConflict(
-                    f"Conflicting plugins found for provisioning {what} {spec.name!r}: "
-                    f"provided by {host.describe(other)} and {host.describe(plugin)}.",
-                    details={what: spec.name, "plugins": [other, plugin]})
+                raise PluginConflict.between(f"provisioning {what}", spec.name,
+                                             host.describe(other), host.describe(plugin),
+                                             [other, plugin], key=what)
             table[spec.name] = (spec, plugin)
     return Installed(
         modules={name: spec for name, (spec, _p) in sorted(found["module"].items())},
