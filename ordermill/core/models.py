@@ -85,6 +85,9 @@ class Customer(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+TAX_CLASSES = ("standard", "reduced", "zero", "exempt")
+
+
 class Product(Base):
     """Something sold: a physical good, a ticket, a hosting service or a domain.
 
@@ -105,6 +108,9 @@ class Product(Base):
     billing_cycle: Mapped[str | None] = mapped_column(String(20))
     provisioning_module: Mapped[str | None] = mapped_column(String(64))
     auto_activate: Mapped[str | None] = mapped_column(String(20))
+    # One of TAX_CLASSES; tax plugins pick the rate by it (see price_adjustments).
+    tax_class: Mapped[str] = mapped_column(String(20), default="standard",
+                                           server_default="standard")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
