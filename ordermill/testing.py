@@ -143,10 +143,12 @@ def ordermill_database(
 ) -> Iterator[tuple[str, Engine]]:
     """(url, engine) of a fresh, empty database with the schema in place."""
     if ordermill_backend == "sqlite":
-        url = ordermill_sqlite_template.copy_to(tmp_path / "ordermill-test.sqlite")
-        engine = make_engine(url)
-        yield url, engine
-        engine.dispose()
+        target = tmp_path / "ordermill-test.sqlite"
+        url = ordermill_sqlite_template.copy_to(target)
+        try:
+            yield url, ordermill_sqlite_template.engine_for(target)
+        finally:
+            ordermill_sqlite_template.release()
         return
     if ordermill_postgres is None:
         message = f"PostgreSQL not reachable at {postgres_base_url()}"

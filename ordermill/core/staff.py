@@ -99,13 +99,18 @@ def authenticate(mill: Ordermill, email: str, password: str) -> Actor:
 
 def create_token(mill: Ordermill, *, email: str, name: str) -> str:
     """Make an API token for a staff user; the returned text is the only copy."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with mill.write_session() as session, session.begin():
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None:
             raise NotFound(f"No staff user {email}.")
-        session.add(ApiToken(user_id=user.id, name=name, token_hash=_hash_token(token),
-                             prefix=token[:10], created_at=utcnow()))
+        return issue_token(session, user, name)
+
+
+def issue_token(session: Session, user: User, name: str) -> str:
+    """Add a new API token of `user` to the session's transaction; returns its only copy."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=_hash_token(token),
+                         prefix=token[:10], created_at=utcnow()))
     return token
 
 
