@@ -107,12 +107,16 @@ class Checker:
             page.keyboard.press("Escape")
             dialog.wait_for(state="hidden")
 
-    def report(self) -> str:
+    def report(self, name: str) -> str:
+        """The first problems for the assertion; all of them in artifacts/<name>."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / name).write_text("\n".join(self.problems) + "\n", encoding="utf-8")
         shown = self.problems[:MAX_REPORTED]
         more = len(self.problems) - len(shown)
         return (f"{len(self.problems)} layout problems at {PHONE['width']}x{PHONE['height']} "
                 f"on {self.pages} pages and {len(self.dialogs)} dialogs:\n  "
-                + "\n  ".join(shown) + (f"\n  ... and {more} more" if more > 0 else ""))
+                + "\n  ".join(shown)
+                + (f"\n  ... and {more} more (all in artifacts/{name})" if more > 0 else ""))
 
 
 def _visit(page: Any, context: Any, url: str, path: str) -> tuple[bool, str]:
@@ -197,20 +201,25 @@ def _crawl(phone: Any, server: dict[str, Any], *, javascript: bool) -> Checker: 
     checker.pages += 1
     checker.check(anonymous, "/admin/login (logged out)")
     assert errors == [], f"JavaScript errors on the admin's pages: {errors}"
-    assert checker.pages > 20, checker.report()
+    assert checker.pages > 20, f"only {checker.pages} admin pages found"
+
     return checker
 
 
 def test_every_admin_page_and_dialog_fits_a_phone(phone: Any,
                                                   server: dict[str, Any]) -> None:  # noqa: F811
     checker = _crawl(phone, server, javascript=True)
+    report = checker.report("phone-problems.txt")
     assert {"dlg-refund", "dlg-cancel", "dlg-accept"} <= checker.dialogs, (
         f"expected the order page's refund, cancel and accept dialogs among the ones "
         f"opened: {sorted(checker.dialogs)}")
-    assert not checker.problems, checker.report()
+    if checker.problems:
+        pytest.fail(report, pytrace=False)
 
 
 def test_without_javascript_every_admin_page_fits_a_phone_with_its_menu_open(
         phone: Any, server: dict[str, Any]) -> None:  # noqa: F811
     checker = _crawl(phone, server, javascript=False)
-    assert not checker.problems, checker.report()
+    report = checker.report("phone-problems-no-js.txt")
+    if checker.problems:
+        pytest.fail(report, pytrace=False)
