@@ -223,3 +223,20 @@ def test_without_javascript_every_admin_page_fits_a_phone_with_its_menu_open(
     report = checker.report("phone-problems-no-js.txt")
     if checker.problems:
         pytest.fail(report, pytrace=False)
+
+
+@pytest.mark.parametrize("width", [1440, 1024])
+def test_at_desktop_width_the_menu_shows_every_entry_and_no_menu_button(
+        chromium: Any, server: dict[str, Any], width: int) -> None:  # noqa: F811
+    context = chromium.new_context(viewport={"width": width, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        _log_in(page, server["url"], server["email"], server["password"])
+        assert not page.locator(MENU_TOGGLE).is_visible()
+        entries = page.locator(MENU_LINKS)
+        assert entries.count() >= 5
+        assert all(entry.is_visible() for entry in entries.all())
+        assert page.evaluate(LAYOUT_PROBLEMS_JS, None) == []
+    finally:
+        context.close()
