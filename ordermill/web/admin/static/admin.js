@@ -95,6 +95,15 @@
   }
 
   ready(function () {
+    /* the top bar's menu: folded behind its button on narrow screens (admin.css) */
+    document.querySelectorAll("[data-nav-toggle]").forEach(function (button) {
+      var bar = button.closest(".topbar");
+      button.addEventListener("click", function () {
+        var open = bar.classList.toggle("nav-open");
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    });
+
     /* dialogs */
     document.querySelectorAll("[data-dialog]").forEach(function (link) {
       var dialog = document.getElementById(link.getAttribute("data-dialog"));
