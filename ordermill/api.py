@@ -89,6 +89,7 @@ from ordermill.core.admin_specs import (
     SettingField,
     SettingsPage,
 )
+from ordermill.core.adjustments import Adjustment
 from ordermill.core.app import Ordermill
 from ordermill.core.available import available_actions, holds
 from ordermill.core.context import ActionContext
@@ -221,6 +222,7 @@ __all__ = [
     "ActionContext",
     "ActionNotAllowed",
     "ActionResult",
+    "Adjustment",
     "Actor",
     "AdminLink",
     "Base",

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from ordermill.core.adjustments import line_fee_share
 from ordermill.core.models import Invoice, Order, OrderLine, Payment, utcnow
 from ordermill.core.statuses import amount_due, money_totals
 
@@ -126,4 +127,6 @@ def plan_refund(order: Order, amount: int) -> list[RefundPortion]:
 
 
 def line_value_left(line: OrderLine) -> int:
-    return line.total - line.refunded_amount
+    """What a refund of the line may still return: its total (tax included) and its share
+    of the order's fees, less what was refunded for it."""
+    return line.total + line_fee_share(line.order, line) - line.refunded_amount

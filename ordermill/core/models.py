@@ -254,7 +254,8 @@ class OrderLine(Base):
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     closed_at: Mapped[dt.datetime | None]
 
-    order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
+    # raise_on_sql: the order is in the identity map whenever its lines are (fee shares)
+    order: Mapped[Order] = relationship(back_populates="lines", lazy="raise_on_sql")
 
 
 class Invoice(Base):

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ordermill.core import billing, pricing
+from ordermill.core import adjustments, billing, countries, pricing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput
 from ordermill.core.models import Order, utcnow
@@ -50,8 +50,13 @@ class EditingActions(OrderSteps):
             for line in new_lines:
                 order.lines.append(line)
             order.subtotal += sum(line.unit_price * line.quantity for line in new_lines)
-            order.discount += sum(line.discount for line in new_lines)
-            order.total = order.subtotal - order.discount
+            session.flush()  # the new lines get their ids for price_adjustments
+            # re-price the whole order: the lines keep their promo discount, the stages run
+            # again (a fee grows with the goods), totals and adjustments are replaced
+            kept = adjustments.stored_core_adjustments(order)
+            code = order.promo_code or ""
+            adjustments.price_order(order, ctx, [*kept, *adjustments.promo_adjustments(
+                new_lines, code)])
             billing.sync_invoices(order, allow_new=True)
             if payment_status(order) != "paid":
                 order.paid_at = None
@@ -84,6 +89,9 @@ class EditingActions(OrderSteps):
                                       language=order.language)
             merged = {f: getattr(current, f) for f in BUYER_FIELDS}
             merged.update(changes)
+            if "billing_address" in changes:
+                merged["billing_address"] = countries.checked_billing_address(
+                    changes["billing_address"] or {})
             checked = CustomerDetails(**merged)
             diff: dict[str, list[Any]] = {}
             for field, column in (("name", "buyer_name"), ("email", "buyer_email"),
