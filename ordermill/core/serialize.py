@@ -88,7 +88,7 @@ def adjustment_to_dict(item: Adjustment, currency: str) -> dict[str, Any]:
     return {
         "stage": item.stage, "kind": item.kind, "label": item.label,
         "amount": money_text(int(item.amount), currency), "line_id": item.line_id,
-        "rate": str(item.rate.normalize()) if item.rate is not None else None,
+        "rate": format(item.rate.normalize(), "f") if item.rate is not None else None,
         "code": item.code, "included": item.included, "source": item.source,
     }
 
