@@ -81,6 +81,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ordermill import __version__
+from ordermill.core.adjustments import Adjustment
 from ordermill.core.admin_specs import (
     FilterSpec,
     OrderButton,
@@ -89,7 +90,6 @@ from ordermill.core.admin_specs import (
     SettingField,
     SettingsPage,
 )
-from ordermill.core.adjustments import Adjustment
 from ordermill.core.app import Ordermill
 from ordermill.core.available import available_actions, holds
 from ordermill.core.context import ActionContext
@@ -222,8 +222,8 @@ __all__ = [
     "ActionContext",
     "ActionNotAllowed",
     "ActionResult",
-    "Adjustment",
     "Actor",
+    "Adjustment",
     "AdminLink",
     "Base",
     "ConfigurationError",

@@ -62,6 +62,12 @@ def payment_to_dict(payment: Payment) -> dict[str, Any]:
         "net": money_text(payment.net, payment.currency), "currency": payment.currency,
         "one_click": payment.one_click, "manual": payment.manual, "note": payment.note,
         "created_at": _when(payment.created_at),
+        # a refund's tax per rate (core.refund_tax): net + tax of its rows is its amount
+        "tax": [{"part": row.part,
+                 "rate": format(row.rate.normalize(), "f") if row.rate is not None else None,
+                 "net": money_text(row.net, payment.currency),
+                 "tax": money_text(row.tax, payment.currency)}
+                for row in getattr(payment, "refund_taxes", None) or ()],
     }
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ordermill.core.models import Base, Order, utcnow
+from ordermill.core.models import Base, Order, Payment, utcnow
 
 RATE = Numeric(9, 4)
 
@@ -71,5 +71,9 @@ class RefundTax(Base):
 Order.adjustments = relationship(  # type: ignore[attr-defined]
     OrderAdjustment, lazy="selectin", order_by=(OrderAdjustment.position, OrderAdjustment.id),
     cascade="all, delete-orphan")
+
+# A refund's tax rows load with its payment (the API's payments[].tax, credit notes).
+Payment.refund_taxes = relationship(  # type: ignore[attr-defined]
+    RefundTax, lazy="selectin", order_by=RefundTax.id, passive_deletes=True)
 
 __all__ = ["OrderAdjustment", "RefundTax"]

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "a15t_pricing"
 down_revision: str | Sequence[str] | None = "a15a_tax_class"
 branch_labels: str | Sequence[str] | None = None
