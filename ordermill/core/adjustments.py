@@ -106,8 +106,8 @@ def rounding_rule(ctx: ActionContext) -> RoundingRule:
 
 def _checked(plugin: str, stage: str, item: Any, order: Order) -> Adjustment:
     def refuse(reason: str) -> PluginError:
-        return PluginError(f"Plugin {plugin!r} returned a bad adjustment in the {stage} "
-                           f"stage: {reason}", details={"plugin": plugin, "stage": stage})
+        return PluginError(plugin, "price_adjustments",
+                           f"a bad adjustment in the {stage} stage: {reason}")
 
     if not isinstance(item, Adjustment):
         raise refuse(f"{item!r} is not an Adjustment.")
@@ -167,9 +167,9 @@ def _apply(order: Order, item: Adjustment, lines: dict[int, OrderLine]) -> None:
             [line for line in order.lines if line.total > 0]
         room = sum(line.total for line in targets)
         if amount > room:
-            raise PluginError(f"Plugin {item.source!r} gave a discount of {amount} minor "
-                              f"units, more than the {room} left to discount.",
-                              details={"plugin": item.source})
+            raise PluginError(item.source, "price_adjustments",
+                              f"a discount of {amount} minor units is more than the {room} "
+                              f"left to discount.")
         for line, share in zip(targets, allocate(amount, [t.total for t in targets]),
                                strict=True):
             line.discount += share
@@ -180,8 +180,8 @@ def _apply(order: Order, item: Adjustment, lines: dict[int, OrderLine]) -> None:
         if not item.included:
             line.total += amount
         elif line.tax > line.total:
-            raise PluginError(f"Plugin {item.source!r} found more tax in line {line.id} "
-                              f"than its price.", details={"plugin": item.source})
+            raise PluginError(item.source, "price_adjustments",
+                              f"more tax included in line {line.id} than its price.")
 
 
 def _reset_lines(order: Order, kept: Sequence[Adjustment]) -> None:
@@ -248,8 +248,8 @@ def _items(plugin: str, result: Any) -> list[Any]:
     try:
         return list(result)
     except TypeError:
-        raise PluginError(f"Plugin {plugin!r} answered price_adjustments with {result!r}, "
-                          f"not a list of Adjustment.", details={"plugin": plugin}) from None
+        raise PluginError(plugin, "price_adjustments",
+                          f"answered {result!r}, not a list of Adjustment.") from None
 
 
 def _to_row(item: Adjustment, position: int, now: Any) -> OrderAdjustment:
