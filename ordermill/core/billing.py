@@ -126,7 +126,9 @@ def plan_refund(order: Order, amount: int) -> list[RefundPortion]:
     return portions
 
 
-def line_value_left(line: OrderLine) -> int:
+def line_value_left(line: OrderLine, order: Order | None = None) -> int:
     """What a refund of the line may still return: its total (tax included) and its share
-    of the order's fees, less what was refunded for it."""
-    return line.total + line_fee_share(line.order, line) - line.refunded_amount
+    of the order's fees, less what was refunded for it. Pass `order` when the line is not
+    in a session (a page drawn after the transaction)."""
+    owner = order if order is not None else line.order
+    return line.total + line_fee_share(owner, line) - line.refunded_amount

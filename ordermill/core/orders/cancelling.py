@@ -116,7 +116,7 @@ class CancelRefundActions(OrderSteps):
             lines: list[OrderLine] = []  # an amount alone: a goodwill refund, lines stay
         else:
             lines = self._pick_lines(order, line_ids, ("active", "cancelled"), "refund")
-        line_value = sum(billing.line_value_left(line) for line in lines)
+        line_value = sum(billing.line_value_left(line, order) for line in lines)
         total = wanted if wanted is not None else min(line_value, available)
         if line_ids is None and wanted is None:
             total = available  # whole refund: everything captured goes back

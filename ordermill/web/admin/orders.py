@@ -225,7 +225,7 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
     events = service.history(number)
     data = order_to_dict(order, events=events)
     shown = visible_actions(mill(), order, actor())
-    line_left = {line.id: money_text(billing.line_value_left(line), order.currency)
+    line_left = {line.id: money_text(billing.line_value_left(line, order), order.currency)
                  for line in order.lines}
     staff = lookups.staff_names(mill())
     buyer_form = BuyerForm(data={
