@@ -92,7 +92,7 @@ def test_a_bad_adjustment_names_the_plugin_and_stores_nothing(
             return [Adjustment("fee", "Refund me", -5)] if stage == "fee" else []
 
     register_plugin(Negative(), "negative")
-    with pytest.raises(PluginError, match="negative.*negative") as refused:
+    with pytest.raises(PluginError, match=r"negative.*negative") as refused:
         mill.orders.place(order_request([("BOOK", 1)]), actor=staff)
     assert "negative" in str(refused.value)
     with mill.read_session() as session:
