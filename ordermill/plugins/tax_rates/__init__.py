@@ -44,11 +44,21 @@ from ordermill.plugins.tax_rates.rules import (
 PLUGIN = "tax_rates"
 SETTINGS_PAGE = "tax_rates"
 REVERSE_CHARGE = "reverse_charge"
+CONFIG_NOTE = "tax_rates_config"
 CONFIG_KEYS = ("home_country", "prices_include_tax", "reverse_charge", "rates")
 
 
 def tax_config(ctx: ActionContext) -> TaxConfig:
-    """The configuration with the admin's stored settings over it."""
+    """The configuration with the admin's stored settings over it (read once per action)."""
+    cached = ctx.notes.get(CONFIG_NOTE)
+    if isinstance(cached, TaxConfig):
+        return cached
+    config = _read_config(ctx)
+    ctx.notes[CONFIG_NOTE] = config
+    return config
+
+
+def _read_config(ctx: ActionContext) -> TaxConfig:
     data: dict[str, Any] = dict(ctx.plugin_config(PLUGIN) or {})
     try:
         stored = plugin_settings(ctx.mill, SETTINGS_PAGE, session=ctx.session)
