@@ -56,3 +56,20 @@ def test_add_new_order_preview_shows_every_adjustment(admin: Admin, mill: Orderm
     assert placed.status_code == 303
     order = mill.orders.get(placed.location.rsplit("/", 1)[1])
     assert (order.vat_id, order.tax_total, order.total) == ("DE136695976", 0, 1800)
+
+
+def test_tax_rates_settings_tab_stores_rates_that_apply(admin: Admin, mill: Ordermill,
+                                                        shop: None, staff: Actor) -> None:
+    page = admin.get("/admin/settings/plugins/tax_rates").get_data(as_text=True)
+    assert "Tax rates" in page and 'name="rates"' in page
+    refused = admin.post("/admin/settings/plugins/tax_rates",
+                         {"rates": '{"FR": {"luxury": "33"}}'})
+    assert refused.status_code == 422
+    assert "unknown tax class luxury" in refused.get_data(as_text=True)
+    saved = admin.post("/admin/settings/plugins/tax_rates", {
+        "home_country": "fr", "prices_include_tax": "on", "reverse_charge": "on",
+        "rates": '{"FR": {"standard": "10"}}'})
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    order = mill.orders.place(order_request([("TSHIRT", 1)]), actor=staff).order
+    assert order is not None
+    assert (order.lines[0].tax, order.total) == (182, 2000)  # 10 % inside 20.00, gross
