@@ -278,7 +278,10 @@ def fee_gross(order: Order) -> int:
 def fee_shares(order: Order) -> list[int]:
     """Each line's share of the fees (with their tax), in the order of `order.lines`, by
     the lines' totals: a line refunded or cancelled takes its share with it."""
-    return allocate(max(0, fee_gross(order)), [max(0, line.total) for line in order.lines])
+    weights = [max(0, line.total) for line in order.lines]
+    if not any(weights):  # every line free (a 100 % promo): the fee is shared equally
+        weights = [1] * len(weights)
+    return allocate(max(0, fee_gross(order)), weights)
 
 
 def line_fee_share(order: Order, line: OrderLine) -> int:

@@ -149,3 +149,22 @@ def test_no_plugin_no_adjustments(mill: Ordermill, goods: None, staff: Actor) ->
     assert (order.total, order.tax_total, order.fee_total) == (1001, 0, 0)
     described = mill.orders.describe(order.number)
     assert described["adjustments"] == [] and described["total_excl_tax"] == "10.01"
+
+
+def test_a_fee_on_free_lines_is_still_owed(mill: Ordermill, goods: None, staff: Actor,
+                                           make_promo: Callable[..., Any],
+                                           register_plugin: Callable[..., object]) -> None:
+    class Shipping:
+        @hookimpl
+        def price_adjustments(self, order: Order, stage: str) -> list[Adjustment]:
+            return [Adjustment("shipping", "Shipping", 495)] if stage == "fee" else []
+
+    register_plugin(Shipping(), "shipping")
+    make_promo("FREE", kind="percent", value=10000)
+    order = mill.orders.place(order_request([("BOOK", 1)], promo_code="FREE"),
+                              actor=staff).order
+    assert order is not None and order.total == 495
+    described = mill.orders.describe(order.number)
+    assert described["amount_due"] == "4.95" and described["payment_status"] == "unpaid"
+    paid = mill.orders.mark_paid(order.number, actor=staff).order
+    assert paid is not None and mill.orders.describe(paid.number)["payment_status"] == "paid"
