@@ -120,6 +120,10 @@ def test_add_lines_re_prices_the_order(mill: Ordermill, goods: None, staff: Acto
     preview = mill.orders.add_lines(order.number, [order_request([("PEN", 3)]).lines[0]],
                                     actor=staff, dry_run=True)
     assert preview.dry_run
+    assert preview.preview["data"]["total"] == "23.10"
+    assert preview.preview["data"]["tax_total"] == "2.10"
+    assert [a["amount"] for a in preview.preview["data"]["adjustments"]] == [
+        "1.00", "1.00", "1.00", "0.10"]
     assert mill.orders.get(order.number).total == 1211  # the dry run changed nothing
     edited = mill.orders.add_lines(order.number, [order_request([("PEN", 3)]).lines[0]],
                                    actor=staff).order

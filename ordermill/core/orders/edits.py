@@ -16,7 +16,7 @@ from ordermill.core.models import Order, utcnow
 from ordermill.core.orders.runner import ActionResult, Change
 from ordermill.core.orders.steps import OrderSteps
 from ordermill.core.requests import CustomerDetails, LineRequest
-from ordermill.core.serialize import money_text
+from ordermill.core.serialize import adjustments_to_list, money_text, pricing_summary
 from ordermill.core.specs import Actor
 from ordermill.core.statuses import ENDED_CATEGORIES, OPEN_CATEGORIES, payment_status
 
@@ -65,7 +65,10 @@ class EditingActions(OrderSteps):
             summary = [{"id": line.id, "sku": line.sku, "quantity": line.quantity,
                         "total": money_text(line.total, order.currency)} for line in new_lines]
             return Change("lines_added", f"Added {added_text}.", comment=comment,
-                          data={"lines": summary},
+                          data={"lines": summary,
+                                "total": money_text(order.total, order.currency),
+                                **pricing_summary(order),
+                                "adjustments": adjustments_to_list(order)},
                           after=[("on_order_edited", {"order": order,
                                                       "changes": {"added_lines": summary}})])
 
