@@ -10,6 +10,7 @@ from adminkit import Admin
 
 from ordermill.core.app import Ordermill
 from ordermill.core.models import Order
+from ordermill.core.shop_settings import read_setting
 from ordermill.core.specs import Actor
 from ordermill.testing import order_request
 
@@ -73,3 +74,17 @@ def test_tax_rates_settings_tab_stores_rates_that_apply(admin: Admin, mill: Orde
     order = mill.orders.place(order_request([("TSHIRT", 1)]), actor=staff).order
     assert order is not None
     assert (order.lines[0].tax, order.total) == (182, 2000)  # 10 % inside 20.00, gross
+
+
+def test_shop_settings_choose_the_rounding_rule(admin: Admin, mill: Ordermill) -> None:
+    page = admin.get("/admin/settings/shop").get_data(as_text=True)
+    assert 'data-testid="tax-rounding-scope"' in page
+    saved = admin.post("/admin/settings/shop", {"fraud_threshold": "",
+                                                "tax_rounding_scope": "document",
+                                                "tax_rounding_mode": "half_even"})
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    assert read_setting(mill, "tax_rounding") == {"scope": "document", "mode": "half_even"}
+    refused = admin.post("/admin/settings/shop", {"tax_rounding_scope": "whenever",
+                                                  "tax_rounding_mode": "half_up"})
+    assert refused.status_code == 422
+    assert read_setting(mill, "tax_rounding")["scope"] == "document"
