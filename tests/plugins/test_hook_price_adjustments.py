@@ -172,3 +172,21 @@ def test_a_fee_on_free_lines_is_still_owed(mill: Ordermill, goods: None, staff: 
     assert described["amount_due"] == "4.95" and described["payment_status"] == "unpaid"
     paid = mill.orders.mark_paid(order.number, actor=staff).order
     assert paid is not None and mill.orders.describe(paid.number)["payment_status"] == "paid"
+
+
+def test_add_lines_keeps_the_promo_of_an_order_placed_before_adjustments(
+        mill: Ordermill, goods: None, staff: Actor,
+        make_promo: Callable[..., Any]) -> None:
+    from ordermill.core.tax_models import OrderAdjustment
+
+    make_promo("SAVE10", kind="percent", value=1000)
+    order = mill.orders.place(order_request([("BOOK", 1)], promo_code="SAVE10"),
+                              actor=staff).order
+    assert order is not None and order.total == 901
+    with mill.write_session() as session, session.begin():  # as the migration left it
+        session.query(OrderAdjustment).delete()
+    edited = mill.orders.add_lines(order.number, [order_request([("PEN", 1)]).lines[0]],
+                                   actor=staff).order
+    assert edited is not None
+    assert [line.discount for line in edited.lines] == [100, 33]
+    assert edited.total == 901 + 300

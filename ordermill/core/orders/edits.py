@@ -53,8 +53,11 @@ class EditingActions(OrderSteps):
             session.flush()  # the new lines get their ids for price_adjustments
             # re-price the whole order: the lines keep their promo discount, the stages run
             # again (a fee grows with the goods), totals and adjustments are replaced
-            kept = adjustments.stored_core_adjustments(order)
             code = order.promo_code or ""
+            old_lines = [line for line in order.lines if line not in new_lines]
+            # an order placed before adjustments were stored: its discounts are the promo's
+            kept = adjustments.stored_core_adjustments(order) if order.adjustments \
+                else adjustments.promo_adjustments(old_lines, code or "promo")
             adjustments.price_order(order, ctx, [*kept, *adjustments.promo_adjustments(
                 new_lines, code)])
             billing.sync_invoices(order, allow_new=True)
