@@ -81,6 +81,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ordermill import __version__
+from ordermill.core.adjustments import Adjustment
 from ordermill.core.admin_specs import (
     FilterSpec,
     OrderButton,
@@ -222,6 +223,7 @@ __all__ = [
     "ActionNotAllowed",
     "ActionResult",
     "Actor",
+    "Adjustment",
     "AdminLink",
     "Base",
     "ConfigurationError",

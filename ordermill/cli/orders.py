@@ -104,7 +104,8 @@ def _print_order(data: Mapping[str, Any]) -> None:
                   f"{data['payment_method']}"
                   + (f", promo {data['promo_code']}" if data.get("promo_code") else ""))
     console.print(f"Total {data['total']} {currency} (subtotal {data['subtotal']}, discount "
-                  f"{data['discount']}); captured {data['captured']}, refunded "
+                  f"{data['discount']}, fees {data['fee_total']}, tax {data['tax_total']}); "
+                  f"captured {data['captured']}, refunded "
                   f"{data['refunded']}, due {data['amount_due']}")
     for key in ("accepted_at", "dispatched_at", "delivered_at", "cancelled_at"):
         if data.get(key):

@@ -1,4 +1,5 @@
-"""`ordermill new-plugin NAME [--gateway | --admin-panel]`: a plugin distribution to start from.
+"""`ordermill new-plugin NAME [--gateway | --admin-panel | --tax]`: a plugin distribution to
+start from.
 
 It writes pyproject.toml (with the `ordermill` entry point), the plugin package, tests that use
 only ordermill's kit (a gateway's also run the gateway conformance suite against a stand-in of
@@ -14,19 +15,23 @@ from string import Template
 
 import click
 
+from ordermill.cli import scaffold_pricing as pricing
 from ordermill.cli import scaffold_templates as templates
 
 NAME = re.compile(r"[a-z][a-z0-9_]{1,40}")
 
 
 def plugin_files(name: str, kind: str) -> dict[str, str]:
-    """{relative path: text} of a new plugin distribution of `kind` (plain, gateway, panel)."""
+    """{relative path: text} of a new plugin distribution of `kind` (plain, gateway, panel,
+    tax)."""
     words = {"name": name, "dist": "ordermill-" + name.replace("_", "-"),
              "label": name.replace("_", " ").title(),
              "header": f"{name.replace('_', '-')}-signature",
-             "flag": {"gateway": " --gateway", "panel": " --admin-panel"}.get(kind, "")}
+             "flag": {"gateway": " --gateway", "panel": " --admin-panel",
+                      "tax": " --tax"}.get(kind, "")}
     module, tests = {"gateway": (templates.GATEWAY_MODULE, templates.GATEWAY_TESTS),
-                     "panel": (templates.PANEL_MODULE, templates.PANEL_TESTS)}.get(
+                     "panel": (templates.PANEL_MODULE, templates.PANEL_TESTS),
+                     "tax": (pricing.TAX_MODULE, pricing.TAX_TESTS)}.get(
         kind, (templates.PLAIN_MODULE, templates.PLAIN_TESTS))
     files = {"pyproject.toml": templates.PYPROJECT, "README.md": templates.README,
              f"{name}/__init__.py": module, f"tests/test_{name}.py": tests}
@@ -41,6 +46,8 @@ def plugin_files(name: str, kind: str) -> dict[str, str]:
               help="A payment gateway: start payment, signed webhook, refund.")
 @click.option("--admin-panel", "kind", flag_value="panel",
               help="A card on the admin's order page.")
+@click.option("--tax", "kind", flag_value="tax",
+              help="A pricing plugin: tax (or discounts, fees) on price_adjustments.")
 @click.option("--directory", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), show_default=True, help="Where to create the folder.")
 def new_plugin(name: str, kind: str | None, directory: Path) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from ordermill.core.adjustments import line_fee_share
 from ordermill.core.models import Invoice, Order, OrderLine, Payment, utcnow
 from ordermill.core.statuses import amount_due, money_totals
 
@@ -125,5 +126,9 @@ def plan_refund(order: Order, amount: int) -> list[RefundPortion]:
     return portions
 
 
-def line_value_left(line: OrderLine) -> int:
-    return line.total - line.refunded_amount
+def line_value_left(line: OrderLine, order: Order | None = None) -> int:
+    """What a refund of the line may still return: its total (tax included) and its share
+    of the order's fees, less what was refunded for it. Pass `order` when the line is not
+    in a session (a page drawn after the transaction)."""
+    owner = order if order is not None else line.order
+    return line.total + line_fee_share(owner, line) - line.refunded_amount

@@ -82,6 +82,8 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(50))
     billing_address: Mapped[dict[str, Any]] = mapped_column(default=dict)
     language: Mapped[str] = mapped_column(String(10), default="en")
+    # the buyer's VAT number (B2B): tax plugins may reverse-charge with it
+    vat_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -168,7 +170,12 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[int] = mapped_column(BigInteger)
     discount: Mapped[int] = mapped_column(BigInteger, default=0)
+    # fees and shipping before their tax; all tax (lines and fees, also tax included in
+    # gross prices); `total` is what the buyer pays (core.adjustments)
+    fee_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    tax_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     total: Mapped[int] = mapped_column(BigInteger)
+    vat_id: Mapped[str | None] = mapped_column(String(40))
     promo_code: Mapped[str | None] = mapped_column(String(64), index=True)
     payment_method: Mapped[str] = mapped_column(String(64), index=True)
     customer_ip: Mapped[str | None] = mapped_column(String(45))
@@ -233,6 +240,8 @@ class OrderLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(BigInteger)
     discount: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the tax in `total`; `total` is what the buyer pays for the line (after discounts)
+    tax: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     total: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(20), default="active")
     units_held: Mapped[int] = mapped_column(Integer, default=0)
@@ -245,7 +254,8 @@ class OrderLine(Base):
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     closed_at: Mapped[dt.datetime | None]
 
-    order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
+    # raise_on_sql: the order is in the identity map whenever its lines are (fee shares)
+    order: Mapped[Order] = relationship(back_populates="lines", lazy="raise_on_sql")
 
 
 class Invoice(Base):
@@ -464,3 +474,6 @@ __all__ = [
     "User",
     "utcnow",
 ]
+
+# the pricing tables live in their own module; importing it here puts them in Base.metadata
+from ordermill.core import tax_models  # noqa: E402,F401

@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from ordermill.core import countries
 from ordermill.core.errors import InvalidInput
 from ordermill.core.money import Money
 
@@ -35,6 +36,7 @@ class CustomerDetails:
     company: str | None = None
     billing_address: Mapping[str, Any] = attrs.field(factory=dict)
     language: str = "en"
+    vat_id: str | None = attrs.field(default=None, converter=countries.vat_id)
 
 
 @attrs.frozen

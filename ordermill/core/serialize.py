@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ordermill.core.adjustments import Adjustment, adjustments_of
 from ordermill.core.models import FraudCheck, Invoice, Order, OrderEvent, OrderLine, Payment
 from ordermill.core.money import Money
 from ordermill.core.statuses import (
@@ -33,6 +34,7 @@ def line_to_dict(line: OrderLine, currency: str) -> dict[str, Any]:
         "kind": line.kind, "quantity": line.quantity,
         "unit_price": money_text(line.unit_price, currency),
         "discount": money_text(line.discount, currency),
+        "tax": money_text(line.tax, currency),
         "total": money_text(line.total, currency), "status": line.status,
         "refunded": money_text(line.refunded_amount, currency),
         "units_held": line.units_held, "units_released": line.units_released,
@@ -60,6 +62,12 @@ def payment_to_dict(payment: Payment) -> dict[str, Any]:
         "net": money_text(payment.net, payment.currency), "currency": payment.currency,
         "one_click": payment.one_click, "manual": payment.manual, "note": payment.note,
         "created_at": _when(payment.created_at),
+        # a refund's tax per rate (core.refund_tax): net + tax of its rows is its amount
+        "tax": [{"part": row.part,
+                 "rate": format(row.rate.normalize(), "f") if row.rate is not None else None,
+                 "net": money_text(row.net, payment.currency),
+                 "tax": money_text(row.tax, payment.currency)}
+                for row in getattr(payment, "refund_taxes", None) or ()],
     }
 
 
@@ -82,6 +90,42 @@ def event_to_dict(event: OrderEvent) -> dict[str, Any]:
     }
 
 
+def adjustment_to_dict(item: Adjustment, currency: str) -> dict[str, Any]:
+    return {
+        "stage": item.stage, "kind": item.kind, "label": item.label,
+        "amount": money_text(int(item.amount), currency), "line_id": item.line_id,
+        "rate": format(item.rate.normalize(), "f") if item.rate is not None else None,
+        "code": item.code, "included": item.included, "source": item.source,
+    }
+
+
+def adjustments_to_list(order: Order) -> list[dict[str, Any]]:
+    return [adjustment_to_dict(item, order.currency) for item in adjustments_of(order)]
+
+
+def pricing_summary(order: Order) -> dict[str, str]:
+    """The money fields of an order, as the placed event records them."""
+    currency = order.currency
+    return {"subtotal": money_text(order.subtotal, currency),
+            "discount": money_text(order.discount, currency),
+            "fee_total": money_text(order.fee_total, currency),
+            "tax_total": money_text(order.tax_total, currency),
+            "total_excl_tax": money_text(order.total - order.tax_total, currency)}
+
+
+def pricing_preview(order: Order) -> dict[str, Any]:
+    """What a dry run of placement shows of the price: totals, lines and every adjustment."""
+    return {"currency": order.currency, "total": money_text(order.total, order.currency),
+            **pricing_summary(order),
+            "lines": [{"id": line.id, "sku": line.sku, "name": line.name,
+                       "quantity": line.quantity,
+                       "discount": money_text(line.discount, order.currency),
+                       "tax": money_text(line.tax, order.currency),
+                       "total": money_text(line.total, order.currency)}
+                      for line in order.lines],
+            "adjustments": adjustments_to_list(order)}
+
+
 def order_to_dict(order: Order, *, events: list[OrderEvent] | None = None) -> dict[str, Any]:
     """The order with lines, invoices, payments, fraud checks and derived statuses."""
     totals = money_totals(order)
@@ -92,14 +136,18 @@ def order_to_dict(order: Order, *, events: list[OrderEvent] | None = None) -> di
         "version": order.version, "currency": currency,
         "subtotal": money_text(order.subtotal, currency),
         "discount": money_text(order.discount, currency),
+        "fee_total": money_text(order.fee_total, currency),
+        "tax_total": money_text(order.tax_total, currency),
         "total": money_text(order.total, currency),
+        "total_excl_tax": money_text(order.total - order.tax_total, currency),
+        "adjustments": adjustments_to_list(order),
         "amount_due": money_text(amount_due(order), currency),
         "captured": money_text(totals.captured, currency),
         "refunded": money_text(totals.refunded, currency),
         "quantity": sum(line.quantity for line in order.lines),
         "buyer": {"name": order.buyer_name, "email": order.buyer_email,
                   "phone": order.buyer_phone, "billing_address": order.billing_address,
-                  "language": order.language},
+                  "language": order.language, "vat_id": order.vat_id},
         "promo_code": order.promo_code, "payment_method": order.payment_method,
         "customer_ip": order.customer_ip, "affiliate": order.affiliate,
         "sales_manager_id": order.sales_manager_id, "sales_confirmed": order.sales_confirmed,

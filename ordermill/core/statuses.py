@@ -211,8 +211,13 @@ def money_totals(order: Order) -> MoneyTotals:
 
 
 def amount_payable(order: Order) -> int:
-    """What the buyer owes for the lines still active (cancelled lines are not owed)."""
-    return sum(line.total for line in order.lines if line.status == "active")
+    """What the buyer owes for the lines still active (cancelled lines are not owed), with
+    their share of the order's fees (core.adjustments.fee_shares)."""
+    from ordermill.core.adjustments import fee_shares
+
+    return sum(line.total + share for line, share in zip(order.lines, fee_shares(order),
+                                                           strict=True)
+               if line.status == "active")
 
 
 def amount_due(order: Order) -> int:

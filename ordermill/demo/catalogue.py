@@ -30,6 +30,7 @@ class DemoProduct:
     billing_cycle: str | None = None
     provisioning_module: str | None = None
     options: Mapping[str, Any] = attrs.field(factory=dict)
+    tax_class: str = "standard"
 
 
 PRODUCTS: tuple[DemoProduct, ...] = (
@@ -41,11 +42,13 @@ PRODUCTS: tuple[DemoProduct, ...] = (
     DemoProduct("VINYL-LIVE", "Live at the Mill (vinyl LP)", "physical", 2999, "Music",
                 stock=40),
     DemoProduct("TKT-SUMMER-GA", "Summer Concert: general admission", "ticket", 4500,
-                "Tickets", stock=300, options={"venue": "Old Mill Hall", "doors": "19:00"}),
+                "Tickets", stock=300, options={"venue": "Old Mill Hall", "doors": "19:00"},
+                tax_class="reduced"),
     DemoProduct("TKT-SUMMER-VIP", "Summer Concert: VIP with backstage tour", "ticket", 12000,
-                "Tickets", stock=24, options={"venue": "Old Mill Hall", "doors": "18:00"}),
+                "Tickets", stock=24, options={"venue": "Old Mill Hall", "doors": "18:00"},
+                tax_class="reduced"),
     DemoProduct("TKT-WORKSHOP", "Songwriting workshop (one day)", "ticket", 8500, "Tickets",
-                stock=12, options={"venue": "Studio B"}),
+                stock=12, options={"venue": "Studio B"}, tax_class="reduced"),
     DemoProduct("HOST-STARTER", "Starter web hosting", "service", 599, "Hosting",
                 billing_cycle="monthly", provisioning_module="webhook"),
     DemoProduct("HOST-BUSINESS", "Business web hosting", "service", 17900, "Hosting",
@@ -59,6 +62,15 @@ PRODUCTS: tuple[DemoProduct, ...] = (
     DemoProduct("EBOOK-STUDIO", "Home studio handbook (e-book)", "digital", 999, "Digital"),
     DemoProduct("PRESETS-SYNTH", "Analog synth preset pack", "digital", 1500, "Digital"),
 )
+
+# The tax_rates plugin's settings (its "Tax rates" tab): a French shop, prices entered gross
+# (tax included, as French consumers see them), France 20 % with 5.5 % for tickets, and
+# Indonesia's PPN 11 % for the hosting resellers' buyers there.
+TAX_SETTINGS_KEY = "plugin:tax_rates"
+TAX_SETTINGS: Mapping[str, Any] = {
+    "home_country": "FR", "prices_include_tax": True, "reverse_charge": True,
+    "rates": '{"FR": {"standard": "20", "reduced": "5.5"}, "ID": {"standard": "11"}}',
+}
 
 PROMO_CODES: tuple[tuple[str, str, int, str | None], ...] = (
     ("SUMMER10", "percent", 1000, None),  # 10 %

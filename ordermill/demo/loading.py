@@ -24,6 +24,7 @@ from ordermill.core.models import (
     Payment,
     Product,
     PromoCode,
+    Setting,
     User,
     UTCDateTime,
     utcnow,
@@ -37,6 +38,8 @@ from ordermill.demo.catalogue import (
     DEMO_SEED,
     PRODUCTS,
     PROMO_CODES,
+    TAX_SETTINGS,
+    TAX_SETTINGS_KEY,
 )
 from ordermill.demo.recipes import _Shop
 
@@ -79,6 +82,7 @@ def load_demo(mill: Ordermill, *, seed: int = DEMO_SEED, spread_days: bool = Tru
     started = time.monotonic()
     products = _ensure_products(mill)
     promos = _ensure_promo_codes(mill)
+    _ensure_tax_settings(mill)
     shop = _Shop(mill, random.Random(seed))
     staff = shop.ensure_staff()
     recipes = sorted(shop.recipes(), key=lambda recipe: -recipe[0])
@@ -128,13 +132,22 @@ def _ensure_products(mill: Ordermill) -> int:
                     currency=CURRENCY, category=item.category, stock=item.stock,
                     billing_cycle=item.billing_cycle,
                     provisioning_module=item.provisioning_module, active=True,
-                    options=dict(item.options), created_at=utcnow(),
+                    options=dict(item.options), tax_class=item.tax_class, created_at=utcnow(),
                 ))
             elif item.stock is not None and (product.stock or 0) < item.stock:
                 product.stock = item.stock
             if product is not None:
                 product.active = True
+                product.tax_class = item.tax_class
     return len(PRODUCTS)
+
+
+def _ensure_tax_settings(mill: Ordermill) -> None:
+    """The demo shop's tax (France and Indonesia), unless an admin already set some."""
+    with mill.write_session() as session, session.begin():
+        if session.get(Setting, TAX_SETTINGS_KEY) is None:
+            session.add(Setting(key=TAX_SETTINGS_KEY, value=dict(TAX_SETTINGS),
+                                updated_at=utcnow()))
 
 
 def _ensure_promo_codes(mill: Ordermill) -> int:

@@ -75,6 +75,17 @@ def test_a_generated_admin_panel_and_plain_plugin_pass_their_tests(tmp_path: Pat
     assert "test_a_placed_order_gets_the_note[sqlite] PASSED" in outputs["demo_plain"]
 
 
+@pytest.mark.slow
+def test_a_generated_tax_plugin_passes_its_tests(tmp_path: Path) -> None:
+    made = ordermill("new-plugin", "demo_tax", "--tax", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    module = (tmp_path / "ordermill-demo-tax/demo_tax/__init__.py").read_text()
+    assert "def price_adjustments(order, stage, adjustments, ctx)" in module
+    output = install_and_test(tmp_path, "demo_tax")["demo_tax"]
+    assert "test_every_line_is_taxed_and_the_total_includes_it[sqlite] PASSED" in output
+    assert "test_the_dry_run_shows_the_tax[postgresql] PASSED" in output
+
+
 def test_new_plugin_refuses_a_bad_name_and_an_existing_folder(tmp_path: Path) -> None:
     runner = CliRunner()
     bad = runner.invoke(main, ["new-plugin", "Demo-Gateway", "--directory", str(tmp_path)])

@@ -49,7 +49,7 @@ def test_place_returns_201_with_the_order(mill: Ordermill, api: Any, shop: None,
     assert order["total"] == "29.70" and order["currency"] == "EUR"
     assert order["buyer"] == {"name": "Bea Buyer", "email": "bea@example.com",
                               "phone": "+33 1 23", "billing_address": {"city": "Lyon"},
-                              "language": "fr"}
+                              "language": "fr", "vat_id": None}
     assert order["promo_code"] == "SAVE10" and order["customer_note"] == "Gift wrap"
     assert [line["sku"] for line in order["lines"]] == ["TSHIRT", "MUG"]
     assert order["invoices"][0]["amount"] == "29.70"

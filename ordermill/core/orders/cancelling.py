@@ -16,6 +16,7 @@ from ordermill.core.models import Order, OrderLine, Payment, utcnow
 from ordermill.core.money import Money
 from ordermill.core.orders.runner import ActionResult, Change
 from ordermill.core.orders.steps import OrderSteps, _allocate_to_lines, _minor
+from ordermill.core.refund_tax import record_refund_tax
 from ordermill.core.retry import retry_once
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor
@@ -115,7 +116,7 @@ class CancelRefundActions(OrderSteps):
             lines: list[OrderLine] = []  # an amount alone: a goodwill refund, lines stay
         else:
             lines = self._pick_lines(order, line_ids, ("active", "cancelled"), "refund")
-        line_value = sum(billing.line_value_left(line) for line in lines)
+        line_value = sum(billing.line_value_left(line, order) for line in lines)
         total = wanted if wanted is not None else min(line_value, available)
         if line_ids is None and wanted is None:
             total = available  # whole refund: everything captured goes back
@@ -133,6 +134,7 @@ class CancelRefundActions(OrderSteps):
             if restock:
                 self._release(order, line, ctx)
         refunds = self._refund_payments(session, order, total, ctx)
+        record_refund_tax(session, order, refunds, lines, shares, total)
         self._close_if_all_lines_closed(order, "refund")
         if not any(line.status == "active" for line in order.lines):
             billing.cancel_open_invoices(order)

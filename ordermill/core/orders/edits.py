@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ordermill.core import billing, pricing
+from ordermill.core import adjustments, billing, countries, pricing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput
 from ordermill.core.models import Order, utcnow
 from ordermill.core.orders.runner import ActionResult, Change
 from ordermill.core.orders.steps import OrderSteps
 from ordermill.core.requests import CustomerDetails, LineRequest
-from ordermill.core.serialize import money_text
+from ordermill.core.serialize import adjustments_to_list, money_text, pricing_summary
 from ordermill.core.specs import Actor
 from ordermill.core.statuses import ENDED_CATEGORIES, OPEN_CATEGORIES, payment_status
 
@@ -50,8 +50,16 @@ class EditingActions(OrderSteps):
             for line in new_lines:
                 order.lines.append(line)
             order.subtotal += sum(line.unit_price * line.quantity for line in new_lines)
-            order.discount += sum(line.discount for line in new_lines)
-            order.total = order.subtotal - order.discount
+            session.flush()  # the new lines get their ids for price_adjustments
+            # re-price the whole order: the lines keep their promo discount, the stages run
+            # again (a fee grows with the goods), totals and adjustments are replaced
+            code = order.promo_code or ""
+            old_lines = [line for line in order.lines if line not in new_lines]
+            # an order placed before adjustments were stored: its discounts are the promo's
+            kept = adjustments.stored_core_adjustments(order) if order.adjustments \
+                else adjustments.promo_adjustments(old_lines, code or "promo")
+            adjustments.price_order(order, ctx, [*kept, *adjustments.promo_adjustments(
+                new_lines, code)])
             billing.sync_invoices(order, allow_new=True)
             if payment_status(order) != "paid":
                 order.paid_at = None
@@ -60,7 +68,10 @@ class EditingActions(OrderSteps):
             summary = [{"id": line.id, "sku": line.sku, "quantity": line.quantity,
                         "total": money_text(line.total, order.currency)} for line in new_lines]
             return Change("lines_added", f"Added {added_text}.", comment=comment,
-                          data={"lines": summary},
+                          data={"lines": summary,
+                                "total": money_text(order.total, order.currency),
+                                **pricing_summary(order),
+                                "adjustments": adjustments_to_list(order)},
                           after=[("on_order_edited", {"order": order,
                                                       "changes": {"added_lines": summary}})])
 
@@ -84,6 +95,9 @@ class EditingActions(OrderSteps):
                                       language=order.language)
             merged = {f: getattr(current, f) for f in BUYER_FIELDS}
             merged.update(changes)
+            if "billing_address" in changes:
+                merged["billing_address"] = countries.checked_billing_address(
+                    changes["billing_address"] or {})
             checked = CustomerDetails(**merged)
             diff: dict[str, list[Any]] = {}
             for field, column in (("name", "buyer_name"), ("email", "buyer_email"),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ordermill.core import billing, pricing
+from ordermill.core import adjustments, billing, countries, pricing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, PermissionDenied
 from ordermill.core.models import Customer, Order, utcnow
@@ -20,7 +20,7 @@ from ordermill.core.orders.steps import OrderSteps
 from ordermill.core.permissions import require
 from ordermill.core.requests import CustomerDetails, OrderRequest
 from ordermill.core.retry import retry_once
-from ordermill.core.serialize import money_text
+from ordermill.core.serialize import money_text, pricing_preview, pricing_summary
 from ordermill.core.specs import Actor, FraudResult
 
 NUMBER_ATTEMPTS = 5
@@ -95,6 +95,7 @@ class PlacingActions(OrderSteps):
                 f"{money_text(order.total, order.currency)} {order.currency}, "
                 f"payment by {request.payment_method}.",
                 data={"total": money_text(order.total, order.currency),
+                      **pricing_summary(order),
                       "fraud_score": str(order.fraud_score) if order.fraud_score else None},
                 comment=request.note,
             )
@@ -104,6 +105,7 @@ class PlacingActions(OrderSteps):
             event = self._record(session, order, ctx, change, status_from=None)
             preview = self._preview("place", order, {"status": None, "payment_status": None,
                                                      "summary": None}, change, ctx)
+            preview["pricing"] = pricing_preview(order)
         if dry_run:
             return ActionResult(None, None, preview, dry_run=True)
         calls: list[tuple[str, dict[str, Any]]] = [("on_order_placed", {"order": order})]
@@ -121,8 +123,11 @@ class PlacingActions(OrderSteps):
             customer = Customer(email=details.email, name=details.name, phone=details.phone,
                                 company=details.company,
                                 billing_address=dict(details.billing_address),
-                                language=details.language, created_at=utcnow())
+                                language=details.language, vat_id=details.vat_id,
+                                created_at=utcnow())
             session.add(customer)
+        elif details.vat_id and customer.vat_id != details.vat_id:
+            customer.vat_id = details.vat_id  # the buyer's latest VAT number
         return customer
 
     def _draw_number(self, ctx: ActionContext) -> str:
@@ -145,13 +150,15 @@ class PlacingActions(OrderSteps):
         pricing.apply_discount(lines, discount)
         customer = self._customer(session, request.customer)
         details = request.customer
+        billing_address = countries.checked_billing_address(details.billing_address)
         now = utcnow()
         order = Order(
             number=self._draw_number(ctx), status=self.mill.statuses.first_of_category("pending"),
             buyer_name=details.name, buyer_email=details.email,
-            buyer_phone=details.phone, billing_address=dict(details.billing_address),
+            buyer_phone=details.phone, billing_address=billing_address,
             language=details.language, currency=currency, subtotal=subtotal, discount=discount,
-            total=subtotal - discount, promo_code=promo.code if promo else None,
+            total=subtotal - discount, fee_total=0, tax_total=0, vat_id=details.vat_id,
+            promo_code=promo.code if promo else None,
             payment_method=request.payment_method, customer_ip=request.customer_ip,
             affiliate=request.affiliate, sales_manager_id=request.sales_manager_id,
             customer_note=request.note, idempotency_key=request.idempotency_key,
@@ -164,13 +171,16 @@ class PlacingActions(OrderSteps):
         order.payments = []
         order.fraud_checks = []
         self._reserve(session, lines, products)
-        if request.generate_invoice and order.total > 0:
-            self._plan_invoices(order, request.invoice_plan)
-        self.mill.plugins.call("validate_order", order=order, ctx=ctx)
         if customer.id is None:
             session.flush()
         order.customer_id = customer.id
         session.add(order)
+        session.flush()  # the lines get their ids: price_adjustments names lines by id
+        adjustments.price_order(order, ctx, adjustments.promo_adjustments(
+            lines, promo.code) if promo else [])
+        if request.generate_invoice and order.total > 0:
+            self._plan_invoices(order, request.invoice_plan)
+        self.mill.plugins.call("validate_order", order=order, ctx=ctx)
         results = self._run_fraud_checks(order, ctx)
         session.flush()
         return order, results

@@ -12,6 +12,7 @@ from wtforms import (
     DecimalField,
     EmailField,
     PasswordField,
+    SelectField,
     StringField,
     TextAreaField,
 )
@@ -78,3 +79,10 @@ class ShopSettingsForm(FlaskForm):
 
     fraud_threshold = DecimalField("Fraud score threshold", places=2, validators=[
         Optional(), NumberRange(min=0, max=100, message="Between 0 and 100.")])
+    # core.adjustments: how tax and fees are rounded to the cent (setting "tax_rounding")
+    tax_rounding_scope = SelectField("Round tax", choices=[
+        ("line", "per line"), ("document", "per document (each rate once)")],
+        default="line")
+    tax_rounding_mode = SelectField("Rounding", choices=[
+        ("half_up", "half up (0.5 goes up)"), ("half_even", "half even (banker's)")],
+        default="half_up")

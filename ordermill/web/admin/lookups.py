@@ -69,7 +69,7 @@ def customer(mill: Ordermill, customer_id: int) -> dict[str, Any] | None:
             return None
         return {"id": row.id, "name": row.name, "email": row.email, "phone": row.phone,
                 "company": row.company, "billing_address": dict(row.billing_address or {}),
-                "language": row.language}
+                "language": row.language, "vat_id": row.vat_id}
 
 
 def orders_using_status(mill: Ordermill, status: str) -> int:

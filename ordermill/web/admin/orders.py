@@ -225,7 +225,7 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
     events = service.history(number)
     data = order_to_dict(order, events=events)
     shown = visible_actions(mill(), order, actor())
-    line_left = {line.id: money_text(billing.line_value_left(line), order.currency)
+    line_left = {line.id: money_text(billing.line_value_left(line, order), order.currency)
                  for line in order.lines}
     staff = lookups.staff_names(mill())
     buyer_form = BuyerForm(data={
@@ -385,11 +385,13 @@ def _customer_details(form: MultiDict[str, str]) -> CustomerDetails:
         return CustomerDetails(email=known["email"], name=known["name"], phone=known["phone"],
                                company=known["company"],
                                billing_address=known["billing_address"],
-                               language=known["language"] or "en")
+                               language=known["language"] or "en",
+                               vat_id=text(form, "vat_id") or known.get("vat_id"))
     address = {key: text(form, key) for key in ADDRESS_FIELDS if text(form, key)}
     return CustomerDetails(email=text(form, "email") or "", name=text(form, "name") or "",
                            phone=text(form, "phone"), company=text(form, "company"),
-                           billing_address=address, language=text(form, "language") or "en")
+                           billing_address=address, language=text(form, "language") or "en",
+                           vat_id=text(form, "vat_id"))
 
 
 def _place_request(form: MultiDict[str, str]) -> OrderRequest:

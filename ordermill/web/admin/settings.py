@@ -31,6 +31,7 @@ from ordermill.web.admin.forms import ShopSettingsForm, StaffUserForm, StatusFor
 from ordermill.web.admin.lookups import orders_using_status
 
 FRAUD_THRESHOLD_SETTING = "fraud_threshold"
+ROUNDING_SETTING = "tax_rounding"  # core.adjustments.ROUNDING_SETTING
 STAFF_ROLES = tuple(role for role in ROLES if role != "customer")
 
 
@@ -138,13 +139,18 @@ def shop_settings() -> Any:
     """The fraud score threshold (bank details live on the bank-transfer plugin's tab)."""
     require(actor(), "manage_settings")
     threshold = read_setting(FRAUD_THRESHOLD_SETTING).get("value")
+    rounding = read_setting(ROUNDING_SETTING)
     form = ShopSettingsForm(data={"fraud_threshold": Decimal(threshold) if threshold
-                                  else None})
+                                  else None,
+                                  "tax_rounding_scope": rounding.get("scope") or "line",
+                                  "tax_rounding_mode": rounding.get("mode") or "half_up"})
     error = None
     if form.validate_on_submit():
         value = form.fraud_threshold.data
         write_setting(FRAUD_THRESHOLD_SETTING,
                       {"value": f"{value:.2f}"} if value is not None else {})
+        write_setting(ROUNDING_SETTING, {"scope": form.tax_rounding_scope.data,
+                                         "mode": form.tax_rounding_mode.data})
         flash("Settings saved.", "success")
         return redirect(url_for("admin.shop_settings"), 303)
     if request.method == "POST":

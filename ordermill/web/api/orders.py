@@ -240,7 +240,7 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
         customer=CustomerDetails(
             email=customer["email"], name=customer["name"], phone=customer.get("phone"),
             company=customer.get("company"), billing_address=customer["billing_address"],
-            language=customer["language"]),
+            language=customer["language"], vat_id=customer.get("vat_id")),
         lines=lines, payment_method=json_data["payment_method"],
         promo_code=json_data.get("promo_code"), customer_ip=json_data.get("customer_ip"),
         affiliate=json_data.get("affiliate"), note=json_data.get("note"),

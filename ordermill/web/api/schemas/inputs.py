@@ -39,8 +39,13 @@ class CustomerIn(Schema):
     name = text(200, min_length=1, required=True)
     phone = optional_text(50)
     company = optional_text(200)
-    billing_address = json_object(load_default=dict)
+    billing_address = json_object(load_default=dict, metadata={
+        "description": "line1, line2, postcode, city, country; country is an ISO 3166-1 "
+                       "alpha-2 code (the tax destination), checked at placement"})
     language = text(10, min_length=2, load_default="en")
+    vat_id = optional_text(40, metadata={
+        "description": "The buyer's VAT number (B2B), e.g. DE136695976: a tax plugin may "
+                       "reverse-charge with it, or refuse an invalid one."})
 
 
 class LineIn(Schema):

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from ordermill.core.available import ACTION_NAMES
 from ordermill.core.queries import PAYMENT_STATUSES
+from ordermill.web.api.schemas.pricing import AdjustmentOut, PricingOut, RefundTaxOut
 
 # ================================================================ errors
 
@@ -87,7 +88,9 @@ class LineOut(Schema):
     quantity = fields.Integer(required=True)
     unit_price = fields.String(required=True)
     discount = fields.String(required=True)
-    total = fields.String(required=True)
+    tax = fields.String(required=True, metadata={"description": "The tax in `total`."})
+    total = fields.String(required=True, metadata={
+        "description": "What the buyer pays for the line: after discounts, tax included."})
     status = fields.String(required=True, metadata={"description": "active, cancelled or "
                                                     "refunded"})
     refunded = fields.String(required=True)
@@ -126,6 +129,8 @@ class PaymentOut(Schema):
     manual = fields.Boolean(required=True)
     note = _str()
     created_at = _str()
+    tax = fields.List(fields.Nested(RefundTaxOut), required=True, metadata={
+        "description": "A refund's tax per rate (net + tax add up to its amount)."})
 
 
 class FraudCheckOut(Schema):
@@ -157,8 +162,10 @@ class BuyerOut(Schema):
     name = fields.String(required=True)
     email = fields.String(required=True)
     phone = _str()
-    billing_address = fields.Dict(allow_none=True)
+    billing_address = fields.Dict(allow_none=True, metadata={
+        "description": "country: ISO 3166-1 alpha-2 (the tax destination)"})
     language = _str()
+    vat_id = _str(metadata={"description": "The buyer's VAT number (B2B)."})
 
 
 class OrderOut(Schema):
@@ -174,7 +181,15 @@ class OrderOut(Schema):
     currency = fields.String(required=True)
     subtotal = fields.String(required=True)
     discount = fields.String(required=True)
-    total = fields.String(required=True)
+    fee_total = fields.String(required=True, metadata={
+        "description": "Fees and shipping, before their tax."})
+    tax_total = fields.String(required=True, metadata={
+        "description": "All tax, of lines and fees (also tax included in gross prices)."})
+    total = fields.String(required=True, metadata={"description": "What the buyer pays."})
+    total_excl_tax = fields.String(required=True, metadata={
+        "description": "total - tax_total"})
+    adjustments = fields.List(fields.Nested(AdjustmentOut), required=True, metadata={
+        "description": "Discounts, tax, fees and shipping (the price_adjustments hook)."})
     amount_due = fields.String(required=True)
     captured = fields.String(required=True)
     refunded = fields.String(required=True)
@@ -256,6 +271,8 @@ class PreviewOut(Schema):
     data = fields.Dict()
     version = fields.Integer()
     replayed = fields.Boolean()
+    pricing = fields.Nested(PricingOut, metadata={
+        "description": "place only: the order's price and every adjustment."})
 
 
 class HookFailureOut(Schema):
