@@ -1,0 +1,32 @@
+"""The tax part of report amounts: zero until ordermill stores tax (issue 15, branch i15-tax).
+
+Reports show amounts without tax and tax in a column of its own. ordermill does not store
+tax yet, so both functions below answer 0; they are the only place the reports read tax.
+When `OrderLine.tax` and `Order.tax_total` exist, wire them here:
+
+    def line_tax(line):            return line.tax
+    def payment_tax(amount, order):
+        return func.coalesce(amount * order.tax_total // func.nullif(order.total, 0), 0)
+
+(`payment_tax` is the share of the order's tax in a payment of `amount`; both reports that
+use it already join the payment's order.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, literal
+
+
+def line_tax(line: Any) -> Any:
+    """SQL: the tax included in an order line's total (`line` is the OrderLine entity)."""
+    return literal(0, BigInteger)
+
+
+def payment_tax(amount: Any, order: Any) -> Any:
+    """SQL: the tax included in a payment of `amount` on `order` (the Order entity)."""
+    return literal(0, BigInteger)
+
+
+__all__ = ["line_tax", "payment_tax"]
