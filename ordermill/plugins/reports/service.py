@@ -97,6 +97,7 @@ def run_report(mill: Ordermill, name: str, filters: Filters, *, actor: Actor,
     order = parse_sort(report, sort)
     with mill.read_session() as session:
         rows = queries.rows_of(session, report, filters, confirmed)
+    rows.sort(key=lambda row: tuple(row[key] for key in report.keys))  # the same on both DBs
     if order is not None:
         column, descending = order
         rows.sort(key=lambda row: (row[column] is None, row[column]), reverse=descending)

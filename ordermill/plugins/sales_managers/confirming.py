@@ -61,15 +61,16 @@ class SaleState:
 
 def manager_names(session: Session) -> dict[int, str]:
     """{staff id: name} of every staff member (inactive ones too: old sales name them)."""
-    return dict(session.execute(select(StaffUser.id, StaffUser.name)).tuples().all())
+    return {user_id: name for user_id, name in
+            session.execute(select(StaffUser.id, StaffUser.name)).all()}
 
 
 def active_managers(mill: Ordermill) -> list[tuple[int, str]]:
     """(id, name) of the active staff a sale may be attributed to, by name."""
     with mill.read_session() as session:
-        return list(session.execute(select(StaffUser.id, StaffUser.name)
-                                    .where(StaffUser.active.is_(True))
-                                    .order_by(StaffUser.name)).tuples().all())
+        return [(user_id, name) for user_id, name in session.execute(
+            select(StaffUser.id, StaffUser.name).where(StaffUser.active.is_(True))
+            .order_by(StaffUser.name)).all()]
 
 
 def _name(names: dict[int, str], manager_id: int | None) -> str:
