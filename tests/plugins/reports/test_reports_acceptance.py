@@ -146,7 +146,7 @@ def test_a_report_sorts_by_any_column(mill: Ordermill, shop: dict[str, str],
     assert [row["sku"] for row in answer["rows"]] == ["BOOK", "CAP", "HOST", "TEE", "MUG"]  # ties keep key order
     refused = api_client.get("/api/v1/reports/products?sort=colour", role="manager")
     assert refused.status_code == 422
-    assert "colour" in refused.get_json()["message"]
+    assert "colour" in refused.get_json()["error"]["message"]
 
 
 def test_bad_filters_are_refused_clearly(mill: Ordermill, api_client: Any) -> None:
@@ -156,6 +156,6 @@ def test_bad_filters_are_refused_clearly(mill: Ordermill, api_client: Any) -> No
         answer = api_client.get("/api/v1/reports/payments", query_string=query,
                                 role="manager")
         assert answer.status_code == 422, query
-        assert answer.get_json()["details"]["field"] == field
+        assert answer.get_json()["error"]["details"]["field"] == field
     assert api_client.get("/api/v1/reports/nothing", role="manager").status_code == 404
     assert api_client.get("/api/v1/reports/payments", role="support").status_code == 403
