@@ -6,19 +6,21 @@ a partial payment, line refunds, a goodwill refund, a cancelled and an unpaid or
 confirmed and unconfirmed sales. Every date is then set by hand (placement, payment,
 refund), so the period filters have something to cut.
 
-    order  lines (EUR unless said)     gateway       paid (fee)           refunds        manager  confirmed
-    O1     MUG x2                      banktransfer  20.00 (0) 01-05                     Anna     yes
-    O2     TEE, MUG                    cheque        30.00 (0.90) 01-10                  Anna     yes
-    O3     HOST                        invoice       50.00 (1.50) 01-12   HOST 20.00 01-20 Ben    yes
-    O4     TEE x3                      banktransfer  60.00 (0) 02-01                     system   yes
-    O5     MUG, HOST                   cheque        60.00 (1.00) 02-03                  Ben      no
-    O6     TEE                         banktransfer  unpaid, placed 02-05                Anna     yes
-    O7     CAP x2 (USD)                invoice       30.00 (0.87) 02-10                  Anna     yes
-    O8     BOOK, CAP (USD)             banktransfer  45.00 (0) 02-11      5.00 goodwill 02-15 Ben yes
-    O9     MUG x3, promo -10 %         cheque        27.00 (0.81) 03-01                  Anna     no
-    O10    TEE x2                      banktransfer  15.00 of 40.00 03-02                Ben      yes
-    O11    HOST, TEE                   invoice       70.00 (2.10) 03-05   TEE 20.00 03-06  Anna   yes
-    O12    MUG                         banktransfer  cancelled, placed 03-07             system   no
+    order  lines (EUR unless said)  gateway       paid (fee), day     refunds, day     manager  ok
+    O1     MUG x2                   banktransfer  20.00 (0) 01-05                      Anna     yes
+    O2     TEE, MUG                 cheque        30.00 (0.90) 01-10                   Anna     yes
+    O3     HOST                     invoice       50.00 (1.50) 01-12   HOST 20.00 01-20 Ben      yes
+    O4     TEE x3                   banktransfer  60.00 (0) 02-01                      system   yes
+    O5     MUG, HOST                cheque        60.00 (1.00) 02-03                   Ben      no
+    O6     TEE                      banktransfer  unpaid, placed 02-05                 Anna     yes
+    O7     CAP x2 (USD)             invoice       30.00 (0.87) 02-10                   Anna     yes
+    O8     BOOK, CAP (USD)          banktransfer  45.00 (0) 02-11      5.00 (no line)  Ben      yes
+    O9     MUG x3, promo -10 %      cheque        27.00 (0.81) 03-01                   Anna     no
+    O10    TEE x2                   banktransfer  15.00 of 40.00 03-02                 Ben      yes
+    O11    HOST, TEE                invoice       70.00 (2.10) 03-05   TEE 20.00 03-06  Anna     yes
+    O12    MUG                      banktransfer  cancelled, placed 03-07              system   no
+
+(O8's goodwill refund is on 02-15; "ok" says whether the sale is confirmed.)
 """
 
 from __future__ import annotations

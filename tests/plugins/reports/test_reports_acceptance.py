@@ -143,7 +143,8 @@ def test_a_report_sorts_by_any_column(mill: Ordermill, shop: dict[str, str],
     by_net = run_report(mill, "payments", parse_filters({}), actor=shop12.STAFF, sort="-net")
     assert [row["net"] for row in by_net.rows] == [11429, 9500, 7640, 4000, 2913]
     answer = api_client.get("/api/v1/reports/products?sort=units", role="manager").get_json()
-    assert [row["sku"] for row in answer["rows"]] == ["BOOK", "CAP", "HOST", "TEE", "MUG"]  # ties keep key order
+    # ties keep the key order
+    assert [row["sku"] for row in answer["rows"]] == ["BOOK", "CAP", "HOST", "TEE", "MUG"]
     refused = api_client.get("/api/v1/reports/products?sort=colour", role="manager")
     assert refused.status_code == 422
     assert "colour" in refused.get_json()["error"]["message"]
