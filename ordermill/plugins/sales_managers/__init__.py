@@ -21,7 +21,7 @@ What it adds, all gone when the plugin is blocked:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from ordermill.api import (
     InvalidInput,
     Order,
     OrderButton,
+    Ordermill,
     OrderPanel,
     PermissionSpec,
     Settings,
@@ -109,6 +110,14 @@ def order_list_filters() -> list[FilterSpec]:
 def confirmed_sales_condition(order_id: Any) -> Any:
     """For the reports plugin: the orders whose sale is confirmed."""
     return confirmed_condition(order_id)
+
+
+@hookimpl(trylast=True)
+def on_demo_loaded(mill: Ordermill, orders: Sequence[str]) -> None:
+    """Confirm most of the demo's phone sales, leaving some red to check."""
+    from ordermill.plugins.sales_managers.demo import confirm_demo_sales
+
+    confirm_demo_sales(mill, orders)
 
 
 @hookimpl(trylast=True)
