@@ -7,7 +7,9 @@ lost whether or not that plugin is installed, every confirmed order first gets a
 `depends_on` this revision) fills its table from those events, now or whenever it is
 installed later, and the downgrade below restores the column from them.
 
-`ix_shop_order_paid_at` serves the reports, which count revenue by payment date.
+`ix_shop_order_paid_at` and `ix_payment_report` (payments by date, gateway and currency, the
+amounts in the index so that the report reads no table row) serve the reports, which count
+revenue by payment date.
 
 Revision ID: a17a_sales_confirmation_moves
 Revises: a15a_tax_class
@@ -61,9 +63,15 @@ def upgrade() -> None:
     with op.batch_alter_table("shop_order", schema=None) as batch_op:
         batch_op.drop_column("sales_confirmed")
         batch_op.create_index(batch_op.f("ix_shop_order_paid_at"), ["paid_at"], unique=False)
+    with op.batch_alter_table("payment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_payment_report"), [
+            "created_at", "status", "gateway", "currency", "kind", "amount", "fee", "order_id"],
+            unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("payment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_payment_report"))
     with op.batch_alter_table("shop_order", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_shop_order_paid_at"))
         batch_op.add_column(sa.Column("sales_confirmed", sa.Boolean(), nullable=False,

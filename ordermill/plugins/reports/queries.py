@@ -66,10 +66,11 @@ def payments_query(filters: Filters) -> Select[Any]:
                     .label("tax"),
                     refunds.label("refunds"), fees.label("fees"),
                     (gross - refunds - fees).label("net"))
-             .outerjoin(Order, Order.id == Payment.order_id)
              .where(Payment.status == SUCCEEDED, *_in_period(Payment.created_at, filters))
              .group_by(Payment.gateway, Payment.currency)
              .order_by(Payment.gateway, Payment.currency))
+    if tax.PAYMENT_TAX_NEEDS_ORDER:
+        query = query.outerjoin(Order, Order.id == Payment.order_id)
     if filters.currency:
         query = query.where(Payment.currency == filters.currency)
     if filters.gateway:
