@@ -22,7 +22,6 @@ from typing import Any
 
 from sqlalchemy import BigInteger, literal
 
-
 PAYMENT_TAX_NEEDS_ORDER = False
 
 
