@@ -121,13 +121,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--scale", type=Path, default=SCALE)
     parser.add_argument("--smoke", action="store_true", help="the demo only, 3 runs")
+    parser.add_argument("--url", help="measure this database as it is (built by an earlier "
+                                      "run), without building anything")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="om-reports-"))
-    url, schema = database(args.backend, workdir)
+    url, schema = (args.url, None) if args.url else database(args.backend, workdir)
     scale = None if args.smoke else load_scale(args.scale)
     runs = 3 if args.smoke else args.runs
     try:
-        seed_s = build(url, workdir, args.orders, scale)
+        seed_s = 0.0 if args.url else build(url, workdir, args.orders, scale)
         settings = Settings.from_env(env={}, database_url=url, instance_path=workdir)
         mill = Ordermill(settings, plugins=PluginHost(settings))
         try:

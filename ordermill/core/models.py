@@ -154,7 +154,8 @@ class Order(Base):
     __table_args__ = (
         Index("ix_shop_order_status_placed_at", "status", "placed_at"),
         Index("ix_shop_order_placed_at", "placed_at"),
-        Index("ix_shop_order_paid_at", "paid_at"),  # the reports: revenue by payment date
+        # the reports: revenue by payment date, currency and gateway from the index alone
+        Index("ix_shop_order_paid_at", "paid_at", "currency", "payment_method"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

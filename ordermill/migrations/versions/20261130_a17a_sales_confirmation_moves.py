@@ -62,7 +62,8 @@ def upgrade() -> None:
             for order_id, number, manager_id in confirmed])
     with op.batch_alter_table("shop_order", schema=None) as batch_op:
         batch_op.drop_column("sales_confirmed")
-        batch_op.create_index(batch_op.f("ix_shop_order_paid_at"), ["paid_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_shop_order_paid_at"),
+                              ["paid_at", "currency", "payment_method"], unique=False)
     with op.batch_alter_table("payment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payment_report"), [
             "created_at", "status", "gateway", "currency", "kind", "amount", "fee", "order_id"],
