@@ -43,6 +43,7 @@ from ordermill.plugins.reports.service import run_report
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCALE = Path(__file__).resolve().parents[2] / "shared" / "peers" / "ordermill" / "scale.py"
 ACTOR = Actor.system("bench")
+BENCH_KEY = "bench-only-secret-key-0123456789abcdef"
 FILTER_SETS = {"all": {}, "month": {"from": "2026-03-01", "to": "2026-03-31"},
                "eur": {"currency": "EUR"}, "stripe": {"gateway": "stripe"}}
 SPREAD = [
@@ -81,9 +82,12 @@ def database(backend: str, workdir: Path) -> tuple[str, str | None]:
 
 def build(url: str, workdir: Path, orders: int, scale: ModuleType | None) -> float:
     env = dict(os.environ, ORDERMILL_DATABASE_URL=url, ORDERMILL_INSTANCE_PATH=str(workdir))
+    env.setdefault("ORDERMILL_SECRET_KEY", BENCH_KEY)  # PostgreSQL requires one
     command = str(Path(sys.executable).parent / "ordermill")
-    subprocess.run([command, "init"], env=env, check=True, capture_output=True)
-    subprocess.run([command, "demo"], env=env, check=True, capture_output=True)
+    for step in ("init", "demo"):
+        done = subprocess.run([command, step], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"ordermill {step} failed: {done.stdout}{done.stderr}")
     started = time.perf_counter()
     if scale is not None:
         scale.clone(url, orders)
@@ -130,7 +134,9 @@ def main() -> None:
     runs = 3 if args.smoke else args.runs
     try:
         seed_s = 0.0 if args.url else build(url, workdir, args.orders, scale)
-        settings = Settings.from_env(env={}, database_url=url, instance_path=workdir)
+        settings = Settings.from_env(env={}, database_url=url, instance_path=workdir,
+                                     secret_key=os.environ.get("ORDERMILL_SECRET_KEY",
+                                                               BENCH_KEY))
         mill = Ordermill(settings, plugins=PluginHost(settings))
         try:
             with mill.read_session() as session:
