@@ -62,7 +62,8 @@ Routes, admin pages and commands (imported on first use, so a worker never loads
 
 Tables
     The ORM classes a plugin may read: Order, OrderLine, Invoice, Payment, OrderEvent,
-    Product, Customer. A plugin's own tables subclass Base (and ship their own Alembic branch,
+    Product, Customer, StaffUser (staff members: id, name, e-mail, role, active). A
+    plugin's own tables subclass Base (and ship their own Alembic branch,
     see `register_migration_locations`).
 
 Money
@@ -126,6 +127,7 @@ from ordermill.core.models import (
     Product,
     utcnow,
 )
+from ordermill.core.models import User as StaffUser
 from ordermill.core.money import (
     MAX_AMOUNT,
     Money,
@@ -268,6 +270,7 @@ __all__ = [
     "SettingField",
     "Settings",
     "SettingsPage",
+    "StaffUser",
     "StaleOrder",
     "StatusSpec",
     "UnknownInvoice",

@@ -323,7 +323,7 @@ def test_batch_alter_of_a_referenced_table_keeps_its_rows(
             id=1, number="0123456789", status="pending", customer_id=1, buyer_name="B",
             buyer_email="b@example.com", billing_address={}, language="en", currency="EUR",
             subtotal=1000, discount=0, total=1000, payment_method="banktransfer",
-            sales_confirmed=False, placed_at=now, updated_at=now, version=1))
+            placed_at=now, updated_at=now, version=1))
         connection.execute(sa.insert(tables["order_line"]).values(
             id=1, order_id=1, product_id=1, sku="TEE", name="Tee", kind="physical", quantity=1,
             unit_price=1000, discount=0, total=1000, status="active", units_held=1,

@@ -156,6 +156,8 @@ class Order(Base):
     __table_args__ = (
         Index("ix_shop_order_status_placed_at", "status", "placed_at"),
         Index("ix_shop_order_placed_at", "placed_at"),
+        # the reports: revenue by payment date, currency and gateway from the index alone
+        Index("ix_shop_order_paid_at", "paid_at", "currency", "payment_method"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,7 +183,6 @@ class Order(Base):
     customer_ip: Mapped[str | None] = mapped_column(String(45))
     affiliate: Mapped[str | None] = mapped_column(String(100))
     sales_manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    sales_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     customer_note: Mapped[str | None] = mapped_column(Text)
     needs_attention: Mapped[str | None] = mapped_column(Text)
     fraud_score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
@@ -295,6 +296,9 @@ class Payment(Base):
     __table_args__ = (
         Index("ix_payment_gateway_reference", "gateway", "gateway_reference"),
         Index("ix_payment_created_at", "created_at"),
+        # the reports' payments by date, gateway and currency, read from the index alone
+        Index("ix_payment_report", "created_at", "status", "gateway", "currency", "kind",
+              "amount", "fee", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -36,7 +36,6 @@ PERMISSIONS: dict[str, str] = {
     "delete_orders": "Delete orders for good",
     "bulk_change": "Change the status of many orders at once",
     "export": "Export orders and payments as CSV",
-    "confirm_sales": "Confirm the sales manager of a sale",
     "manage_recurring": "Change the status of recurring orders",
     "manage_staff": "Create staff users and tokens",
     "manage_settings": "Edit statuses, bank details, fraud threshold",

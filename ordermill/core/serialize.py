@@ -150,7 +150,7 @@ def order_to_dict(order: Order, *, events: list[OrderEvent] | None = None) -> di
                   "language": order.language, "vat_id": order.vat_id},
         "promo_code": order.promo_code, "payment_method": order.payment_method,
         "customer_ip": order.customer_ip, "affiliate": order.affiliate,
-        "sales_manager_id": order.sales_manager_id, "sales_confirmed": order.sales_confirmed,
+        "sales_manager_id": order.sales_manager_id,
         "customer_note": order.customer_note, "needs_attention": order.needs_attention,
         "fraud_score": str(order.fraud_score) if order.fraud_score is not None else None,
         "plugin_data": dict(order.plugin_data or {}),

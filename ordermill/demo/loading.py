@@ -91,6 +91,7 @@ def load_demo(mill: Ordermill, *, seed: int = DEMO_SEED, spread_days: bool = Tru
         _move_back_in_time(mill, made, shop.rng)
     deleted = tuple(shop.deleted)
     numbers = tuple(number for number, _days in made if number not in deleted)
+    mill.plugins.call("on_demo_loaded", mill=mill, orders=numbers)  # e.g. confirmed sales
     with mill.read_session() as session:
         statuses = Counter(session.scalars(select(Order.status)
                                            .where(Order.number.in_(numbers))))

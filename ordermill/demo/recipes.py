@@ -10,9 +10,10 @@ from ordermill.core.requests import LineRequest
 from ordermill.demo.catalogue import BUYERS
 from ordermill.demo.shop import _slug
 from ordermill.demo.trouble import TroubleRecipes
+from ordermill.demo.year import YearRecipes
 
 
-class _Shop(TroubleRecipes):
+class _Shop(TroubleRecipes, YearRecipes):
     """The demo's staff, helpers for the usual steps, and the order recipes."""
 
     def recipes(self) -> list[tuple[float, Callable[[], str]]]:
@@ -73,6 +74,8 @@ class _Shop(TroubleRecipes):
             (4.0, self.products_added_by_phone),
             (9.5, self.buyer_email_corrected),
             (28.0, self.deleted_unpaid),
+            # a year of ordinary sales before these, for the reports (issue 17)
+            *self.year_of_sales(),
         ]
 
     def pending_bank_tickets(self) -> str:

@@ -86,7 +86,7 @@ class ShopSteps:
     def place(self, lines: Sequence[tuple[str, int] | LineRequest], method: str, *,
               buyer: Buyer | None = None, promo: str | None = None,
               plan: Sequence[int] | None = None, note: str | None = None,
-              by_phone: bool = False) -> str:
+              by_phone: bool = False, manager: Actor | None = None) -> str:
         buyer = buyer or self.buyer()
         request = OrderRequest(
             customer=buyer.details(),
@@ -94,7 +94,7 @@ class ShopSteps:
                    for line in lines],
             payment_method=self.method(method), promo_code=promo, invoice_plan=plan,
             note=note, customer_ip=None if by_phone else self.ip(), admin_placed=by_phone,
-            sales_manager_id=self.manager.user_id if by_phone else None,
+            sales_manager_id=(manager or self.manager).user_id if by_phone else None,
         )
         # Instalment plans are set up by staff (seed 003), so those orders are placed by staff.
         staff = by_phone or bool(plan)

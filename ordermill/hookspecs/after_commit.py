@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
 
+    from ordermill.core.app import Ordermill
     from ordermill.core.context import ActionContext
     from ordermill.core.models import Order, OrderEvent, OrderLine, Payment
     from ordermill.core.specs import (
@@ -22,6 +23,7 @@ __all__ = [
     "on_cancel",
     "on_comment_added",
     "on_delete",
+    "on_demo_loaded",
     "on_fraud",
     "on_fraud_checked",
     "on_order_edited",
@@ -163,4 +165,16 @@ def message_attachments(
     order's e-tickets once it is paid) or None. It runs after the action committed, inside the
     message's outbox job: an exception fails that job, which is retried with backoff, so the
     message is never sent without its attachment.
+    """
+
+
+@hookspec
+@after_commit
+def on_demo_loaded(mill: Ordermill, orders: Sequence[str]) -> None:
+    """Add your plugin's part of the demo shop. After-commit hook, once per demo load.
+
+    `ordermill demo` and `ordermill serve --demo` call it when the demo's orders are committed
+    (and spread over the past year), with their numbers, oldest first. Change them only
+    through actions (`mill.orders.*`, `mill.orders.editing(...)`), so history stays true, and
+    keep it quick: `serve --demo` waits for it. An exception is logged and the demo stays.
     """

@@ -536,6 +536,40 @@ def check_legacy_paths(plugin: str, blocked_web: Any, tokens: dict[str, str],
 
 
 
+def test_blocking_sales_managers_or_reports_leaves_the_other_whole(
+    mill: Ordermill, shop: None, tokens: dict[str, str],
+) -> None:
+    """Issue 17, acceptance 3: the two plugins meet only through the reports plugin's hook
+    `confirmed_sales_condition`. Without sales_managers, reports offers no report by sales
+    manager (404, no tab) and nobody can confirm; without reports, sales are still confirmed
+    and filtered, and no report route, tab or permission is left."""
+    no_sales = create_app(make_app(mill, ("sales_managers",)), dict(APP_CONFIG))
+    desk = Desk(no_sales, tokens["admin"])
+    number = desk.place([("MUG", 1)], "banktransfer")
+    offered = [report["name"] for report in desk.get("/reports")["reports"]]
+    assert offered == ["payments", "products", "categories"]
+    assert desk.client.get("/api/v1/reports/managers", headers=desk.auth).status_code == 404
+    assert desk.client.post(f"/api/v1/orders/{number}/sale/confirm", headers=desk.auth,
+                            json={}).status_code == 404
+    assert "confirm_sales" not in desk.get("/auth/me")["permissions"]
+    admin = login(no_sales.test_client(), mill, "admin")
+    page = admin.get("/admin/reports/").get_data(as_text=True)
+    assert 'data-report="payments"' in page and 'data-report="managers"' not in page
+    assert admin.get("/admin/reports/?report=managers").status_code == 404
+
+    no_reports = create_app(make_app(mill, ("reports",)), dict(APP_CONFIG))
+    desk = Desk(no_reports, tokens["admin"])
+    assert desk.client.get("/api/v1/reports", headers=desk.auth).status_code == 404
+    assert "view_reports" not in desk.get("/auth/me")["permissions"]
+    assert desk.get("/orders?sales=unconfirmed")["orders"][0]["number"] == number
+    confirmed = desk.post(f"/orders/{number}/sale/confirm", {})
+    assert confirmed["confirmed"] is True and confirmed["sales_manager"] == "system"
+    assert desk.get("/orders?sales=unconfirmed")["orders"] == []
+    admin = login(no_reports.test_client(), mill, "admin")
+    assert admin.get("/admin/reports/").status_code == 404
+    assert "/admin/reports/" not in admin.get("/admin/orders").get_data(as_text=True)
+
+
 @pytest.mark.commits  # the upgrade opens its own connection
 def test_upgrading_the_schema_with_a_blocked_table_owner_says_what_to_do(
     mill: Ordermill,

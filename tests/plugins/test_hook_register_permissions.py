@@ -40,10 +40,10 @@ def test_hook_register_permissions_reaches_require_and_the_roles(
         require(actor("admin"), "reports.view")
 
     register_plugin(Reports(PermissionSpec("reports.view", "See sales reports",
-                                           roles=("manager", "viewer"))), name="reports")
+                                           roles=("manager", "viewer"))), name="sales_reports")
 
     assert mill.permissions.labels["reports.view"] == "See sales reports"
-    assert mill.permissions.owners == {"reports.view": "reports"}
+    assert mill.permissions.owners["reports.view"] == "sales_reports"
     for role in ("admin", "manager", "viewer"):  # admin holds every permission
         require(actor(role), "reports.view")
         assert "reports.view" in permissions_of(role)

@@ -163,7 +163,7 @@ class PlacingActions(OrderSteps):
             affiliate=request.affiliate, sales_manager_id=request.sales_manager_id,
             customer_note=request.note, idempotency_key=request.idempotency_key,
             request_fingerprint=request.request_fingerprint, placed_at=now, updated_at=now,
-            version=1, sales_confirmed=False,
+            version=1,
             plugin_data={name: dict(values) for name, values in request.plugin_data.items()},
         )
         order.lines = lines

@@ -109,9 +109,7 @@ def order_row(order: Order, staff: Mapping[int, str]) -> dict[str, Any]:
     """One row of the orders table: the core's summary plus the sales manager's name."""
     row = queries.order_summary(order)
     manager = staff.get(order.sales_manager_id) if order.sales_manager_id else None
-    row.update({"sales_manager": manager or "system",
-                "sales_confirmed": bool(order.sales_confirmed),
-                "placed": order.placed_at})
+    row.update({"sales_manager": manager or "system", "placed": order.placed_at})
     return row
 
 

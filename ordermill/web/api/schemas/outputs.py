@@ -200,7 +200,6 @@ class OrderOut(Schema):
     customer_ip = _str()
     affiliate = _str()
     sales_manager_id = fields.Integer(allow_none=True)
-    sales_confirmed = fields.Boolean(allow_none=True)
     customer_note = _str()
     needs_attention = _str()
     fraud_score = _str()

@@ -1,0 +1,47 @@
+"""The plugin's part of the admin order page: the "Sale" card and the Check / Confirm button.
+
+Called while the admin draws a page (through `request_mill()`); outside a request they show
+nothing. Both post to `web.admin_confirm`, which checks confirm_sales itself.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context
+
+from ordermill.api import Actor, Order, OrderButton, OrderPanel, holds, request_mill
+from ordermill.plugins.sales_managers import confirming
+
+PACKAGE = __package__ or "ordermill.plugins.sales_managers"
+PANEL_TITLE = "Sale"
+BUTTON_LABEL = "Check / Confirm"
+BUTTON_CONFIRM = "Confirm the sale as attributed to {manager}?"
+
+
+def confirm_url(number: str) -> str:
+    return f"/admin/sales/orders/{number}/confirm"
+
+
+def order_panels(order: Order, actor: Actor) -> list[OrderPanel] | None:
+    if not has_request_context():
+        return None
+    mill = request_mill()
+    sale = confirming.sale_state(mill, order.number, actor=actor)
+    may_confirm = holds(actor, confirming.PERMISSION)
+    return [OrderPanel(PANEL_TITLE, "sales_managers/sale_panel.html", context={
+        "sale": sale, "may_confirm": may_confirm, "confirm_url": confirm_url(order.number),
+        "managers": confirming.active_managers(mill) if may_confirm and not sale.confirmed
+        else []}, package=PACKAGE)]
+
+
+def order_buttons(order: Order, actor: Actor) -> list[OrderButton] | None:
+    if not has_request_context():
+        return None
+    sale = confirming.sale_state(request_mill(), order.number, actor=actor)
+    if sale.confirmed:
+        return None
+    return [OrderButton(BUTTON_LABEL, confirm_url(order.number),
+                        permission=confirming.PERMISSION,
+                        confirm=BUTTON_CONFIRM.format(manager=sale.sales_manager))]
+
+
+__all__ = ["order_buttons", "order_panels"]
