@@ -21,8 +21,9 @@ import attrs
 from ordermill.core.errors import InvalidInput, LineAlreadyClosed, UnknownLine
 from ordermill.core.models import Order, OrderLine
 
-# {line id: units} or [(line id, units), ...]; a sequence may not name a line twice
-LineQuantities = Mapping[int, int] | Sequence[tuple[int, int]]
+# {line id: units} or [(line id, units), ...]; a sequence may not name a line twice; units
+# None means all of the line's units
+LineQuantities = Mapping[int, int | None] | Sequence[tuple[int, int | None]]
 
 # columns a part does not copy from its line: it gets its own values for them
 OWN_COLUMNS = frozenset({"id", "quantity", "total", "discount", "units_held", "units_released",
@@ -64,6 +65,9 @@ def wanted_units(line_ids: Sequence[int] | None, lines: LineQuantities | None
         if line_id in wanted:
             raise InvalidInput(NAMED_TWICE.format(line_id=line_id),
                                details={"field": "lines", "line_id": line_id})
+        if units is None:
+            wanted[line_id] = None
+            continue
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise InvalidInput(BAD_QUANTITY.format(line_id=line_id, value=repr(units)),
                                details={"field": "lines", "line_id": line_id})
