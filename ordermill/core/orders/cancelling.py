@@ -224,7 +224,8 @@ class CancelRefundActions(OrderSteps):
         """Cancel-and-refund of chosen lines or units: only active ones may be chosen."""
         line_parts.pick(order, line_parts.wanted_units(line_ids, lines), ("active",),
                         "cancel")
-        if billing.refundable_total(order) > 0:
+        paid = billing.refundable_total(order) > 0
+        if paid:
             change = self._refund_work(session, order, ctx, line_ids, None, restock, comment,
                                        True, lines)
             refunded = change.data["amount"]
@@ -235,7 +236,7 @@ class CancelRefundActions(OrderSteps):
         self._cancel_first(change, order, closed)
         names = ", ".join(f"{line.name} x{line.quantity}" for line in closed)
         change.message = (f"Cancelled {names} and refunded {refunded} {order.currency}."
-                          if change.event_type == "refunded" else
+                          if paid else
                           f"Cancelled {names}; nothing had been paid, so nothing was "
                           f"refunded.") \
             + refund_remarks(ctx, offline_gateways=False) \
