@@ -111,6 +111,8 @@ def test_refund_one_of_three_tickets_with_the_quantity_picker(
         page.wait_for_url(f"{served}/admin/orders/{order.number}")
         assert page.locator(".flash-success").first.inner_text().startswith("Refunded")
         assert page.locator("[data-testid=order-summary]").inner_text() == "3/4 Complete"
+        assert page.locator("[data-testid=line-split-from]").inner_text() == \
+            f"Units split off line #{seat.id}"
     finally:
         context.close()
     assert problems == []
