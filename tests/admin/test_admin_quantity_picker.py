@@ -42,7 +42,7 @@ def ordermill_backend() -> str:
 def chromium() -> Iterator[Any]:
     problem = None
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api
     except ImportError:
         problem = "the playwright package is not installed (pip install -e '.[dev]')"
     if problem is None and not Path(CHROMIUM).exists():
