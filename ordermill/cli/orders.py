@@ -181,36 +181,59 @@ def order_accept(number: str, comment: str | None) -> None:
     _report(get_mill().orders.accept(number, actor=CLI_ACTOR, comment=comment))
 
 
+class LineUnits(click.ParamType):
+    """`--line ID` (the whole line) or `--line ID:QTY` (that many of its units)."""
+
+    name = "ID[:QTY]"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> tuple[int, int | None]:
+        if isinstance(value, tuple):
+            return value
+        line_id, _, units = str(value).partition(":")
+        try:
+            return int(line_id), (int(units) if units else None)
+        except ValueError:
+            self.fail(f"{value!r} is not a line: use ID or ID:QTY, e.g. 12 or 12:1.",
+                      param, ctx)
+
+
+LINE_UNITS = LineUnits()
+
+
 @order.command("cancel")
 @click.argument("number")
-@click.option("--line", "line_ids", multiple=True, type=int,
-              help="Cancel only this line (repeat for several). Default: the whole order.")
+@click.option("--line", "lines", multiple=True, type=LINE_UNITS,
+              help="Cancel only this line, or ID:QTY that many of its units (repeat for "
+                   "several). Default: the whole order.")
 @click.option("--restock/--no-restock", default=True, show_default=True,
               help="Return the units to stock.")
 @_comment_option
-def order_cancel(number: str, line_ids: tuple[int, ...], restock: bool,
+def order_cancel(number: str, lines: tuple[tuple[int, int | None], ...], restock: bool,
                  comment: str | None) -> None:
-    """Cancel an order or some of its lines. Cancelling is final."""
-    _report(get_mill().orders.cancel(number, actor=CLI_ACTOR, line_ids=list(line_ids) or None,
+    """Cancel an order, some of its lines or some units of a line. Cancelling is final."""
+    _report(get_mill().orders.cancel(number, actor=CLI_ACTOR, lines=list(lines) or None,
                                      restock=restock, comment=comment))
 
 
 @order.command("refund")
 @click.argument("number")
-@click.option("--line", "line_ids", multiple=True, type=int,
-              help="Refund this line (repeat for several). Default: everything captured.")
+@click.option("--line", "lines", multiple=True, type=LINE_UNITS,
+              help="Refund this line, or ID:QTY that many of its units (repeat for "
+                   "several). Default: everything captured.")
 @click.option("--amount", default=None, help="Refund this amount, e.g. 12.50.")
 @click.option("--restock/--no-restock", default=True, show_default=True,
               help="Return refunded lines' units to stock.")
 @_comment_option
-def order_refund(number: str, line_ids: tuple[int, ...], amount: str | None, restock: bool,
-                 comment: str | None) -> None:
-    """Refund the whole order, chosen lines or an amount (refunded lines are cancelled)."""
+def order_refund(number: str, lines: tuple[tuple[int, int | None], ...], amount: str | None,
+                 restock: bool, comment: str | None) -> None:
+    """Refund the whole order, chosen lines or units, or an amount (refunded lines are
+    cancelled)."""
     mill = get_mill()
     money = None
     if amount is not None:
         money = Money.parse(amount, mill.orders.get(number).currency, field="--amount")
-    _report(mill.orders.refund(number, actor=CLI_ACTOR, line_ids=list(line_ids) or None,
+    _report(mill.orders.refund(number, actor=CLI_ACTOR, lines=list(lines) or None,
                                amount=money, restock=restock, comment=comment))
 
 

@@ -224,6 +224,9 @@ class Order(Base):
 class OrderLine(Base):
     """One product in an order. Its status is active, cancelled or refunded.
 
+    Cancelling or refunding some of a line's units splits them off into a new line (see
+    `parent_line_id`), so every line has one status and its quantity counts its units.
+
     `units_held` counts the stock units this line took at placement (or when added);
     `units_released` how many went back. Restock releases `units_held - units_released`,
     so no path can return a unit twice (woocommerce #22489).
@@ -254,6 +257,10 @@ class OrderLine(Base):
     provisioning_status: Mapped[str | None] = mapped_column(String(20))
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     closed_at: Mapped[dt.datetime | None]
+    # set on a part split off by a partial cancel or refund: the line it came from
+    # (core.line_parts); the parts' quantities and totals add up to what was ordered
+    parent_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("order_line.id", ondelete="SET NULL"))
 
     # raise_on_sql: the order is in the identity map whenever its lines are (fee shares)
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise_on_sql")

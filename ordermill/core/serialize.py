@@ -40,6 +40,7 @@ def line_to_dict(line: OrderLine, currency: str) -> dict[str, Any]:
         "units_held": line.units_held, "units_released": line.units_released,
         "attendee": line.attendee, "domain": line.domain, "billing_cycle": line.billing_cycle,
         "provisioning_status": line.provisioning_status, "options": line.options,
+        "parent_line_id": line.parent_line_id,
     }
 
 

@@ -100,6 +100,9 @@ EDITS = itertools.count(1)
 DATE_RANGES = (("placed_from", "placed_to"), ("created_from", "created_to"))
 
 
+CHOSEN_LINES = ("/cancel", "/refund", "/cancel-and-refund")  # `lines` name the order's lines
+
+
 def follow_data_rules(case: Any) -> None:
     """Positive cases only: put in what the document cannot state because it is data or
     spans two fields (an OpenAPI schema has no cross-field rules): skus from the catalogue,
@@ -112,6 +115,8 @@ def follow_data_rules(case: Any) -> None:
     pattern and bound); negative cases are sent exactly as generated."""
     body = case.body
     if isinstance(body, dict):
+        if case.operation.label.endswith(CHOSEN_LINES) and body.get("lines") is not None:
+            body["lines"] = None  # line ids with quantities of the order: the whole order
         for index, line in enumerate(body.get("lines") or []):
             if isinstance(line, dict):
                 line["sku"] = SKUS[index % len(SKUS)]

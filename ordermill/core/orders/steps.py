@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from ordermill.core import billing, inventory
+from ordermill.core import billing, inventory, line_parts
 from ordermill.core.context import ActionContext
-from ordermill.core.errors import InvalidInput, LineAlreadyClosed, UnknownLine
+from ordermill.core.errors import InvalidInput
+from ordermill.core.line_parts import LineQuantities, Pick
 from ordermill.core.models import FraudCheck, Order, OrderLine, utcnow
 from ordermill.core.money import Money, allocate
 from ordermill.core.orders.runner import ActionRunner, _jsonable
@@ -66,26 +67,21 @@ class OrderSteps(ActionRunner):
                 f"held.")
 
     def _pick_lines(self, order: Order, line_ids: Sequence[int] | None,
-                    allowed: Sequence[str], verb: str) -> list[OrderLine]:
-        if line_ids is None:
-            return [line for line in order.lines if line.status in allowed]
-        by_id = {line.id: line for line in order.lines}
-        picked = []
-        for line_id in dict.fromkeys(line_ids):
-            line = by_id.get(line_id)
-            if line is None:
-                raise UnknownLine(order.number, line_id)
-            if line.status not in allowed:
-                final = " Cancelling is final." if line.status == "cancelled" else ""
-                raise LineAlreadyClosed(
-                    f"Cannot {verb} line {line_id} ({line.name}): it is already "
-                    f"{line.status}.{final}",
-                    details={"line_id": line_id, "line_status": line.status},
-                )
-            picked.append(line)
-        if not picked:
-            raise InvalidInput(f"No lines chosen to {verb}.")
-        return picked
+                    allowed: Sequence[str], verb: str,
+                    lines: LineQuantities | None = None) -> list[Pick]:
+        """The lines an action closes, each with how many of its units (line_parts): every
+        line in `allowed` when neither `line_ids` nor `lines` is given."""
+        return line_parts.pick(order, line_parts.wanted_units(line_ids, lines), allowed, verb)
+
+    def _split(self, order: Order, picks: Sequence[Pick]) -> list[OrderLine]:
+        """The lines to close for `picks`, chosen units split off into lines of their own
+        (flushed, so hooks see their ids)."""
+        closing = [line_parts.split_off(order, chosen) for chosen in picks]
+        if any(not chosen.whole for chosen in picks):
+            session = object_session(order)
+            assert session is not None  # actions work on the locked, loaded order
+            session.flush()
+        return closing
 
     def _close_if_all_lines_closed(self, order: Order, action: str) -> None:
         if any(line.status == "active" for line in order.lines):

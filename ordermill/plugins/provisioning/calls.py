@@ -70,7 +70,7 @@ def build_request(session: Session, mill: Ordermill, config: ProvisioningConfig,
     else:
         spec = registry.module(mill, service.module)
         settings = config.module_settings(spec)
-        call = spec.command(command)
+        call = spec.reduce if command == "reduce" else spec.command(command)
     if call is None:
         raise ActionNotAllowed(f"{service.kind.title()} {service.module} cannot {command}.",
                                details={"module": service.module, "command": command})

@@ -10,6 +10,8 @@ tickets exist exactly when the payment that issued them does.
   unique in the database;
 * terminate: voids the line's tickets (line cancelled or refunded, order set to fraud);
   a voided ticket never comes back: if the line is paid for again, new codes are issued;
+* reduce: some of the line's units were cancelled or refunded (1 of 3 tickets): voids as
+  many tickets, unused ones first;
 * suspend / unsuspend: block and unblock check-in.
 
 `check_in` validates a code exactly once (a conditional UPDATE, so two doors scanning the
@@ -128,6 +130,27 @@ def terminate(request: ServiceRequest) -> ModuleResult:
     return ModuleResult(message=f"{len(voided)} ticket(s) voided", data={"voided": voided})
 
 
+# which tickets go first when a line loses some of its units: never-used ones, newest first
+REDUCE_ORDER = {"valid": 0, "suspended": 1, "checked_in": 2}
+
+
+def reduce(request: ServiceRequest) -> ModuleResult:
+    """Some units of the line were cancelled or refunded: void the tickets beyond the line's
+    quantity now (`request.quantity`), unused ones first and the newest of those first."""
+    session = _session(request)
+    held = list(session.scalars(select(ETicket).where(
+        ETicket.line_id == request.line_id, ETicket.status.in_(tuple(REDUCE_ORDER)))))
+    held.sort(key=lambda ticket: (REDUCE_ORDER[ticket.status], -ticket.unit))
+    now = utcnow()
+    voided = []
+    for ticket in held[:max(0, len(held) - request.quantity)]:
+        ticket.status = "void"
+        ticket.void_reason = request.reason or "cancelled"
+        ticket.voided_at = now
+        voided.append(ticket.code)
+    return ModuleResult(message=f"{len(voided)} ticket(s) voided", data={"voided": voided})
+
+
 def suspend(request: ServiceRequest) -> ModuleResult:
     return ModuleResult(data={"suspended": _set_status(request, ("valid",), "suspended")})
 
@@ -138,7 +161,8 @@ def unsuspend(request: ServiceRequest) -> ModuleResult:
 
 MODULE = ProvisioningModuleSpec(
     name=NAME, label="E-tickets with QR codes", create=create, terminate=terminate,
-    suspend=suspend, unsuspend=unsuspend, in_transaction=True, requires_payment=True,
+    suspend=suspend, unsuspend=unsuspend, reduce=reduce, in_transaction=True,
+    requires_payment=True,
     description="One ticket per attendee once the order is paid; PDF with QR codes; check-in.",
 )
 

@@ -283,6 +283,26 @@ class Planner:
         else:
             self.start_command(service, line, "terminate", reason)
 
+    def reduce(self, service: ProvisionedService, line: OrderLine, reason: str) -> None:
+        """Some units of a still-active line closed: an in-transaction module with `reduce`
+        ends those units now (e-tickets void as many tickets); anything else keeps the
+        service while the line has units left. A failure is noted, never undoes the action."""
+        spec = self.installed.modules.get(service.module) if service.kind != "domain" else None
+        if spec is None or spec.reduce is None or not spec.in_transaction:
+            return
+        try:
+            with self.session.begin_nested():
+                call, request = build_request(
+                    self.session, self.mill, self.config, service, "reduce",
+                    delivery_id=f"ordermill-service-{service.id}-reduce-{line.quantity}",
+                    reason=reason, in_transaction=True)
+                result = call(request)
+        except Exception as error:
+            log.exception("provisioning reduce of service %s failed", service.id)
+            self.note(service, line, "reduce", "failed", error=_text(error))
+            return
+        self.note(service, line, "reduce", "done", **dict(result.data if result else {}))
+
     def _drop(self, service: ProvisionedService, line: OrderLine, reason: str) -> None:
         service.requests += 1  # a create job still queued is now stale and does nothing
         service.status = "cancelled"
@@ -325,6 +345,7 @@ def plan_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[
     planner = Planner(ctx.mill, session, order, config)
     if closing:
         _plan_closing(planner, lines, category)
+        _plan_reductions(planner, lines, event)
     if creating:
         _plan_creates(planner, lines, products, event.type, options, order)
     if planner.notes:
@@ -343,6 +364,20 @@ def _plan_closing(planner: Planner, lines: Sequence[OrderLine], category: str) -
         if service is None or service.status not in LIVE_STATUSES:
             continue
         planner.close(service, line, "fraud" if fraud else line.status)
+
+
+def _plan_reductions(planner: Planner, lines: Sequence[OrderLine], event: OrderEvent) -> None:
+    """Lines the event closed only some units of (its data["lines"], core.line_parts) keep
+    their id and their service with fewer units: let the module end the units that went."""
+    chosen = {entry.get("id") for entry in (event.data or {}).get("lines") or []
+              if isinstance(entry, dict)}
+    reason = "cancelled" if event.type == "cancelled" else "refunded"
+    for line in lines:
+        if line.id not in chosen or line.status != "active":
+            continue
+        service = planner.services.get(line.id)
+        if service is not None and service.status in LIVE_STATUSES:
+            planner.reduce(service, line, reason)
 
 
 def _plan_creates(planner: Planner, lines: Sequence[OrderLine], products: Mapping[int, Product],

@@ -168,6 +168,11 @@ class ProvisioningModuleSpec:
     Others call an outside panel from an outbox worker, with retries. `needs_server` makes
     accept pick a server of this module from the registry (the chosen or least-loaded one).
     `requires_payment` modules create only once the order is paid, whatever else happens.
+    `reduce`, optional, is called when some units of a line were cancelled or refunded and
+    the rest stay (1 of 3 tickets): `request.quantity` is the line's quantity now, end the
+    units beyond it and keep the service (e-tickets void that many tickets). Only
+    in-transaction modules are asked; a remote service stays as it is while any unit of its
+    line is active, and ends when the last one closes.
     """
 
     name: str
@@ -176,6 +181,7 @@ class ProvisioningModuleSpec:
     terminate: Command
     suspend: Command | None = None
     unsuspend: Command | None = None
+    reduce: Command | None = None
     settings_schema: tuple[ModuleSetting, ...] = ()
     needs_server: bool = False
     in_transaction: bool = False

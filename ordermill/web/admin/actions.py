@@ -25,7 +25,7 @@ from ordermill.core.order_links import revoke_customer_links
 from ordermill.core.orders import ActionResult
 from ordermill.core.requests import LineRequest
 from ordermill.core.specs import Actor
-from ordermill.web.admin.common import flag, ints, moment, money, text
+from ordermill.web.admin.common import flag, integer, ints, moment, money, text
 from ordermill.web.admin.forms import ADDRESS_FIELDS
 
 Runner = Callable[[Ordermill, str, MultiDict[str, str], Actor, int | None, bool], ActionResult]
@@ -59,11 +59,18 @@ def _currency(mill: Ordermill, number: str) -> str:
     return currency
 
 
-def _lines(form: MultiDict[str, str], verb: str) -> list[int]:
-    picked = ints(form, "line_ids")
+def _lines(form: MultiDict[str, str], verb: str) -> list[tuple[int, int | None]]:
+    picked = _picked_units(form)
     if not picked:
         raise InvalidInput(f"Tick the lines to {verb}.", details={"field": "line_ids"})
     return picked
+
+
+def _picked_units(form: MultiDict[str, str]) -> list[tuple[int, int | None]]:
+    """The ticked lines with the quantity picked beside each (`quantity_<id>`; left out:
+    the whole line); the core checks the quantities against the lines."""
+    return [(line_id, integer(form, f"quantity_{line_id}"))
+            for line_id in ints(form, "line_ids")]
 
 
 def _accept(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
@@ -99,7 +106,7 @@ def _per_line_credentials(form: MultiDict[str, str]) -> dict[str, dict[str, str]
 
 def _cancel(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
             version: int | None, dry_run: bool) -> ActionResult:
-    return mill.orders.cancel(number, actor=actor, line_ids=_lines(form, "cancel"),
+    return mill.orders.cancel(number, actor=actor, lines=_lines(form, "cancel"),
                               restock=flag(form, "restock"), expected_version=version,
                               dry_run=dry_run, comment=text(form, "comment"),
                               notify_customer=flag(form, "notify_customer"))
@@ -107,12 +114,12 @@ def _cancel(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Acto
 
 def _refund(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
             version: int | None, dry_run: bool) -> ActionResult:
-    line_ids = ints(form, "line_ids")
+    picked = _picked_units(form)
     amount = money(form, "amount", _currency(mill, number))
-    if not line_ids and amount is None:
+    if not picked and amount is None:
         raise InvalidInput("Tick the lines to refund, or type an amount to refund.",
                            details={"field": "line_ids"})
-    return mill.orders.refund(number, actor=actor, line_ids=line_ids or None, amount=amount,
+    return mill.orders.refund(number, actor=actor, lines=picked or None, amount=amount,
                               restock=flag(form, "restock"), expected_version=version,
                               dry_run=dry_run, comment=text(form, "comment"),
                               notify_customer=flag(form, "notify_customer"),

@@ -336,6 +336,13 @@ def _action(rule: str, body: type, summary: str, *, method: str = "post",
     return register
 
 
+def _line_quantities(data: Mapping[str, Any]) -> list[tuple[int, int]] | None:
+    """`lines: [{"id", "quantity"}]` as the core takes it (it refuses a line named twice)."""
+    if data.get("lines") is None:
+        return None
+    return [(entry["id"], entry["quantity"]) for entry in data["lines"]]
+
+
 @_action("/orders/<order_number:number>/accept", AcceptIn, "Accept a pending order")
 def accept(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """WHMCS AcceptOrder: pending -> active; provisioning plugins get the options."""
@@ -346,7 +353,8 @@ def accept(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
 @_action("/orders/<order_number:number>/cancel", CancelIn, "Cancel chosen lines or the whole order")
 def cancel(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """Cancelling is final; stock goes back unless restock is false."""
-    return mill().orders.cancel(number, line_ids=data["line_ids"], restock=data["restock"],
+    return mill().orders.cancel(number, line_ids=data["line_ids"],
+                                lines=_line_quantities(data), restock=data["restock"],
                                 expected_version=_version(data), comment=data["comment"],
                                 notify_customer=data["notify_customer"], **kw)
 
@@ -358,7 +366,8 @@ def refund(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     amount = None
     if data["amount"] is not None:
         amount = _money(data["amount"], _order_currency(number), "amount")
-    return mill().orders.refund(number, line_ids=data["line_ids"], amount=amount,
+    return mill().orders.refund(number, line_ids=data["line_ids"],
+                                lines=_line_quantities(data), amount=amount,
                                 restock=data["restock"], expected_version=_version(data),
                                 comment=data["comment"],
                                 notify_customer=data["notify_customer"],
@@ -366,10 +375,12 @@ def refund(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
 
 
 @_action("/orders/<order_number:number>/cancel-and-refund", CancelAndRefundIn,
-         "Cancel every line and refund all captured money")
+         "Cancel every line (or chosen lines or units) and refund what was paid")
 def cancel_and_refund(number: str, data: dict[str, Any], **kw: Any) -> ActionResult:
     """WHMCS Cancel & Refund."""
-    return mill().orders.cancel_and_refund(number, restock=data["restock"],
+    return mill().orders.cancel_and_refund(number, line_ids=data["line_ids"],
+                                           lines=_line_quantities(data),
+                                           restock=data["restock"],
                                            expected_version=_version(data),
                                            comment=data["comment"], manual=data["manual"],
                                            **kw)

@@ -90,7 +90,13 @@
     }
     form.addEventListener("change", later);
     form.addEventListener("input", function (event) {
-      if (event.target && event.target.type !== "checkbox" && event.target.type !== "radio") { later(); }
+      var target = event.target;
+      if (target && /^quantity_\d+$/.test(target.name || "")) {
+        /* picking how many units of a line ticks that line */
+        var box = form.querySelector('input[name="line_ids"][value="' + target.name.slice(9) + '"]');
+        if (box && !box.disabled) { box.checked = true; }
+      }
+      if (target && target.type !== "checkbox" && target.type !== "radio") { later(); }
     });
   }
 

@@ -109,10 +109,29 @@ class AcceptIn(ActionIn):
         "description": "Provisioning options (server, username, password, registrar, ...)."})
 
 
-class LineIdsMixin(Schema):
+class LineQuantityIn(Schema):
+    id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1),
+                        metadata={"description": "A line id of the order."})
+    quantity = fields.Integer(strict=True, required=True,
+                              validate=validate.Range(min=1, max=100_000),
+                              metadata={"description": "How many of the line's units; fewer "
+                                        "than all splits them off into a line of their own "
+                                        "(parent_line_id)."})
+
+
+class ChosenLinesMixin(Schema):
     line_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
                            allow_none=True, load_default=None,
-                           validate=validate.Length(min=1, max=500))
+                           validate=validate.Length(min=1, max=500),
+                           metadata={"description": "Whole lines. Not with `lines`."})
+    lines = fields.List(fields.Nested(LineQuantityIn), allow_none=True, load_default=None,
+                        validate=validate.Length(min=1, max=500),
+                        metadata={"description": "Lines with a quantity each, e.g. "
+                                  '[{"id": 7, "quantity": 1}] for 1 of 3 tickets. Not with '
+                                  "`line_ids`."})
+
+
+class LineIdsMixin(ChosenLinesMixin):
     restock = fields.Boolean(load_default=True)
     notify_customer = fields.Boolean(load_default=True)
 
@@ -128,7 +147,7 @@ class RefundIn(ActionIn, LineIdsMixin):
                        "hand), e.g. after the gateway failed or is not configured."})
 
 
-class CancelAndRefundIn(ActionIn):
+class CancelAndRefundIn(ActionIn, ChosenLinesMixin):
     restock = fields.Boolean(load_default=True)
     manual = fields.Boolean(load_default=False, metadata={
         "description": "Record the refund without calling any gateway (return the money by "

@@ -101,6 +101,9 @@ class LineOut(Schema):
     billing_cycle = _str()
     provisioning_status = _str()
     options = fields.Dict(allow_none=True)
+    parent_line_id = fields.Integer(allow_none=True, metadata={
+        "description": "Set on units split off a line by a partial cancel or refund: the "
+                       "line they came from."})
 
 
 class InvoiceOut(Schema):
