@@ -297,7 +297,7 @@ def test_refund_dialog_preview_total_is_what_the_refund_moves(
     assert refunded_minor(mill, number) == 2500
     assert stock(mill, "MUG") == (mug_stock or 0) + 2
     page = admin.get(done.location).get_data(as_text=True)
-    assert any(m.startswith("Refunded 25.00 EUR for Mug x2.") for m in flashes(page))
+    assert any(m.startswith("Refunded €25.00 for Mug x2.") for m in flashes(page))
     assert "2/4 Complete" in page and 'data-testid="order-refunded">€25.00' in page
     event = events(mill, number)[-1]
     assert event.type == "refunded" and event.comment == "Broken in transit."
@@ -339,7 +339,7 @@ def test_goodwill_refund_of_an_amount(admin: Admin, mill: Ordermill, shop: None,
     too_much = admin.post(f"/admin/orders/{order.number}/refund/preview",
                           {"amount": "99.00"})
     assert too_much.status_code == 409
-    assert "only 16.50 EUR was captured" in too_much.get_json()["error"]
+    assert "only €16.50 was captured" in too_much.get_json()["error"]
 
 
 def test_cancel_lines_is_final_and_restocks_when_asked(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from ordermill.core.context import ActionContext, jsonable
 from ordermill.core.errors import OrderNotFound, StaleOrder
 from ordermill.core.models import Order, OrderEvent, utcnow
+from ordermill.core.orders.plans import plan_message
 from ordermill.core.outbox import enqueue
 from ordermill.core.permissions import require
 from ordermill.core.plugins import HookFailure
@@ -207,6 +208,9 @@ class ActionRunner:
         return {
             "action": action, "number": order.number, "event": change.event_type,
             "message": change.message,
+            # what the action does, said before it is confirmed ("Will cancel ..."): previews
+            # show it; `message` is what the history records (issue 14)
+            "plan": plan_message(order, before, change, ctx),
             "status": {"from": before["status"], "to": after["status"]},
             "payment_status": {"from": before["payment_status"], "to": after["payment_status"]},
             "summary": {"from": before["summary"], "to": after["summary"]},

@@ -363,7 +363,7 @@ def preview_payload(result: ActionResult, currency: str, labels: Mapping[str, st
     refunded = preview.get("amount_refunded") or "0"
     return {
         "ok": True,
-        "message": preview.get("message", ""),
+        "message": preview.get("plan") or preview.get("message", ""),
         "amount_refunded": refunded,
         "amount_refunded_display": format_money(refunded, currency),
         "currency": currency,
