@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from adminkit import Admin
 
@@ -87,5 +86,59 @@ def test_the_list_payment_column_agrees_with_the_summary(
     assert "Partially paid" in text and "Unpaid" not in text
 
 
-def _unused(_: Any) -> None:  # keeps the Any import for later sections
-    pass
+# ---------------------------------------------------------------------------- item 6
+
+
+def test_previews_say_what_will_happen(admin: Admin, mill: Ordermill, shop: None,
+                                       order_factory: Factory) -> None:
+    tickets = order_factory([("TICKET", 2)])
+    shown = admin.post(f"/admin/orders/{tickets.number}/cancel/preview", {
+        "version": tickets.version, "line_ids": [tickets.lines[0].id],
+        "restock": "on"}).get_json()
+    assert shown["message"] == "Will cancel the order and release 2 tickets."
+    paid = order_factory([("TSHIRT", 1), ("MUG", 2)], paid=True)
+    shown = admin.post(f"/admin/orders/{paid.number}/refund/preview", {
+        "version": paid.version, "line_ids": [paid.lines[1].id],
+        "restock": "on"}).get_json()
+    assert shown["message"].startswith("Will refund €25.00 for Mug x2 and release 2 units.")
+    page = admin.post(f"/admin/orders/{paid.number}/status", {
+        "version": paid.version, "status": "completed", "preview": "1",
+        "_from": "page"}).get_data(as_text=True)
+    assert "Will move the order from Pending to Completed." in _plain(page)
+    assert mill.orders.get(paid.number).status == "pending"  # previews change nothing
+    # the real action records what happened, in the past tense
+    done = admin.post(f"/admin/orders/{tickets.number}/cancel", {
+        "version": tickets.version, "line_ids": [tickets.lines[0].id], "restock": "on"})
+    assert done.status_code == 303
+    assert mill.orders.history(tickets.number)[-1].message.startswith("Order cancelled.")
+
+
+# ---------------------------------------------------------------------------- item 7
+
+
+def test_messages_use_labels_and_the_tables_money_format(
+        admin: Admin, mill: Ordermill, shop: None, order_factory: Factory,
+        staff: Actor) -> None:
+    order = order_factory([("TSHIRT", 1), ("MUG", 1)], paid=True, accepted=True)
+    admin.post(f"/admin/orders/{order.number}/refund", {
+        "version": order.version, "line_ids": [order.lines[1].id]})
+    said = _plain(_page(admin, order.number))
+    assert "Refunded €12.50 for Mug x1." in said
+    assert "Return the money by hand: Bank transfer cannot refund automatically." in said
+    assert "banktransfer" not in said and "12.50 EUR" not in said
+
+    completed = order_factory([("TSHIRT", 1)], paid=True)
+    mill.orders.set_status(completed.number, "completed", actor=staff)
+    refused = admin.post(f"/admin/orders/{completed.number}/status", {
+        "version": mill.orders.get(completed.number).version, "status": "pending",
+        "_from": "page"})
+    text = _plain(refused.get_data(as_text=True))
+    assert "Completed may move to" in text and "not Pending" in text
+    assert "'completed'" not in text and "'pending'" not in text
+
+    cancelled = order_factory([("TSHIRT", 1)])
+    mill.orders.cancel(cancelled.number, actor=staff)
+    mill.orders.record_payment(cancelled.number, actor=staff, amount=2000)
+    page = _plain(_page(admin, cancelled.number))
+    assert "payment of €20.00 received while the order is Cancelled" in page
+    assert "20.00 EUR" not in page

@@ -47,6 +47,9 @@ class Change:
     visible_to_customer: bool = False
 
 
+NOT_NOTIFIED = "no message to the customer was queued (is e-mail set up?)"
+
+
 @attrs.frozen
 class ActionResult:
     """The outcome of an action. For a dry run `order` is the would-be state (not saved)."""
@@ -187,6 +190,10 @@ class ActionRunner:
         session.add(event)
         session.flush()
         self._queue_jobs(session, order, event, ctx)
+        if event.notify_customer and not any(job.to_customer for job in ctx.jobs):
+            # no plugin queued a message to the buyer (no e-mail set up): do not claim one
+            event.notify_customer = False
+            event.data = {**(event.data or {}), "customer_not_notified": NOT_NOTIFIED}
         return event
 
     def _queue_jobs(self, session: Session, order: Order, event: OrderEvent,
