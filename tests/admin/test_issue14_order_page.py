@@ -13,9 +13,10 @@ from collections.abc import Callable
 
 from adminkit import Admin
 
+from ordermill import hookimpl
 from ordermill.core.app import Ordermill
-from ordermill.core.models import Order
-from ordermill.core.specs import Actor
+from ordermill.core.models import Order, OrderEvent
+from ordermill.core.specs import Actor, JobRequest
 
 Factory = Callable[..., Order]
 
@@ -142,3 +143,68 @@ def test_messages_use_labels_and_the_tables_money_format(
     page = _plain(_page(admin, cancelled.number))
     assert "payment of €20.00 received while the order is Cancelled" in page
     assert "20.00 EUR" not in page
+
+
+# ---------------------------------------------------------------------------- item 4
+
+
+def _customer_link(html: str) -> str:
+    card = re.search(r'data-testid="customer-page"(.*?)</section>', html, re.S)
+    assert card, "the order page has no Customer page card"
+    found = re.search(r'href="([^"]+)"[^>]*data-testid="customer-link-open"', card.group(1))
+    assert found and 'data-testid="customer-link-copy"' in card.group(1)
+    assert f'value="{found.group(1)}"' in card.group(1)  # the link to copy by hand
+    return found.group(1)
+
+
+def test_the_order_page_links_to_the_customer_page_and_revokes_it(
+        admin: Admin, mill: Ordermill, shop: None, order_factory: Factory) -> None:
+    order = order_factory([("TSHIRT", 1)], paid=True)
+    html = _page(admin, order.number)
+    link = _customer_link(html)
+    assert link.startswith("http://localhost/my-order/")
+    path = link.removeprefix("http://localhost")
+    customer = admin.client.get(path)
+    assert customer.status_code == 200 and order.number in customer.get_data(as_text=True)
+    card = html[html.index('data-testid="customer-page"'):]
+    assert card.index('data-testid="action-revoke-link"') < card.index("</section>")
+
+    done = admin.post(f"/admin/orders/{order.number}/revoke-link",
+                      {"version": str(order.version)})
+    assert done.status_code == 303
+    assert admin.client.get(path).status_code == 404  # the old link no longer opens
+    fresh = _customer_link(_page(admin, order.number))
+    assert fresh != link
+    assert admin.client.get(fresh.removeprefix("http://localhost")).status_code == 200
+
+
+# ---------------------------------------------------------------------------- item 5
+
+
+def test_customer_notified_only_when_a_message_was_queued(
+        admin: Admin, mill: Ordermill, shop: None, order_factory: Factory,
+        register_plugin: Callable[..., object]) -> None:
+    order = order_factory([("TSHIRT", 1)])
+    html = _page(admin, order.number)
+    assert 'data-testid="no-email"' in html and "E-mail is not set up" in html
+    admin.post(f"/admin/orders/{order.number}/comment", {
+        "version": order.version, "text": "Your parcel is late.", "notify_customer": "on"})
+    [event] = [e for e in mill.orders.history(order.number) if e.type == "comment"]
+    assert event.notify_customer is False
+    assert "customer notified" not in _page(admin, order.number)
+
+    class Mailer:  # a channel that queues the buyer's message
+        @hookimpl
+        def jobs_for_event(self, order: Order, event: OrderEvent) -> list[JobRequest]:
+            return [JobRequest("test.mail", to_customer=True)] if event.notify_customer \
+                else []
+
+    register_plugin(Mailer(), name="testmailer")
+    html = _page(admin, order.number)
+    assert 'data-testid="no-email"' not in html
+    admin.post(f"/admin/orders/{order.number}/comment", {
+        "version": mill.orders.get(order.number).version, "text": "Shipped today.",
+        "notify_customer": "on"})
+    last = [e for e in mill.orders.history(order.number) if e.type == "comment"][-1]
+    assert last.comment == "Shipped today." and last.notify_customer is True
+    assert "customer notified" in _page(admin, order.number)

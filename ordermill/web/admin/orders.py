@@ -28,7 +28,12 @@ from ordermill.core.admin_specs import plugin_data_of
 from ordermill.core.available import order_facts, status_targets
 from ordermill.core.errors import InvalidInput, NotFound, OrdermillError, PermissionDenied
 from ordermill.core.models import Order
-from ordermill.core.notifications import MAX_BULK_RESEND, resend_confirmations
+from ordermill.core.notifications import (
+    MAX_BULK_RESEND,
+    customer_can_be_notified,
+    customer_order_link,
+    resend_confirmations,
+)
 from ordermill.core.orders import ActionResult
 from ordermill.core.permissions import require
 from ordermill.core.requests import CustomerDetails, OrderRequest
@@ -246,6 +251,8 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
         "amount_due": money_text(amount_due(order), order.currency),
         # an ended order (fraud, cancelled, refunded) has its invoices cancelled: owes nothing
         "owes": not facts.ended,
+        "can_notify": customer_can_be_notified(mill(), order, actor()),
+        "customer_link": customer_order_link(mill(), order.number, request.url_root),
         "header_summary": header_summary(data["summary"], data["payment_status"],
                                          _labels().get(order.status, order.status)),
         "sales_manager": staff.get(order.sales_manager_id) if order.sales_manager_id
