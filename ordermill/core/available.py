@@ -98,8 +98,9 @@ RULES: tuple[ActionRule, ...] = (
                "Cancel chosen lines or the whole order"),
     ActionRule("refund", "refund", lambda f: f.refundable > 0,
                "Refund lines or an amount"),
+    # with nothing to refund it is a plain cancel: "Cancel" is the button (issue 14)
     ActionRule("cancel_and_refund", "refund",
-               lambda f: not f.closed and (f.active_lines or f.refundable > 0),
+               lambda f: not f.closed and f.refundable > 0,
                "Cancel every line and refund all captured money"),
     ActionRule("mark_fraud", "manage_fraud", lambda f: f.can_move_to_category("fraud"),
                "Set as fraud"),

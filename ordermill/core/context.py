@@ -44,6 +44,19 @@ class ActionContext:
         """Queue outside work in this action's transaction (written when the event is)."""
         self.jobs.append(job)
 
+    def flag_attention(self, order: Order, reason: str) -> None:
+        """Flag the order "needs attention" for staff, with `reason` (kept once): it shows on
+        the order page and the admin's Needs attention page until cleared."""
+        reasons = _attention_reasons(order)
+        if reason not in reasons:
+            order.needs_attention = ATTENTION_SEPARATOR.join([*reasons, reason])
+
+    def clear_attention(self, order: Order, reason: str) -> None:
+        """Drop `reason` from the order's "needs attention" (the problem was solved); the
+        flag goes when no reason is left."""
+        reasons = [kept for kept in _attention_reasons(order) if kept != reason]
+        order.needs_attention = ATTENTION_SEPARATOR.join(reasons) or None
+
     def record_event(self, order: Order, type: str, message: str, *,
                      data: dict[str, Any] | None = None, comment: str | None = None,
                      notify_customer: bool = False, visible_to_customer: bool = False,
@@ -100,3 +113,10 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Money):
         return value.to_decimal_string()
     return value
+
+
+ATTENTION_SEPARATOR = "; "
+
+
+def _attention_reasons(order: Order) -> list[str]:
+    return [part for part in (order.needs_attention or "").split(ATTENTION_SEPARATOR) if part]

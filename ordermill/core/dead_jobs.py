@@ -129,6 +129,17 @@ def list_dead_jobs(mill: Ordermill, job_filter: DeadJobFilter, *, actor: Actor,
         return [job_to_dict(job) for job in session.scalars(query)]
 
 
+def failing_jobs(mill: Ordermill, *, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
+    """Jobs that failed and wait for their next attempt (not dead yet), newest error first:
+    the admin's Needs attention page shows them beside the dead ones."""
+    require(actor, "manage_jobs")
+    with mill.read_session() as session:
+        query = (select(OutboxJob).where(OutboxJob.status.in_(("pending", "running")),
+                                         OutboxJob.last_error.is_not(None))
+                 .order_by(OutboxJob.id.desc()).limit(limit))
+        return [job_to_dict(job) for job in session.scalars(query)]
+
+
 def retry_dead_jobs(mill: Ordermill, job_filter: DeadJobFilter, *, actor: Actor,
                     dry_run: bool = False) -> RetryResult:
     """Give every matching dead job a fresh set of attempts, due now, in one transaction."""
@@ -156,5 +167,5 @@ def retry_dead_jobs(mill: Ordermill, job_filter: DeadJobFilter, *, actor: Actor,
     return RetryResult(ids, False, job_filter)
 
 
-__all__ = ["DeadJobFilter", "RetryResult", "dead_job_count", "dead_job_kinds", "job_to_dict",
-           "list_dead_jobs", "retry_dead_jobs"]
+__all__ = ["DeadJobFilter", "RetryResult", "dead_job_count", "dead_job_kinds", "failing_jobs",
+           "job_to_dict", "list_dead_jobs", "retry_dead_jobs"]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed
+from ordermill.core.labels import money_display
 from ordermill.core.models import OrderEvent, utcnow
 from ordermill.core.permissions import require
 from ordermill.core.serialize import money_text, order_to_dict
@@ -42,8 +43,8 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
         category = service._category(order)
         if totals.net > 0:
             raise ActionNotAllowed(
-                f"Order {number} has {money_text(totals.net, order.currency)} "
-                f"{order.currency} paid. Refund it before deleting.",
+                f"Order {number} has {money_display(totals.net, order.currency)} paid. "
+                f"Refund it before deleting.",
                 details={"paid": money_text(totals.net, order.currency)})
         # closed or fraud orders with no money kept may go; open ones only if never paid
         # (a free order counts as unpaid here: nothing was captured)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ordermill.core import billing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import OrdermillError, PluginError
+from ordermill.core.labels import gateway_label
 from ordermill.core.models import Order, Payment, utcnow
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import GatewayRefund, PaymentGatewaySpec
@@ -120,7 +121,9 @@ def refund_remarks(ctx: ActionContext, *, offline_gateways: bool = True) -> str:
     """What the refund event's message adds about manual portions (from refund_payments):
     gateways that cannot refund (unless `offline_gateways` is false), gateways not
     configured, a refund recorded as manual by choice."""
-    offline = sorted(set(ctx.notes.get("offline_gateways", []))) if offline_gateways else []
+    offline = sorted({gateway_label(ctx.mill, name)
+                      for name in ctx.notes.get("offline_gateways", [])}) \
+        if offline_gateways else []
     remarks = list(dict.fromkeys(ctx.notes.get("refund_remarks", [])))
     text = ""
     if offline:

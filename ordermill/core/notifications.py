@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, NotFound
-from ordermill.core.models import Order
+from ordermill.core.models import Order, OrderEvent, utcnow
 from ordermill.core.order_links import (
     LINK_SALT,
     InvalidOrderLink,
@@ -137,6 +137,22 @@ def resend_confirmations(
     return ResendResult(tuple(queued), skipped, job_count)
 
 
+def customer_can_be_notified(mill: Ordermill, order: Order, actor: Actor) -> bool:
+    """Whether a comment with "notify the customer" would queue a message to the buyer: the
+    plugins' `jobs_for_event` are asked about a comment event that is never stored (nothing
+    is written), and answer with a job marked `to_customer` when e-mail (or another channel)
+    is set up. The comment dialog says so when it is not."""
+    probe = OrderEvent(id=0, order_id=order.id, order_number=order.number, type="comment",
+                       actor=actor.label, message="", comment="", notify_customer=True,
+                       visible_to_customer=False, data={}, created_at=utcnow())
+    ctx = ActionContext(mill, actor, "add_comment", dry_run=True)
+    for jobs in mill.plugins.call("jobs_for_event", order=order, event=probe,
+                                  ctx=ctx).values:
+        if any(job.to_customer for job in jobs or ()):
+            return True
+    return False
+
+
 def resend_confirmation(mill: Ordermill, number: str, actor: Actor) -> ResendResult:
     """Resend one order's confirmation; an order that may not get one is a clear error."""
     result = resend_confirmations(mill, [number], actor)
@@ -154,6 +170,7 @@ __all__ = [
     "RESEND_EVENT",
     "InvalidOrderLink",
     "ResendResult",
+    "customer_can_be_notified",
     "customer_order_link",
     "order_link_token",
     "resend_confirmation",

@@ -159,6 +159,8 @@ class JobRequest:
 
     `kind` names a handler registered by `register_job_handlers`. `dedupe_key`, when given,
     makes enqueueing idempotent: a second job with the same key is not created.
+    `to_customer` marks a message to the buyer: an event records "customer notified" only
+    when such a job was queued for it.
     """
 
     kind: str
@@ -166,6 +168,7 @@ class JobRequest:
     dedupe_key: str | None = None
     max_attempts: int | None = None
     delay_seconds: int = 0
+    to_customer: bool = False
 
 
 @attrs.frozen

@@ -135,7 +135,7 @@ def status_change_work(service: OrderService, session: Session, order: Order, st
     if target_category == "refunded":
         raise ActionNotAllowed("A status change cannot refund money: use refund instead.")
     old_category = registry.category(old) if old in registry else None
-    registry.check_move(old, status, action=f"set to {status}")
+    registry.check_move(old, status, action=f"set to {registry.get(status).label}")
     data: dict[str, Any] = {"status": status}
     notes: list[str] = []
     if old_category == "fraud" and target_category not in ("fraud", "cancelled"):

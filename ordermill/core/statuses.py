@@ -173,10 +173,13 @@ class StatusRegistry:
         """Raise IllegalTransition naming both statuses when `source` may not become `target`."""
         self.get(target)
         if not self.can_move(source, target):
-            allowed = ", ".join(sorted(self.targets(source))) or "none (final)"
+            labels = sorted(self.get(name).label for name in self.targets(source)
+                            if name in self)
+            allowed = ", ".join(labels) or "no other status (final)"
             raise IllegalTransition(
                 f"Cannot {action} an order that is {self.get(source).label}: "
-                f"{source!r} may move to {allowed}, not {target!r}.",
+                f"{self.get(source).label} may move to {allowed}, not "
+                f"{self.get(target).label}.",
                 details={"from": source, "to": target, "action": action},
             )
 
@@ -246,7 +249,8 @@ def payment_status(order: Order) -> str:
 
 
 def line_summary(order: Order) -> str:
-    """The Webex display: Complete, X/Y Complete, Refunded, Cancelled, Refunded/Cancelled, Unpaid.
+    """The Webex display: Complete, X/Y Complete, Refunded, Cancelled, Refunded/Cancelled, Unpaid,
+    Partially paid.
 
     Counted in units (tickets), not lines, since one line may carry several tickets.
     """
@@ -262,8 +266,11 @@ def line_summary(order: Order) -> str:
         if counts["refunded"] == 0:
             return "Cancelled"
         return "Refunded/Cancelled"
-    if payment_status(order) in ("unpaid", "partially_paid"):
+    paid = payment_status(order)
+    if paid == "unpaid":
         return "Unpaid"
+    if paid == "partially_paid":  # as the payment column says it (issue 14)
+        return "Partially paid"
     if counts["active"] == units:
         return "Complete"
     return f"{counts['active']}/{units} Complete"

@@ -308,7 +308,7 @@ def test_without_javascript_dialogs_are_pages_and_preview_is_a_button(
         page.check(f"input[name=line_ids][value='{order.lines[-1].id}']")
         page.click("button[name=preview]")
         page.wait_for_load_state()
-        assert f"Cancelled {order.lines[-1].name}" in page.locator(
+        assert f"Will cancel {order.lines[-1].name}" in page.locator(
             "[data-preview-message]").inner_text()
         assert [line.status for line in _order(mill, order.number).lines] == \
             ["active"] * len(order.lines)  # a preview changes nothing

@@ -97,7 +97,7 @@ def test_closed_and_fraud_orders_can_be_deleted(mill, seats, order_factory, staf
 def test_paid_orders_cannot_be_deleted(mill, seats, order_factory, staff, probe):
     paid = order_factory([("SEAT", 1)], paid=True)
     before = probe.snapshot(paid.number)
-    with pytest.raises(ActionNotAllowed, match=rf"Order {paid.number} has 40.00 EUR paid. Refund "
+    with pytest.raises(ActionNotAllowed, match=rf"Order {paid.number} has €40.00 paid. Refund "
                                                r"it before deleting") as caught:
         mill.orders.delete(paid.number, actor=staff, restock=True)
     assert caught.value.details == {"paid": "40.00"}

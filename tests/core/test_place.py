@@ -51,7 +51,7 @@ def test_lines_are_priced_stock_reserved_and_one_event_written(mill, make_produc
     events = probe.events(order.number)
     assert [(e.type, e.status_from, e.status_to) for e in events] == [
         ("placed", None, "pending")]
-    assert "39.99 EUR" in events[0].message
+    assert "€39.99" in events[0].message
     assert events[0].actor == "user:admin@shop.test"
 
 
@@ -194,7 +194,7 @@ def test_yen_order(mill, make_product, staff, probe):
     make_product("BENTO", price=1200, currency="JPY")
     result = mill.orders.place(order_request([("BENTO", 3)]), actor=staff)
     assert (result.order.currency, result.order.total) == ("JPY", 3600)
-    assert result.preview["message"].count("3600 JPY") == 1
+    assert result.preview["message"].count("¥3,600") == 1
 
 
 def test_idempotency_key_returns_the_first_order(mill, make_product, staff, probe):

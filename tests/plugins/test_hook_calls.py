@@ -692,6 +692,12 @@ def test_hook_on_comment_added_gets_the_event(
                          "notify": event.notify_customer,
                          "visible": event.visible_to_customer, "number": order.number})
 
+        @hookimpl
+        def jobs_for_event(self, order: Order, event: OrderEvent) -> list[JobRequest]:
+            # the mail itself goes through the outbox: "customer notified" needs a queued job
+            return [JobRequest("mailer.send", to_customer=True)] if event.notify_customer \
+                else []
+
     register_plugin(Mailer(), name="mailer")
     make_product("TSHIRT")
     order = order_factory([("TSHIRT", 1)])

@@ -22,9 +22,10 @@ STATES = ("pending", "partly_paid", "paid", "active", "fraud", "cancelled", "ref
           "dispatched")
 # Accepted by the core but not offered: a payment on an ended order is recorded and flagged
 # for the admin; recording a dispatch or delivery date again corrects it; a fraud check of an
-# order that is neither pending nor fraud can change nothing.
+# order that is neither pending nor fraud can change nothing; cancel & refund of an order with
+# nothing to refund is a plain cancel, offered as "Cancel" only.
 OFFERED_LESS_THAN_ALLOWED = {"record_payment", "mark_paid", "mark_dispatched", "mark_delivered",
-                             "rerun_fraud_check"}
+                             "rerun_fraud_check", "cancel_and_refund"}
 
 
 class Fraud:
@@ -122,6 +123,9 @@ def test_the_rules_of_each_state(mill: Ordermill, make_order: Callable[[str], Or
     assert {"accept", "mark_paid", "cancel", "mark_fraud", "delete", "add_lines",
             "rerun_fraud_check"} <= pending
     assert not {"refund", "set_back_to_pending", "resend_confirmation"} & pending
+    assert "cancel_and_refund" not in pending  # unpaid: nothing to refund (issue 14)
+    assert "cancel_and_refund" in offered("partly_paid")
+    assert "cancel_and_refund" not in offered("fraud")
     paid = offered("paid")
     assert {"refund", "resend_confirmation", "accept"} <= paid
     assert not {"mark_paid", "record_payment", "delete"} & paid

@@ -13,6 +13,7 @@ from ordermill.core.deletion import delete_order
 from ordermill.core.errors import IllegalTransition, InvalidInput, OverRefund
 from ordermill.core.gateway_refunds import refund_payments, refund_remarks
 from ordermill.core.line_parts import LineQuantities, Pick
+from ordermill.core.labels import money_display
 from ordermill.core.models import Order, OrderLine, Payment, utcnow
 from ordermill.core.money import Money
 from ordermill.core.orders.runner import ActionResult, Change
@@ -124,8 +125,8 @@ class CancelRefundActions(OrderSteps):
                 f"to return. Cancel it instead.", details={"refundable": "0"})
         if wanted is not None and wanted > available:
             raise OverRefund(
-                f"Cannot refund {money_text(wanted, order.currency)} {order.currency}: only "
-                f"{money_text(available, order.currency)} {order.currency} was captured and "
+                f"Cannot refund {money_display(wanted, order.currency)}: only "
+                f"{money_display(available, order.currency)} was captured and "
                 f"not yet refunded.",
                 details={"requested": money_text(wanted, order.currency),
                          "refundable": money_text(available, order.currency)})
@@ -159,7 +160,7 @@ class CancelRefundActions(OrderSteps):
         else:
             billing.sync_invoices(order)
         manual = [r for r in refunds if r.manual]
-        message = f"Refunded {money_text(total, order.currency)} {order.currency}"
+        message = f"Refunded {money_display(total, order.currency)}"
         if lines:
             message += " for " + ", ".join(f"{line.name} x{line.quantity}" for line in lines)
         message += "." + refund_remarks(ctx)
@@ -210,7 +211,7 @@ class CancelRefundActions(OrderSteps):
             billing.cancel_open_invoices(order)
             self._cancel_first(change, order, to_close)
             change.message = "Order cancelled" + (
-                f" and {money_text(refundable, order.currency)} {order.currency} refunded."
+                f" and {money_display(refundable, order.currency)} refunded."
                 if refundable > 0 else "; nothing had been paid, so nothing was refunded.") \
                 + refund_remarks(ctx, offline_gateways=False) \
                 + self._stock_kept_note(ctx, change.data)

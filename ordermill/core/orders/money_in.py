@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ordermill.core import billing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, UnknownInvoice
+from ordermill.core.labels import gateway_label, money_display, status_label
 from ordermill.core.models import Order, OrderEvent, Payment, utcnow
 from ordermill.core.money import Money
 from ordermill.core.orders.runner import ActionResult, Change
@@ -67,11 +68,10 @@ class MoneyInActions(OrderSteps):
             flags = []
             category = self._category(order)
             if category in ENDED_CATEGORIES:
-                flags.append(f"payment of {money_text(minor, order.currency)} "
-                             f"{order.currency} received while the order is {order.status}")
+                flags.append(f"payment of {money_display(minor, order.currency)} received "
+                             f"while the order is {status_label(self.mill, order.status)}")
             elif minor > due_before:
-                flags.append(f"overpaid by {money_text(minor - due_before, order.currency)} "
-                             f"{order.currency}")
+                flags.append(f"overpaid by {money_display(minor - due_before, order.currency)}")
             if flags:
                 order.needs_attention = "; ".join(
                     filter(None, [order.needs_attention, *flags]))
@@ -79,8 +79,8 @@ class MoneyInActions(OrderSteps):
             if now_paid and order.paid_at is None:
                 order.paid_at = utcnow()
             session.flush()
-            message = (f"Payment of {money_text(minor, order.currency)} {order.currency} "
-                       f"recorded ({gateway_name}").rstrip()
+            message = (f"Payment of {money_display(minor, order.currency)} "
+                       f"recorded ({gateway_label(self.mill, gateway_name)}").rstrip()
             message += f", ref {reference})." if reference else ")."
             if now_paid:
                 message += " Order is now paid."
@@ -152,13 +152,15 @@ class MoneyInActions(OrderSteps):
                 raise ActionNotAllowed(
                     f"Order {order.number} has no {gateway} payment {charge_reference} to "
                     f"refund from.", details={"reference": charge_reference})
-            text = f"{money_text(amount, order.currency)} {order.currency}"
+            text = money_display(amount, order.currency)
             if amount <= 0 or amount > left.get(charge.id, 0):
-                flag = (f"{gateway} reports refund {refund_reference} of {text}, more than is "
+                flag = (f"{gateway_label(self.mill, gateway)} reports refund "
+                        f"{refund_reference} of {text}, more than is "
                         f"left of payment {charge_reference}")
                 order.needs_attention = "; ".join(filter(None, [order.needs_attention, flag]))
                 return Change("refund_flagged", f"Needs attention: {flag}.",
-                              data={"reference": refund_reference, "amount": text})
+                              data={"reference": refund_reference,
+                                "amount": money_text(amount, order.currency)})
             refund = Payment(
                 kind="refund", status=status, gateway=gateway,
                 gateway_reference=refund_reference, refund_of_id=charge.id,
@@ -169,9 +171,11 @@ class MoneyInActions(OrderSteps):
             order.payments.append(refund)
             billing.sync_invoices(order)
             session.flush()
-            return Change("refunded", f"Refund of {text} recorded from {gateway} "
+            return Change("refunded", f"Refund of {text} recorded from "
+                          f"{gateway_label(self.mill, gateway)} "
                           f"(ref {refund_reference}).",
-                          data={"payment_id": refund.id, "amount": text, "gateway": gateway,
+                          data={"payment_id": refund.id,
+                                "amount": money_text(amount, order.currency), "gateway": gateway,
                                 "reference": refund_reference, "source": "gateway"},
                           after=[("on_refund", {"order": order, "refunds": [refund],
                                                 "lines": []})])

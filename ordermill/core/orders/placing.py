@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ordermill.core import adjustments, billing, countries, pricing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, PermissionDenied
+from ordermill.core.labels import gateway_label, money_display
 from ordermill.core.models import Customer, Order, utcnow
 from ordermill.core.orders.runner import ActionResult, Change, _order_loader
 from ordermill.core.orders.steps import OrderSteps
@@ -92,8 +93,8 @@ class PlacingActions(OrderSteps):
             change = Change(
                 "placed",
                 f"Order placed by {request.customer.name} ({request.customer.email}), "
-                f"{money_text(order.total, order.currency)} {order.currency}, "
-                f"payment by {request.payment_method}.",
+                f"{money_display(order.total, order.currency)}, "
+                f"payment by {gateway_label(self.mill, request.payment_method)}.",
                 data={"total": money_text(order.total, order.currency),
                       **pricing_summary(order),
                       "fraud_score": str(order.fraud_score) if order.fraud_score else None},

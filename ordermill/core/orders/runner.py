@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from ordermill.core.context import ActionContext, jsonable
 from ordermill.core.errors import OrderNotFound, StaleOrder
 from ordermill.core.models import Order, OrderEvent, utcnow
+from ordermill.core.orders.plans import plan_message
 from ordermill.core.outbox import enqueue
 from ordermill.core.permissions import require
 from ordermill.core.plugins import HookFailure
@@ -44,6 +45,9 @@ class Change:
     comment: str | None = None
     notify_customer: bool = False
     visible_to_customer: bool = False
+
+
+NOT_NOTIFIED = "no message to the customer was queued (is e-mail set up?)"
 
 
 @attrs.frozen
@@ -186,6 +190,10 @@ class ActionRunner:
         session.add(event)
         session.flush()
         self._queue_jobs(session, order, event, ctx)
+        if event.notify_customer and not any(job.to_customer for job in ctx.jobs):
+            # no plugin queued a message to the buyer (no e-mail set up): do not claim one
+            event.notify_customer = False
+            event.data = {**(event.data or {}), "customer_not_notified": NOT_NOTIFIED}
         return event
 
     def _queue_jobs(self, session: Session, order: Order, event: OrderEvent,
@@ -207,6 +215,9 @@ class ActionRunner:
         return {
             "action": action, "number": order.number, "event": change.event_type,
             "message": change.message,
+            # what the action does, said before it is confirmed ("Will cancel ..."): previews
+            # show it; `message` is what the history records (issue 14)
+            "plan": plan_message(order, before, change, ctx),
             "status": {"from": before["status"], "to": after["status"]},
             "payment_status": {"from": before["payment_status"], "to": after["payment_status"]},
             "summary": {"from": before["summary"], "to": after["summary"]},

@@ -117,7 +117,7 @@ def jobs_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[
                          "recipients": [recipient], "language": language,
                          "event_id": event.id, "audience": message.audience},
                 dedupe_key=dedupe_key(event.id, message.template, recipient),
-                max_attempts=config.max_attempts,
+                max_attempts=config.max_attempts, to_customer=message.audience == CUSTOMER,
             ))
     return jobs
 

@@ -41,6 +41,7 @@ from ordermill.api import (
     PermissionDenied,
     admin_actor,
     admin_form_actor,
+    holds,
     request_mill,
     require,
 )
@@ -55,6 +56,8 @@ PACKAGE = __package__ or "ordermill.plugins.provisioning"
 SERVERS_PATH = "/admin/provisioning/servers"
 LABELS = {"create": "Retry create", "suspend": "Suspend", "unsuspend": "Unsuspend",
           "terminate": "Terminate"}
+ROW_LABELS = {"create": "Retry", "suspend": "Suspend", "unsuspend": "Unsuspend",
+              "terminate": "Terminate"}  # in the service's own row of the Services card
 CONFIRM = {"suspend": "Suspend the service of {line}?",
            "terminate": "Terminate the service of {line}? The account is removed.",
            "unsuspend": None, "create": None}
@@ -96,9 +99,14 @@ def order_panels(order: Order, actor: Actor) -> list[OrderPanel] | None:
     mill = request_mill()
     names = {line.id: line.name for line in order.lines}
     panels = []
+    rows = _services(mill, order)
+    offered = _offered(mill, order, rows) if holds(actor, "edit_orders") else {}
     services = [{**commands.service_to_dict(service, server),
-                 "line": names.get(service.line_id, f"line {service.line_id}")}
-                for service, server in _services(mill, order)]
+                 "line": names.get(service.line_id, f"line {service.line_id}"),
+                 "commands": [{"label": ROW_LABELS[command], "confirm": confirm,
+                               "url": _command_url(order, service.line_id, command)}
+                              for command, confirm in offered.get(service.id, [])]}
+                for service, server in rows]
     if services:
         panels.append(OrderPanel("Services", "provisioning/services_panel.html",
                                  context={"services": services, "colours": COLOURS},
@@ -128,17 +136,18 @@ def _commands_for(service: ProvisionedService, module: Any, line_open: bool,
             if command == "terminate" or getattr(module, command) is not None]
 
 
-def order_buttons(order: Order, actor: Actor) -> list[OrderButton] | None:
-    if not has_request_context() or not _may_provision(order):
-        return None
-    mill = request_mill()
-    rows = _services(mill, order)
-    if not rows:
-        return None
+def _command_url(order: Order, line_id: int, command: str) -> str:
+    return f"/admin/provisioning/orders/{order.number}/lines/{line_id}/{command}"
+
+
+def _offered(mill: Ordermill, order: Order,
+             rows: list[tuple[ProvisionedService, str | None]]
+             ) -> dict[int, list[tuple[str, str | None]]]:
+    """Per service: the commands that apply now, each with its confirmation question."""
     modules = registry.modules(mill)
     may_create = mill.statuses.category(order.status) not in NO_CREATE_CATEGORIES
     lines = {line.id: line for line in order.lines}
-    buttons = []
+    offered: dict[int, list[tuple[str, str | None]]] = {}
     for service, _server in rows:
         line = lines.get(service.line_id)
         if line is None:
@@ -146,11 +155,27 @@ def order_buttons(order: Order, actor: Actor) -> list[OrderButton] | None:
         for command in _commands_for(service, modules.get(service.module),
                                      line.status == "active", may_create):
             confirm = (TICKET_CONFIRM if service.kind == "tickets" else CONFIRM).get(command)
+            offered.setdefault(service.id, []).append(
+                (command, confirm.format(line=line.name) if confirm else None))
+    return offered
+
+
+def order_buttons(order: Order, actor: Actor) -> list[OrderButton] | None:
+    if not has_request_context() or not _may_provision(order):
+        return None
+    mill = request_mill()
+    rows = _services(mill, order)
+    if not rows:
+        return None
+    offered = _offered(mill, order, rows)
+    names = {line.id: line.name for line in order.lines}
+    buttons = []
+    for service, _server in rows:
+        for command, confirm in offered.get(service.id, []):
             buttons.append(OrderButton(
-                f"{LABELS[command]}: {line.name}",
-                f"/admin/provisioning/orders/{order.number}/lines/{line.id}/{command}",
-                permission="edit_orders",
-                confirm=confirm.format(line=line.name) if confirm else None))
+                f"{LABELS[command]}: {names[service.line_id]}",
+                _command_url(order, service.line_id, command),
+                permission="edit_orders", confirm=confirm))
     return buttons or None
 
 

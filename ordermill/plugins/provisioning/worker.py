@@ -34,6 +34,14 @@ ACTOR = "system:provisioning"
 WORKER = Actor.system("provisioning")  # its label is ACTOR: the events' author
 DONE_EVENTS = {"create": "provisioned", "suspend": "service_suspended",
                "unsuspend": "service_unsuspended", "terminate": "service_terminated"}
+ATTENTION = "{module}: {command} of {what} failed (service {service})"
+
+
+def attention_reason(service: ProvisionedService, line: OrderLine | None, command: str) -> str:
+    """The order's "needs attention" reason for a command that failed for good; the same
+    text is cleared when the command (or a retry of it) succeeds."""
+    return ATTENTION.format(module=service.module, command=command,
+                            what=_what(service, line), service=service.id)
 
 
 def run_job(*, job: OutboxJobView, mill: Ordermill) -> None:
@@ -92,6 +100,7 @@ def record_success(mill: Ordermill, service_id: int, number: int, command: str,
         current = service.requests == number and service.pending_command == command
         if current:
             apply_success(service, line, command, result)
+            ctx.clear_attention(order, attention_reason(service, line, command))
             kind = DONE_EVENTS[command]
             if service.kind == "domain" and command == "create":
                 kind = "domain_transferred" if line is not None \
@@ -151,10 +160,12 @@ def record_failure(mill: Ordermill, service_id: int, number: int, command: str,
             service.status = "active"  # still on the panel: terminate again by hand
         if line is not None:
             line.provisioning_status = service.status
+        ctx.flag_attention(order, attention_reason(service, line, command))
         ctx.record_event(
             order, "provisioning_failed",
             f"{service.module}: {command} of {_what(service, line)} failed after "
-            f"{service.attempts} attempt(s): {service.last_error}. Retry it from the order.",
+            f"{service.attempts} attempt(s): {service.last_error}. Use its Retry button on "
+            f"the order page once the cause is fixed.",
             data={"service_id": service.id, "line_id": service.line_id,
                   "module": service.module, "command": command, "error": service.last_error})
 
@@ -165,4 +176,5 @@ def _order_number_of(mill: Ordermill, service_id: int) -> str | None:
                               .where(ProvisionedService.id == service_id))
 
 
-__all__ = ["ACTOR", "DONE_EVENTS", "record_failure", "record_success", "run_job"]
+__all__ = ["ACTOR", "DONE_EVENTS", "attention_reason", "record_failure", "record_success",
+           "run_job"]

@@ -333,7 +333,8 @@ ACTIONS: dict[str, OrderAction] = {action.name: action for action in (
 )}
 
 TOOLBAR = ("accept", "mark-paid", "payment", "cancel", "refund", "cancel-and-refund",
-           "fraud", "pending", "status", "resend", "revoke-link", "fraud-check", "delete")
+           "fraud", "pending", "status", "resend", "fraud-check", "delete")
+# "revoke-link" sits on the order page's "Customer page" card, beside the link it revokes
 # each button of the order page stands for one core action (core.available names them)
 CORE_ACTION = {
     "accept": "accept", "mark-paid": "mark_paid", "payment": "record_payment",
@@ -370,7 +371,7 @@ def preview_payload(result: ActionResult, currency: str, labels: Mapping[str, st
     refunded = preview.get("amount_refunded") or "0"
     return {
         "ok": True,
-        "message": preview.get("message", ""),
+        "message": preview.get("plan") or preview.get("message", ""),
         "amount_refunded": refunded,
         "amount_refunded_display": format_money(refunded, currency),
         "currency": currency,

@@ -227,7 +227,20 @@ def status_badge(name: str | None) -> Markup:
 def payment_badge(name: str | None) -> Markup:
     if not name:
         return Markup("")
-    return badge(name.replace("_", " ").capitalize(), PAYMENT_STATUS_COLOURS.get(name, "#6b7280"))
+    return badge(payment_label(name), PAYMENT_STATUS_COLOURS.get(name, "#6b7280"))
+
+
+def payment_label(name: str) -> str:
+    """'partially_paid' -> 'Partially paid': the payment column's and badge's words."""
+    return name.replace("_", " ").capitalize()
+
+
+def header_summary(summary: str, payment_status: str, status_label: str) -> str | None:
+    """The line summary for the order page's header, or None when it only repeats the
+    status or payment badge beside it ("Pending · Paid · Complete" reads as three states)."""
+    if summary in (payment_label(payment_status), status_label, "Complete"):
+        return None
+    return summary
 
 
 def line_badge(name: str | None) -> Markup:

@@ -18,13 +18,15 @@ from ordermill.core.dead_jobs import (
     DeadJobFilter,
     dead_job_count,
     dead_job_kinds,
+    failing_jobs,
     list_dead_jobs,
     retry_dead_jobs,
 )
+from ordermill.core import queries
 from ordermill.core.errors import InvalidInput
 from ordermill.core.permissions import require
 from ordermill.web.admin import admin_bp
-from ordermill.web.admin.common import actor, flag, ints, mill, text
+from ordermill.web.admin.common import actor, can, flag, ints, mill, text
 
 log = logging.getLogger("ordermill.admin")
 PAGE_LIMIT = 200
@@ -72,6 +74,21 @@ def dead_jobs() -> Any:
                            filtered=not job_filter.is_empty)
 
 
+@admin_bp.get("/attention")
+def attention() -> Any:
+    """What needs someone: orders flagged "needs attention" (a failed provisioning command, a
+    payment on a closed order, a refund the gateway reported oddly) and background jobs that
+    failed, dead or still retrying. The job lists need manage_jobs."""
+    orders = queries.search_orders(mill(), queries.OrderFilters(needs_attention=True),
+                                   actor=actor(), sort="-placed_at", per_page=PAGE_LIMIT)
+    jobs = can("manage_jobs")
+    return render_template(
+        "admin/attention.html", orders=orders.items, order_total=orders.total, jobs=jobs,
+        failing=failing_jobs(mill(), actor=actor(), limit=PAGE_LIMIT) if jobs else [],
+        dead=list_dead_jobs(mill(), DeadJobFilter(), actor=actor(), limit=PAGE_LIMIT)
+        if jobs else [], limit=PAGE_LIMIT)
+
+
 @admin_bp.post("/jobs/dead/retry")
 def retry_dead_jobs_view() -> Any:
     """Retry the ticked jobs, or every dead job matching the filter the form carries."""
@@ -91,4 +108,4 @@ def retry_dead_jobs_view() -> Any:
     return redirect(url_for("admin.dead_jobs", **back))
 
 
-__all__ = ["dead_jobs", "dead_jobs_count", "retry_dead_jobs_view"]
+__all__ = ["attention", "dead_jobs", "dead_jobs_count", "retry_dead_jobs_view"]

@@ -25,10 +25,15 @@ from werkzeug.datastructures import MultiDict
 
 from ordermill.core import billing, queries
 from ordermill.core.admin_specs import plugin_data_of
-from ordermill.core.available import status_targets
+from ordermill.core.available import order_facts, status_targets
 from ordermill.core.errors import InvalidInput, NotFound, OrdermillError, PermissionDenied
 from ordermill.core.models import Order
-from ordermill.core.notifications import MAX_BULK_RESEND, resend_confirmations
+from ordermill.core.notifications import (
+    MAX_BULK_RESEND,
+    customer_can_be_notified,
+    customer_order_link,
+    resend_confirmations,
+)
 from ordermill.core.orders import ActionResult
 from ordermill.core.permissions import require
 from ordermill.core.requests import CustomerDetails, OrderRequest
@@ -48,6 +53,7 @@ from ordermill.web.admin.common import (
     can,
     day,
     flag,
+    header_summary,
     integer,
     mill,
     safe_next,
@@ -223,6 +229,7 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
     events = service.history(number)
     data = order_to_dict(order, events=events)
     shown = visible_actions(mill(), order, actor())
+    facts = order_facts(mill(), order, actor())
     line_left = {line.id: money_text(billing.line_value_left(line, order), order.currency)
                  for line in order.lines}
     staff = lookups.staff_names(mill())
@@ -240,6 +247,12 @@ def order_context(number: str, **extra: Any) -> dict[str, Any]:
         "status_targets": status_targets(mill(), order, actor()), "line_left": line_left,
         "refundable": money_text(billing.refundable_total(order), order.currency),
         "amount_due": money_text(amount_due(order), order.currency),
+        # an ended order (fraud, cancelled, refunded) has its invoices cancelled: owes nothing
+        "owes": not facts.ended,
+        "can_notify": customer_can_be_notified(mill(), order, actor()),
+        "customer_link": customer_order_link(mill(), order.number, request.url_root),
+        "header_summary": header_summary(data["summary"], data["payment_status"],
+                                         _labels().get(order.status, order.status)),
         "sales_manager": staff.get(order.sales_manager_id) if order.sales_manager_id
         else None,
         "buyer_form": buyer_form, "comment_form": CommentForm(formdata=None),

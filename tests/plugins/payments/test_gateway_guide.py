@@ -77,7 +77,7 @@ def test_the_guide_gateway_places_pays_and_refunds_an_order(
     assert payment_status(order) == "paid"
 
     result = mill.orders.refund(order.number, actor=staff, line_ids=[order.lines[0].id])
-    assert "Return the money by hand: wire cannot refund automatically." in \
+    assert "Return the money by hand: Bank transfer cannot refund automatically." in \
         result.preview["message"]
     order = mill.orders.get(order.number)
     assert payment_status(order) == "refunded" and order.status == "refunded"

@@ -116,7 +116,8 @@ def test_offline_refunds_are_recorded_for_the_admin_to_pay_back(
                           paid=True)
     assert payment_status(order) == "paid"
     result = mill.orders.refund(order.number, actor=staff, line_ids=[order.lines[0].id])
-    assert f"Return the money by hand: {method} cannot refund automatically." in \
+    label = mill.gateways[method].label  # the registry's label, not the internal name
+    assert f"Return the money by hand: {label} cannot refund automatically." in \
         result.preview["message"]
     order = mill.orders.get(order.number)
     refund = order.payments[-1]

@@ -172,6 +172,19 @@
       });
     });
 
+    /* customer page link: copy it */
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var done = function () { button.textContent = button.dataset.copied || "Copied"; };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(button.dataset.copy).then(done);
+        } else {
+          var field = button.closest(".card").querySelector("input[readonly]");
+          if (field) { field.select(); document.execCommand("copy"); done(); }
+        }
+      });
+    });
+
     document.querySelectorAll("[data-print]").forEach(function (button) {
       button.addEventListener("click", function () { window.print(); });
     });

@@ -260,7 +260,10 @@ class PreviewOut(Schema):
     action = fields.String()
     number = fields.String()
     event = fields.String()
-    message = fields.String()
+    message = fields.String(metadata={"description": "What the history records."})
+    plan = fields.String(metadata={
+        "description": "What the action does, in the future tense (\"Will cancel the order "
+                       "and release 2 tickets.\"): what a preview shows before confirming."})
     status = fields.Nested(FromToOut)
     payment_status = fields.Nested(FromToOut)
     summary = fields.Nested(FromToOut)
