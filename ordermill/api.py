@@ -114,6 +114,8 @@ from ordermill.core.errors import (
     UnknownProduct,
 )
 from ordermill.core.inventory import release as release_stock
+from ordermill.core.invoice_models import CreditNote
+from ordermill.core.invoicing import next_document_number
 from ordermill.core.models import (
     Base,
     Customer,
@@ -225,6 +227,7 @@ __all__ = [
     "AdminLink",
     "Base",
     "ConfigurationError",
+    "CreditNote",
     "Customer",
     "FilterSpec",
     "FraudResult",
@@ -296,6 +299,7 @@ __all__ = [
     "live_enum",
     "money_text",
     "money_totals",
+    "next_document_number",
     "order_to_dict",
     "payment_status",
     "percent_of",

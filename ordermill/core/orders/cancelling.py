@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from ordermill.core import billing
+from ordermill.core import billing, invoicing
 from ordermill.core.context import ActionContext
 from ordermill.core.deletion import delete_order
 from ordermill.core.errors import IllegalTransition, InvalidInput, OverRefund
@@ -133,6 +133,7 @@ class CancelRefundActions(OrderSteps):
             if restock:
                 self._release(order, line, ctx)
         refunds = self._refund_payments(session, order, total, ctx)
+        invoicing.credit_refund(order, refunds, lines, shares)
         self._close_if_all_lines_closed(order, "refund")
         if not any(line.status == "active" for line in order.lines):
             billing.cancel_open_invoices(order)

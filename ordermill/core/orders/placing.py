@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ordermill.core import billing, pricing
+from ordermill.core import billing, invoicing, pricing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, PermissionDenied
 from ordermill.core.models import Customer, Order, utcnow
@@ -163,6 +163,7 @@ class PlacingActions(OrderSteps):
         order.invoices = []
         order.payments = []
         order.fraud_checks = []
+        order.credit_notes = []
         self._reserve(session, lines, products)
         if request.generate_invoice and order.total > 0:
             self._plan_invoices(order, request.invoice_plan)
@@ -172,6 +173,8 @@ class PlacingActions(OrderSteps):
         order.customer_id = customer.id
         session.add(order)
         results = self._run_fraud_checks(order, ctx)
+        if request.generate_invoice:  # numbered as the transaction's last step
+            invoicing.issue_open(order)
         session.flush()
         return order, results
 
