@@ -27,6 +27,7 @@ from ordermill.core.invoice_models import CreditNote, DocumentCounter
 from ordermill.core.models import Invoice, Order, OrderEvent, OrderLine, Payment, utcnow
 
 if TYPE_CHECKING:
+    from ordermill.core.app import Ordermill
     from ordermill.core.context import ActionContext
 
 INVOICE_SERIES = "INV"
@@ -250,12 +251,13 @@ def default_number(session: Session, document: Document) -> str:
     return f"{series}-{year}-{next_document_number(session, series, year):06d}"
 
 
-def seller_details(ctx: ActionContext, session: Session) -> dict[str, Any]:
-    """The seller as the shop settings say today (name, address, VAT number)."""
+def seller_details(mill: Ordermill, session: Session | None = None) -> dict[str, Any]:
+    """The seller as the shop settings say today (name, address, VAT number): the stored
+    "seller" setting, the shop's name by default."""
     from ordermill.core.shop_settings import read_setting
 
-    stored = read_setting(ctx.mill, SELLER_SETTING, session=session)
-    return {"name": stored.get("name") or ctx.mill.settings.shop_name,
+    stored = read_setting(mill, SELLER_SETTING, session=session)
+    return {"name": stored.get("name") or mill.settings.shop_name,
             "address": stored.get("address") or "",
             "vat_number": stored.get("vat_number") or ""}
 
@@ -279,7 +281,7 @@ def number_documents(session: Session, ctx: ActionContext,
     if not documents:
         return []
     session.flush()
-    seller = seller_details(ctx, session)
+    seller = seller_details(ctx.mill, session)
     for document in documents:
         chosen = ctx.mill.plugins.call("generate_invoice_number", invoice=document, ctx=ctx)
         number = chosen.first
