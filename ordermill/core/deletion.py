@@ -58,8 +58,8 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
         if restock:
             for line in order.lines:
                 released += service._release(order, line, ctx)
+        snapshot = order_to_dict(order)  # the order as it was, before its closing credits
         credited = invoicing.credit_unrefunded(order)  # the books close on every invoice
-        snapshot = order_to_dict(order)
         kept_payments = [payment.id for payment in order.payments]
         kept_invoices = [invoice.id for invoice in order.invoices]
         outcome = (", stock released" if released else
