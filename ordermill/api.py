@@ -94,6 +94,7 @@ from ordermill.core.admin_specs import (
 from ordermill.core.app import Ordermill
 from ordermill.core.available import available_actions, holds
 from ordermill.core.context import ActionContext
+from ordermill.core.documents import DocumentFile, credit_note_pdf, invoice_pdf, order_documents
 from ordermill.core.errors import (
     ActionNotAllowed,
     ConfigurationError,
@@ -116,6 +117,8 @@ from ordermill.core.errors import (
     UnknownProduct,
 )
 from ordermill.core.inventory import release as release_stock
+from ordermill.core.invoice_models import CreditNote
+from ordermill.core.invoicing import next_document_number
 from ordermill.core.models import (
     Base,
     Customer,
@@ -229,7 +232,9 @@ __all__ = [
     "AdminLink",
     "Base",
     "ConfigurationError",
+    "CreditNote",
     "Customer",
+    "DocumentFile",
     "FilterSpec",
     "FraudResult",
     "GatewayEventData",
@@ -286,6 +291,7 @@ __all__ = [
     "amount_due",
     "available_actions",
     "check_currency",
+    "credit_note_pdf",
     "current_mill",
     "customer_order_link",
     "documented",
@@ -296,11 +302,14 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "in_transaction",
+    "invoice_pdf",
     "json_object_field",
     "line_summary",
     "live_enum",
     "money_text",
     "money_totals",
+    "next_document_number",
+    "order_documents",
     "order_to_dict",
     "payment_status",
     "percent_of",

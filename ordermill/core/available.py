@@ -21,6 +21,7 @@ import attrs
 from ordermill.core import billing
 from ordermill.core.models import Order
 from ordermill.core.notifications import _skip_reason as resend_refusal
+from ordermill.core.orders.documents import issuable
 from ordermill.core.permissions import permissions_of
 from ordermill.core.specs import Actor
 from ordermill.core.status_change import may_move
@@ -126,6 +127,8 @@ RULES: tuple[ActionRule, ...] = (
                lambda f: not f.ended and f.order.dispatched_at is None, "Mark dispatched"),
     ActionRule("mark_delivered", "edit_orders",
                lambda f: not f.ended and f.order.delivered_at is None, "Mark delivered"),
+    ActionRule("issue_invoice", "edit_orders", lambda f: issuable(f.order, f.category),
+               "Issue the invoice: number it and freeze it"),
 )
 ACTION_NAMES: tuple[str, ...] = tuple(rule.name for rule in RULES)
 

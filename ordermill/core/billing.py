@@ -10,13 +10,14 @@ from collections.abc import Sequence
 
 import attrs
 
+from ordermill.core import invoicing
 from ordermill.core.adjustments import line_fee_share
 from ordermill.core.models import Invoice, Order, OrderLine, Payment, utcnow
 from ordermill.core.statuses import amount_due, money_totals
 
 
 def new_invoice(order: Order, amount: int, description: str) -> Invoice:
-    invoice = Invoice(amount=amount, currency=order.currency, status="unpaid",
+    invoice = Invoice(amount=amount, currency=order.currency, status="unpaid", state="draft",
                       description=description, created_at=utcnow())
     order.invoices.append(invoice)
     if order.invoiced_at is None:
@@ -62,11 +63,19 @@ def sync_invoices(order: Order, *, allow_new: bool = False) -> None:
         cut = min(excess, invoice.amount)
         if cut == invoice.amount:
             invoice.status = "cancelled"
-        else:
+            invoicing.void(invoice)
+        elif invoice.state == "draft":
             invoice.amount -= cut
+        else:  # an issued invoice never changes: void it, issue one for what is still asked
+            invoice.status = "cancelled"
+            invoicing.void(invoice)
+            invoicing.issue(order, new_invoice(order, invoice.amount - cut,
+                                               invoice.description or "Order"))
         excess -= cut
     if excess < 0 and allow_new:
-        new_invoice(order, -excess, "Products added to the order")
+        added = new_invoice(order, -excess, "Products added to the order")
+        if invoicing.has_issued(order):
+            invoicing.issue(order, added)
 
 
 def cancel_open_invoices(order: Order) -> list[int]:
@@ -75,6 +84,7 @@ def cancel_open_invoices(order: Order) -> list[int]:
     for invoice in order.invoices:
         if invoice.status == "unpaid":
             invoice.status = "cancelled"
+            invoicing.void(invoice)
             cancelled.append(invoice.id)
     return cancelled
 
@@ -84,6 +94,7 @@ def reopen_invoices(order: Order, invoice_ids: Sequence[int]) -> None:
     for invoice in order.invoices:
         if invoice.id in invoice_ids and invoice.status == "cancelled":
             invoice.status = "unpaid"
+            invoicing.unvoid(invoice)
     sync_invoices(order)
 
 

@@ -4,17 +4,20 @@ An order may be deleted when it is unpaid, cancelled or fraud and keeps no money
 WHMCS DeleteOrder). Its lines, fraud checks and plugin rows go with it, its stock goes back
 on sale or is written off, and the deletion event keeps a snapshot in the history.
 
-Its payments and invoices are the shop's books, though: a fully refunded Stripe order still
-cost the fee Stripe kept, and erasing the charge and the refund would make the books stop
-balancing. So they are kept, detached: `order_id` becomes NULL and `order_number` keeps the
-deleted order's reference. The order itself disappears from every list and lookup (its row
-is gone); the payments list and export still show its money under the old number.
+Its payments, invoices and credit notes are the shop's books, though: a fully refunded
+Stripe order still cost the fee Stripe kept, and erasing the charge and the refund would make
+the books stop balancing. So they are kept, detached: `order_id` becomes NULL and
+`order_number` keeps the deleted order's reference. Issued invoices not yet refunded get a
+credit note for the rest (core.invoicing.credit_unrefunded), numbered like any other. The
+order itself disappears from every list and lookup (its row is gone); the payments list and
+export still show its money under the old number.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ordermill.core import invoicing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed
 from ordermill.core.labels import money_display
@@ -56,7 +59,8 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
         if restock:
             for line in order.lines:
                 released += service._release(order, line, ctx)
-        snapshot = order_to_dict(order)
+        snapshot = order_to_dict(order)  # the order as it was, before its closing credits
+        credited = invoicing.credit_unrefunded(order)  # the books close on every invoice
         kept_payments = [payment.id for payment in order.payments]
         kept_invoices = [invoice.id for invoice in order.invoices]
         outcome = (", stock released" if released else
@@ -69,6 +73,7 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
                                                        for line in order.lines),
                               "kept_payments": kept_payments,
                               "kept_invoices": kept_invoices,
+                              "credit_notes_issued": len(credited),
                               "snapshot": snapshot})
         preview = service._preview("delete", order, before, change, ctx)
         event = OrderEvent(order_id=None, order_number=number, type="deleted",
@@ -76,7 +81,7 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
                            status_from=order.status, data=_jsonable(change.data),
                            created_at=utcnow())
         session.add(event)
-        for record in (*order.payments, *order.invoices):
+        for record in (*order.payments, *order.invoices, *order.credit_notes):
             record.order_number = number
             record.order_id = None
         session.flush()

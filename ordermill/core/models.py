@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from ordermill.core.invoice_models import CreditNote
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -217,6 +220,10 @@ class Order(Base):
         back_populates="order", lazy="raise", order_by="FraudCheck.id",
         cascade="all, delete-orphan",
     )
+    # issued documents outlive the order like invoices do (core/invoice_models.py)
+    credit_notes: Mapped[list[CreditNote]] = relationship(
+        back_populates="order", lazy="raise", order_by="CreditNote.id",
+        cascade="save-update, merge")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -286,8 +293,17 @@ class Invoice(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     due_at: Mapped[dt.datetime | None]
     paid_at: Mapped[dt.datetime | None]
+    # the document's lifecycle, beside `status` (unpaid/paid/cancelled: its money): draft
+    # (unnumbered, may be re-cut), issued (numbered, frozen in `snapshot`), void (kept number)
+    state: Mapped[str] = mapped_column(String(10), default="draft", server_default="draft")
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    issued_at: Mapped[dt.datetime | None]
+    voided_at: Mapped[dt.datetime | None]
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     order: Mapped[Order] = relationship(back_populates="invoices", lazy="raise")
+
+    document_kind = "invoice"
 
 
 class Payment(Base):
@@ -464,6 +480,10 @@ class GatewayEvent(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+
+# the document tables (issue 15) sit in their own module; importing it here registers them on
+# Base.metadata wherever the models are used
+import ordermill.core.invoice_models  # noqa: E402,F401
 
 __all__ = [
     "ApiToken",

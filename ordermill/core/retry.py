@@ -29,6 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ordermill.core import writes
 from ordermill.core.errors import OrdermillError, StaleOrder
+from ordermill.core.invoicing import number_documents
 from ordermill.core.models import OrderEvent
 
 if TYPE_CHECKING:
@@ -190,6 +191,10 @@ def action_transaction(mill: Any, ctx: ActionContext) -> Iterator[Session]:
             transaction.rollback()
         else:
             session.flush()  # a failure up to here is before COMMIT: nothing was saved
+            # the last step: invoice and credit note numbers, so the counter row is locked
+            # for microseconds, after fraud checks and gateway calls (core.invoicing)
+            number_documents(session, ctx, [event_id for event_id, _n, _k in flushed])
+            session.flush()
             committing = True
             transaction.commit()
             writes.record_changes([(number, kind) for _id, number, kind in flushed])

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from ordermill.core.adjustments import Adjustment, adjustments_of
+from ordermill.core.invoice_models import CreditNote
 from ordermill.core.models import FraudCheck, Invoice, Order, OrderEvent, OrderLine, Payment
 from ordermill.core.money import Money
 from ordermill.core.statuses import (
@@ -45,11 +46,29 @@ def line_to_dict(line: OrderLine, currency: str) -> dict[str, Any]:
 
 
 def invoice_to_dict(invoice: Invoice) -> dict[str, Any]:
+    """`status` is the document's lifecycle (draft, issued, void); `payment_status` its
+    money (unpaid, paid, cancelled)."""
     return {
-        "id": invoice.id, "amount": money_text(invoice.amount, invoice.currency),
-        "currency": invoice.currency, "status": invoice.status,
+        "id": invoice.id, "number": invoice.number,
+        "amount": money_text(invoice.amount, invoice.currency),
+        "currency": invoice.currency, "status": invoice.state,
+        "payment_status": invoice.status,
         "description": invoice.description, "created_at": _when(invoice.created_at),
+        "issued_at": _when(invoice.issued_at), "voided_at": _when(invoice.voided_at),
         "paid_at": _when(invoice.paid_at),
+    }
+
+
+def credit_note_to_dict(note: CreditNote) -> dict[str, Any]:
+    return {
+        "id": note.id, "number": note.number, "invoice_id": note.invoice_id,
+        "invoice_number": (note.snapshot or {}).get("invoice_number"),
+        "refund_id": note.refund_id, "reason": note.reason,
+        "amount": money_text(note.amount, note.currency),
+        "tax": money_text(note.tax, note.currency),
+        "tax_breakdown": {rate: money_text(value, note.currency)
+                          for rate, value in (note.tax_breakdown or {}).items()},
+        "currency": note.currency, "issued_at": _when(note.issued_at),
     }
 
 
@@ -161,6 +180,7 @@ def order_to_dict(order: Order, *, events: list[OrderEvent] | None = None) -> di
         "cancelled_at": _when(order.cancelled_at),
         "lines": [line_to_dict(line, currency) for line in order.lines],
         "invoices": [invoice_to_dict(invoice) for invoice in order.invoices],
+        "credit_notes": [credit_note_to_dict(note) for note in order.credit_notes],
         "payments": [payment_to_dict(payment) for payment in order.payments],
         "fraud_checks": [fraud_check_to_dict(check) for check in order.fraud_checks],
     }

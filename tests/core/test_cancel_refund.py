@@ -87,7 +87,11 @@ def test_cancel_chosen_lines(mill, three_tickets, staff, probe):
     assert stored.status == "pending"
     assert [line.status for line in stored.lines] == ["active", "cancelled", "active"]
     assert stocks(probe) == (9, 10, 9)
-    assert [(inv.amount, inv.status) for inv in stored.invoices] == [(4000, "unpaid")]
+    # the issued invoice never changes: it is void (keeping its number), a new one asks 40.00
+    assert [(inv.amount, inv.status, inv.state) for inv in stored.invoices] == [
+        (6000, "cancelled", "void"), (4000, "unpaid", "issued")]
+    first, second = stored.invoices
+    assert first.number and second.number and first.number != second.number
     assert amount_due(stored) == 4000
     assert line_summary(stored) == "Unpaid"
     assert probe.events(order.number)[-1].message == "Cancelled T20 x1. Stock released."

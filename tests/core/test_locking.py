@@ -32,6 +32,10 @@ def _fraud(mill: Any, order_factory: Any, staff: Actor) -> str:
     return number
 
 
+def _uninvoiced(mill: Any, order_factory: Any, staff: Actor) -> str:
+    return str(order_factory([("SEAT", 2), ("MUG", 1)], generate_invoice=False).number)
+
+
 def _first_line(mill: Any, number: str) -> int:
     return int(mill.orders.get(number).lines[0].id)
 
@@ -72,6 +76,8 @@ ACTIONS: dict[str, tuple[Setup, Call, str]] = {
         n, actor=a, **kw), "fraud_checked"),
     "delete": (_pending, lambda m, n, a, kw: m.orders.delete(n, actor=a, restock=True, **kw),
                "deleted"),
+    "issue_invoice": (_uninvoiced, lambda m, n, a, kw: m.orders.issue_invoice(n, actor=a, **kw),
+                      "invoice_issued"),
 }
 
 

@@ -92,6 +92,7 @@ def run(mill: Ordermill, name: str, order: Order, actor: Actor) -> None:
         "add_comment": lambda: orders.add_comment(number, "Hello", actor=actor, dry_run=True),
         "mark_dispatched": lambda: orders.mark_dispatched(number, actor=actor, dry_run=True),
         "mark_delivered": lambda: orders.mark_delivered(number, actor=actor, dry_run=True),
+        "issue_invoice": lambda: orders.issue_invoice(number, actor=actor, dry_run=True),
     }
     calls[name]()
 

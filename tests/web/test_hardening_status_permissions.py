@@ -86,7 +86,8 @@ def test_admin_status_change_into_fraud_and_back_does_the_bookkeeping(
     assert into.status_code == 200, into.get_json()
     body = into.get_json()
     assert body["order"]["status"] == "fraud"
-    assert [inv["status"] for inv in body["order"]["invoices"]] == ["cancelled"]
+    assert [inv["payment_status"] for inv in body["order"]["invoices"]] == ["cancelled"]
+    assert [inv["status"] for inv in body["order"]["invoices"]] == ["void"]  # keeps its number
     assert body["event"]["data"]["cancelled_invoices"] == [pending.invoices[0].id]
     # a move between two fraud statuses is plain, and the way back still knows the invoices
     inside = set_status(api, pending.number, "fraud_review", "admin")

@@ -16,11 +16,13 @@ The service is split along its seams, one mixin per module, composed here into `
 * cancelling.py: cancel, refund, cancel and refund, delete
 * money_in.py: payments, mark paid, the gateways' refunds and notices
 * edits.py: add lines, edit the buyer, comments, dispatch and delivery
+* documents.py: issue the invoice by hand (core.invoicing numbers it)
 """
 
 from __future__ import annotations
 
 from ordermill.core.orders.cancelling import CancelRefundActions
+from ordermill.core.orders.documents import DocumentActions
 from ordermill.core.orders.edits import BUYER_FIELDS, EditingActions
 from ordermill.core.orders.money_in import MoneyInActions
 from ordermill.core.orders.placing import NUMBER_ATTEMPTS, PlacingActions
@@ -39,7 +41,7 @@ from ordermill.core.orders.workflow import WorkflowActions
 
 
 class OrderService(OrderReading, PlacingActions, WorkflowActions, CancelRefundActions,
-                   MoneyInActions, EditingActions):
+                   MoneyInActions, EditingActions, DocumentActions):
     """All order actions. Reached as `mill.orders`; `OrderService(mill)`."""
 
 

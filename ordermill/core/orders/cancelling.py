@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from ordermill.core import billing, line_parts
+from ordermill.core import billing, invoicing, line_parts
 from ordermill.core.context import ActionContext
 from ordermill.core.deletion import delete_order
 from ordermill.core.errors import IllegalTransition, InvalidInput, OverRefund
 from ordermill.core.gateway_refunds import refund_payments, refund_remarks
-from ordermill.core.line_parts import LineQuantities, Pick
 from ordermill.core.labels import money_display
+from ordermill.core.line_parts import LineQuantities, Pick
 from ordermill.core.models import Order, OrderLine, Payment, utcnow
 from ordermill.core.money import Money
 from ordermill.core.orders.runner import ActionResult, Change
@@ -154,6 +154,7 @@ class CancelRefundActions(OrderSteps):
                 self._release(order, line, ctx)
         refunds = self._refund_payments(session, order, total, ctx)
         record_refund_tax(session, order, refunds, lines, shares, total)
+        invoicing.credit_refund(order, refunds, lines, shares)
         self._close_if_all_lines_closed(order, "refund")
         if not any(line.status == "active" for line in order.lines):
             billing.cancel_open_invoices(order)

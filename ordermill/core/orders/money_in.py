@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ordermill.core import billing
+from ordermill.core import billing, invoicing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, UnknownInvoice
 from ordermill.core.labels import gateway_label, money_display, status_label
@@ -169,6 +169,7 @@ class MoneyInActions(OrderSteps):
                 note=note or f"Refund reported by {gateway}.", created_at=utcnow(),
             )
             order.payments.append(refund)
+            invoicing.credit_refund(order, [refund])
             billing.sync_invoices(order)
             session.flush()
             return Change("refunded", f"Refund of {text} recorded from "

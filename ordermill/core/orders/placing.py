@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ordermill.core import adjustments, billing, countries, pricing
+from ordermill.core import adjustments, billing, countries, invoicing, pricing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, PermissionDenied
 from ordermill.core.labels import gateway_label, money_display
@@ -171,6 +171,7 @@ class PlacingActions(OrderSteps):
         order.invoices = []
         order.payments = []
         order.fraud_checks = []
+        order.credit_notes = []
         self._reserve(session, lines, products)
         if customer.id is None:
             session.flush()
@@ -183,6 +184,8 @@ class PlacingActions(OrderSteps):
             self._plan_invoices(order, request.invoice_plan)
         self.mill.plugins.call("validate_order", order=order, ctx=ctx)
         results = self._run_fraud_checks(order, ctx)
+        if request.generate_invoice:  # numbered as the transaction's last step
+            invoicing.issue_open(order)
         session.flush()
         return order, results
 

@@ -74,6 +74,7 @@ def _order_loader() -> Any:
     return select(Order).options(
         selectinload(Order.lines), selectinload(Order.invoices),
         selectinload(Order.payments), selectinload(Order.fraud_checks),
+        selectinload(Order.credit_notes),
     )
 
 

@@ -195,6 +195,12 @@ def _rerun_fraud(mill: Ordermill, number: str, form: MultiDict[str, str], actor:
     return mill.orders.rerun_fraud_check(number, actor=actor, expected_version=version)
 
 
+def _issue_invoice(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
+                   version: int | None, dry_run: bool) -> ActionResult:
+    return mill.orders.issue_invoice(number, actor=actor, expected_version=version,
+                                     dry_run=dry_run, comment=text(form, "comment"))
+
+
 def _delete(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
             version: int | None, dry_run: bool) -> ActionResult:
     choice = text(form, "restock")
@@ -330,10 +336,12 @@ ACTIONS: dict[str, OrderAction] = {action.name: action for action in (
                 dialog=True),
     OrderAction("deliver", "Mark delivered", "edit_orders", _fulfil("delivered"),
                 dialog=True),
+    OrderAction("issue-invoice", "Issue invoice", "edit_orders", _issue_invoice,
+                confirm="Issue the invoice? It gets its number and can no longer change."),
 )}
 
 TOOLBAR = ("accept", "mark-paid", "payment", "cancel", "refund", "cancel-and-refund",
-           "fraud", "pending", "status", "resend", "fraud-check", "delete")
+           "fraud", "pending", "status", "resend", "fraud-check", "delete", "issue-invoice")
 # "revoke-link" sits on the order page's "Customer page" card, beside the link it revokes
 # each button of the order page stands for one core action (core.available names them)
 CORE_ACTION = {
@@ -343,7 +351,7 @@ CORE_ACTION = {
     "resend": "resend_confirmation", "revoke-link": "revoke_customer_links",
     "fraud-check": "rerun_fraud_check", "delete": "delete", "add-lines": "add_lines",
     "buyer": "edit_buyer", "comment": "add_comment", "dispatch": "mark_dispatched",
-    "deliver": "mark_delivered",
+    "deliver": "mark_delivered", "issue-invoice": "issue_invoice",
 }
 
 

@@ -141,9 +141,12 @@ def test_confirmation_headers_parts_bank_details_and_invoice_pdf(
 
     [attachment] = list(message.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_filename() == f"invoice-{order.number}.pdf"
-    content = pdf_text(attachment.get_content())
-    assert f"Invoice - Order {order.number}" in content
+    [invoice] = mill.orders.get(order.number).invoices
+    assert invoice.number and invoice.number.startswith("INV-")
+    assert attachment.get_filename() == f"invoice-{invoice.number}.pdf"
+    content = pdf_text(attachment.get_content())  # the core's document, issued at placement
+    assert f"Invoice {invoice.number}" in content
+    assert f"Order: {order.number}" in content
     assert "Festival T-shirt" in content
     assert "25.00 EUR" in content
 
@@ -159,7 +162,7 @@ def test_confirmation_headers_parts_bank_details_and_invoice_pdf(
     assert confirmation.actor == "plugin:notify_email"
     assert confirmation.data["triggered_by"] == "user:admin@shop.test"
     assert confirmation.data["message_id"] == message["Message-ID"]
-    assert confirmation.data["attachments"] == [f"invoice-{order.number}.pdf"]
+    assert confirmation.data["attachments"] == [f"invoice-{invoice.number}.pdf"]
     assert not confirmation.visible_to_customer
 
 
@@ -402,8 +405,11 @@ def test_second_language_and_english_fallback(
     assert "25,00\u00a0€" in text or "25,00\u202f€" in text
     assert "Nous avons bien reçu votre paiement" in html_of(message)
     [attachment] = list(message.iter_attachments())
-    assert attachment.get_filename() == f"facture-{french.number}.pdf"
-    assert f"Facture - Commande {french.number}" in pdf_text(attachment.get_content())
+    [invoice] = mill.orders.get(french.number).invoices
+    assert attachment.get_filename() == f"facture-{invoice.number}.pdf"
+    content = pdf_text(attachment.get_content())
+    assert f"Facture {invoice.number}" in content and f"Commande: {french.number}" in content
+    assert "Élodie" in content
 
     fallback = only(smtp, "order_updated")
     assert fallback["To"] == "de@example.com"

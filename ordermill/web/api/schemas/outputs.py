@@ -108,12 +108,34 @@ class LineOut(Schema):
 
 class InvoiceOut(Schema):
     id = fields.Integer(required=True)
+    number = _str(metadata={"description": "Given when issued (INV-2026-000123); a void "
+                                           "invoice keeps it."})
     amount = fields.String(required=True)
     currency = fields.String(required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata={
+        "description": "The document: draft (unnumbered, may still change), issued "
+                       "(numbered, frozen) or void (cancelled after issue)."})
+    payment_status = fields.String(required=True, metadata={
+        "description": "Its money: unpaid, paid or cancelled."})
     description = _str()
     created_at = _str()
+    issued_at = _str()
+    voided_at = _str()
     paid_at = _str()
+
+
+class CreditNoteOut(Schema):
+    id = fields.Integer(required=True)
+    number = _str(metadata={"description": "CN-2026-000045, its own gapless series."})
+    invoice_id = fields.Integer(allow_none=True)
+    invoice_number = _str()
+    refund_id = fields.Integer(allow_none=True)
+    reason = fields.String(required=True, metadata={"description": "refund or order_deleted"})
+    amount = fields.String(required=True)
+    tax = fields.String(required=True)
+    tax_breakdown = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    currency = fields.String(required=True)
+    issued_at = _str()
 
 
 class PaymentOut(Schema):
@@ -215,6 +237,7 @@ class OrderOut(Schema):
     cancelled_at = _str()
     lines = fields.List(fields.Nested(LineOut), required=True)
     invoices = fields.List(fields.Nested(InvoiceOut), required=True)
+    credit_notes = fields.List(fields.Nested(CreditNoteOut), required=True)
     payments = fields.List(fields.Nested(PaymentOut), required=True)
     fraud_checks = fields.List(fields.Nested(FraudCheckOut), required=True)
     history = fields.List(fields.Nested(EventOut))

@@ -1,0 +1,182 @@
+"""Drawing an invoice or credit note as a PDF, from its snapshot, in a Unicode font.
+
+The page shows only what the document's snapshot says (seller, buyer, lines, totals), never
+the order as it is today, so a PDF drawn years later is the document that was issued. DejaVu
+Sans (shipped in fonts/, with its licence) covers Latin, Greek and Cyrillic scripts: a buyer
+called Łukasz Żółć or Дмитрий prints as written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+
+from ordermill.core.money import Money
+
+FONTS = Path(__file__).parent / "fonts"
+FONT = "DejaVu"
+# every person-readable string of the documents, in one place, per language (English is the
+# fallback; French came with notify_email's former invoice)
+LABELS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "invoice": "Invoice", "draft_invoice": "Draft invoice (not issued)",
+        "void_invoice": "Invoice (void)", "credit_note": "Credit note", "number": "Number",
+        "order": "Order", "issued": "Date of issue", "for_invoice": "Credits invoice",
+        "seller": "Seller", "buyer": "Bill to", "vat_number": "VAT number", "item": "Item",
+        "qty": "Qty", "net": "Net", "rate": "Rate", "tax": "Tax", "gross": "Gross",
+        "tax_summary": "Tax by rate", "total_net": "Total net", "total_tax": "Total tax",
+        "total": "Total", "total_credited": "Total credited",
+        "reverse_charge": "Reverse charge: VAT to be accounted for by the recipient "
+                          "(Article 196, Council Directive 2006/112/EC).",
+        "no_rate": "-", "file_invoice": "invoice", "file_credit_note": "credit-note",
+    },
+    "fr": {
+        "invoice": "Facture", "draft_invoice": "Facture provisoire (non émise)",
+        "void_invoice": "Facture (annulée)", "credit_note": "Avoir", "number": "Numéro",
+        "order": "Commande", "issued": "Date d'émission", "for_invoice": "Avoir sur facture",
+        "seller": "Vendeur", "buyer": "Facturé à", "vat_number": "N° TVA", "item": "Article",
+        "qty": "Qté", "net": "HT", "rate": "Taux", "tax": "TVA", "gross": "TTC",
+        "tax_summary": "TVA par taux", "total_net": "Total HT", "total_tax": "Total TVA",
+        "total": "Total TTC", "total_credited": "Total de l'avoir",
+        "reverse_charge": "Autoliquidation : TVA due par le preneur "
+                          "(article 196 de la directive 2006/112/CE).",
+        "no_rate": "-", "file_invoice": "facture", "file_credit_note": "avoir",
+    },
+}
+
+
+def labels_for(language: str | None) -> Mapping[str, str]:
+    """The labels of a language ("fr", "fr-BE", "fr_FR"); English when it has none."""
+    code = (language or "en").split("_")[0].split("-")[0].lower()
+    return LABELS.get(code, LABELS["en"])
+
+
+WIDTHS = (74, 12, 26, 16, 24, 28)
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"{Money(int(amount), currency).to_decimal_string()} {currency}"
+
+
+def _rate(rate: Any) -> str:
+    if rate in (None, "", "None"):
+        return "-"
+    text = str(rate).rstrip("%")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return str(rate)
+    if value < 1 and value != 0 and "." in text:  # a fraction (0.2) rather than a percent
+        value *= 100
+    return f"{value.normalize():f}%"
+
+
+def _party(pdf: FPDF, labels: Mapping[str, str], title: str, party: Mapping[str, Any]
+           ) -> None:
+    pdf.set_font(FONT, style="B", size=10)
+    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=10)
+    rows: list[str] = [str(party.get("name") or "")]
+    if party.get("company"):
+        rows.append(str(party["company"]))
+    address = party.get("address")
+    if isinstance(address, Mapping):
+        rows += [str(value) for key, value in address.items()
+                 if value and key not in ("company", "vat_id")]
+    elif address:
+        rows += str(address).splitlines()
+    if party.get("vat_number"):
+        rows.append(f"{labels['vat_number']}: {party['vat_number']}")
+    for row in rows:
+        if row:
+            pdf.cell(0, 5, row, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+
+def _lines(pdf: FPDF, labels: Mapping[str, str], lines: Sequence[Mapping[str, Any]],
+           currency: str) -> None:
+    pdf.set_font(FONT, style="B", size=9)
+    for width, key in zip(WIDTHS, ("item", "qty", "net", "rate", "tax", "gross"), strict=True):
+        pdf.cell(width, 7, labels[key], border="B", align="L" if key == "item" else "R")
+    pdf.ln()
+    pdf.set_font(FONT, size=9)
+    for line in lines:
+        pdf.cell(WIDTHS[0], 6, str(line.get("name", ""))[:48])
+        pdf.cell(WIDTHS[1], 6, str(line.get("quantity", 1)), align="R")
+        pdf.cell(WIDTHS[2], 6, _money(line.get("net", 0), currency), align="R")
+        pdf.cell(WIDTHS[3], 6, _rate(line.get("rate")), align="R")
+        pdf.cell(WIDTHS[4], 6, _money(line.get("tax", 0), currency), align="R")
+        pdf.cell(WIDTHS[5], 6, _money(line.get("gross", 0), currency), align="R",
+                 new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
+def _totals(pdf: FPDF, labels: Mapping[str, str], totals: Mapping[str, Any], currency: str,
+            total_label: str) -> None:
+    by_rate = totals.get("by_rate") or {}
+    if by_rate:
+        pdf.set_font(FONT, style="B", size=9)
+        pdf.cell(0, 6, labels["tax_summary"], new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=9)
+        for rate, parts in by_rate.items():
+            net = parts.get("net")
+            text = f"{_rate(rate)}: {labels['tax']} {_money(parts.get('tax', 0), currency)}"
+            if net is not None:
+                text += f" ({labels['net']} {_money(net, currency)})"
+            pdf.cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+    label_width = sum(WIDTHS[:-1])
+    for key, amount, bold in (("total_net", totals.get("net", 0), False),
+                              ("total_tax", totals.get("tax", 0), False),
+                              (total_label, totals.get("gross", 0), True)):
+        pdf.set_font(FONT, style="B" if bold else "", size=10)
+        pdf.cell(label_width, 6, labels[key], align="R")
+        pdf.cell(WIDTHS[-1], 6, _money(amount, currency), align="R",
+                 new_x="LMARGIN", new_y="NEXT")
+
+
+def render(snapshot: Mapping[str, Any], *, title_key: str, number: str | None,
+           issued_at: dt.datetime | None, total_label: str = "total",
+           language: str | None = None) -> bytes:
+    """The PDF of one document snapshot (see core.invoicing for its keys), labelled in
+    `language` (English when there are no labels in it)."""
+    labels = labels_for(language)
+    currency = str(snapshot.get("currency") or "EUR")
+    seller = snapshot.get("seller") or {}
+    pdf = FPDF(format="A4")
+    pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    title = labels[title_key] + (f" {number}" if number else "")
+    pdf.set_title(title)
+    pdf.set_author(str(seller.get("name") or ""))
+    pdf.set_creator("ordermill")
+    pdf.set_creation_date(issued_at or dt.datetime.now(dt.UTC))
+    pdf.add_page()
+    pdf.set_font(FONT, style="B", size=16)
+    pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=10)
+    facts = [(labels["number"], number or labels["no_rate"]),
+             (labels["order"], snapshot.get("order_number")),
+             (labels["issued"], issued_at.date().isoformat() if issued_at else None),
+             (labels["for_invoice"], snapshot.get("invoice_number"))]
+    for label, value in facts:
+        if value:
+            pdf.cell(0, 5, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    _party(pdf, labels, labels["seller"], seller)
+    _party(pdf, labels, labels["buyer"], snapshot.get("buyer") or {})
+    _lines(pdf, labels, snapshot.get("lines") or [], currency)
+    _totals(pdf, labels, snapshot.get("totals") or {}, currency, total_label)
+    if snapshot.get("reverse_charge"):
+        pdf.ln(3)
+        pdf.set_font(FONT, style="B", size=9)
+        pdf.multi_cell(0, 5, labels["reverse_charge"], new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+__all__ = ["FONTS", "LABELS", "labels_for", "render"]

@@ -1,0 +1,46 @@
+"""Serving the shop's documents (invoice and credit note PDFs) to the API, the admin and the
+customer page: one lookup and one response shape, so each place only checks who may ask."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from ordermill.core.app import Ordermill
+from ordermill.core.documents import DocumentFile, credit_note_pdf, invoice_pdf
+from ordermill.core.errors import NotFound
+from ordermill.core.models import Order
+
+NO_INVOICE = "Order {number} has no invoice {document_id}."
+NO_CREDIT_NOTE = "Order {number} has no credit note {document_id}."
+
+
+def invoice_file(mill: Ordermill, order: Order, invoice_id: int, *,
+                 issued_only: bool = False, language: str | None = None) -> DocumentFile:
+    """The PDF of one of the order's invoices; NotFound for another order's (or a draft's,
+    with `issued_only`: customers see only issued documents)."""
+    invoice = next((inv for inv in order.invoices if inv.id == invoice_id), None)
+    if invoice is None or (issued_only and invoice.state == "draft"):
+        raise NotFound(NO_INVOICE.format(number=order.number, document_id=invoice_id),
+                       details={"invoice_id": invoice_id})
+    return invoice_pdf(mill, order, invoice, language=language)
+
+
+def credit_note_file(order: Order, note_id: int, *, language: str | None = None
+                     ) -> DocumentFile:
+    """The PDF of one of the order's credit notes; NotFound for another order's."""
+    note = next((note for note in order.credit_notes if note.id == note_id), None)
+    if note is None:
+        raise NotFound(NO_CREDIT_NOTE.format(number=order.number, document_id=note_id),
+                       details={"credit_note_id": note_id})
+    return credit_note_pdf(note, language=language)
+
+
+def pdf_response(document: DocumentFile, *, download: bool = True) -> Response:
+    response = Response(document.data, mimetype=document.content_type)
+    disposition = "attachment" if download else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+__all__ = ["credit_note_file", "invoice_file", "pdf_response"]
