@@ -18,8 +18,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    insert,
 )
-from sqlalchemy import event, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ordermill.core.models import Base, Product, utcnow

@@ -1,8 +1,9 @@
 """Stock: reserve at placement, release on cancel / refund / delete. Atomic on both databases.
 
 Every change here is also a row of the stock ledger (core/catalogue/stock_ledger.py), so a
-tracked product's stock always equals the sum of its ledger. Reserving is one conditional UPDATE (`stock >= quantity`): the database decides, so two
-checkouts racing for the last unit can never both win, and stock never goes negative.
+tracked product's stock always equals the sum of its ledger. Reserving is one conditional
+UPDATE (`stock >= quantity`): the database decides, so two checkouts racing for the last
+unit can never both win, and stock never goes negative.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ def whole(data: Mapping[str, Any], field: str, *, minimum: int | None = 0,
     value = data.get(field)
     if blank(value):
         return None
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise refuse(field, f"must be a whole number, not {value!r}.")
     if isinstance(value, str):
         raw = value.strip()

@@ -33,7 +33,7 @@ DISABLED = "Promo code {code} disabled."
 
 def _percent(value: object) -> int:
     """'12.5' -> 1250 basis points; more than 0, at most 100."""
-    if isinstance(value, bool) or isinstance(value, float) or not isinstance(value, (str, int)):
+    if isinstance(value, (bool, float)) or not isinstance(value, (str, int)):
         raise refuse("percent", f"must be a decimal string such as \"10\" or \"12.5\", not "
                                 f"{value!r}.")
     match = PERCENT.match(str(value).strip())

@@ -3,8 +3,8 @@
 
 The core's one place that changes stock (core/inventory.py) writes holds and releases here;
 a new tracked product gets its opening row from the mapper event in catalogue_models,
-whoever inserts it (the catalogue actions, the demo, a test fixture); staff adjustments go through `adjust`,
-which is one conditional UPDATE like a reservation, so stock never goes negative.
+whoever inserts it (the catalogue actions, the demo, a test fixture); staff adjustments go
+through `adjust`, which is one conditional UPDATE like a reservation, so stock never goes negative.
 """
 
 from __future__ import annotations
