@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -112,31 +111,35 @@ class CsvActions:
         return {"action": "updated" if result["changes"] else "unchanged",
                 "changes": result["changes"]}
 
-    def export_rows(self, *, actor: Actor) -> Iterator[dict[str, Any]]:
+    def export_rows(self, *, actor: Actor) -> list[dict[str, Any]]:
+        """Every product (archived too) as CSV cells; the permission is checked at once."""
         require(actor, READ)
         with self.mill.read_session() as session:
             products = list(session.scalars(select(Product).order_by(Product.sku)))
             table = prices.price_table(session, [p.id for p in products])
-        for product in products:
-            extra = {code: amount for code, amount in table[product.id].items()
-                     if code != product.currency}
-            yield {
-                "sku": product.sku, "name": product.name, "kind": product.kind,
-                "category": product.category or "",
-                "price": money_text(product.price, product.currency),
-                "currency": product.currency,
-                "prices": ";".join(f"{code}={money_text(amount, code)}"
-                                   for code, amount in sorted(extra.items())),
-                "tax_class": product.tax_class,
-                "stock": "unlimited" if product.stock is None else product.stock,
-                "low_stock_threshold": "" if product.low_stock_threshold is None
-                else product.low_stock_threshold,
-                "billing_cycle": product.billing_cycle or "",
-                "provisioning_module": product.provisioning_module or "",
-                "event_date": product.event_date.isoformat() if product.event_date else "",
-                "venue": product.venue or "", "image_url": product.image_url or "",
-                "active": "true" if product.active else "false",
-            }
+        return [self._export_row(product, table[product.id]) for product in products]
+
+    @staticmethod
+    def _export_row(product: Product, priced: dict[str, int]) -> dict[str, Any]:
+        extra = {code: amount for code, amount in priced.items()
+                 if code != product.currency}
+        return {
+            "sku": product.sku, "name": product.name, "kind": product.kind,
+            "category": product.category or "",
+            "price": money_text(product.price, product.currency),
+            "currency": product.currency,
+            "prices": ";".join(f"{code}={money_text(amount, code)}"
+                               for code, amount in sorted(extra.items())),
+            "tax_class": product.tax_class,
+            "stock": "unlimited" if product.stock is None else product.stock,
+            "low_stock_threshold": "" if product.low_stock_threshold is None
+            else product.low_stock_threshold,
+            "billing_cycle": product.billing_cycle or "",
+            "provisioning_module": product.provisioning_module or "",
+            "event_date": product.event_date.isoformat() if product.event_date else "",
+            "venue": product.venue or "", "image_url": product.image_url or "",
+            "active": "true" if product.active else "false",
+        }
 
     def export_csv(self, *, actor: Actor) -> str:
         out = io.StringIO()
