@@ -16,7 +16,8 @@ from ordermill.core.catalogue_models import ProductPrice
 from ordermill.core.errors import InvalidInput
 from ordermill.core.models import Product
 
-NO_PRICE = "{name} ({sku}) has no price in {currency}; it sells in {known}."
+NO_PRICE = ("An order is in one currency: {name} ({sku}) has no price in {currency}; it sells "
+            "in {known}.")
 
 
 def price_table(session: Session, product_ids: list[int]) -> dict[int, dict[str, int]]:

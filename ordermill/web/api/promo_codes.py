@@ -9,7 +9,12 @@ from marshmallow import RAISE
 from ordermill.web.api import api, documented
 from ordermill.web.api.catalogue import WRITE_ERRORS, idempotent
 from ordermill.web.api.schemas import DryRunQuery, IdempotencyHeaders
-from ordermill.web.api.schemas.catalogue import PromoIn, PromoListOut, PromoOut, PromoPatchIn
+from ordermill.web.api.schemas.catalogue import (
+    PromoDetailOut,
+    PromoIn,
+    PromoListOut,
+    PromoPatchIn,
+)
 from ordermill.web.auth import mill, require_actor
 
 
@@ -24,7 +29,7 @@ def list_promo_codes() -> Any:
 @api.input(IdempotencyHeaders, location="headers", arg_name="headers_data")
 @api.input(DryRunQuery, location="query", unknown=RAISE)
 @api.input(PromoIn, location="json")
-@api.output(PromoOut, status_code=201)
+@api.output(PromoDetailOut, status_code=201)
 @documented(*WRITE_ERRORS, summary="Create a promo code (manage_promotions); honours "
                                    "Idempotency-Key")
 def create_promo_code(headers_data: dict[str, Any], query_data: dict[str, Any],
@@ -36,7 +41,7 @@ def create_promo_code(headers_data: dict[str, Any], query_data: dict[str, Any],
 
 
 @api.get("/promo-codes/<code>")
-@api.output(PromoOut)
+@api.output(PromoDetailOut)
 @documented(403, 404, summary="A promo code with its history")
 def show_promo_code(code: str) -> Any:
     return mill().catalogue.promos.get(code, actor=require_actor())
@@ -45,7 +50,7 @@ def show_promo_code(code: str) -> Any:
 @api.patch("/promo-codes/<code>")
 @api.input(DryRunQuery, location="query", unknown=RAISE)
 @api.input(PromoPatchIn, location="json")
-@api.output(PromoOut)
+@api.output(PromoDetailOut)
 @documented(*WRITE_ERRORS, summary="Edit a promo code: only the fields sent change")
 def edit_promo_code(code: str, query_data: dict[str, Any], json_data: dict[str, Any]) -> Any:
     return mill().catalogue.promos.update(code, json_data, actor=require_actor(),
@@ -54,7 +59,7 @@ def edit_promo_code(code: str, query_data: dict[str, Any], json_data: dict[str, 
 
 @api.post("/promo-codes/<code>/disable")
 @api.input(DryRunQuery, location="query", unknown=RAISE)
-@api.output(PromoOut)
+@api.output(PromoDetailOut)
 @documented(*WRITE_ERRORS, summary="Disable a promo code")
 def disable_promo_code(code: str, query_data: dict[str, Any]) -> Any:
     return mill().catalogue.promos.disable(code, actor=require_actor(),

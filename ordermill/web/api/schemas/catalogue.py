@@ -185,6 +185,11 @@ class PromoOut(Schema):
     first_order_only = fields.Boolean(required=True)
     combinable = fields.Boolean(required=True)
     created_at = fields.String(required=True)
+
+
+class PromoDetailOut(PromoOut):
+    """One promo code: with its history when shown, its changes and message after an edit."""
+
     history = fields.List(fields.Nested(CatalogueEventOut))
     changes = fields.Dict()
     message = fields.String()
@@ -195,5 +200,6 @@ class PromoListOut(Schema):
 
 
 __all__ = ["ImportIn", "ImportOut", "LedgerOut", "ProductDetailOut", "ProductIn",
-           "ProductPatchIn", "PromoIn", "PromoListOut", "PromoOut", "PromoPatchIn", "StockIn",
+           "ProductPatchIn", "PromoDetailOut", "PromoIn", "PromoListOut",
+           "PromoOut", "PromoPatchIn", "StockIn",
            "StockOut"]
