@@ -18,6 +18,7 @@ KINDS = ("physical", "ticket", "service", "domain", "digital")
 PRODUCT_FIELDS = ("sku", "name", "kind", "category", "price", "currency", "prices",
                   "tax_class", "stock", "billing_cycle", "provisioning_module", "event_date",
                   "venue", "image_url", "low_stock_threshold", "active")
+RESERVED_SKUS = ("export.csv", "import")  # /api/v1/products/<these> are routes
 UNLIMITED_TEXT = ("unlimited", "none", "null", "")
 
 
@@ -31,6 +32,8 @@ def read_product(data: Mapping[str, Any], existing: Product | None, default_curr
     if new or "sku" in data:
         sku = fields.text(data, "sku", 64, required=True)
         assert sku is not None
+        if sku in RESERVED_SKUS:
+            raise refuse("sku", f"{sku!r} is reserved (a catalogue address); choose another.")
         if not fields.SKU_PATTERN.match(sku):
             raise refuse("sku", f"{sku!r} may use only letters, digits, '.', '_' and '-' "
                                 f"(64 at most).")

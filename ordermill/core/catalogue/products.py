@@ -15,7 +15,7 @@ from ordermill.core.catalogue.errors import DuplicateSku, ProductNotFound
 from ordermill.core.catalogue.fields import refuse
 from ordermill.core.catalogue.product_input import read_product, read_stock
 from ordermill.core.catalogue_models import ADJUSTMENT_REASONS
-from ordermill.core.errors import InvalidInput
+from ordermill.core.errors import ActionNotAllowed, InvalidInput
 from ordermill.core.models import Product, utcnow
 from ordermill.core.permissions import require
 from ordermill.core.serialize import money_text
@@ -190,8 +190,8 @@ class ProductActions:
         with catalogue_history.transaction(self.mill, dry_run=dry_run) as session:
             product = find(session, sku, lock=True)
             if product.stock is None:
-                raise InvalidInput(NOT_TRACKED.format(sku=product.sku),
-                                   details={"sku": product.sku})
+                raise ActionNotAllowed(NOT_TRACKED.format(sku=product.sku),
+                                       details={"sku": product.sku})
             if count is not None:
                 target = read_stock(count)
                 if target is None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask.blueprints import BlueprintSetupState
 from marshmallow import RAISE
+from werkzeug.routing import BaseConverter
 
 from ordermill.core import queries
 from ordermill.core.catalogue.csv_import import CSV_COLUMNS
 from ordermill.web.api import api, documented
 from ordermill.web.api.csvout import csv_response
+from ordermill.web.api.openapi import live_enum
 from ordermill.web.api.orders import IdempotencyKeyReused, _caller, _fingerprint
 from ordermill.web.api.schemas import DryRunQuery, IdempotencyHeaders
 from ordermill.web.api.schemas.catalogue import (
@@ -27,12 +30,55 @@ from ordermill.web.api.schemas.catalogue import (
     ProductPatchIn,
     StockIn,
     StockOut,
+    document_catalogue_rules,
 )
 from ordermill.web.auth import mill, require_actor
 
 WRITE_ERRORS = (400, 403, 404, 409)
+
+
+def dry_run_answer(schema: str) -> dict[int, Any]:
+    """The 200 a create answers with ?dry_run=true (the real create answers 201)."""
+    return {200: {"description": "Dry run: what would be created; nothing was saved.",
+                  "content": {"application/json": {
+                      "schema": {"$ref": f"#/components/schemas/{schema}"}}}}}
 REUSED_KEY = ("This Idempotency-Key was already used with a different request body. Use a new "
               "key for a new {what}.")
+
+
+def _document(state: BlueprintSetupState) -> None:
+    """Add the catalogue's document rules after the others (see document_catalogue_rules)."""
+    app = state.app
+    previous = getattr(app, "spec_callback", None)
+
+    def process(spec: dict[str, Any]) -> dict[str, Any]:
+        return document_catalogue_rules(previous(spec) if previous else spec)
+
+    app.spec_callback = process  # type: ignore[attr-defined]
+
+
+def _shop_currencies(app: Any) -> list[str]:
+    mill_ = app.extensions.get("ordermill")
+    try:
+        return sorted(queries.shop_currencies(mill_)) if mill_ is not None else []
+    except Exception:  # no schema yet (the document made before `ordermill init`)
+        return [mill_.settings.default_currency]
+
+
+class SkuConverter(BaseConverter):
+    """`<sku:sku>`: a product's sku; never `export.csv` or `import`, the catalogue's own
+    routes beside it (the core refuses those two as skus)."""
+
+    regex = r"(?!(?:export\.csv|import)$)[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+
+
+def _install_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("sku", SkuConverter)
+
+
+api.record_once(_install_converter)  # before the routes below use it
+api.record_once(_document)
+live_enum("PlaceIn", "currency", _shop_currencies)
 
 
 def idempotent(scope: str, what: str, headers_data: dict[str, Any], dry_run: bool,
@@ -61,8 +107,8 @@ def idempotent(scope: str, what: str, headers_data: dict[str, Any], dry_run: boo
 @api.input(DryRunQuery, location="query", unknown=RAISE)
 @api.input(ProductIn, location="json")
 @api.output(ProductDetailOut, status_code=201)
-@documented(*WRITE_ERRORS, summary="Create a product (manage_catalogue); honours "
-                                   "Idempotency-Key")
+@documented(*WRITE_ERRORS, responses=dry_run_answer("ProductDetailOut"),
+            summary="Create a product (manage_catalogue); honours Idempotency-Key")
 def create_product(headers_data: dict[str, Any], query_data: dict[str, Any],
                    json_data: dict[str, Any]) -> Any:
     dry_run = query_data["dry_run"]
@@ -91,14 +137,14 @@ def import_products(query_data: dict[str, Any], json_data: dict[str, Any]) -> An
                                            dry_run=query_data["dry_run"])
 
 
-@api.get("/products/<sku>")
+@api.get("/products/<sku:sku>")
 @api.output(ProductDetailOut)
 @documented(403, 404, summary="A product with its prices, history and latest stock movements")
 def show_product(sku: str) -> Any:
     return mill().catalogue.products.get(sku, actor=require_actor())
 
 
-@api.patch("/products/<sku>")
+@api.patch("/products/<sku:sku>")
 @api.input(DryRunQuery, location="query", unknown=RAISE)
 @api.input(ProductPatchIn, location="json")
 @api.output(ProductDetailOut)
@@ -108,7 +154,7 @@ def edit_product(sku: str, query_data: dict[str, Any], json_data: dict[str, Any]
                                             dry_run=query_data["dry_run"])
 
 
-@api.post("/products/<sku>/archive")
+@api.post("/products/<sku:sku>/archive")
 @api.input(DryRunQuery, location="query", unknown=RAISE)
 @api.output(ProductDetailOut)
 @documented(*WRITE_ERRORS, summary="Archive a product: no longer for sale, never deleted")
@@ -117,7 +163,7 @@ def archive_product(sku: str, query_data: dict[str, Any]) -> Any:
                                              dry_run=query_data["dry_run"])
 
 
-@api.post("/products/<sku>/stock")
+@api.post("/products/<sku:sku>/stock")
 @api.input(DryRunQuery, location="query", unknown=RAISE)
 @api.input(StockIn, location="json")
 @api.output(StockOut)
@@ -129,7 +175,7 @@ def adjust_stock(sku: str, query_data: dict[str, Any], json_data: dict[str, Any]
         note=json_data.get("note"), dry_run=query_data["dry_run"])
 
 
-@api.get("/products/<sku>/ledger")
+@api.get("/products/<sku:sku>/ledger")
 @api.output(LedgerOut)
 @documented(403, 404, summary="The stock ledger: every movement of a product's stock")
 def product_ledger(sku: str) -> Any:

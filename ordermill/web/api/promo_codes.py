@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import RAISE
 
 from ordermill.web.api import api, documented
-from ordermill.web.api.catalogue import WRITE_ERRORS, idempotent
+from ordermill.web.api.catalogue import WRITE_ERRORS, dry_run_answer, idempotent
 from ordermill.web.api.schemas import DryRunQuery, IdempotencyHeaders
 from ordermill.web.api.schemas.catalogue import (
     PromoDetailOut,
@@ -30,8 +30,8 @@ def list_promo_codes() -> Any:
 @api.input(DryRunQuery, location="query", unknown=RAISE)
 @api.input(PromoIn, location="json")
 @api.output(PromoDetailOut, status_code=201)
-@documented(*WRITE_ERRORS, summary="Create a promo code (manage_promotions); honours "
-                                   "Idempotency-Key")
+@documented(*WRITE_ERRORS, responses=dry_run_answer("PromoDetailOut"),
+            summary="Create a promo code (manage_promotions); honours Idempotency-Key")
 def create_promo_code(headers_data: dict[str, Any], query_data: dict[str, Any],
                       json_data: dict[str, Any]) -> Any:
     dry_run = query_data["dry_run"]

@@ -8,14 +8,37 @@ have no defaults: only the fields sent are changed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
+from ordermill.core.catalogue.fields import CODE_PATTERN, SKU_PATTERN
 from ordermill.core.catalogue.product_input import KINDS
 from ordermill.core.catalogue_models import ADJUSTMENT_REASONS
 from ordermill.core.models import TAX_CLASSES
-from ordermill.web.api.schemas.fields import MAX_INT, MoneyText, money, text
+from ordermill.core.money import _known_currencies
+from ordermill.web.api.schemas.fields import (
+    MoneyText,
+    in_year_range,
+    money,
+    text,
+)
 
 COUNT = validate.Range(min=0, max=1_000_000_000)
+CHANGE = validate.Range(min=-1_000_000_000, max=1_000_000_000)
+LIMIT = validate.Range(min=1, max=1_000_000_000)
+NOT_BLANK = validate.Regexp(r"\S", error="Must contain more than spaces.")
+PERCENT_PATTERN = (r"^(100(\.00?)?|[1-9][0-9]?(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$")
+YEAR_PATTERN = "^(19[7-9][0-9]|2[01][0-9][0-9])-"  # the dates in_year_range allows
+
+
+def _when() -> fields.AwareDateTime:
+    return fields.AwareDateTime(allow_none=True, default_timezone=None, validate=in_year_range)
+
+
+def _currency() -> fields.String:
+    return fields.String(validate=validate.OneOf(sorted(_known_currencies())),
+                         metadata={"description": "ISO 4217; default the shop's."})
 
 
 def _maybe(max_length: int) -> fields.String:
@@ -29,13 +52,13 @@ def _prices(description: str) -> fields.Dict:
 
 
 class ProductPatchIn(Schema):
-    sku = text(64, min_length=1)
-    name = text(200, min_length=1)
+    """A product's editable fields (its sku never changes: orders refer to it)."""
+
+    name = fields.String(validate=[validate.Length(min=1, max=200), NOT_BLANK])
     kind = fields.String(validate=validate.OneOf(KINDS))
     category = _maybe(100)
     price = money(metadata={"description": "In the product's currency."})
-    currency = fields.String(validate=validate.Length(equal=3),
-                             metadata={"description": "ISO 4217; default the shop's."})
+    currency = _currency()
     prices = _prices("Prices in other currencies; replaces the ones there were.")
     tax_class = fields.String(validate=validate.OneOf(TAX_CLASSES))
     stock = fields.Integer(allow_none=True, validate=COUNT, metadata={
@@ -43,15 +66,19 @@ class ProductPatchIn(Schema):
     low_stock_threshold = fields.Integer(allow_none=True, validate=COUNT)
     billing_cycle = _maybe(20)
     provisioning_module = _maybe(64)
-    event_date = fields.AwareDateTime(allow_none=True, default_timezone=None)
+    event_date = _when()
     venue = _maybe(200)
-    image_url = _maybe(500)
+    image_url = fields.String(allow_none=True, validate=[
+        validate.Length(max=500), validate.Regexp(r"^(https?://|/)", error="Use an http(s) "
+                                                  "address or a path such as /shirt.png.")])
     active = fields.Boolean()
 
 
 class ProductIn(ProductPatchIn):
-    sku = text(64, min_length=1, required=True)
-    name = text(200, min_length=1, required=True)
+    sku = fields.String(required=True, validate=validate.Regexp(
+        r"^(?!(?:export\.csv|import)$)" + SKU_PATTERN.pattern.lstrip("^"),
+        error="Letters, digits, '.', '_' and '-' (64 at most); not export.csv or import."))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK])
     price = money(required=True, metadata={"description": "In the product's currency."})
 
 
@@ -102,7 +129,7 @@ class ProductDetailOut(Schema):
 
 
 class StockIn(Schema):
-    change = fields.Integer(validate=validate.Range(min=-MAX_INT, max=MAX_INT), metadata={
+    change = fields.Integer(validate=CHANGE, metadata={
         "description": "Units to add (+N) or take (-N); or send `count`."})
     count = fields.Integer(validate=COUNT, metadata={
         "description": "An absolute count; the ledger records the difference."})
@@ -147,14 +174,14 @@ class ImportOut(Schema):
 
 class PromoPatchIn(Schema):
     kind = fields.String(validate=validate.OneOf(("percent", "fixed")))
-    percent = fields.String(validate=validate.Regexp(r"^[0-9]{1,3}(\.[0-9]{1,2})?$"),
+    percent = fields.String(validate=validate.Regexp(PERCENT_PATTERN, error="A percentage "
+                                                     "more than 0 and at most 100, e.g. 12.5."),
                             metadata={"example": "10", "description": "For kind percent."})
     amounts = _prices("For kind fixed: the amount off per currency.")
-    valid_from = fields.AwareDateTime(allow_none=True, default_timezone=None)
-    valid_until = fields.AwareDateTime(allow_none=True, default_timezone=None)
-    usage_limit = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_INT))
-    per_customer_limit = fields.Integer(allow_none=True,
-                                        validate=validate.Range(min=1, max=MAX_INT))
+    valid_from = _when()
+    valid_until = _when()
+    usage_limit = fields.Integer(allow_none=True, validate=LIMIT)
+    per_customer_limit = fields.Integer(allow_none=True, validate=LIMIT)
     min_subtotal = _prices("The order subtotal needed, per currency.")
     products = fields.List(text(64), metadata={"description": "Only for these skus."})
     categories = fields.List(text(100), metadata={"description": "Only for these categories."})
@@ -165,7 +192,8 @@ class PromoPatchIn(Schema):
 
 
 class PromoIn(PromoPatchIn):
-    code = text(64, min_length=1, required=True)
+    code = fields.String(required=True, validate=validate.Regexp(
+        CODE_PATTERN.pattern, error="Letters, digits, '_' and '-' (64 at most)."))
 
 
 class PromoOut(Schema):
@@ -199,7 +227,43 @@ class PromoListOut(Schema):
     promo_codes = fields.List(fields.Nested(PromoOut), required=True)
 
 
-__all__ = ["ImportIn", "ImportOut", "LedgerOut", "ProductDetailOut", "ProductIn",
-           "ProductPatchIn", "PromoDetailOut", "PromoIn", "PromoListOut",
-           "PromoOut", "PromoPatchIn", "StockIn",
-           "StockOut"]
+
+def document_catalogue_rules(spec: dict[str, Any]) -> dict[str, Any]:
+    """What the marshmallow schemas cannot say in the document: a stock adjustment is a
+    change with a reason or a count (never both, never a change of 0), and dates lie in the
+    years in_year_range allows."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    stock = schemas.get("StockIn")
+    if stock is not None:
+        stock["oneOf"] = [{"required": ["change", "reason"], "not": {"required": ["count"]}},
+                          {"required": ["count"], "not": {"required": ["change"]}}]
+        stock["properties"]["change"]["not"] = {"enum": [0]}
+        adjust = spec.get("paths", {}).get("/api/v1/products/{sku}/stock", {}).get("post", {})
+        if "requestBody" in adjust:
+            adjust["requestBody"]["required"] = True
+    for name, dates in (("ProductIn", ("event_date",)), ("ProductPatchIn", ("event_date",)),
+                        ("PromoIn", ("valid_from", "valid_until")),
+                        ("PromoPatchIn", ("valid_from", "valid_until"))):
+        for field in dates:
+            prop = schemas.get(name, {}).get("properties", {}).get(field)
+            if prop is not None:
+                prop["pattern"] = YEAR_PATTERN
+    return spec
+
+
+__all__ = [
+    "ImportIn",
+    "ImportOut",
+    "LedgerOut",
+    "ProductDetailOut",
+    "ProductIn",
+    "ProductPatchIn",
+    "PromoDetailOut",
+    "PromoIn",
+    "PromoListOut",
+    "PromoOut",
+    "PromoPatchIn",
+    "StockIn",
+    "StockOut",
+    "document_catalogue_rules",
+]
