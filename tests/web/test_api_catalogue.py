@@ -85,7 +85,7 @@ def test_anonymous_calls_are_refused(api, error_of):
     ({"price": "-1.00"}, 422, None, "no sign"),
     ({"price": 12.5}, 422, None, "not a JSON number"),
     ({"stock": -1}, 422, None, None),
-    ({"currency": "XYZ"}, 422, "invalid_input", "Unknown currency"),
+    ({"currency": "XYZ"}, 422, "validation_error", "Unknown currency 'XYZ'"),
     ({"prices": {"USD": 14.0}}, 422, None, "not a JSON number"),
     ({"kind": "boat"}, 422, None, None),
     ({"colour": "red"}, 422, None, None),

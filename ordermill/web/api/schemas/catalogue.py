@@ -37,7 +37,9 @@ def _when() -> fields.AwareDateTime:
 
 
 def _currency() -> fields.String:
-    return fields.String(validate=validate.OneOf(sorted(_known_currencies())),
+    return fields.String(validate=validate.OneOf(
+        sorted(_known_currencies()),
+        error="Unknown currency {input!r}: use an ISO 4217 code such as EUR or USD."),
                          metadata={"description": "ISO 4217; default the shop's."})
 
 
