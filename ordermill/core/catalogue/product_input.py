@@ -18,7 +18,7 @@ KINDS = ("physical", "ticket", "service", "domain", "digital")
 PRODUCT_FIELDS = ("sku", "name", "kind", "category", "price", "currency", "prices",
                   "tax_class", "stock", "billing_cycle", "provisioning_module", "event_date",
                   "venue", "image_url", "low_stock_threshold", "active")
-RESERVED_SKUS = ("export.csv", "import")  # /api/v1/products/<these> are routes
+RESERVED_SKUS = ("export.csv", "import", "new")  # /products/<these> are routes (API, admin)
 UNLIMITED_TEXT = ("unlimited", "none", "null", "")
 
 

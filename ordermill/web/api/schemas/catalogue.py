@@ -78,8 +78,8 @@ class ProductPatchIn(Schema):
 
 class ProductIn(ProductPatchIn):
     sku = fields.String(required=True, validate=validate.Regexp(
-        r"^(?!(?:export\.csv|import)$)" + SKU_PATTERN.pattern.lstrip("^"),
-        error="Letters, digits, '.', '_' and '-' (64 at most); not export.csv or import."))
+        r"^(?!(?:export\.csv|import|new)$)" + SKU_PATTERN.pattern.lstrip("^"),
+        error="Letters, digits, '.', '_' and '-' (64 at most); not export.csv, import or new."))
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK])
     price = money(required=True, metadata={"description": "In the product's currency."})
 
