@@ -29,7 +29,7 @@ import logging
 import click
 
 from ordermill import __version__
-from ordermill.cli import orders, outbox, registries, scaffold, serving, staff
+from ordermill.cli import catalogue, orders, outbox, registries, scaffold, serving, staff
 from ordermill.cli.common import (
     CLI_ACTOR,
     PIPED_WIDTH,
@@ -60,7 +60,8 @@ def main() -> None:
 
 for _command in (serving.init, serving.demo, serving.serve, serving.worker,
                  registries.plugins, registries.statuses, staff.user, staff.token,
-                 orders.order, outbox.outbox, secrets_group, scaffold.new_plugin):
+                 orders.order, outbox.outbox, secrets_group, scaffold.new_plugin,
+                 catalogue.product, catalogue.stock, catalogue.promo):
     main.add_command(_command)
 
 

@@ -34,6 +34,7 @@ class Ordermill:
         plugins: PluginHost | None = None,
         engine: Any = None,
     ) -> None:
+        from ordermill.core.catalogue import CatalogueService
         from ordermill.core.orders import OrderService
         from ordermill.core.outbox import Outbox
 
@@ -48,6 +49,7 @@ class Ordermill:
         self._fraud_threshold: Decimal | None = None
         self._permissions: permissions.PermissionTable | None = None
         self.orders = OrderService(self)
+        self.catalogue = CatalogueService(self)
         self.outbox = Outbox(self)
         self._install_permissions()
 

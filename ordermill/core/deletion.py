@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ordermill.core import invoicing
+from ordermill.core.catalogue import promo_uses, stock_ledger
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed
 from ordermill.core.labels import money_display
@@ -59,6 +60,9 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
         if restock:
             for line in order.lines:
                 released += service._release(order, line, ctx)
+        stock_ledger.write_off_closed_lines(session, order.lines, number, actor.label,
+                                            closing=True)
+        promo_uses.release_on_delete(session, order)
         snapshot = order_to_dict(order)  # the order as it was, before its closing credits
         credited = invoicing.credit_unrefunded(order)  # the books close on every invoice
         kept_payments = [payment.id for payment in order.payments]

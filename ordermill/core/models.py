@@ -118,6 +118,11 @@ class Product(Base):
                                            server_default="standard")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # catalogue details (issue 18): a picture, a ticket's event, when the admin flags low stock
+    image_url: Mapped[str | None] = mapped_column(String(500))
+    event_date: Mapped[dt.datetime | None]
+    venue: Mapped[str | None] = mapped_column(String(200))
+    low_stock_threshold: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -507,4 +512,6 @@ __all__ = [
 ]
 
 # the pricing tables live in their own module; importing it here puts them in Base.metadata
+# the catalogue's tables (prices, stock ledger, promo terms, history) join the metadata here
+from ordermill.core import catalogue_models as _catalogue_models  # noqa: E402,F401
 from ordermill.core import tax_models  # noqa: E402,F401

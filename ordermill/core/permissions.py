@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, str] = {
     "manage_staff": "Create staff users and tokens",
     "manage_settings": "Edit statuses, bank details, fraud threshold",
     "manage_jobs": "See and retry dead background jobs (e-mails, provisioning commands)",
+    "manage_catalogue": "Create and edit products, prices and stock",
+    "manage_promotions": "Create, edit and disable promo codes",
 }
 
 ROLES: dict[str, frozenset[str]] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,9 +48,12 @@ def active_promo(session: Session, code: str | None) -> PromoCode | None:
 
 def build_lines(
     requests: Sequence[LineRequest], products: dict[str, Product], currency: str | None,
-    subtotal_before: int = 0,
+    subtotal_before: int = 0, *, prices: Mapping[str, int] | None = None,
 ) -> tuple[list[OrderLine], str]:
     """Undiscounted lines and their common currency; mixed currencies are refused.
+
+    With `prices` ({sku: unit price in `currency`}, from catalogue.prices) each product is
+    priced in the order's currency instead of its main one.
 
     Every line total and the order's new subtotal (`subtotal_before` plus these lines) must
     stay within the money bound, checked here before anything reaches the database.
@@ -60,13 +63,16 @@ def build_lines(
         product = products[request.sku]
         line_currency = product.currency
         unit_price = product.price
+        if prices is not None and currency is not None:
+            line_currency, unit_price = currency, prices[request.sku]
+        sells_in = line_currency
         if request.price_override is not None:
             line_currency = request.price_override.currency
             unit_price = request.price_override.amount
-        if line_currency != product.currency:
+        if line_currency != sells_in:
             raise InvalidInput(
                 f"Price override of {request.sku} is in {line_currency}, the product sells in "
-                f"{product.currency}."
+                f"{sells_in}."
             )
         currency = currency or line_currency
         if line_currency != currency:

@@ -69,6 +69,8 @@ class OrderRequest:
     lines: Sequence[LineRequest]
     payment_method: str
     promo_code: str | None = None
+    # the currency to place the order in; None: the shop's (see catalogue.prices)
+    currency: str | None = None
     customer_ip: str | None = None
     affiliate: str | None = None
     note: str | None = None

@@ -184,8 +184,10 @@ def test_mixed_currencies_are_refused(mill, make_product, staff, probe):
     make_product("EURO-T", currency="EUR")
     make_product("DOLLAR-T", currency="USD")
     before = probe.snapshot()
-    with pytest.raises(InvalidInput, match=r"share one currency: DOLLAR-T is USD, the order is "
-                                           r"EUR"):
+    # an order is in one currency (the shop's EUR here): a product without an EUR price
+    # is refused by name (issue 18, prices per currency)
+    with pytest.raises(InvalidInput, match=r"Dollar-T \(DOLLAR-T\) has no price in EUR; it "
+                                           r"sells in USD"):
         mill.orders.place(order_request([("EURO-T", 1), ("DOLLAR-T", 1)]), actor=staff)
     probe.assert_unchanged(before)
 

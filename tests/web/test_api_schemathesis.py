@@ -129,7 +129,10 @@ def follow_data_rules(case: Any) -> None:
             body["fee"] = "0"
         if case.operation.label == "PATCH /api/v1/orders/{number}":  # a buyer edit
             body["name"] = f"Buyer {next(EDITS)}"
-    if case.operation.label == "POST /api/v1/orders":
+    if "/products" in case.operation.label or "/promo-codes" in case.operation.label:
+        catalogue_data_rules(case.operation.label, body)
+    if case.operation.label in ("POST /api/v1/orders", "POST /api/v1/products",
+                                "POST /api/v1/promo-codes"):
         # a key names one request: a reused key with another body is refused, by design
         case.headers = {**{name: value for name, value in (case.headers or {}).items()
                            if name.lower() != "idempotency-key"},
@@ -139,6 +142,41 @@ def follow_data_rules(case: Any) -> None:
         for start, end in DATE_RANGES:
             if query.get(start) and query.get(end) and str(query[end]) < str(query[start]):
                 query[start], query[end] = query[end], query[start]
+
+
+CATALOGUE_CSV = "sku,name,price,stock\nMUG,Mug,8.00,unlimited\nNEWCSV,New,1.00,3\n"
+
+
+def catalogue_data_rules(label: str, body: Any) -> None:
+    """The catalogue's data: prices in the shop's currency and in USD (a product's currency
+    decides its decimals), a CSV with a header, a promo code's value that fits its kind,
+    restrictions naming the seeded products, and validity windows left open (a window in the
+    past is refused: the code could never be used)."""
+    if not isinstance(body, dict):
+        return
+    if "currency" in body:
+        body["currency"] = "EUR"
+    if body.get("prices") is not None:
+        body["prices"] = {"USD": "1.00"}
+    if "csv" in body:
+        body["csv"] = CATALOGUE_CSV
+    if "promo-codes" not in label:
+        return
+    for name in ("valid_from", "valid_until"):
+        body.pop(name, None)
+    if body.get("products") is not None:
+        body["products"] = ["TSHIRT"]
+    if body.get("categories") is not None:
+        body["categories"] = ["apparel"]
+    if body.get("min_subtotal") is not None:
+        body["min_subtotal"] = {"EUR": "1.00"}
+    if body.get("kind") == "fixed" or (body.get("amounts") and "kind" not in body
+                                        and label.startswith("PATCH")):
+        body["kind"] = "fixed"
+        body["amounts"] = {"EUR": "1.00"}
+    elif label.startswith("POST") or "kind" in body or "percent" in body:
+        body["percent"] = "10"
+        body.pop("amounts", None)
 
 
 REVOKING = ("DELETE /api/v1/auth/tokens/{token_id}", "POST /api/v1/auth/logout")

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ordermill.core import adjustments, billing, countries, pricing
+from ordermill.core.catalogue import prices
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput
 from ordermill.core.models import Order, utcnow
@@ -40,13 +41,15 @@ class EditingActions(OrderSteps):
                     f"Products can only be added to pending or active orders; order "
                     f"{order.number} is {self.mill.statuses.get(order.status).label}.")
             products = pricing.load_products(session, [line.sku for line in lines])
-            new_lines, _ = pricing.build_lines(lines, products, order.currency, order.subtotal)
+            new_lines, _ = pricing.build_lines(lines, products, order.currency, order.subtotal,
+                                               prices=prices.unit_prices(
+                                                   session, products, order.currency))
             promo = pricing.active_promo(session, order.promo_code)
             if promo is not None and promo.kind == "percent":
                 added = sum(line.unit_price * line.quantity for line in new_lines)
                 pricing.apply_discount(new_lines, pricing.promo_discount(promo, added,
                                                                          order.currency))
-            self._reserve(session, new_lines, products)
+            self._reserve(session, new_lines, products, order.number)
             for line in new_lines:
                 order.lines.append(line)
             order.subtotal += sum(line.unit_price * line.quantity for line in new_lines)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ordermill.core import adjustments, billing, countries, invoicing, pricing
+from ordermill.core.catalogue import prices, promotions
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, PermissionDenied
 from ordermill.core.labels import gateway_label, money_display
@@ -145,10 +146,19 @@ class PlacingActions(OrderSteps):
                         ) -> tuple[Order, list[FraudResult]]:
         products = pricing.load_products(session, [line.sku for line in request.lines])
         promo = pricing.load_promo(session, request.promo_code)
-        lines, currency = pricing.build_lines(request.lines, products, None)
+        currency = prices.order_currency(session, products, request.currency,
+                                         self.mill.settings.default_currency)
+        lines, currency = pricing.build_lines(
+            request.lines, products, currency,
+            prices=prices.unit_prices(session, products, currency))
         subtotal = sum(line.unit_price * line.quantity for line in lines)
-        discount = pricing.promo_discount(promo, subtotal, currency)
-        pricing.apply_discount(lines, discount)
+        outcome = promotions.check_and_price(
+            session, promo, lines, currency, email=request.customer.email,
+            statuses_closed=[spec.name for spec in self.mill.statuses
+                             if spec.category in ("cancelled", "fraud")],
+            overridden=any(line.price_override is not None for line in request.lines))
+        discount = outcome.discount
+        pricing.apply_discount(outcome.lines, discount)
         customer = self._customer(session, request.customer)
         details = request.customer
         billing_address = countries.checked_billing_address(details.billing_address)
@@ -172,7 +182,8 @@ class PlacingActions(OrderSteps):
         order.payments = []
         order.fraud_checks = []
         order.credit_notes = []
-        self._reserve(session, lines, products)
+        self._reserve(session, lines, products, order.number)
+        promotions.claim(session, promo, order.number, request.customer.email)
         if customer.id is None:
             session.flush()
         order.customer_id = customer.id

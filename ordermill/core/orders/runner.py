@@ -19,6 +19,7 @@ import attrs
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ordermill.core.catalogue import stock_ledger
 from ordermill.core.context import ActionContext, jsonable
 from ordermill.core.errors import OrderNotFound, StaleOrder
 from ordermill.core.models import Order, OrderEvent, utcnow
@@ -113,6 +114,7 @@ class ActionRunner:
             order = self._lock_order(session, number, expected_version)
             before = self._state(order)
             change = work(session, order, ctx)
+            stock_ledger.after_order_action(session, order, ctx)
             order.updated_at = utcnow()
             event = self._record(session, order, ctx, change, status_from=before["status"])
             for _hook, kwargs in change.after:

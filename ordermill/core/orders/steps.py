@@ -103,7 +103,7 @@ class OrderSteps(ActionRunner):
             order.cancelled_at = utcnow()
 
     def _reserve(self, session: Session, lines: Sequence[OrderLine],
-                 products: Mapping[str, Any]) -> None:
+                 products: Mapping[str, Any], order_number: str | None = None) -> None:
         wanted: dict[int, tuple[Any, int]] = {}
         for line in lines:
             product = products[line.sku]
@@ -111,7 +111,7 @@ class OrderSteps(ActionRunner):
                 _p, quantity = wanted.get(product.id, (product, 0))
                 wanted[product.id] = (product, quantity + line.quantity)
                 line.units_held = line.quantity
-        inventory.reserve_many(session, wanted)
+        inventory.reserve_many(session, wanted, order_number=order_number)
 
 
     def _run_fraud_checks(self, order: Order, ctx: ActionContext) -> list[FraudResult]:

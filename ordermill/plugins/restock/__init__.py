@@ -12,5 +12,5 @@ from ordermill.api import ActionContext, OrderLine, hookimpl, release_stock
 @hookimpl(trylast=True)
 def restock(line: OrderLine, quantity: int, ctx: ActionContext) -> bool:
     assert ctx.session is not None, "restock runs inside the action's transaction"
-    release_stock(ctx.session, line.product_id, quantity)
+    release_stock(ctx.session, line.product_id, quantity, line=line, reason=ctx.action)
     return True

@@ -114,7 +114,7 @@ def _line_requests(lines: Sequence[Mapping[str, Any]], field: str,
         override = line.get("price_override")
         price = None
         if override is not None:
-            price = _money(override, known.get(line["sku"], fallback),
+            price = _money(override, currency or known.get(line["sku"], fallback),
                            f"{field}.{index}.price_override")
         requests.append(LineRequest(
             sku=line["sku"], quantity=line["quantity"], price_override=price,
@@ -228,7 +228,7 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
                     "This Idempotency-Key was already used with a different request body. "
                     "Use a new key for a new order.", details={"idempotency_key": key})
             return record.response, record.status_code, {"Idempotent-Replayed": "true"}
-    lines = _line_requests(json_data["lines"], "lines")
+    lines = _line_requests(json_data["lines"], "lines", json_data.get("currency"))
     plan = None
     if json_data.get("invoice_plan"):
         currencies = queries.currencies_of_skus(mill(), [json_data["lines"][0]["sku"]])
@@ -242,7 +242,8 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
             company=customer.get("company"), billing_address=customer["billing_address"],
             language=customer["language"], vat_id=customer.get("vat_id")),
         lines=lines, payment_method=json_data["payment_method"],
-        promo_code=json_data.get("promo_code"), customer_ip=json_data.get("customer_ip"),
+        promo_code=json_data.get("promo_code"), currency=json_data.get("currency"),
+        customer_ip=json_data.get("customer_ip"),
         affiliate=json_data.get("affiliate"), note=json_data.get("note"),
         idempotency_key=_order_key(caller, key) if key else None,
         request_fingerprint=fingerprint if key else None, invoice_plan=plan,

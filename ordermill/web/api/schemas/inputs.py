@@ -66,6 +66,11 @@ class PlaceIn(PluginRequestFields):
                         validate=validate.Length(min=1, max=200))
     payment_method = text(64, min_length=1, required=True)
     promo_code = optional_text(64)
+    currency = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Length(equal=3),
+                             metadata={"description": "The currency to place the order in "
+                                                      "(every product needs a price in it); "
+                                                      "default the shop's."})
     customer_ip = optional_text(45)
     affiliate = optional_text(100)
     note = optional_text(5000)
