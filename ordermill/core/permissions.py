@@ -37,7 +37,6 @@ PERMISSIONS: dict[str, str] = {
     "bulk_change": "Change the status of many orders at once",
     "export": "Export orders and payments as CSV",
     "confirm_sales": "Confirm the sales manager of a sale",
-    "manage_recurring": "Change the status of recurring orders",
     "manage_staff": "Create staff users and tokens",
     "manage_settings": "Edit statuses, bank details, fraud threshold",
     "manage_jobs": "See and retry dead background jobs (e-mails, provisioning commands)",
