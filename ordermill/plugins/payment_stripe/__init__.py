@@ -91,7 +91,7 @@ class StripeGateway:
         """The customer and payment method saved with this charge's PaymentIntent."""
         if not payment.gateway_reference or not payment.gateway_reference.startswith("pi_"):
             return None
-        intent = self.client.v1.payment_intents.retrieve(payment.gateway_reference)
+        intent = self.client.v1.payment_intents.retrieve(payment.gateway_reference).to_dict()
         customer, method = intent.get("customer"), intent.get("payment_method")
         if not customer or not method:
             return None
@@ -118,10 +118,11 @@ class StripeGateway:
                 kind="payment_failed", order_number=order.number, reference=failed.get("id"),
                 currency=currency, invoice_id=invoice.id,
                 message=body.get("message") or body.get("code") or "declined", raw=body)
-        charge = self._charge(intent.get("latest_charge"))
+        answer = intent.to_dict()
+        charge = self._charge(answer.get("latest_charge"))
         return GatewayEventData(event_id=f"debit:{intent.id}", type="payment_intent.succeeded",
-                                kind="payment_succeeded", raw=intent.to_dict(),
-                                **self._charge_fields(charge, intent.to_dict()))
+                                kind="payment_succeeded", raw=answer,
+                                **self._charge_fields(charge, answer))
 
     def refund(self, *, charge: Payment, amount: int, idempotency_key: str,
                ctx: ActionContext) -> GatewayRefund:

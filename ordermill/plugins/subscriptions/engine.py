@@ -316,6 +316,7 @@ def make_invoice(mill: Ordermill, subscription_id: int, config: SubscriptionsCon
         assert ctx.session is not None
         ctx.session.flush()
         sub.current_invoice_id, sub.attempts, sub.next_attempt_at = invoice.id, 0, due
+        ctx.enqueue(tick_job(due))  # debited on the due date, not a tick later
         record(ctx, order, "renewal_invoice",
                f"Invoice {invoice.id} of {money_text(invoice.amount, order.currency)} "
                f"{order.currency} for subscription {sub.id}, due {due:%Y-%m-%d}.",
@@ -355,6 +356,7 @@ def settle(mill: Ordermill, subscription_id: int, *, claim: str | None,
                     f"{sub.attempts} times ({message}).")
         else:
             sub.status, sub.next_attempt_at = ACTIVE, now + config.retry_delta
+            ctx.enqueue(tick_job(sub.next_attempt_at))  # the retry runs on the dot
             text = (f"Subscription {sub.id}: payment declined ({message}); retry "
                     f"{sub.attempts} of {config.max_retries} on "
                     f"{sub.next_attempt_at:%Y-%m-%d %H:%M} UTC.")
