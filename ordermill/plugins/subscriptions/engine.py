@@ -275,8 +275,7 @@ def _complete(sub: Subscription, order: Order, now: dt.datetime,
 def _retry(sub: Subscription, order: Order, now: dt.datetime,
            config: SubscriptionsConfig) -> None:
     """Debit now: a Failed subscription gets one more attempt."""
-    if sub.status == FAILED:
-        sub.attempts = min(sub.attempts, config.max_retries)
+    if sub.status == FAILED:  # attempts keep counting: a decline fails it again at once
         sub.ended_at = None
     sub.status = ACTIVE
     sub.next_attempt_at = now
