@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ordermill.hookspecs import after_commit, hookspec
+from ordermill.api import after_commit, hookspec
 
 if TYPE_CHECKING:
     from ordermill.api import ActionContext
