@@ -99,6 +99,20 @@ def on_payment(order: Order, payment: Payment, ctx: ActionContext) -> None:
             raise
 
 
+EMAILS = Path(__file__).resolve().parent / "templates" / "email"
+# {event type: notify_email template}: renewal invoice, payment failed, suspended
+EMAIL_MESSAGES = {"renewal_invoice": "renewal_invoice",
+                  "subscription_payment_failed": "subscription_payment_failed",
+                  "subscription_suspend": "subscription_suspended"}
+
+
+@hookimpl(optionalhook=True)
+def register_email_messages(settings: Settings) -> Iterable[dict[str, str]]:
+    """notify_email's hook: this plugin's customer e-mails and their templates."""
+    return [{"event": event, "template": template, "directory": str(EMAILS)}
+            for event, template in EMAIL_MESSAGES.items()]
+
+
 @hookimpl(trylast=True)
 def register_blueprints() -> list[Blueprint]:
     """The subscriptions API and the admin's "Recurring orders" tab."""

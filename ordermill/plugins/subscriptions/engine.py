@@ -319,7 +319,8 @@ def make_invoice(mill: Ordermill, subscription_id: int, config: SubscriptionsCon
         record(ctx, order, "renewal_invoice",
                f"Invoice {invoice.id} of {money_text(invoice.amount, order.currency)} "
                f"{order.currency} for subscription {sub.id}, due {due:%Y-%m-%d}.",
-               subscription=sub, notify=True, invoice_id=invoice.id)
+               subscription=sub, notify=True, invoice_id=invoice.id,
+               debited=bool(sub.saved_method))
 
 
 def settle(mill: Ordermill, subscription_id: int, *, claim: str | None,
