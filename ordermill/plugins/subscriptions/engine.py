@@ -200,9 +200,9 @@ def create(mill: Ordermill, number: str, *, actor: Actor, interval: str | None =
         subscription = Subscription(
             order_id=o.id, order_number=o.number, status=ACTIVE, gateway=gateway_name,
             saved_method=dict(saved or {}), currency=o.currency,
-            payments_made=1 if paid else 0, attempts=0, created_at=utcnow(),
+            payments_made=periods_paid(o), attempts=0, created_at=utcnow(),
             updated_at=utcnow(), **plan)
-        subscription.next_due_at = step(subscription, started) if paid else started
+        subscription.next_due_at = step(subscription, started, subscription.payments_made)
         if subscription.remaining == 0:
             subscription.status, subscription.ended_at = COMPLETED, utcnow()
         ctx.session.add(subscription)
@@ -364,13 +364,42 @@ def settle(mill: Ordermill, subscription_id: int, *, claim: str | None,
                invoice_id=invoice_id, attempts=sub.attempts)
 
 
+def periods_paid(order: Order) -> int:
+    """Periods the order's invoices have paid: each paid part of an invoice plan (or the
+    order's own invoice), plus each paid renewal invoice."""
+    parts = [inv for inv in order.invoices if inv.kind == "order" and inv.status != "cancelled"]
+    if len(parts) > 1:
+        own = sum(1 for inv in parts if inv.status == "paid")
+    else:
+        own = 1 if any(inv.status == "paid" for inv in parts) or not parts else 0
+    return own + sum(1 for inv in order.invoices
+                     if inv.kind == "renewal" and inv.status == "paid")
+
+
 def reconcile(mill: Ordermill, number: str) -> None:
-    """A payment reached the order: if it paid the current invoice, the period is done."""
+    """A payment reached the order: if it paid the current invoice, the period is done; a
+    part of an invoice plan the buyer paid ahead of its date counts as paid too."""
     with mill.read_session() as session:
         sub = session.scalar(select(Subscription).where(Subscription.order_number == number))
-    if sub is None or sub.current_invoice_id is None or sub.status == PROCESSING:
+    if sub is None or sub.status in (PROCESSING, COMPLETED):
         return
     order = mill.orders.get(number)
-    invoice = next((inv for inv in order.invoices if inv.id == sub.current_invoice_id), None)
-    if invoice is not None and invoice.status == "paid":
-        settle(mill, sub.id, claim=None, paid=True)
+    if sub.current_invoice_id is not None:
+        invoice = next((inv for inv in order.invoices if inv.id == sub.current_invoice_id),
+                       None)
+        if invoice is not None and invoice.status == "paid":
+            settle(mill, sub.id, claim=None, paid=True)
+        return
+    if periods_paid(order) > sub.payments_made:
+        with changing(mill, sub.id, actor=SYSTEM, action="paid_ahead",
+                      permission=None) as (locked, order, ctx):
+            ahead = periods_paid(order) - locked.payments_made
+            if ahead <= 0 or locked.current_invoice_id is not None:
+                return
+            locked.payments_made += ahead
+            locked.next_due_at = step(locked, locked.next_due_at or utcnow(), ahead)
+            if locked.remaining == 0:
+                locked.status, locked.ended_at = COMPLETED, utcnow()
+            record(ctx, order, "subscription_paid",
+                   f"Subscription {locked.id}: {locked.payments_made} payments made.",
+                   subscription=locked)
