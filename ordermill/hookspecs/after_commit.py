@@ -22,6 +22,7 @@ __all__ = [
     "on_cancel",
     "on_comment_added",
     "on_delete",
+    "on_demo_loaded",
     "on_fraud",
     "on_fraud_checked",
     "on_order_edited",
@@ -164,3 +165,17 @@ def message_attachments(
     message's outbox job: an exception fails that job, which is retried with backoff, so the
     message is never sent without its attachment.
     """
+
+
+@hookspec
+@after_commit
+def on_demo_loaded(orders: Sequence[str], ctx: ActionContext) -> None:
+    """The demo shop's orders were made (`ordermill demo`, `ordermill serve --demo`).
+    After-commit hook.
+
+    `orders` are the numbers of the demo orders, oldest first. Add your plugin's own demo rows
+    for them (the subscriptions plugin shows a recurring order in every status), through your
+    own functions and `mill.orders.editing`; queue no work that fails in a demo without
+    outside services. An exception is logged and the demo still loads.
+    """
+

@@ -141,6 +141,14 @@ def admin_order_panels(order: Order, actor: Actor) -> list[OrderPanel] | None:
     return order_panel(order, actor)
 
 
+@hookimpl(trylast=True)
+def on_demo_loaded(orders: list[str], ctx: ActionContext) -> None:
+    """The demo's recurring orders, one in every status."""
+    from ordermill.plugins.subscriptions import demo
+
+    demo.seed(ctx.mill, orders)
+
+
 def next_tick(mill: Any, at: dt.datetime | None = None) -> bool:
     """Queue the scheduler (the CLI's `subscriptions schedule`)."""
     from ordermill.api import utcnow
