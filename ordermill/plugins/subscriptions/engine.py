@@ -209,7 +209,7 @@ def create(mill: Ordermill, number: str, *, actor: Actor, interval: str | None =
         ctx.session.flush()
         record(ctx, o, "subscription_started", describe_plan(subscription),
                subscription=subscription)
-        ctx.enqueue(tick_job(utcnow(), f"start:{subscription.id}"))
+        ctx.enqueue(tick_job(utcnow()))  # one run for all started in the same second
         copy = snapshot(subscription)
     return copy
 
