@@ -56,7 +56,7 @@ def test_charge_saved_debits_an_invoice_attempt_once(
     first = charge_saved(mill, number, gateway="stripe", invoice_id=invoice_id, saved=saved,
                          attempt=1)
     assert first.kind == "payment_succeeded" and first.reference
-    with pytest.raises(ActionNotAllowed, match="asks for nothing|is paid"):
+    with pytest.raises(ActionNotAllowed, match=r"asks for nothing|is paid"):
         charge_saved(mill, number, gateway="stripe", invoice_id=invoice_id, saved=saved,
                      attempt=1)  # a retried job after the invoice was paid charges nothing
     order = mill.orders.get(number)
