@@ -41,6 +41,15 @@ Reading the core
     PermissionDenied; read_setting reads the admin's stored settings; utcnow is the clock
     every row uses; without_secrets and MASKS keep secrets out of history and answers.
 
+Recurring billing
+    add_renewal_invoice(order, amount, description, due_at=...) bills a further period on
+    an order you hold in `mill.orders.editing` (an invoice of kind "renewal" that adds to
+    what the order owes); saved_method(mill, gateway, number) reads what the buyer saved at
+    the first payment; charge_saved(mill, number, gateway=..., invoice_id=..., saved=...,
+    attempt=...) debits it off-session and applies the answer (saved_charge_key says the
+    idempotency key it uses). Gateways take part through PaymentGatewaySpec's optional
+    `saved_method` and `charge_saved`.
+
 Writing from a transaction you are given
     enqueue(session, JobRequest, order_number=...) queues outbox work in a session you hold
     (inside an action prefer `ctx.enqueue`); release_stock(session, product_id, quantity)
@@ -93,6 +102,7 @@ from ordermill.core.admin_specs import (
 )
 from ordermill.core.app import Ordermill
 from ordermill.core.available import available_actions, holds
+from ordermill.core.billing import add_renewal_invoice
 from ordermill.core.context import ActionContext
 from ordermill.core.documents import DocumentFile, credit_note_pdf, invoice_pdf, order_documents
 from ordermill.core.errors import (
@@ -146,6 +156,7 @@ from ordermill.core.payments import WebhookRejected
 from ordermill.core.permissions import require
 from ordermill.core.plugins import HookOutcome
 from ordermill.core.redact import MASKS, without_secrets
+from ordermill.core.saved_payments import charge_saved, saved_charge_key, saved_method
 from ordermill.core.secret_keys import LEGACY_DEFAULT_KEY
 from ordermill.core.secret_rotation import RotationReport
 from ordermill.core.serialize import event_to_dict, money_text, order_to_dict
@@ -284,12 +295,14 @@ __all__ = [
     "WebhookRejected",
     "__version__",
     "access",
+    "add_renewal_invoice",
     "admin_actor",
     "admin_form_actor",
     "after_commit",
     "allocate",
     "amount_due",
     "available_actions",
+    "charge_saved",
     "check_currency",
     "credit_note_pdf",
     "current_mill",
@@ -320,6 +333,8 @@ __all__ = [
     "request_mill",
     "require",
     "require_actor",
+    "saved_charge_key",
+    "saved_method",
     "text_field",
     "utcnow",
     "without_secrets",

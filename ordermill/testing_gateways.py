@@ -74,14 +74,20 @@ def _lists(node: Any) -> Any:
 
 
 class FakeStripe:
-    """Just enough of api.stripe.com: PaymentIntents, Charges, Refunds, Balance Transactions."""
+    """Just enough of api.stripe.com: PaymentIntents, Charges, Refunds, Balance Transactions,
+    Customers, and off-session debits of a saved payment method (`confirm` with
+    `off_session`): they succeed at once, or are declined (402 card_error, the replay too)
+    when the payment method or customer is in `declining`. `debit_fee` is the fee of each."""
 
     def __init__(self) -> None:
         self.intents: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
         self.txns: dict[str, dict[str, Any]] = {}
-        self.replies: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.replies: dict[str, tuple[dict[str, Any], int, dict[str, Any]]] = {}
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.declining: set[str] = set()
+        self.debit_fee = 0
         self.calls: list[dict[str, Any]] = []
         self.down = False  # True: every request is answered 503 (an outage)
         self._ids = itertools.count(1)
@@ -102,20 +108,34 @@ class FakeStripe:
         self.calls.append({"method": request.method, "path": request.path, "params": params,
                            "idempotency_key": key})
         if request.method == "POST" and key and key in self.replies:
-            sent, reply = self.replies[key]
+            sent, status, reply = self.replies[key]
             if sent != params:
                 return self._error(400, "Keys for idempotent requests can only be used "
                                         "with the same parameters.", "idempotency_error")
-            return _json(reply, headers={"Idempotent-Replayed": "true"})
+            return _json(reply, status, headers={"Idempotent-Replayed": "true"})
         status, reply = self._route(request.method, request.path, params)
-        if request.method == "POST" and key and status == 200:
-            self.replies[key] = (params, reply)
+        if request.method == "POST" and key and status in (200, 402):  # Stripe keeps declines
+            self.replies[key] = (params, status, reply)
         return _json(reply, status)
 
     def _route(self, method: str, path: str, params: dict[str, Any]
                ) -> tuple[int, dict[str, Any]]:
         if method == "POST" and path == "/v1/payment_intents":
-            return 200, self.create_intent(params)
+            intent = self.create_intent(params)
+            if str(params.get("confirm")) == "true":
+                return self.confirm_off_session(intent["id"])
+            return 200, intent
+        if method == "GET" and path.startswith("/v1/payment_intents/"):
+            found = self.intents.get(path.rsplit("/", 1)[1])
+            if found is None:
+                return 404, {"error": {"type": "invalid_request_error",
+                                       "message": "No such payment_intent"}}
+            return 200, dict(found)
+        if method == "POST" and path == "/v1/customers":
+            customer = {"id": self.new_id("cus"), "object": "customer",
+                        "email": params.get("email"), "metadata": params.get("metadata", {})}
+            self.customers[customer["id"]] = customer
+            return 200, dict(customer)
         if method == "GET" and path.startswith("/v1/charges/"):
             charge = self.charges.get(path.rsplit("/", 1)[1])
             if charge is None:
@@ -144,6 +164,9 @@ class FakeStripe:
             "status": "requires_payment_method", "latest_charge": None,
             "client_secret": f"{intent_id}_secret_{next(self._ids)}",
             "last_payment_error": None, "livemode": False,
+            "customer": params.get("customer"), "payment_method": params.get("payment_method"),
+            "setup_future_usage": params.get("setup_future_usage"),
+            "off_session": str(params.get("off_session")) == "true",
         }
         self.intents[intent_id] = intent
         return dict(intent)
@@ -170,6 +193,28 @@ class FakeStripe:
                                               "amount on charge."}}
         return 200, refund
 
+    def confirm_off_session(self, intent_id: str) -> tuple[int, dict[str, Any]]:
+        """Debit the intent's saved payment method now: succeeded, or a 402 decline."""
+        intent = self.intents[intent_id]
+        if not intent["customer"] or not intent["payment_method"]:
+            return 400, {"error": {"type": "invalid_request_error",
+                                   "message": "An off-session payment needs a customer and "
+                                              "a payment_method."}}
+        if {intent["customer"], intent["payment_method"]} & self.declining:
+            self.decline(intent_id)
+            return 402, {"error": {"type": "card_error", "code": "card_declined",
+                                   "decline_code": "insufficient_funds",
+                                   "message": "Your card has insufficient funds.",
+                                   "payment_intent": dict(intent)}}
+        self.pay(intent_id, fee=self.debit_fee)
+        return 200, dict(intent)
+
+    def debits(self) -> list[dict[str, Any]]:
+        """The off-session debit requests received (replays included)."""
+        return [call for call in self.calls if call["method"] == "POST"
+                and call["path"] == "/v1/payment_intents"
+                and str(call["params"].get("off_session")) == "true"]
+
     # ---- what happens on Stripe's side ---------------------------------------------------
 
     def pay(self, intent_id: str, *, fee: int, one_click: bool = False) -> dict[str, Any]:
@@ -191,6 +236,8 @@ class FakeStripe:
             "status": "succeeded",
         }
         intent.update(status="succeeded", amount_received=amount, latest_charge=charge_id)
+        if intent.get("setup_future_usage") and intent.get("customer"):
+            intent["payment_method"] = intent.get("payment_method") or self.new_id("pm")
         return self.event("payment_intent.succeeded", dict(intent))
 
     def decline(self, intent_id: str, message: str = "Your card was declined.") -> dict[str, Any]:
@@ -445,7 +492,7 @@ def _major(amount: int, currency: str) -> dict[str, str]:
     return {"currency_code": currency, "value": f"{amount // 100}.{amount % 100:02d}"}
 
 
-STRIPE_PATHS = ("/v1/payment_intents", "/v1/charges", "/v1/refunds")
+STRIPE_PATHS = ("/v1/payment_intents", "/v1/charges", "/v1/refunds", "/v1/customers")
 
 
 def serve_fakes(httpserver: Any) -> tuple[FakeStripe, FakePayPal]:

@@ -44,7 +44,8 @@ def _order_row(item: Order) -> dict[str, Any]:
 def order_list(status: str | None, search: str | None, limit: int, as_json: bool) -> None:
     """List orders, newest first."""
     mill = get_mill()
-    query = (select(Order).options(selectinload(Order.lines), selectinload(Order.payments))
+    query = (select(Order).options(selectinload(Order.lines), selectinload(Order.payments),
+                     selectinload(Order.invoices))
              .order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit))
     if status:
         mill.statuses.get(status)  # an unknown status is an error, not an empty list

@@ -6,12 +6,14 @@ action's transaction; nothing commits.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import attrs
 
 from ordermill.core import invoicing
 from ordermill.core.adjustments import line_fee_share
+from ordermill.core.errors import InvalidInput
 from ordermill.core.models import Invoice, Order, OrderLine, Payment, utcnow
 from ordermill.core.statuses import amount_due, money_totals
 
@@ -22,6 +24,24 @@ def new_invoice(order: Order, amount: int, description: str) -> Invoice:
     order.invoices.append(invoice)
     if order.invoiced_at is None:
         order.invoiced_at = invoice.created_at
+    return invoice
+
+
+def add_renewal_invoice(order: Order, amount: int, description: str, *,
+                        due_at: dt.datetime | None = None) -> Invoice:
+    """Bill a further period on the order (WHMCS renewals): an unpaid invoice of kind
+    "renewal" that adds `amount` to what the order owes, due at `due_at`.
+
+    Call it inside an action's transaction on the locked order (`mill.orders.editing`) and
+    write the event there; the invoice's id exists after `session.flush()`. Invoice numbering
+    and drafts, when the core has them, apply here as to every invoice.
+    """
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidInput("A renewal invoice must ask for more than zero.",
+                           details={"field": "amount"})
+    invoice = new_invoice(order, amount, description)
+    invoice.kind = "renewal"
+    invoice.due_at = due_at
     return invoice
 
 

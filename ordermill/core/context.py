@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
     from ordermill.core.models import Order
 
+CUSTOMER_EVENTS = "customer_events"  # ctx.notes key: events recorded with notify_customer
+
 
 @attrs.define
 class ActionContext:
@@ -86,6 +88,8 @@ class ActionContext:
             order.updated_at = now
         self.session.add(event)
         self.session.flush()
+        if notify_customer:
+            self.notes.setdefault(CUSTOMER_EVENTS, []).append(event)
         return event
 
     def outside_call(self, what: str) -> None:

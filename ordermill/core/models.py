@@ -295,6 +295,8 @@ class Invoice(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default="unpaid")
     description: Mapped[str | None] = mapped_column(String(200))
+    # "order" bills the order's lines; "renewal" bills a further period (add_renewal_invoice)
+    kind: Mapped[str] = mapped_column(String(20), default="order", server_default="order")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     due_at: Mapped[dt.datetime | None]
     paid_at: Mapped[dt.datetime | None]

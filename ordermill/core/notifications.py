@@ -99,7 +99,8 @@ def resend_confirmations(
         orders = {
             order.number: order
             for order in session.scalars(
-                select(Order).options(selectinload(Order.lines), selectinload(Order.payments))
+                select(Order).options(selectinload(Order.lines), selectinload(Order.payments),
+                     selectinload(Order.invoices))
                 .where(Order.number.in_(wanted))
             )
         }

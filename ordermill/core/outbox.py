@@ -64,7 +64,7 @@ def enqueue(
         order_number=order_number,
         dedupe_key=job.dedupe_key,
         max_attempts=job.max_attempts or default_max_attempts,
-        run_after=utcnow() + dt.timedelta(seconds=job.delay_seconds),
+        run_after=job.run_at or utcnow() + dt.timedelta(seconds=job.delay_seconds),
         status="pending",
         attempts=0,
     )

@@ -36,7 +36,6 @@ PERMISSIONS: dict[str, str] = {
     "delete_orders": "Delete orders for good",
     "bulk_change": "Change the status of many orders at once",
     "export": "Export orders and payments as CSV",
-    "manage_recurring": "Change the status of recurring orders",
     "manage_staff": "Create staff users and tokens",
     "manage_settings": "Edit statuses, bank details, fraud threshold",
     "manage_jobs": "See and retry dead background jobs (e-mails, provisioning commands)",

@@ -235,7 +235,8 @@ def search_orders(mill: Any, filters: OrderFilters | None = None, *, actor: Acto
         total = session.scalar(select(func.count()).select_from(
             base.with_only_columns(Order.id).subquery())) or 0
         orders = list(session.scalars(
-            base.options(selectinload(Order.lines), selectinload(Order.payments))
+            base.options(selectinload(Order.lines), selectinload(Order.payments),
+                     selectinload(Order.invoices))
             .order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
         ))
     return Page(orders, page, per_page, total)
@@ -307,7 +308,8 @@ def _export_batches(mill: Any, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
         with mill.read_session() as session:
             loaded = {order.id: order for order in session.scalars(
                 select(Order).where(Order.id.in_(chunk))
-                .options(selectinload(Order.lines), selectinload(Order.payments)))}
+                .options(selectinload(Order.lines), selectinload(Order.payments),
+                     selectinload(Order.invoices)))}
         for order_id in chunk:
             if order_id in loaded:  # deleted between the id query and this batch
                 yield export_row(loaded[order_id])

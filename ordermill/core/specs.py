@@ -6,6 +6,7 @@ reads them. Nothing here touches the database.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -78,6 +79,18 @@ class PaymentGatewaySpec:
       webhook (header names lower-case) and normalize it. Raise
       `ordermill.core.payments.WebhookRejected` for a bad or stale signature (answered 400,
       nothing changes); any other exception is answered 502 so the gateway retries.
+
+    Saved payment methods (recurring billing; set `can_recurring=True` when you give both):
+
+    * `saved_method(order=Order, payment=Payment) -> Mapping | None`: what the buyer saved
+      with this charge for later debits (Stripe: the customer and payment method ids), or
+      None. Ids only, never card data or secrets: callers store it.
+    * `charge_saved(order=Order, invoice=Invoice, amount=int, currency=str,
+      saved=Mapping, idempotency_key=str) -> GatewayEventData`: debit the saved method now,
+      without the buyer (off-session). Answer kind "payment_succeeded" (with reference,
+      amount, fee) or "payment_failed" (a decline, with a message); raise for a fault
+      (network, outage) so the caller retries with the same key. `idempotency_key` is
+      derived from the invoice and the attempt: the same key never charges twice.
     """
 
     name: str
@@ -95,6 +108,8 @@ class PaymentGatewaySpec:
     start_payment: Callable[..., Mapping[str, Any]] | None = None
     capture_payment: Callable[..., GatewayEventData] | None = None
     parse_webhook: Callable[..., GatewayEventData] | None = None
+    saved_method: Callable[..., Mapping[str, Any] | None] | None = None
+    charge_saved: Callable[..., GatewayEventData] | None = None
 
 
 GATEWAY_EVENT_KINDS = ("payment_succeeded", "payment_failed", "refunded", "dispute", "ignored")
@@ -158,7 +173,9 @@ class JobRequest:
     """Work for the outbox, returned by `jobs_for_event` or passed to `outbox.enqueue`.
 
     `kind` names a handler registered by `register_job_handlers`. `dedupe_key`, when given,
-    makes enqueueing idempotent: a second job with the same key is not created.
+    makes enqueueing idempotent: a second job with the same key is not created. The job runs
+    `delay_seconds` from now, or at `run_at` (a UTC-aware datetime) when given: a job that
+    queues its own next run at a set time is a schedule that needs no cron.
     `to_customer` marks a message to the buyer: an event records "customer notified" only
     when such a job was queued for it.
     """
@@ -169,6 +186,7 @@ class JobRequest:
     max_attempts: int | None = None
     delay_seconds: int = 0
     to_customer: bool = False
+    run_at: dt.datetime | None = None
 
 
 @attrs.frozen

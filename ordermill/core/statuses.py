@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import attrs
+from sqlalchemy import inspect as sa_inspect
 
 from ordermill.core.errors import ConfigurationError, IllegalTransition, PluginConflict
 
@@ -215,12 +216,25 @@ def money_totals(order: Order) -> MoneyTotals:
 
 def amount_payable(order: Order) -> int:
     """What the buyer owes for the lines still active (cancelled lines are not owed), with
-    their share of the order's fees (core.adjustments.fee_shares)."""
+    their share of the order's fees (core.adjustments.fee_shares), plus the renewal invoices
+    billed on the order since (a subscription's further periods)."""
     from ordermill.core.adjustments import fee_shares
 
-    return sum(line.total + share for line, share in zip(order.lines, fee_shares(order),
-                                                           strict=True)
-               if line.status == "active")
+    lines = sum(line.total + share for line, share in zip(order.lines, fee_shares(order),
+                                                            strict=True)
+                if line.status == "active")
+    return lines + renewals_billed(order)
+
+
+def renewals_billed(order: Order) -> int:
+    """What the order's renewal invoices (kind "renewal", not cancelled) ask for.
+
+    An order read without its invoices (a list that did not load them) has none loaded: it
+    counts nothing rather than failing, so lists that show money load `Order.invoices`."""
+    if "invoices" in sa_inspect(order).unloaded:
+        return 0
+    return sum(inv.amount for inv in order.invoices
+               if inv.kind == "renewal" and inv.status != "cancelled")
 
 
 def amount_due(order: Order) -> int:

@@ -4,6 +4,7 @@ back in time as a whole (the one direct write), and the demo admin."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import time
 from collections import Counter
@@ -14,6 +15,7 @@ import attrs
 from sqlalchemy import Table, select, update
 
 from ordermill.core.app import Ordermill
+from ordermill.core.context import ActionContext
 from ordermill.core.errors import PermissionDenied
 from ordermill.core.models import (
     FraudCheck,
@@ -29,6 +31,7 @@ from ordermill.core.models import (
     UTCDateTime,
     utcnow,
 )
+from ordermill.core.specs import Actor
 from ordermill.core.staff import authenticate, create_user
 from ordermill.demo.catalogue import (
     CURRENCY,
@@ -42,6 +45,9 @@ from ordermill.demo.catalogue import (
     TAX_SETTINGS_KEY,
 )
 from ordermill.demo.recipes import _Shop
+
+log = logging.getLogger("ordermill.demo")
+DEMO_ACTOR = Actor.system("demo")
 
 
 @attrs.frozen
@@ -91,7 +97,10 @@ def load_demo(mill: Ordermill, *, seed: int = DEMO_SEED, spread_days: bool = Tru
         _move_back_in_time(mill, made, shop.rng)
     deleted = tuple(shop.deleted)
     numbers = tuple(number for number, _days in made if number not in deleted)
-    mill.plugins.call("on_demo_loaded", mill=mill, orders=numbers)  # e.g. confirmed sales
+    outcome = mill.plugins.call("on_demo_loaded", orders=list(numbers),
+                                ctx=ActionContext(mill, DEMO_ACTOR, "demo"))
+    for failure in outcome.failures:
+        log.warning("on_demo_loaded of %s failed: %s", failure.plugin, failure.error)
     with mill.read_session() as session:
         statuses = Counter(session.scalars(select(Order.status)
                                            .where(Order.number.in_(numbers))))

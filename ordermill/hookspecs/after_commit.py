@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
 
-    from ordermill.core.app import Ordermill
     from ordermill.core.context import ActionContext
     from ordermill.core.models import Order, OrderEvent, OrderLine, Payment
     from ordermill.core.specs import (
@@ -170,11 +169,13 @@ def message_attachments(
 
 @hookspec
 @after_commit
-def on_demo_loaded(mill: Ordermill, orders: Sequence[str]) -> None:
-    """Add your plugin's part of the demo shop. After-commit hook, once per demo load.
+def on_demo_loaded(orders: Sequence[str], ctx: ActionContext) -> None:
+    """The demo shop's orders were made (`ordermill demo`, `ordermill serve --demo`).
+    After-commit hook.
 
-    `ordermill demo` and `ordermill serve --demo` call it when the demo's orders are committed
-    (and spread over the past year), with their numbers, oldest first. Change them only
-    through actions (`mill.orders.*`, `mill.orders.editing(...)`), so history stays true, and
-    keep it quick: `serve --demo` waits for it. An exception is logged and the demo stays.
+    `orders` are the numbers of the demo orders, oldest first. Add your plugin's own demo rows
+    for them (the subscriptions plugin shows a recurring order in every status), through your
+    own functions and `mill.orders.editing`; queue no work that fails in a demo without
+    outside services. An exception is logged and the demo still loads.
     """
+

@@ -608,3 +608,40 @@ def test_with_every_builtin_plugin_blocked_the_core_still_works(
     for number in numbers.values():
         assert admin.get(f"/admin/orders/{number}").status_code == 200
     assert admin.get("/admin/settings/shop").status_code == 200
+
+
+def test_blocking_subscriptions_leaves_recurring_orders_plain_orders(
+        mill: Ordermill, tokens: dict[str, str], clean_env: None, tmp_path: Path) -> None:
+    """Issue 16, acceptance 3: with `subscriptions` blocked, an order with a monthly line is
+    placed and paid like any other, no subscription starts, and the "Recurring orders" tab,
+    its routes, its commands and `manage_recurring` are gone; provisioning, which implements
+    the subscriptions plugin's hook, still starts. Loaded, the same order starts one."""
+    with mill.write_session() as session, session.begin():
+        session.add(Product(sku="HOSTING", name="Hosting", price=1500, currency="EUR",
+                            stock=None, kind="service", billing_cycle="monthly"))
+    outcomes = {}
+    for blocked in ((), ("subscriptions",)):
+        app = make_app(mill, blocked)
+        web = create_app(app, dict(APP_CONFIG))
+        desk = Desk(web, tokens["admin"])
+        number = desk.place([("HOSTING", 1)], "banktransfer")
+        paid = desk.post(f"/orders/{number}/mark-paid", {})
+        assert paid["order"]["payment_status"] == "paid"
+        admin = login(web.test_client(), app, "admin")
+        nav = admin.get("/admin/orders").get_data(as_text=True)
+        listing = web.test_client().get(
+            "/api/v1/subscriptions", headers={"Authorization": f"Bearer {tokens['admin']}"})
+        outcomes[blocked] = (
+            "Recurring orders" in nav, admin.get("/admin/subscriptions").status_code,
+            listing.status_code, "manage_recurring" in app.permissions.labels,
+            "provisioning" in {info.name for info in app.plugins.plugin_infos()},
+            len(listing.get_json().get("subscriptions", [])) if listing.status_code == 200
+            else None)
+    assert outcomes[()] == (True, 200, 200, True, True, 1)
+    assert outcomes[("subscriptions",)] == (False, 404, 404, False, True, None)
+    env = {"ORDERMILL_INSTANCE_PATH": str(tmp_path / "cli"),
+           "ORDERMILL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}",
+           "ORDERMILL_SECRET_KEY": TEST_SECRET_KEY}
+    assert "subscriptions" in cli_commands(env)[0]
+    assert "subscriptions" not in cli_commands(
+        {**env, "ORDERMILL_BLOCK_PLUGINS": "subscriptions"})[0]

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ordermill.core.catalogue import stock_ledger
-from ordermill.core.context import ActionContext, jsonable
+from ordermill.core.context import CUSTOMER_EVENTS, ActionContext, jsonable
 from ordermill.core.errors import OrderNotFound, StaleOrder
 from ordermill.core.models import Order, OrderEvent, utcnow
 from ordermill.core.orders.plans import plan_message
@@ -139,6 +139,10 @@ class ActionRunner:
 
             with mill.orders.editing(number, actor=actor, action="check_in") as (order, ctx):
                 ctx.record_event(order, "ticket_checked_in", "Ticket T-1 checked in.")
+
+        An event recorded with `notify_customer=True` is news for the customer: it is handed
+        to `jobs_for_event` as an action's event is, so the notification plugins (e-mail)
+        queue their messages with it.
         """
         if permission is not None:
             require(actor, permission)
@@ -147,6 +151,10 @@ class ActionRunner:
         with self._transaction(ctx) as session:
             order = self._lock_order(session, number, None)
             yield order, ctx
+            for event in ctx.notes.get(CUSTOMER_EVENTS, ()):  # news for the customer
+                for jobs in self.mill.plugins.call("jobs_for_event", order=order, event=event,
+                                                   ctx=ctx).values:
+                    ctx.jobs.extend(jobs)
             for job in ctx.jobs:
                 handler = self.mill.job_handlers.get(job.kind)
                 enqueue(session, job, order_number=order.number,

@@ -8,6 +8,10 @@ id, and records an `email_sent` event on the order. A mail-server outage only de
 the job retries with backoff, and after `max_attempts` it is dead-lettered for an admin to
 retry.
 
+Other plugins add messages for their own events with this plugin's hook
+`register_email_messages` (hookspecs.py): the subscriptions plugin's renewal invoice, payment
+failed and subscription suspended e-mails come that way.
+
 Messages (template name: when, to whom):
   order_confirmation   placed (not held as fraud) or confirmation_resent: the customer
   team_new_order       placed: the team (`team_recipients`)
@@ -38,8 +42,9 @@ from ordermill.api import (
     Settings,
     hookimpl,
 )
+from ordermill.plugins.notify_email import hookspecs as notify_hookspecs
 from ordermill.plugins.notify_email.config import NotifyConfig
-from ordermill.plugins.notify_email.handler import deliver
+from ordermill.plugins.notify_email.handler import deliver, email_messages
 from ordermill.plugins.notify_email.settings import admin_settings_pages
 
 JOB_KIND = "notify_email.send"
@@ -92,14 +97,25 @@ def dedupe_key(event_id: int, template: str, recipient: str) -> str:
 
 
 @hookimpl
+def add_hookspecs(pm: Any) -> None:
+    """`register_email_messages`: other plugins' customer e-mails."""
+    pm.add_hookspecs(notify_hookspecs)
+
+
+@hookimpl
 def jobs_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[JobRequest]:
     """Queue one job per message and recipient this event calls for."""
     config = NotifyConfig.for_mill(ctx.mill, strict=False, session=ctx.session)
     if not config.enabled or event.id is None:
         return []
-    planned = plan_messages(
-        event.type, notify_customer=bool(event.notify_customer),
-        category=ctx.mill.statuses.category(order.status), data=dict(event.data or {}))
+    plugin_messages = email_messages(ctx.mill)
+    if event.type in plugin_messages:
+        planned = ([PlannedMessage(plugin_messages[event.type][0], CUSTOMER)]
+                   if event.notify_customer else [])
+    else:
+        planned = plan_messages(
+            event.type, notify_customer=bool(event.notify_customer),
+            category=ctx.mill.statuses.category(order.status), data=dict(event.data or {}))
     jobs: list[JobRequest] = []
     for message in planned:
         if message.template in config.disabled_messages:

@@ -27,6 +27,7 @@ from ordermill.api import (
     OrderEvent,
     OrderNotFound,
     OutboxJobView,
+    PluginConflict,
     amount_due,
     customer_order_link,
     event_to_dict,
@@ -184,6 +185,23 @@ def record_sent(mill: Ordermill, order: Order, event: OrderEvent | None, job: Ou
             actor=ACTOR, touch=False)
 
 
+def email_messages(mill: Ordermill) -> dict[str, tuple[str, str]]:
+    """{event type: (template, template folder)} that other plugins register."""
+    found: dict[str, tuple[str, str]] = {}
+    owners: dict[str, str] = {}
+    outcome = mill.plugins.call("register_email_messages", settings=mill.settings) \
+        if mill.plugins.spec_owner("register_email_messages") else None
+    for plugin, messages in (outcome.results if outcome is not None else ()):
+        for message in messages or ():
+            event, template = str(message["event"]), str(message["template"])
+            if event in owners and owners[event] != plugin:
+                raise PluginConflict.between("e-mail for event", event, owners[event], plugin,
+                                             [owners[event], plugin], key="event")
+            owners[event] = plugin
+            found[event] = (template, str(message["directory"]))
+    return found
+
+
 def deliver(job: OutboxJobView, mill: Ordermill) -> None:
     """Outbox handler for `notify_email.send`; raising makes the outbox retry the job."""
     config = NotifyConfig.for_mill(mill)
@@ -206,7 +224,8 @@ def deliver(job: OutboxJobView, mill: Ordermill) -> None:
     context = build_context(mill, order, event, payload, config)
     rendered = render_message(template, context, language=payload.get("language"),
                               default_language=config.default_language,
-                              template_dir=config.template_dir)
+                              template_dir=config.template_dir,
+                              extra_dirs=sorted({d for _t, d in email_messages(mill).values()}))
     attachments = attachments_for(mill, order, template, language=rendered.language)
     email = build_email(config, rendered, recipients, job_id=job.id, number=number,
                         template=template, attachments=attachments)

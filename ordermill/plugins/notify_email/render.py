@@ -34,6 +34,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from jinja2 import (
+    ChoiceLoader,
     Environment,
     FileSystemLoader,
     PrefixLoader,
@@ -155,9 +156,16 @@ def datetime_filter(context: Context, value: Any, format: str = "medium") -> str
 
 
 @functools.lru_cache(maxsize=16)
-def environment(template_dir: str | None) -> Environment:
-    """One Jinja environment per override folder, cached so templates compile once."""
-    loaders: dict[str, FileSystemLoader] = {"builtin": FileSystemLoader(str(BUILTIN_DIR))}
+def environment(template_dir: str | None, extra_dirs: tuple[str, ...] = ()) -> Environment:
+    """One Jinja environment per override folder, cached so templates compile once.
+
+    `extra_dirs` are the template folders other plugins give with `register_email_messages`:
+    searched after the built-in folder under the same `builtin/` prefix, so their messages
+    extend `builtin/<lang>/_base.txt` and a shop's `template_dir` overrides them too."""
+    builtin: Any = FileSystemLoader(str(BUILTIN_DIR))
+    if extra_dirs:
+        builtin = ChoiceLoader([builtin, *(FileSystemLoader(d) for d in extra_dirs)])
+    loaders: dict[str, Any] = {"builtin": builtin}
     if template_dir:
         loaders["shop"] = FileSystemLoader(template_dir)
     env = Environment(
@@ -200,9 +208,10 @@ def _one_line(text: str) -> str:
 
 def render_message(name: str, context: Mapping[str, Any], *, language: str | None,
                    default_language: str = FALLBACK_LANGUAGE,
-                   template_dir: Path | None = None) -> RenderedMessage:
+                   template_dir: Path | None = None,
+                   extra_dirs: Sequence[str] = ()) -> RenderedMessage:
     """Render the text part (which sets the subject) and the HTML part of one message."""
-    env = environment(str(template_dir) if template_dir else None)
+    env = environment(str(template_dir) if template_dir else None, tuple(extra_dirs))
     languages = language_chain(language, default_language)
     keys = override_keys(context.get("order", {}).get("lines", []))
     with_shop = template_dir is not None

@@ -8,6 +8,12 @@ invoice) and hands back its client secret. Stripe then tells ordermill what happ
 payment_intent.succeeded, payment_intent.payment_failed, charge.refunded and
 charge.dispute.created. Fee and net come from the charge's balance transaction.
 
+Recurring orders (a line with a billing cycle, or an invoice plan of several parts) save the
+card at the first payment: the PaymentIntent names a Stripe customer made for the order and
+asks `setup_future_usage: off_session`. `saved_method` reads the customer and payment method
+back from that PaymentIntent, and `charge_saved` debits them later with an off-session,
+confirmed PaymentIntent whose idempotency key the core derives from the invoice and attempt.
+
 Configuration (ORDERMILL_PLUGIN_CONFIG):
 
     {"payment_stripe": {"secret_key": "sk_live_...", "webhook_secret": "whsec_...",
@@ -67,14 +73,56 @@ class StripeGateway:
         metadata = {"order_number": order.number}
         if invoice is not None:
             metadata["invoice_id"] = str(invoice.id)
+        params: dict[str, Any] = {
+            "amount": amount, "currency": currency.lower(), "metadata": metadata,
+            "description": f"Order {order.number}",
+            "automatic_payment_methods": {"enabled": True}}
+        if _recurring(order):
+            customer = self.client.v1.customers.create(
+                params={"email": order.buyer_email, "metadata": {"order_number": order.number}},
+                options={"idempotency_key": f"{idempotency_key}-customer"})
+            params.update(customer=customer.id, setup_future_usage="off_session")
         intent = self.client.v1.payment_intents.create(
-            params={"amount": amount, "currency": currency.lower(), "metadata": metadata,
-                    "description": f"Order {order.number}",
-                    "automatic_payment_methods": {"enabled": True}},
-            options={"idempotency_key": idempotency_key},
-        )
+            params=params, options={"idempotency_key": idempotency_key})
         return {"payment_intent": intent.id, "client_secret": intent.client_secret,
                 "status": intent.status}
+
+    def saved_method(self, *, order: Order, payment: Payment) -> dict[str, str] | None:
+        """The customer and payment method saved with this charge's PaymentIntent."""
+        if not payment.gateway_reference or not payment.gateway_reference.startswith("pi_"):
+            return None
+        intent = self.client.v1.payment_intents.retrieve(payment.gateway_reference).to_dict()
+        customer, method = intent.get("customer"), intent.get("payment_method")
+        if not customer or not method:
+            return None
+        return {"customer": str(customer), "payment_method": str(method)}
+
+    def charge_saved(self, *, order: Order, invoice: Invoice, amount: int, currency: str,
+                     saved: Mapping[str, Any], idempotency_key: str) -> GatewayEventData:
+        """An off-session, confirmed PaymentIntent on the saved card; a decline is an answer
+        (payment_failed), any other Stripe error a fault the caller retries."""
+        metadata = {"order_number": order.number, "invoice_id": str(invoice.id)}
+        try:
+            intent = self.client.v1.payment_intents.create(
+                params={"amount": amount, "currency": currency.lower(), "metadata": metadata,
+                        "description": f"Order {order.number}: {invoice.description or ''}",
+                        "customer": str(saved.get("customer") or ""),
+                        "payment_method": str(saved.get("payment_method") or ""),
+                        "off_session": True, "confirm": True},
+                options={"idempotency_key": idempotency_key})
+        except stripe.CardError as error:
+            body = (error.json_body or {}).get("error") or {}
+            failed = body.get("payment_intent") or {}
+            return GatewayEventData(
+                event_id=f"debit-failed:{idempotency_key}", type="payment_intent.payment_failed",
+                kind="payment_failed", order_number=order.number, reference=failed.get("id"),
+                currency=currency, invoice_id=invoice.id,
+                message=body.get("message") or body.get("code") or "declined", raw=body)
+        answer = intent.to_dict()
+        charge = self._charge(answer.get("latest_charge"))
+        return GatewayEventData(event_id=f"debit:{intent.id}", type="payment_intent.succeeded",
+                                kind="payment_succeeded", raw=answer,
+                                **self._charge_fields(charge, answer))
 
     def refund(self, *, charge: Payment, amount: int, idempotency_key: str,
                ctx: ActionContext) -> GatewayRefund:
@@ -179,13 +227,19 @@ def register_payment_gateways(settings: Settings) -> Iterable[PaymentGatewaySpec
     gateway = StripeGateway(settings.plugin_config(PLUGIN))
     return [PaymentGatewaySpec(
         name=GATEWAY, label="Card (Stripe)", online=True, can_capture=True,
-        can_refund=True, can_partial_refund=True,
+        can_refund=True, can_partial_refund=True, can_recurring=True,
+        saved_method=gateway.saved_method, charge_saved=gateway.charge_saved,
         configured=bool(settings.plugin_config(PLUGIN).get("secret_key")),
         refund=gateway.refund, start_payment=gateway.start_payment,
         parse_webhook=gateway.parse_webhook,
         describe_instructions=_instructions,
         extra={"client": gateway.client},
     )]
+
+
+def _recurring(order: Order) -> bool:
+    """Bills again later (a line with a billing cycle, an invoice plan): save the card."""
+    return any(line.billing_cycle for line in order.lines) or len(order.invoices) > 1
 
 
 def _instructions(*, order: Order) -> str:

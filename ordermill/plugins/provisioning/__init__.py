@@ -136,6 +136,30 @@ def jobs_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[
     return plan_for_event(order, event, ctx)
 
 
+UNPAID_SUBSCRIPTION = frozenset({"suspended", "failed"})
+PAID_SUBSCRIPTION = frozenset({"active", "completed"})
+
+
+@hookimpl(optionalhook=True)
+def on_subscription_status_changed(subscription: Any, old: str, new: str,
+                                   ctx: ActionContext) -> None:
+    """The subscriptions plugin's hook (WHMCS): a hosting service whose renewal is not paid
+    (subscription Suspended or Failed) is suspended, and unsuspended once it is paid again.
+    Optional: without the subscriptions plugin it is never called."""
+    if new in UNPAID_SUBSCRIPTION:
+        command, wanted = "suspend", "active"
+    elif new in PAID_SUBSCRIPTION:
+        command, wanted = "unsuspend", "suspended"
+    else:
+        return
+    actor = Actor.system("provisioning")
+    for service in services_of(ctx.mill, subscription.order_number):
+        if service["kind"] == "service" and service["status"] == wanted \
+                and not service.get("pending_command"):
+            request_command(ctx.mill, subscription.order_number, service["line_id"], command,
+                            actor=actor)
+
+
 TICKET_MESSAGES = frozenset({"order_confirmation", "payment_received"})
 
 

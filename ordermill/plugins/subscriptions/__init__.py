@@ -1,0 +1,159 @@
+"""Subscriptions: recurring orders whose renewals are invoices on the original order (seed 003,
+WHMCS), debited on schedule through the gateway's saved payment method.
+
+A subscription starts when an order that bills again (a line with a billing cycle, or an
+invoice plan of several parts: a plan of N instalments is a subscription with count N whose
+invoices exist from placement) receives its first payment, or when staff start one. It has
+its own status (models.STATUSES), apart from the order's workflow status. The pieces:
+
+* `models` (its table, on this plugin's own Alembic branch in migrations/), `config`;
+* `engine`: creation, the staff actions (suspend, resume, complete early, retry now), a
+  period invoiced, paid or declined, each in one transaction on the locked order with one
+  history event, then this plugin's hook `on_subscription_status_changed` (`hookspecs`);
+* `scheduler`: the outbox jobs that make renewal invoices and debit them (no cron);
+* `web` (API and the admin's "Recurring orders" tab) and `cli` (`ordermill subscriptions`),
+  imported only when an app or a command line asks for them, gone when the plugin is blocked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ordermill.api import (
+    ActionContext,
+    ActionNotAllowed,
+    Actor,
+    AdminLink,
+    JobHandlerSpec,
+    Order,
+    OrderPanel,
+    Payment,
+    PermissionSpec,
+    Settings,
+    hookimpl,
+)
+from ordermill.plugins.subscriptions import engine, scheduler
+from ordermill.plugins.subscriptions import hookspecs as subscription_hookspecs
+from ordermill.plugins.subscriptions.config import SubscriptionsConfig
+from ordermill.plugins.subscriptions.models import Subscription
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BRANCH = "subscriptions"
+
+
+@hookimpl(trylast=True)
+def add_hookspecs(pm: Any) -> None:
+    """`on_subscription_status_changed`: how other plugins follow a subscription."""
+    pm.add_hookspecs(subscription_hookspecs)
+
+
+@hookimpl(trylast=True)
+def register_permissions() -> Iterable[PermissionSpec]:
+    return [PermissionSpec("manage_recurring", "Change the status of recurring orders",
+                           roles=("manager",))]
+
+
+@hookimpl(trylast=True)
+def register_job_handlers(settings: Settings) -> Iterable[JobHandlerSpec]:
+    return [
+        JobHandlerSpec(kind=engine.TICK_KIND, handler=scheduler.run_tick, max_attempts=100,
+                       description="Make due renewal invoices and queue their debits; "
+                                   "queues itself again (the subscriptions schedule)."),
+        JobHandlerSpec(kind=engine.CHARGE_KIND, handler=scheduler.run_charge, max_attempts=10,
+                       description="Debit one renewal invoice from the saved payment "
+                                   "method, once (idempotency key from the invoice)."),
+    ]
+
+
+@hookimpl(trylast=True)
+def register_migration_locations(settings: Settings) -> Iterable[str]:
+    return [str(MIGRATIONS)]
+
+
+@hookimpl(trylast=True)
+def on_payment(order: Order, payment: Payment, ctx: ActionContext) -> None:
+    """The first payment of an order that bills again starts its subscription; a later one
+    that pays the current renewal invoice closes its period."""
+    mill = ctx.mill
+    with mill.read_session() as session:
+        from sqlalchemy import select
+
+        known = session.scalar(select(Subscription.id)
+                               .where(Subscription.order_number == order.number))
+    if known is not None:
+        engine.reconcile(mill, order.number)
+        return
+    if engine.plan_of(order, SubscriptionsConfig.from_settings(mill.settings)) is None:
+        return
+    try:
+        engine.create(mill, order.number, actor=engine.SYSTEM)
+    except ActionNotAllowed as error:
+        if not error.details.get("duplicate"):
+            raise
+
+
+EMAILS = Path(__file__).resolve().parent / "templates" / "email"
+# {event type: notify_email template}: renewal invoice, payment failed, suspended
+EMAIL_MESSAGES = {"renewal_invoice": "renewal_invoice",
+                  "subscription_payment_failed": "subscription_payment_failed",
+                  "subscription_suspend": "subscription_suspended"}
+
+
+@hookimpl(optionalhook=True)
+def register_email_messages(settings: Settings) -> Iterable[dict[str, str]]:
+    """notify_email's hook: this plugin's customer e-mails and their templates."""
+    return [{"event": event, "template": template, "directory": str(EMAILS)}
+            for event, template in EMAIL_MESSAGES.items()]
+
+
+@hookimpl(trylast=True)
+def register_blueprints() -> list[Blueprint]:
+    """The subscriptions API and the admin's "Recurring orders" tab."""
+    from ordermill.plugins.subscriptions.web import subscriptions_admin, subscriptions_api
+
+    return [subscriptions_api, subscriptions_admin]
+
+
+@hookimpl(trylast=True)
+def register_commands(cli: click.Group) -> None:
+    from ordermill.plugins.subscriptions.cli import add_commands
+
+    add_commands(cli)
+
+
+@hookimpl(trylast=True)
+def admin_menu_links(actor: Actor) -> Iterable[AdminLink]:
+    return [AdminLink("Recurring orders", "/admin/subscriptions", permission="view_orders")]
+
+
+@hookimpl(trylast=True)
+def admin_order_panels(order: Order, actor: Actor) -> list[OrderPanel] | None:
+    """The order's subscription, when it has one."""
+    from ordermill.plugins.subscriptions.web import order_panel
+
+    return order_panel(order, actor)
+
+
+@hookimpl(trylast=True)
+def on_demo_loaded(orders: list[str], ctx: ActionContext) -> None:
+    """The demo's recurring orders, one in every status."""
+    from ordermill.plugins.subscriptions import demo
+
+    demo.seed(ctx.mill, orders)
+
+
+def next_tick(mill: Any, at: dt.datetime | None = None) -> bool:
+    """Queue the scheduler (the CLI's `subscriptions schedule`)."""
+    from ordermill.api import utcnow
+
+    return scheduler.ensure_tick(mill, at or utcnow())
+
+
+__all__ = ["BRANCH", "MIGRATIONS", "Subscription", "next_tick"]
