@@ -62,7 +62,7 @@ Routes, admin pages and commands (imported on first use, so a worker never loads
 
 Tables
     The ORM classes a plugin may read: Order, OrderLine, Invoice, Payment, OrderEvent,
-    Product, Customer. A plugin's own tables subclass Base (and ship their own Alembic branch,
+    Product, Customer (ErasureScope: what `erase_personal_data` gets). A plugin's own tables subclass Base (and ship their own Alembic branch,
     see `register_migration_locations`).
 
 Money
@@ -92,6 +92,7 @@ from ordermill.core.admin_specs import (
 from ordermill.core.app import Ordermill
 from ordermill.core.available import available_actions, holds
 from ordermill.core.context import ActionContext
+from ordermill.core.customers.erasure import ErasureScope
 from ordermill.core.errors import (
     ActionNotAllowed,
     ConfigurationError,
@@ -226,6 +227,7 @@ __all__ = [
     "Base",
     "ConfigurationError",
     "Customer",
+    "ErasureScope",
     "FilterSpec",
     "FraudResult",
     "GatewayEventData",

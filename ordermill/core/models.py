@@ -464,3 +464,7 @@ __all__ = [
     "User",
     "utcnow",
 ]
+
+
+# Tables of other core modules, so that Base.metadata is whole wherever models is imported.
+from ordermill.core import customer_models as _customer_models  # noqa: E402,F401

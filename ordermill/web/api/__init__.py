@@ -66,6 +66,7 @@ api.before_app_request(guard_api_request)  # every blueprint's /api/ routes, not
 
 from ordermill.web.api import auth as _auth  # noqa: E402,F401  (registers views)
 from ordermill.web.api import catalog as _catalog  # noqa: E402,F401
+from ordermill.web.api import customers as _customers  # noqa: E402,F401
 from ordermill.web.api import jobs as _jobs  # noqa: E402,F401
 from ordermill.web.api import order_links as _order_links  # noqa: E402,F401
 from ordermill.web.api import orders as _orders  # noqa: E402,F401
