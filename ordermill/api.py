@@ -62,7 +62,8 @@ Routes, admin pages and commands (imported on first use, so a worker never loads
 
 Tables
     The ORM classes a plugin may read: Order, OrderLine, Invoice, Payment, OrderEvent,
-    Product, Customer (ErasureScope: what `erase_personal_data` gets). A plugin's own tables subclass Base (and ship their own Alembic branch,
+    Product, Customer (ErasureScope: what `erase_personal_data` gets). A plugin's own
+    tables subclass Base (and ship their own Alembic branch,
     see `register_migration_locations`).
 
 Money

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 # Revision identifiers, used by Alembic.
 revision: str = "a19a_customers"
 down_revision: str | Sequence[str] | None = "a15a_tax_class"

@@ -43,6 +43,7 @@ def init_admin(app: Flask) -> None:
 
 # Views register themselves on admin_bp when imported.
 from ordermill.web.admin import auth as _auth  # noqa: E402,F401
+from ordermill.web.admin import customers as _customers  # noqa: E402,F401
 from ordermill.web.admin import jobs as _jobs  # noqa: E402,F401
 from ordermill.web.admin import orders as _orders  # noqa: E402,F401
 from ordermill.web.admin import pages as _pages  # noqa: E402,F401
