@@ -161,10 +161,14 @@ def search_customers(mill: Ordermill, *, actor: Actor, q: str | None = None,
 
 def export_customers(mill: Ordermill, *, actor: Actor, q: str | None = None,
                      sort: str = "name") -> Iterator[dict[str, Any]]:
-    """CSV rows of every matching customer, read in batches."""
+    """CSV rows of every matching customer, read in batches (permission and sort are
+    checked now, before the first row is asked for)."""
     require(actor, "export")
     query, orders, spent = _query(q)
-    ordered = _ordered(query, orders, spent, sort)
+    return _batches(mill, _ordered(query, orders, spent, sort))
+
+
+def _batches(mill: Ordermill, ordered: Select[Any]) -> Iterator[dict[str, Any]]:
     offset = 0
     while True:
         with mill.read_session() as session:
