@@ -106,6 +106,8 @@ def _collect(scrubber: Scrubber, customer: Customer, orders: Sequence[Order],
         scrubber.add(order.customer_ip)
         for line in order.lines:
             scrubber.add_name(line.attendee)
+            for attendee in (line.options or {}).get("attendees") or []:
+                scrubber.add_name(attendee if isinstance(attendee, str) else None)
     for event in events:
         data = event.data or {}
         buyer = (data.get("snapshot") or {}).get("buyer") if event.type == "deleted" else None
