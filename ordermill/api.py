@@ -71,8 +71,9 @@ Routes, admin pages and commands (imported on first use, so a worker never loads
 
 Tables
     The ORM classes a plugin may read: Order, OrderLine, Invoice, Payment, OrderEvent,
-    Product, Customer, StaffUser (staff members: id, name, e-mail, role, active). A
-    plugin's own tables subclass Base (and ship their own Alembic branch,
+    Product, Customer (ErasureScope: what `erase_personal_data` gets), StaffUser (staff
+    members: id, name, e-mail, role, active). A plugin's own tables subclass Base (and ship
+    their own Alembic branch,
     see `register_migration_locations`).
 
 Money
@@ -104,6 +105,7 @@ from ordermill.core.app import Ordermill
 from ordermill.core.available import available_actions, holds
 from ordermill.core.billing import add_renewal_invoice
 from ordermill.core.context import ActionContext
+from ordermill.core.customers.erasure import ErasureScope
 from ordermill.core.documents import DocumentFile, credit_note_pdf, invoice_pdf, order_documents
 from ordermill.core.errors import (
     ActionNotAllowed,
@@ -246,6 +248,7 @@ __all__ = [
     "CreditNote",
     "Customer",
     "DocumentFile",
+    "ErasureScope",
     "FilterSpec",
     "FraudResult",
     "GatewayEventData",

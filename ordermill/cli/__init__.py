@@ -17,6 +17,7 @@ the commands live in one module per area and are added to it below:
 * registries.py: plugins, statuses
 * staff.py: user create / password, token create
 * orders.py: order list / show / accept / cancel / refund / ...
+* customers.py: customer list / show / merge / export / erase
 * outbox.py: outbox list / retry / retry-dead
 * secrets.py: secrets new-key / rotate, and the key check serve and worker run at start-up
 * scaffold.py: new-plugin (a plugin distribution to start from; scaffold_templates.py)
@@ -29,7 +30,7 @@ import logging
 import click
 
 from ordermill import __version__
-from ordermill.cli import catalogue, orders, outbox, registries, scaffold, serving, staff
+from ordermill.cli import catalogue, customers, orders, outbox, registries, scaffold, serving, staff
 from ordermill.cli.common import (
     CLI_ACTOR,
     PIPED_WIDTH,
@@ -60,8 +61,8 @@ def main() -> None:
 
 for _command in (serving.init, serving.demo, serving.serve, serving.worker,
                  registries.plugins, registries.statuses, staff.user, staff.token,
-                 orders.order, outbox.outbox, secrets_group, scaffold.new_plugin,
-                 catalogue.product, catalogue.stock, catalogue.promo):
+                 orders.order, customers.customer, outbox.outbox, secrets_group,
+                 scaffold.new_plugin, catalogue.product, catalogue.stock, catalogue.promo):
     main.add_command(_command)
 
 

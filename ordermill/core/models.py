@@ -516,4 +516,7 @@ __all__ = [
 # the pricing tables live in their own module; importing it here puts them in Base.metadata
 # the catalogue's tables (prices, stock ledger, promo terms, history) join the metadata here
 from ordermill.core import catalogue_models as _catalogue_models  # noqa: E402,F401
+
+# Tables of other core modules, so that Base.metadata is whole wherever models is imported.
+from ordermill.core import customer_models as _customer_models  # noqa: E402,F401
 from ordermill.core import tax_models  # noqa: E402,F401

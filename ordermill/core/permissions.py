@@ -41,11 +41,16 @@ PERMISSIONS: dict[str, str] = {
     "manage_jobs": "See and retry dead background jobs (e-mails, provisioning commands)",
     "manage_catalogue": "Create and edit products, prices and stock",
     "manage_promotions": "Create, edit and disable promo codes",
+    "manage_customers": "Edit, merge and export customers, keep notes about them",
+    "erase_customer_data": "Erase a customer's personal data for good (GDPR article 17)",
 }
+# Personal-data powers stay with the admin unless a shop grants them (issue 19).
+CUSTOMER_DATA_PERMISSIONS = frozenset({"manage_customers", "erase_customer_data"})
 
 ROLES: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
-    "manager": frozenset(PERMISSIONS) - {"manage_staff", "manage_settings"},
+    "manager": frozenset(PERMISSIONS) - {"manage_staff", "manage_settings"}
+    - CUSTOMER_DATA_PERMISSIONS,
     # Not manage_jobs: retrying dead jobs re-runs provisioning commands too, not only mail.
     "support": frozenset({"view_orders", "place_orders", "edit_orders", "record_payments",
                           "export"}),

@@ -88,6 +88,8 @@ class Settings:
     outbox_lease_seconds: float = DEFAULT_LEASE_SECONDS
     shop_name: str = "ordermill demo shop"
     db_busy_timeout: float = 30.0  # seconds a SQLite write waits for another's lock
+    # years issued invoices keep the buyer's data after a customer's erasure (issue 19)
+    invoice_retention_years: int = 10
 
     def plugin_config(self, name: str) -> Mapping[str, Any]:
         return self.plugins.get(name, {})
@@ -134,6 +136,9 @@ class Settings:
         max_age = _whole_number(env, "ORDERMILL_ORDER_LINK_MAX_AGE_DAYS", 1)
         if max_age is not None:
             values["order_link_max_age_days"] = max_age
+        retention = _whole_number(env, "ORDERMILL_INVOICE_RETENTION_YEARS", 0)
+        if retention is not None:
+            values["invoice_retention_years"] = retention
         proxies = _whole_number(env, "ORDERMILL_PROXY_COUNT", 0)
         if proxies is not None:
             values["proxy_count"] = proxies

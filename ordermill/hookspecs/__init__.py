@@ -36,6 +36,7 @@ from __future__ import annotations
 # The specs live in one module per kind; a new hook goes into the module of its kind (or a new
 # module imported here) and is re-exported, so `ordermill.hookspecs.<name>` stays its address.
 from ordermill.hookspecs.after_commit import *  # noqa: F403
+from ordermill.hookspecs.customers import *  # noqa: F403
 from ordermill.hookspecs.documents import *  # noqa: F403
 from ordermill.hookspecs.pricing import *  # noqa: F403
 from ordermill.hookspecs.register import *  # noqa: F403

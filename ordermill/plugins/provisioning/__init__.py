@@ -48,6 +48,8 @@ from ordermill.api import (
     ActionContext,
     Actor,
     AdminLink,
+    Customer,
+    ErasureScope,
     JobHandlerSpec,
     JobRequest,
     MessageAttachment,
@@ -121,6 +123,15 @@ def admin_menu_links(actor: Actor) -> Iterable[AdminLink]:
     from ordermill.plugins.provisioning import admin
 
     return admin.menu_links(actor)
+
+
+@hookimpl(trylast=True)
+def erase_personal_data(customer: Customer, erasure: ErasureScope,
+                        ctx: ActionContext) -> dict[str, Any]:
+    """Ticket attendees and service records of an erased customer's orders."""
+    from ordermill.plugins.provisioning.erasure import erase
+
+    return erase(customer, erasure, ctx)
 
 
 @hookimpl(trylast=True)

@@ -44,6 +44,7 @@ def init_admin(app: Flask) -> None:
 # Views register themselves on admin_bp when imported.
 from ordermill.web.admin import auth as _auth  # noqa: E402,F401
 from ordermill.web.admin import catalogue as _catalogue  # noqa: E402,F401
+from ordermill.web.admin import customers as _customers  # noqa: E402,F401
 from ordermill.web.admin import documents as _documents  # noqa: E402,F401
 from ordermill.web.admin import jobs as _jobs  # noqa: E402,F401
 from ordermill.web.admin import orders as _orders  # noqa: E402,F401

@@ -26,6 +26,7 @@ from werkzeug.datastructures import MultiDict
 from ordermill.core import billing, queries
 from ordermill.core.admin_specs import plugin_data_of
 from ordermill.core.available import order_facts, status_targets
+from ordermill.core.customers import lookup_customers
 from ordermill.core.errors import InvalidInput, NotFound, OrdermillError, PermissionDenied
 from ordermill.core.models import Order
 from ordermill.core.notifications import (
@@ -405,6 +406,16 @@ def _customer_details(form: MultiDict[str, str]) -> CustomerDetails:
                            vat_id=text(form, "vat_id"))
 
 
+def _chosen_customer(form: MultiDict[str, str]) -> tuple[dict[str, Any] | None,
+                                                        list[dict[str, Any]]]:
+    """Add New Order's customer search box: the customer chosen (`customer_id`, or
+    `?customer=` from a customer page), or the matches of a search sent without JavaScript."""
+    if "find_customer" in form:
+        return None, lookup_customers(mill(), text(form, "customer_q") or "", actor=actor())
+    chosen = integer(form, "customer_id") or integer(request.args, "customer")
+    return (lookups.customer(mill(), chosen) if chosen else None), []
+
+
 def _place_request(form: MultiDict[str, str]) -> OrderRequest:
     lines = line_requests(mill(), form, None)
     return OrderRequest(
@@ -425,7 +436,10 @@ def new_order() -> Any:
         {"generate_invoice": "on", "sales_manager_id": str(current_user.actor.user_id or "")})
     preview = error = None
     status = 200
-    if request.method == "POST":
+    chosen, matches = _chosen_customer(form)
+    if request.method == "POST" and "find_customer" in form:
+        pass  # the search box without JavaScript: show the matches, place nothing
+    elif request.method == "POST":
         try:
             order_request = _place_request(form)
             result = mill().orders.place(order_request, actor=actor(),
@@ -445,7 +459,7 @@ def new_order() -> Any:
     rows = max(3, len([s for s in form.getlist("sku") if s.strip()]) + 1)
     return render_template(
         "admin/new_order.html", form=form, preview=preview, error=error, rows=rows,
-        customers=lookups.customers(mill()),
+        chosen=chosen, matches=matches,
         products=queries.list_products(mill(), actor=actor(), per_page=200).items,
         gateways=lookups.payment_methods(mill()),
         promos=lookups.promo_codes(mill(), active_only=True),

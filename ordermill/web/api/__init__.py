@@ -67,6 +67,7 @@ api.before_app_request(guard_api_request)  # every blueprint's /api/ routes, not
 from ordermill.web.api import auth as _auth  # noqa: E402,F401  (registers views)
 from ordermill.web.api import catalog as _catalog  # noqa: E402,F401
 from ordermill.web.api import catalogue as _catalogue  # noqa: E402,F401
+from ordermill.web.api import customers as _customers  # noqa: E402,F401
 from ordermill.web.api import documents as _documents  # noqa: E402,F401
 from ordermill.web.api import jobs as _jobs  # noqa: E402,F401
 from ordermill.web.api import order_links as _order_links  # noqa: E402,F401

@@ -172,6 +172,57 @@
       });
     });
 
+    /* Add New Order: choose the customer through a search box (never a list of all) */
+    document.querySelectorAll("[data-customer-picker]").forEach(function (picker) {
+      var search = picker.querySelector("[data-customer-search]");
+      var results = picker.querySelector("[data-customer-results]");
+      var hidden = picker.querySelector("[data-customer-id]");
+      var chosen = picker.querySelector("[data-customer-chosen]");
+      var finder = picker.querySelector("[data-customer-finder]");
+      var timer = null;
+      if (!search || !results || !hidden) { return; }
+      function choose(customer) {
+        hidden.value = customer ? customer.id : "";
+        picker.querySelector("[data-customer-label]").textContent = customer
+          ? customer.name + " · " + customer.email + (customer.company ? " · " + customer.company : "") : "";
+        chosen.hidden = !customer;
+        finder.hidden = !!customer;
+        results.innerHTML = "";
+        if (!customer) { search.focus(); }
+      }
+      picker.querySelector("[data-customer-clear]").addEventListener("click", function () { choose(null); });
+      search.addEventListener("keydown", function (event) { if (event.key === "Enter") { event.preventDefault(); } });
+      search.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          var q = search.value.trim();
+          if (q.length < 2) { results.innerHTML = ""; return; }
+          fetch(picker.getAttribute("data-lookup-url") + "?q=" + encodeURIComponent(q), {credentials: "same-origin"})
+            .then(function (response) { return response.ok ? response.json() : []; })
+            .then(function (found) {
+              results.innerHTML = "";
+              if (!found.length) {
+                var none = document.createElement("li");
+                none.className = "muted";
+                none.textContent = "No customer matches; fill in a new customer below.";
+                results.appendChild(none);
+              }
+              found.forEach(function (customer) {
+                var item = document.createElement("li");
+                var button = document.createElement("button");
+                button.type = "button";
+                button.className = "btn btn-small btn-quiet customer-match";
+                button.setAttribute("data-testid", "customer-match");
+                button.textContent = customer.name + " · " + customer.email + (customer.company ? " · " + customer.company : "");
+                button.addEventListener("click", function () { choose(customer); });
+                item.appendChild(button);
+                results.appendChild(item);
+              });
+            });
+        }, 200);
+      });
+    });
+
     /* customer page link: copy it */
     document.querySelectorAll("[data-copy]").forEach(function (button) {
       button.addEventListener("click", function () {

@@ -1,0 +1,144 @@
+"""What every customer action shares: errors, loading, the history row, the plain-dict view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ordermill.core.context import ActionContext, jsonable
+from ordermill.core.customer_models import CustomerErasure, CustomerEvent
+from ordermill.core.errors import ActionNotAllowed, InvalidInput, NotFound
+from ordermill.core.models import Customer, utcnow
+from ordermill.core.specs import Actor
+
+if TYPE_CHECKING:
+    from ordermill.core.app import Ordermill
+
+# Fields of the customer record a person can change (PATCH, admin edit form, CLI).
+EDITABLE_FIELDS = ("name", "email", "phone", "company", "billing_address", "language")
+# Columns other branches may add to the customer (VAT number, country): shown when present,
+# cleared by erasure.
+OPTIONAL_PERSONAL_COLUMNS = ("vat_id", "vat_number", "country")
+
+
+class CustomerNotFound(NotFound):
+    code = "customer_not_found"
+
+
+class CustomerErased(ActionNotAllowed):
+    """The customer's personal data was erased: nothing more can be done with it."""
+
+    code = "customer_erased"
+
+
+class AlreadyErased(CustomerErased):
+    code = "already_erased"
+
+
+def valid_id(value: object) -> int:
+    """A customer id from a URL or a command line, or CustomerNotFound."""
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        raise CustomerNotFound(f"No customer {value!r}: customer ids are whole numbers.",
+                               details={"customer_id": str(value)})
+    return int(text)
+
+
+def load(session: Session, customer_id: object, *, lock: bool = False,
+         is_sqlite: bool = True) -> Customer:
+    """The customer, locked for the transaction on PostgreSQL when asked."""
+    number = valid_id(customer_id)
+    query = select(Customer).where(Customer.id == number)
+    if lock and not is_sqlite:
+        query = query.with_for_update()
+    customer = session.scalar(query)
+    if customer is None:
+        raise CustomerNotFound(f"No customer {number}.", details={"customer_id": number})
+    return customer
+
+
+def erasure_of(session: Session, customer_id: int) -> CustomerErasure | None:
+    return session.scalar(select(CustomerErasure)
+                          .where(CustomerErasure.customer_id == customer_id))
+
+
+def refuse_if_erased(session: Session, customer: Customer, doing: str) -> None:
+    erasure = erasure_of(session, customer.id)
+    if erasure is not None:
+        raise CustomerErased(
+            f"Customer {customer.id} was erased on {erasure.erased_at.date().isoformat()}; "
+            f"it cannot be {doing}.", details={"customer_id": customer.id})
+
+
+def record(session: Session, customer_id: int, actor: Actor, type: str, message: str,
+           data: dict[str, Any] | None = None) -> CustomerEvent:
+    """One row of the customer's history, in the action's transaction."""
+    event = CustomerEvent(customer_id=customer_id, type=type, actor=actor.label,
+                          message=message, data=jsonable(data or {}), created_at=utcnow())
+    session.add(event)
+    session.flush()
+    return event
+
+
+@contextmanager
+def customer_action(mill: Ordermill, actor: Actor, action: str) -> Iterator[
+        tuple[Session, ActionContext]]:
+    """One write transaction for a customer action; committed when the block ends."""
+    ctx = ActionContext(mill, actor, action)
+    with mill.write_session() as session, session.begin():
+        ctx.session = session
+        yield session, ctx
+
+
+def when(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def customer_to_dict(customer: Customer, erasure: CustomerErasure | None = None
+                     ) -> dict[str, Any]:
+    """The customer's own record as the API, CLI and export show it."""
+    data: dict[str, Any] = {
+        "id": customer.id, "email": customer.email, "name": customer.name,
+        "company": customer.company, "phone": customer.phone,
+        "billing_address": dict(customer.billing_address or {}),
+        "language": customer.language, "created_at": when(customer.created_at),
+        "erased": erasure is not None,
+        "erased_at": when(erasure.erased_at) if erasure is not None else None,
+    }
+    for column in OPTIONAL_PERSONAL_COLUMNS:
+        if hasattr(customer, column):
+            data[column] = getattr(customer, column)
+    return data
+
+
+def check_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """The edit, checked: known fields, a real e-mail, a name, an address object."""
+    from ordermill.core.requests import CustomerDetails
+
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise InvalidInput(f"Unknown customer field(s): {', '.join(unknown)}.",
+                           details={"fields": unknown})
+    if not changes:
+        raise InvalidInput("Nothing to change.")
+    checked = dict(changes)
+    if "email" in changes:
+        checked["email"] = CustomerDetails(email=changes["email"], name="x").email
+    if "name" in changes:
+        checked["name"] = CustomerDetails(email="x@x", name=changes["name"]).name
+    if "billing_address" in changes and not isinstance(changes["billing_address"], dict):
+        raise InvalidInput("The billing address must be an object of fields.",
+                           details={"field": "billing_address"})
+    for field in ("phone", "company"):
+        if field in checked and isinstance(checked[field], str):
+            checked[field] = checked[field].strip() or None
+    if "language" in checked and not (isinstance(checked["language"], str)
+                                      and 2 <= len(checked["language"]) <= 10):
+        raise InvalidInput("The language is a code such as en or fr.",
+                           details={"field": "language"})
+    return checked
