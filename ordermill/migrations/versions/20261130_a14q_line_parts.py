@@ -4,7 +4,7 @@
 tickets); NULL everywhere else, so existing lines need no data change.
 
 Revision ID: a14q_line_parts
-Revises: a15a_tax_class
+Revises: a15b_invoice_numbers
 Create Date: 2026-11-30 12:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 # Revision identifiers, used by Alembic.
 revision: str = "a14q_line_parts"
-down_revision: str | Sequence[str] | None = "a15a_tax_class"
+down_revision: str | Sequence[str] | None = "a15b_invoice_numbers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,7 @@
 series and year; `credit_note` the documents refunds and deletions issue.
 
 Revision ID: a15b_invoice_numbers
-Revises: a15a_tax_class
+Revises: a15t_pricing
 Create Date: 2026-11-30 21:30:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 
 # Revision identifiers, used by Alembic.
 revision: str = "a15b_invoice_numbers"
-down_revision: str | Sequence[str] | None = "a15a_tax_class"
+down_revision: str | Sequence[str] | None = "a15t_pricing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,7 @@ invoice that bills a further period on the same order (a subscription's renewal,
 a renewal invoice adds to what the order owes. Existing invoices are "order".
 
 Revision ID: a16a_renewal_invoices
-Revises: a15a_tax_class
+Revises: a14q_line_parts
 Create Date: 2026-11-30 12:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 
 # Revision identifiers, used by Alembic.
 revision: str = "a16a_renewal_invoices"
-down_revision: str | Sequence[str] | None = "a15a_tax_class"
+down_revision: str | Sequence[str] | None = "a14q_line_parts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,7 +12,7 @@ amounts in the index so that the report reads no table row) serve the reports, w
 revenue by payment date.
 
 Revision ID: a17a_sales_confirmation_moves
-Revises: a15a_tax_class
+Revises: a16a_renewal_invoices
 Create Date: 2026-11-30 21:40:00
 """
 
@@ -26,7 +26,7 @@ from alembic import op
 
 # Revision identifiers, used by Alembic.
 revision: str = "a17a_sales_confirmation_moves"
-down_revision: str | Sequence[str] | None = "a15a_tax_class"
+down_revision: str | Sequence[str] | None = "a16a_renewal_invoices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,7 +6,7 @@ current stock becomes its ledger's opening row; existing promo codes get terms w
 limits (they behave as before).
 
 Revision ID: a18a_catalogue
-Revises: a15a_tax_class
+Revises: a17a_sales_confirmation_moves
 Create Date: 2026-11-30 12:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 
 # Revision identifiers, used by Alembic.
 revision: str = "a18a_catalogue"
-down_revision: str | Sequence[str] | None = "a15a_tax_class"
+down_revision: str | Sequence[str] | None = "a17a_sales_confirmation_moves"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

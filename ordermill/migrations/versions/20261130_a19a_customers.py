@@ -5,7 +5,7 @@
 the pseudonym and the erasure report.
 
 Revision ID: a19a_customers
-Revises: a15a_tax_class
+Revises: a18a_catalogue
 Create Date: 2026-11-30 12:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 
 # Revision identifiers, used by Alembic.
 revision: str = "a19a_customers"
-down_revision: str | Sequence[str] | None = "a15a_tax_class"
+down_revision: str | Sequence[str] | None = "a18a_catalogue"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

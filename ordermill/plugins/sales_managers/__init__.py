@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ordermill.api import (
+    ActionContext,
     Actor,
     FilterSpec,
     InvalidInput,
     Order,
     OrderButton,
-    Ordermill,
     OrderPanel,
     PermissionSpec,
     Settings,
@@ -113,11 +113,11 @@ def confirmed_sales_condition(order_id: Any) -> Any:
 
 
 @hookimpl(trylast=True)
-def on_demo_loaded(mill: Ordermill, orders: Sequence[str]) -> None:
+def on_demo_loaded(orders: Sequence[str], ctx: ActionContext) -> None:
     """Confirm most of the demo's phone sales, leaving some red to check."""
     from ordermill.plugins.sales_managers.demo import confirm_demo_sales
 
-    confirm_demo_sales(mill, orders)
+    confirm_demo_sales(ctx.mill, orders)
 
 
 @hookimpl(trylast=True)

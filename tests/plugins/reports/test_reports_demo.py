@@ -28,7 +28,8 @@ class Recorder:
         self.seen: list[tuple[str, ...]] = []
 
     @hookimpl
-    def on_demo_loaded(self, mill: Ordermill, orders: Any) -> None:
+    def on_demo_loaded(self, orders: Any, ctx: Any) -> None:
+        mill = ctx.mill
         assert mill.orders.get(orders[0]).placed_at < mill.orders.get(orders[-1]).placed_at
         self.seen.append(tuple(orders))
 
