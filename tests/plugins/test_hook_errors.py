@@ -262,8 +262,10 @@ def test_every_after_commit_hook_has_an_error_case() -> None:
     from ordermill.hookspecs import HOOK_KINDS
 
     # message_attachments runs inside an outbox job: its errors fail (and retry) the job
+    # on_demo_loaded has no order to record a hook_failed event on: its failure is logged
+    # and the demo still loads (tests/test_demo_hook.py)
     after_commit = {name for name, kind in HOOK_KINDS.items()
-                    if kind == "after-commit" and name.startswith("on_")}
+                    if kind == "after-commit" and name.startswith("on_")} - {"on_demo_loaded"}
     assert after_commit == set(AFTER_COMMIT)
 
 
