@@ -26,8 +26,9 @@ from ordermill.core.models import Order, OrderLine
 LineQuantities = Mapping[int, int | None] | Sequence[tuple[int, int | None]]
 
 # columns a part does not copy from its line: it gets its own values for them
-OWN_COLUMNS = frozenset({"id", "quantity", "total", "discount", "units_held", "units_released",
-                         "refunded_amount", "parent_line_id", "status", "closed_at"})
+OWN_COLUMNS = frozenset({"id", "quantity", "total", "discount", "tax", "units_held",
+                         "units_released", "refunded_amount", "parent_line_id", "status",
+                         "closed_at"})
 
 BOTH_GIVEN = "Give line_ids or lines, not both."
 NAMED_TWICE = "Line {line_id} is named twice: give each line once, with its quantity."
@@ -123,6 +124,7 @@ def split_off(order: Order, chosen: Pick) -> OrderLine:
     part.quantity = units
     part.total = share(line.total, line.quantity, units)
     part.discount = line.unit_price * units - part.total
+    part.tax = share(line.tax, line.quantity, units)  # the tax inside the part's total
     part.refunded_amount = share(line.refunded_amount, line.quantity, units)
     part.units_held = min(units, line.units_held - line.units_released)
     part.units_released = 0
@@ -132,6 +134,7 @@ def split_off(order: Order, chosen: Pick) -> OrderLine:
     line.quantity -= units
     line.total -= part.total
     line.discount -= part.discount
+    line.tax -= part.tax
     line.refunded_amount -= part.refunded_amount
     line.units_held -= part.units_held
     order.lines.append(part)
