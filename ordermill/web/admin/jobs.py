@@ -14,6 +14,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
+from ordermill.core import queries
 from ordermill.core.dead_jobs import (
     DeadJobFilter,
     dead_job_count,
@@ -22,7 +23,6 @@ from ordermill.core.dead_jobs import (
     list_dead_jobs,
     retry_dead_jobs,
 )
-from ordermill.core import queries
 from ordermill.core.errors import InvalidInput
 from ordermill.core.permissions import require
 from ordermill.web.admin import admin_bp
