@@ -1,7 +1,8 @@
 """Issue 14, acceptance 1 (the browser half): a newcomer's first hour on `serve --demo`.
 
 A real `ordermill serve --demo` process on a fresh instance folder, driven by headless
-Chromium: log in with the printed credentials, accept a pending hosting order from its page,
+Chromium: log in with the printed credentials, see no failing or dead job on the Needs
+attention page, accept a pending hosting order from its page,
 find the account on the demo control panel's page, refund a line of a card order paid
 through the demo's Stripe (the stripe SDK talking to the stand-in the demo mounts: the
 refund carries Stripe's `re_` id), and find both in the orders' history.
@@ -129,6 +130,14 @@ def test_a_newcomer_accepts_hosting_and_refunds_a_card_order(
     page.on("pageerror", lambda error: problems.append(str(error)))
     try:
         _log_in(page, url, email, password)
+
+        # a clean start: no background job failing or dead on the Needs attention page
+        page.click("[data-testid=attention-link]")
+        page.wait_for_url(f"{url}/admin/attention")
+        assert "No job is failing." in page.locator(
+            "[data-testid=attention-failing-jobs]").inner_text()
+        assert "No dead jobs." in page.locator(
+            "[data-testid=attention-dead-jobs]").inner_text()
 
         # accept the hosting order from its page
         page.goto(f"{url}/admin/orders/{hosting.number}")

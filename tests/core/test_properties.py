@@ -113,8 +113,10 @@ def expected_summary(lines: list[Any], paid_state: str) -> str:
         if units["refunded"] and units["cancelled"]:
             return "Refunded/Cancelled"
         return "Refunded" if units["refunded"] else "Cancelled"
-    if paid_state in ("unpaid", "partially_paid"):
+    if paid_state == "unpaid":
         return "Unpaid"
+    if paid_state == "partially_paid":
+        return "Partially paid"
     if units["active"] == everything:
         return "Complete"
     return f"{units['active']}/{everything} Complete"

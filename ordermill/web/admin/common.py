@@ -22,6 +22,8 @@ from wtforms.validators import ValidationError
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput, PluginError
+from ordermill.core.labels import gateway_label as core_gateway_label
+from ordermill.core.labels import money_display
 from ordermill.core.money import Money
 from ordermill.core.specs import Actor, AdminLink, same_site_path
 
@@ -175,13 +177,15 @@ def moment(form: Mapping[str, Any], date_field: str, time_field: str) -> dt.date
 
 
 def format_money(amount: Any, currency: str | None) -> str:
-    """'12.50' or 1250 (minor units) in `currency` -> '€12.50'; blanks stay blank."""
+    """'12.50' or 1250 (minor units) in `currency` -> '€12.50'; blanks stay blank. The
+    core's `money_display`, so tables and messages show money alike."""
     if amount is None or amount == "" or not currency:
         return ""
     try:
         if isinstance(amount, int) and not isinstance(amount, bool):
-            return Money(amount, currency).format()
-        return Money.parse(str(amount), currency, allow_negative=True).format()
+            return money_display(amount, currency)
+        return money_display(Money.parse(str(amount), currency, allow_negative=True).amount,
+                             currency)
     except (InvalidInput, InvalidOperation, ValueError):
         return f"{amount} {currency}"
 
@@ -251,10 +255,8 @@ def line_badge(name: str | None) -> Markup:
 
 
 def gateway_label(name: str | None) -> str:
-    if not name:
-        return ""
-    spec = mill().gateways.get(name)
-    return spec.label if spec is not None else name.replace("_", " ").capitalize()
+    """The registry's label, as the core's messages name the gateway."""
+    return core_gateway_label(mill(), name)
 
 
 def decimal_text(value: Any) -> str:

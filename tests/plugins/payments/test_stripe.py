@@ -312,7 +312,7 @@ def test_payment_for_a_cancelled_order_is_recorded_and_flagged(
     assert post_stripe(stripe_fake.pay(intent, fee=30)).status_code == 200
     order = mill.orders.get(order.number)
     assert [p.amount for p in order.payments] == [1000]
-    assert "received while the order is cancelled" in (order.needs_attention or "")
+    assert "received while the order is Cancelled" in (order.needs_attention or "")
     assert mill.orders.history(order.number)[-1].type == "payment_flagged"
 
 
