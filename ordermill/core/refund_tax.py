@@ -32,11 +32,24 @@ def _round(value: Fraction) -> int:
 
 
 def _line_taxes(order: Order, line: OrderLine) -> dict[Decimal | None, int]:
-    taxes: dict[Decimal | None, int] = {}
+    """The tax in the line's total now, per rate. The rates come from the tax adjustments of
+    the line it was split from (units cancelled or refunded apart keep their line's rows), the
+    amounts from the line's own `tax`, spread over those rates as they were charged."""
+    by_id = {other.id: other for other in order.lines}
+    root = line
+    while root.parent_line_id is not None and root.parent_line_id in by_id:
+        root = by_id[root.parent_line_id]
+    charged: dict[Decimal | None, int] = {}
     for row in order.adjustments:  # type: ignore[attr-defined]
-        if row.kind == "tax" and row.line_id == line.id:
-            taxes[row.rate] = taxes.get(row.rate, 0) + row.amount
-    return taxes or {None: 0}
+        if row.kind == "tax" and row.line_id == root.id:
+            charged[row.rate] = charged.get(row.rate, 0) + row.amount
+    whole = sum(charged.values())
+    if not charged or whole == 0 or line.tax == whole:
+        return charged or {None: 0}
+    taxes = {rate: line.tax * amount // whole for rate, amount in charged.items()}
+    main = max(charged, key=lambda rate: (charged[rate], rate or 0))
+    taxes[main] += line.tax - sum(taxes.values())
+    return taxes
 
 
 def _fee_taxes(order: Order) -> dict[Decimal | None, int]:

@@ -74,3 +74,18 @@ def test_an_amount_is_split_by_the_orders_tax_ratio(
     assert {key: tax for key, (_net, tax) in rows.items()} == {
         ("goods", Decimal("5.5")): 35, ("goods", Decimal("20")): 54}
     assert sum(net + tax for net, tax in rows.values()) == 1000
+
+
+def test_refunding_one_ticket_of_two_returns_its_share_of_the_line_tax(
+        mill: Ordermill, french_shop: None, staff: Actor) -> None:
+    order = _paid_order(mill, staff)
+    tickets = next(line for line in order.lines if line.sku == "TICKET")
+    assert (tickets.total, tickets.tax) == (5697, 297)  # 2 x 27.00 net, 5.5 % VAT
+    first = mill.orders.refund(order.number, actor=staff, lines={tickets.id: 1}).order
+    part = next(line for line in first.lines if line.parent_line_id == tickets.id)
+    kept = next(line for line in first.lines if line.id == tickets.id)
+    assert (part.quantity, part.total, part.tax) == (1, 2848, 148)
+    assert (kept.quantity, kept.total, kept.tax) == (1, 2849, 149)
+    assert _refund_tax(first) == {("goods", Decimal("5.5")): (2700, 148)}
+    second = mill.orders.refund(order.number, actor=staff, lines={tickets.id: 1}).order
+    assert _refund_tax(second) == {("goods", Decimal("5.5")): (5400, 297)}  # all, once
