@@ -52,9 +52,11 @@ Recurring billing
 
 Writing from a transaction you are given
     enqueue(session, JobRequest, order_number=...) queues outbox work in a session you hold
-    (inside an action prefer `ctx.enqueue`); release_stock(session, product_id, quantity)
-    returns units to stock (the restock hook). LEGACY_DEFAULT_KEY is the key old installs
-    used by default: try it when re-encrypting stored secrets (RotationReport.from_legacy_key).
+    (inside an action prefer `ctx.enqueue`); release_stock(session, product_id, quantity,
+    line=..., reason=ctx.action) returns units to stock (the restock hook) and writes the
+    stock ledger's release row, labelled with the line's order. LEGACY_DEFAULT_KEY is the key
+    old installs used by default: try it when re-encrypting stored secrets
+    (RotationReport.from_legacy_key).
 
 Routes, admin pages and commands (imported on first use, so a worker never loads Flask)
     In a view of your `register_blueprints` blueprint: request_mill() is the app serving the

@@ -26,7 +26,7 @@ PUBLIC = {"api.login"}  # no caller needed (auth=False in the document)
 RAW = {"webhooks.receive"}  # signed raw bytes from a gateway
 OPTIONAL = {"api.place_order"}  # storefront checkout: anonymous while the shop allows it
 ARGUMENTS = {"number": "4821736590", "line_id": "1", "server_id": "1", "token_id": "1",
-             "code": "TICKETCODE", "gateway": "stripe"}
+             "code": "TICKETCODE", "gateway": "stripe", "sku": "TSHIRT"}
 
 
 def body_routes(app: Any) -> Iterator[tuple[str, str, str]]:

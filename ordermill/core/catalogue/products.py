@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ordermill.core.catalogue import catalogue_history, prices, stock_ledger
@@ -85,8 +86,13 @@ class ProductActions:
     def create(self, data: Mapping[str, Any], *, actor: Actor, dry_run: bool = False
                ) -> dict[str, Any]:
         require(actor, MANAGE)
-        with catalogue_history.transaction(self.mill, dry_run=dry_run) as session:
-            return self.create_in(session, data, actor)
+        try:
+            with catalogue_history.transaction(self.mill, dry_run=dry_run) as session:
+                return self.create_in(session, data, actor)
+        except IntegrityError:  # a concurrent create of the same sku won the race
+            sku = str(data.get("sku"))
+            raise DuplicateSku(f"A product with sku {sku!r} exists already.",
+                               details={"sku": sku, "field": "sku"}) from None
 
     def create_in(self, session: Session, data: Mapping[str, Any], actor: Actor
                   ) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ordermill.core.catalogue import catalogue_history, fields
@@ -108,6 +109,14 @@ class PromoActions:
         assert code is not None
         if not fields.CODE_PATTERN.match(code):
             raise refuse("code", f"{code!r} may use only letters, digits, '_' and '-'.")
+        try:
+            return self._create(code, data, actor, dry_run)
+        except IntegrityError:  # a concurrent create of the same code won the race
+            raise DuplicatePromoCode(f"Promo code {code!r} exists already.",
+                                     details={"code": code, "field": "code"}) from None
+
+    def _create(self, code: str, data: Mapping[str, Any], actor: Actor, dry_run: bool
+                ) -> dict[str, Any]:
         with catalogue_history.transaction(self.mill, dry_run=dry_run) as session:
             if session.scalar(select(PromoCode.id).where(PromoCode.code == code)) is not None:
                 raise DuplicatePromoCode(f"Promo code {code!r} exists already.",
