@@ -51,8 +51,9 @@ def test_hook_admin_menu_links_of_a_blocked_plugin_are_gone(
     shipping, _dhl = install_shipping(site)
     app = web_app(mill, block_plugins=(shipping,))
     admin = login(app.test_client(), mill, "admin")
-    # only the built-in provisioning plugin's link is left (admins hold manage_settings)
-    assert nav_links(admin) == {"Servers": "/admin/provisioning/servers"}
+    # only the built-in plugins' links are left (admins hold every permission)
+    assert nav_links(admin) == {"Servers": "/admin/provisioning/servers",
+                                "Reports": "/admin/reports/"}
     assert admin.get("/admin/shipping").status_code == 404
 
 
