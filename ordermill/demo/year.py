@@ -1,5 +1,6 @@
-"""A year of ordinary sales before the recent scenarios: two orders a month, so that every
-report and chart (issue 17) shows something real.
+"""A year of ordinary sales before the recent scenarios: one order about every three weeks
+(few, so that `serve --demo` stays quick), so that every report and chart (issue 17) shows
+something real.
 
 Most are sold on the web (sales manager "system"); some are taken by phone by Anna or Sam
 (the sales manager of the order). Each is paid the way its method brings money (online
@@ -14,10 +15,9 @@ from functools import partial
 
 from ordermill.demo.shop import ShopSteps
 
-MONTHS = 12
-PER_MONTH = 2
+ORDERS = 16
 FIRST_DAY = 45  # days ago of the newest of these orders (the scenarios cover the last 40)
-# (lines, payment method): cycled through, so each month mixes products and gateways
+# (lines, payment method): cycled through, so the year mixes products and gateways
 BASKETS: tuple[tuple[tuple[tuple[str, int], ...], str], ...] = (
     ((("TEE-ORGANIC", 2),), "stripe"),
     ((("EBOOK-STUDIO", 1), ("PRESETS-SYNTH", 1)), "paypal"),
@@ -36,8 +36,8 @@ class YearRecipes(ShopSteps):
 
     def year_of_sales(self) -> list[tuple[float, Callable[[], str]]]:
         recipes: list[tuple[float, Callable[[], str]]] = []
-        for index in range(MONTHS * PER_MONTH):
-            days_ago = FIRST_DAY + index * (365 - FIRST_DAY) / (MONTHS * PER_MONTH)
+        for index in range(ORDERS):
+            days_ago = FIRST_DAY + index * (365 - FIRST_DAY) / (ORDERS - 1)
             recipes.append((days_ago, partial(self.yearly_sale, index)))
         return recipes
 

@@ -73,7 +73,7 @@ def test_hook_admin_order_panels_renders_the_plugins_template_escaped(
     assert loyalty.seen == [(order.number, "admin@shop.test")]
 
     viewer = staff_login("viewer").get(f"/admin/orders/{order.number}").get_data(as_text=True)
-    assert 'data-testid="plugin-panel"' not in viewer  # the plugin chose not to show it
+    assert 'data-testid="plugin-panel" data-plugin="loyalty"' not in viewer  # it chose not to
 
 
 def test_a_panel_whose_template_fails_names_the_plugin(

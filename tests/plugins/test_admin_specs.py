@@ -102,4 +102,4 @@ def test_plugin_data_groups_values_by_plugin_in_json_form(
         "delivery": {"delivery_day": "2026-12-24", "boxes": 2}}
     with pytest.raises(InvalidInput, match="Unknown order field"):
         plugin_data_of(mill, {"colour": "red"})
-    assert list(list_filters(mill)) == ["any"]
+    assert list(list_filters(mill)) == ["any", "sales"]  # "sales": built-in sales_managers

@@ -262,11 +262,37 @@ def test_every_after_commit_hook_has_an_error_case() -> None:
     from ordermill.hookspecs import HOOK_KINDS
 
     # message_attachments runs inside an outbox job: its errors fail (and retry) the job
-    # on_demo_loaded has no order to record a hook_failed event on: its failure is logged
-    # and the demo still loads (tests/test_demo_hook.py)
     after_commit = {name for name, kind in HOOK_KINDS.items()
-                    if kind == "after-commit" and name.startswith("on_")} - {"on_demo_loaded"}
-    assert after_commit == set(AFTER_COMMIT)
+                    if kind == "after-commit" and name.startswith("on_")}
+    assert after_commit == set(AFTER_COMMIT) | NOT_ABOUT_ONE_ORDER
+
+
+# after-commit hooks that follow no action on one order, each with its own error test
+NOT_ABOUT_ONE_ORDER = {"on_demo_loaded"}
+
+
+def test_a_failing_on_demo_loaded_plugin_is_collected_not_raised(
+        mill: Any, register_plugin: Any) -> None:
+    """The demo shop stays loaded when a plugin's part of it fails: the error is collected
+    (and logged) with the plugin's name, and the other plugins still run."""
+    calls: list[str] = []
+
+    class Raising:
+        @hookimpl
+        def on_demo_loaded(self, orders: Any) -> None:
+            raise RuntimeError("on_demo_loaded exploded")
+
+    class Witness:
+        @hookimpl
+        def on_demo_loaded(self, orders: Any) -> None:
+            calls.append("on_demo_loaded")
+
+    register_plugin(Witness(), name="witness")
+    register_plugin(Raising(), name=BOOM)
+    outcome = mill.plugins.call("on_demo_loaded", orders=("1234567890",), ctx=None)
+    assert calls == ["on_demo_loaded"]
+    assert [(failure.plugin, failure.hook) for failure in outcome.failures] == [
+        (BOOM, "on_demo_loaded")]
 
 
 def test_a_failing_message_attachments_plugin_is_named_and_fails_the_message(

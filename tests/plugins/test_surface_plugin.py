@@ -134,11 +134,12 @@ def stamp_events(app: Ordermill, number: str) -> list[tuple[str, str]]:
 
 
 def nav_links(client: FlaskClient) -> dict[str, str]:
-    """The plugin links of the navigation, but the built-in provisioning plugin's "Servers"."""
+    """The plugin links of the navigation, but the built-in plugins' ("Servers" of
+    provisioning, "Reports" of reports)."""
     page = client.get("/admin/orders").get_data(as_text=True)
     return {label: href for href, label in re.findall(
         r'<a href="([^"]+)" data-testid="plugin-menu-link"[^>]*>([^<]+)</a>', page)
-        if not href.startswith("/admin/provisioning/")}
+        if not href.startswith(("/admin/provisioning/", "/admin/reports/"))}
 
 
 def csrf_of(html: str) -> str:
