@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from ordermill.api import (
     ActionContext,
     ActionNotAllowed,
@@ -83,8 +85,6 @@ def on_payment(order: Order, payment: Payment, ctx: ActionContext) -> None:
     that pays the current renewal invoice closes its period."""
     mill = ctx.mill
     with mill.read_session() as session:
-        from sqlalchemy import select
-
         known = session.scalar(select(Subscription.id)
                                .where(Subscription.order_number == order.number))
     if known is not None:

@@ -376,6 +376,18 @@ def periods_paid(order: Order) -> int:
                      if inv.kind == "renewal" and inv.status == "paid")
 
 
+def release(mill: Ordermill, subscription_id: int, *, before: dt.datetime) -> None:
+    """Back to Active from a Processing claim not renewed since `before`."""
+    with changing(mill, subscription_id, actor=SYSTEM, action="release",
+                  permission=None) as (sub, order, ctx):
+        if sub.status != PROCESSING or sub.updated_at >= before:
+            return
+        sub.status, sub.claimed_by, sub.next_attempt_at = ACTIVE, None, utcnow()
+        record(ctx, order, "subscription_released",
+               f"Subscription {sub.id}: the interrupted payment is taken again.",
+               subscription=sub)
+
+
 def reconcile(mill: Ordermill, number: str) -> None:
     """A payment reached the order: if it paid the current invoice, the period is done; a
     part of an invoice plan the buyer paid ahead of its date counts as paid too."""
