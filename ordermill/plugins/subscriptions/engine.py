@@ -140,6 +140,15 @@ def record(ctx: ActionContext, order: Order, kind: str, message: str, *,
 # ---------------------------------------------------------------------------- creating
 
 
+def recurring_plan(order: Order) -> dict[str, Any] | None:
+    """The plan of an order whose lines bill again (a billing cycle): it starts by itself
+    at the first payment (seed 003's recurring orders). Invoice plans start when staff say."""
+    if not any(line.billing_cycle and line.status == "active" for line in order.lines):
+        return None
+    parts = [inv for inv in order.invoices if inv.kind == "order" and inv.status != "cancelled"]
+    return None if len(parts) > 1 else plan_of(order, SubscriptionsConfig())
+
+
 def plan_of(order: Order, config: SubscriptionsConfig) -> dict[str, Any] | None:
     """What an order bills again: its invoice plan's parts, or its lines' billing cycle."""
     parts = [inv for inv in order.invoices if inv.kind == "order" and inv.status != "cancelled"]

@@ -48,6 +48,7 @@ def test_three_instalments_run_to_completed_with_three_invoices_on_the_order(
     number = place(mill, staff, "COURSE", invoice_plan=[3000, 3000, 3000])
     first = pay_first(number)
     assert stripe_fake.intents[first]["setup_future_usage"] == "off_session"
+    engine.create(mill, number, actor=staff)  # staff start the plan: three payments
     sub = subscription_of(mill, number)
     assert (sub.status, sub.total_count, sub.payments_made, sub.remaining) == (
         "active", 3, 1, 2)

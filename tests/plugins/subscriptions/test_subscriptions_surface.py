@@ -133,3 +133,5 @@ def test_cli_lists_shows_and_acts(cli: Any, recurring: str) -> None:
     ran = cli("subscriptions", "run")
     assert ran.exit_code == 0 and "invoice(s) made" in ran.output
     assert cli("subscriptions", "list", "--status", "bogus").exit_code == 2
+    again = cli("subscriptions", "start", recurring)
+    assert again.exit_code == 1 and "already has a subscription" in again.output
