@@ -173,6 +173,7 @@ def create(mill: Ordermill, number: str, *, actor: Actor, interval: str | None =
            gateway: str | None = None) -> Subscription:
     """Start the subscription of order `number` after its first payment (or by staff,
     naming the plan). Its first period is the payment already made."""
+    require(actor, PERMISSION)
     config = SubscriptionsConfig.from_settings(mill.settings)
     if count is not None and (isinstance(count, bool) or count < 1):
         raise InvalidInput("count must be a whole number of payments >= 1.",
@@ -200,7 +201,6 @@ def create(mill: Ordermill, number: str, *, actor: Actor, interval: str | None =
     gateway_name = gateway or (paid[-1].gateway if paid else order.payment_method)
     saved = saved_method(mill, gateway_name, number) if paid else None
     started = paid[0].created_at if paid else utcnow()
-    require(actor, PERMISSION)
     with mill.orders.editing(number, actor=actor, action="subscription_create") as (o, ctx):
         assert ctx.session is not None
         if ctx.session.scalar(select(Subscription.id).where(Subscription.order_id == o.id)):
