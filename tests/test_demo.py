@@ -7,6 +7,7 @@ through: it must cover every status and money situation, and be internally consi
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -149,3 +150,29 @@ def test_demo_admin_with_changed_password_is_not_printed(mill: Ordermill) -> Non
                 password="the-owners-own-password")
     login = ensure_demo_admin(mill)
     assert login.password is None and not login.created
+
+
+def test_a_failing_on_demo_loaded_plugin_is_logged_and_the_demo_goes_on(
+        mill: Ordermill, register_plugin: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """on_demo_loaded is after-commit: a plugin that raises is named in the log, nothing
+    else happens, and the other plugins still add their rows."""
+    from ordermill.api import hookimpl
+    from ordermill.demo.loading import announce_demo
+
+    seen: list[list[str]] = []
+
+    class Broken:
+        @hookimpl
+        def on_demo_loaded(self, orders: list[str], ctx: Any) -> None:
+            raise RuntimeError("no demo for me")
+
+    class Fine:
+        @hookimpl
+        def on_demo_loaded(self, orders: list[str], ctx: Any) -> None:
+            seen.append(list(orders))
+
+    register_plugin(Broken(), name="broken-demo")
+    register_plugin(Fine(), name="fine-demo")
+    announce_demo(mill, ["0000000001"])
+    assert seen == [["0000000001"]]
+    assert "on_demo_loaded of broken-demo failed" in caplog.text

@@ -97,15 +97,21 @@ def load_demo(mill: Ordermill, *, seed: int = DEMO_SEED, spread_days: bool = Tru
         _move_back_in_time(mill, made, shop.rng)
     deleted = tuple(shop.deleted)
     numbers = tuple(number for number, _days in made if number not in deleted)
-    # a plugin that fails here is logged by the plugin host, naming it; the demo stays
-    mill.plugins.call("on_demo_loaded", orders=list(numbers),
-                      ctx=ActionContext(mill, DEMO_ACTOR, "demo"))
+    announce_demo(mill, numbers)
     with mill.read_session() as session:
         statuses = Counter(session.scalars(select(Order.status)
                                            .where(Order.number.in_(numbers))))
     return DemoSummary(products=products, promo_codes=promos, staff=staff, orders=numbers,
                        deleted=deleted, by_status=dict(statuses),
                        seconds=time.monotonic() - started)
+
+
+def announce_demo(mill: Ordermill, numbers: Sequence[str]) -> None:
+    """`on_demo_loaded`: plugins add their own demo rows; a failure is logged, never fatal."""
+    outcome = mill.plugins.call("on_demo_loaded", orders=list(numbers),
+                                ctx=ActionContext(mill, DEMO_ACTOR, "demo"))
+    for failure in outcome.failures:
+        log.warning("on_demo_loaded of %s failed: %s", failure.plugin, failure.error)
 
 
 def has_orders(mill: Ordermill) -> bool:

@@ -262,6 +262,7 @@ def test_every_after_commit_hook_has_an_error_case() -> None:
     from ordermill.hookspecs import HOOK_KINDS
 
     # message_attachments runs inside an outbox job: its errors fail (and retry) the job
+    # on_demo_loaded belongs to no order action: its error case is in tests/test_demo.py
     after_commit = {name for name, kind in HOOK_KINDS.items()
                     if kind == "after-commit" and name.startswith("on_")}
     assert after_commit == set(AFTER_COMMIT) | NOT_ABOUT_ONE_ORDER

@@ -1,9 +1,10 @@
 """Subscriptions: recurring orders whose renewals are invoices on the original order (seed 003,
 WHMCS), debited on schedule through the gateway's saved payment method.
 
-A subscription starts when an order that bills again (a line with a billing cycle, or an
-invoice plan of several parts: a plan of N instalments is a subscription with count N whose
-invoices exist from placement) receives its first payment, or when staff start one. It has
+A subscription starts when an order with a billing cycle (a hosting line billed monthly)
+receives its first payment, or when staff start one: for an invoice plan of N parts, a
+subscription with count N whose invoices exist from placement (each part debited on its due
+date, `instalment_interval` apart). It has
 its own status (models.STATUSES), apart from the order's workflow status. The pieces:
 
 * `models` (its table, on this plugin's own Alembic branch in migrations/), `config`;
@@ -22,6 +23,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from ordermill.api import (
     ActionContext,
     ActionNotAllowed,
@@ -37,7 +40,6 @@ from ordermill.api import (
 )
 from ordermill.plugins.subscriptions import engine, scheduler
 from ordermill.plugins.subscriptions import hookspecs as subscription_hookspecs
-from ordermill.plugins.subscriptions.config import SubscriptionsConfig
 from ordermill.plugins.subscriptions.models import Subscription
 
 if TYPE_CHECKING:
@@ -79,18 +81,17 @@ def register_migration_locations(settings: Settings) -> Iterable[str]:
 
 @hookimpl(trylast=True)
 def on_payment(order: Order, payment: Payment, ctx: ActionContext) -> None:
-    """The first payment of an order that bills again starts its subscription; a later one
-    that pays the current renewal invoice closes its period."""
+    """The first payment of an order with a billing cycle starts its subscription (an
+    invoice plan's starts when staff start it); a later payment of the current renewal
+    invoice closes its period."""
     mill = ctx.mill
     with mill.read_session() as session:
-        from sqlalchemy import select
-
         known = session.scalar(select(Subscription.id)
                                .where(Subscription.order_number == order.number))
     if known is not None:
         engine.reconcile(mill, order.number)
         return
-    if engine.plan_of(order, SubscriptionsConfig.from_settings(mill.settings)) is None:
+    if engine.recurring_plan(order) is None:
         return
     try:
         engine.create(mill, order.number, actor=engine.SYSTEM)

@@ -1,5 +1,6 @@
 """`ordermill subscriptions ...`: list, show, act on recurring orders and run the schedule.
 
+    ordermill subscriptions start NUMBER [--interval "1 month"] [--count 3]
     ordermill subscriptions list [--status active] [--json]
     ordermill subscriptions show ID [--json]
     ordermill subscriptions suspend|resume|complete|retry ID
@@ -65,6 +66,18 @@ def add_commands(cli: click.Group) -> None:
         click.echo(_line(found))
         for when in found["schedule"]:
             click.echo(f"  due {when[:10]}")
+
+    @subscriptions.command("start")
+    @click.argument("number")
+    @click.option("--interval", default=None, help='"1 month", "2 weeks", "monthly"...')
+    @click.option("--count", type=click.IntRange(1, 1000), default=None,
+                  help="Payments in all, the first included (default: open-ended, or the "
+                       "invoice plan's number of parts).")
+    def start(number: str, interval: str | None, count: int | None) -> None:
+        """Start the subscription of a paid order (an instalment plan, or by hand)."""
+        sub = engine.create(current_mill(), number, actor=CLI_ACTOR, interval=interval,
+                            count=count)
+        click.echo(f"Subscription {sub.id} started for order {number}.")
 
     for name in engine.ACTIONS:
         _add_action(subscriptions, name)

@@ -140,6 +140,15 @@ def record(ctx: ActionContext, order: Order, kind: str, message: str, *,
 # ---------------------------------------------------------------------------- creating
 
 
+def recurring_plan(order: Order) -> dict[str, Any] | None:
+    """The plan of an order whose lines bill again (a billing cycle): it starts by itself
+    at the first payment (seed 003's recurring orders). Invoice plans start when staff say."""
+    if not any(line.billing_cycle and line.status == "active" for line in order.lines):
+        return None
+    parts = [inv for inv in order.invoices if inv.kind == "order" and inv.status != "cancelled"]
+    return None if len(parts) > 1 else plan_of(order, SubscriptionsConfig())
+
+
 def plan_of(order: Order, config: SubscriptionsConfig) -> dict[str, Any] | None:
     """What an order bills again: its invoice plan's parts, or its lines' billing cycle."""
     parts = [inv for inv in order.invoices if inv.kind == "order" and inv.status != "cancelled"]
@@ -164,6 +173,7 @@ def create(mill: Ordermill, number: str, *, actor: Actor, interval: str | None =
            gateway: str | None = None) -> Subscription:
     """Start the subscription of order `number` after its first payment (or by staff,
     naming the plan). Its first period is the payment already made."""
+    require(actor, PERMISSION)
     config = SubscriptionsConfig.from_settings(mill.settings)
     if count is not None and (isinstance(count, bool) or count < 1):
         raise InvalidInput("count must be a whole number of payments >= 1.",
@@ -191,7 +201,6 @@ def create(mill: Ordermill, number: str, *, actor: Actor, interval: str | None =
     gateway_name = gateway or (paid[-1].gateway if paid else order.payment_method)
     saved = saved_method(mill, gateway_name, number) if paid else None
     started = paid[0].created_at if paid else utcnow()
-    require(actor, PERMISSION)
     with mill.orders.editing(number, actor=actor, action="subscription_create") as (o, ctx):
         assert ctx.session is not None
         if ctx.session.scalar(select(Subscription.id).where(Subscription.order_id == o.id)):
@@ -374,6 +383,18 @@ def periods_paid(order: Order) -> int:
         own = 1 if any(inv.status == "paid" for inv in parts) or not parts else 0
     return own + sum(1 for inv in order.invoices
                      if inv.kind == "renewal" and inv.status == "paid")
+
+
+def release(mill: Ordermill, subscription_id: int, *, before: dt.datetime) -> None:
+    """Back to Active from a Processing claim not renewed since `before`."""
+    with changing(mill, subscription_id, actor=SYSTEM, action="release",
+                  permission=None) as (sub, order, ctx):
+        if sub.status != PROCESSING or sub.updated_at >= before:
+            return
+        sub.status, sub.claimed_by, sub.next_attempt_at = ACTIVE, None, utcnow()
+        record(ctx, order, "subscription_released",
+               f"Subscription {sub.id}: the interrupted payment is taken again.",
+               subscription=sub)
 
 
 def reconcile(mill: Ordermill, number: str) -> None:

@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ordermill.subscriptions")
 LIVE = (ACTIVE, PROCESSING, SUSPENDED)
+# A claim not renewed for this long belongs to a debit job that died (each retry of the job
+# renews it): the subscription is Active again and debited anew with the same attempt, whose
+# idempotency key makes the gateway answer as the first time.
+STALE_CLAIM = dt.timedelta(hours=3)
 
 
 def charge_job(subscription: Subscription) -> JobRequest:
@@ -80,6 +84,15 @@ def run_pass(mill: Ordermill, now: dt.datetime | None = None) -> dict[str, int]:
             done["invoiced"] += 1
         except Exception:
             log.exception("subscription %s: the renewal invoice failed", subscription_id)
+    with mill.read_session() as session:  # a debit job that died left its claim behind
+        stuck = list(session.scalars(
+            select(Subscription.id).where(Subscription.status == PROCESSING,
+                                          Subscription.updated_at < now - STALE_CLAIM)))
+    for subscription_id in stuck:
+        try:
+            engine.release(mill, subscription_id, before=now - STALE_CLAIM)
+        except Exception:
+            log.exception("subscription %s: releasing a stale claim failed", subscription_id)
     with mill.read_session() as session:
         open_ones = list(session.scalars(
             select(Subscription).where(Subscription.status.in_((ACTIVE, "failed")),

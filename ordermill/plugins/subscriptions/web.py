@@ -4,7 +4,7 @@
     GET  /api/v1/subscriptions?status=active          list, newest first
     POST /api/v1/subscriptions                        start one for an order (manage_recurring)
     GET  /api/v1/subscriptions/<id>                   one, with schedule, invoices, payments
-    POST /api/v1/subscriptions/<id>/<action>          suspend, resume, complete, retry
+    POST /api/v1/subscriptions/<id>/suspend|resume|complete|retry
     GET  /admin/subscriptions?status=...              the tab: list with status filter
     GET  /admin/subscriptions/<id>                    the subscription page with its actions
     POST /admin/subscriptions/<id>/<action>           an action button
@@ -77,7 +77,7 @@ class SubscriptionOut(Schema):
     ended_at = _str()
 
 
-class InvoiceOut(Schema):
+class SubscriptionInvoiceOut(Schema):
     id = fields.Integer(required=True)
     kind = fields.String(required=True)
     status = fields.String(required=True)
@@ -87,7 +87,7 @@ class InvoiceOut(Schema):
     paid_at = _str()
 
 
-class PaymentOut(Schema):
+class SubscriptionPaymentOut(Schema):
     id = fields.Integer(required=True)
     kind = fields.String(required=True)
     status = fields.String(required=True)
@@ -99,8 +99,8 @@ class PaymentOut(Schema):
 
 class SubscriptionDetailOut(SubscriptionOut):
     schedule = fields.List(fields.String(), required=True)
-    invoices = fields.List(fields.Nested(InvoiceOut), required=True)
-    payments = fields.List(fields.Nested(PaymentOut), required=True)
+    invoices = fields.List(fields.Nested(SubscriptionInvoiceOut), required=True)
+    payments = fields.List(fields.Nested(SubscriptionPaymentOut), required=True)
 
 
 class SubscriptionListOut(Schema):
@@ -163,17 +163,34 @@ def get_subscription(subscription_id: int) -> Any:
     return reading.get_subscription(request_mill(), subscription_id, actor=require_actor())
 
 
-@subscriptions_api.post("/subscriptions/<id:subscription_id>/<action>")
-@subscriptions_api.input(ActionIn, location="json")
-@subscriptions_api.output(SubscriptionDetailOut)
-@documented(400, 403, 404, 409, summary="Suspend, resume, complete early or retry now")
-def act(subscription_id: int, action: str, json_data: dict[str, Any]) -> Any:
-    if action not in engine.ACTIONS:
-        raise InvalidInput(f"Unknown action {action!r}; use {', '.join(engine.ACTIONS)}.",
-                           details={"action": action})
-    mill, actor = request_mill(), require_actor()
-    engine.act(mill, subscription_id, action, actor=actor, comment=json_data.get("comment"))
-    return reading.get_subscription(mill, subscription_id, actor=actor)
+def _action_view(action: str) -> None:
+    """POST /subscriptions/<id>/<action>: one route per action, so the document lists them."""
+
+    def view(subscription_id: int, json_data: dict[str, Any]) -> Any:
+        mill, actor = request_mill(), require_actor()
+        engine.act(mill, subscription_id, action, actor=actor,
+                   comment=json_data.get("comment"))
+        return reading.get_subscription(mill, subscription_id, actor=actor)
+
+    view.__name__ = f"subscription_{action}"
+    view.__doc__ = ACTION_HELP[action]
+    route = subscriptions_api.post(f"/subscriptions/<id:subscription_id>/{action}")
+    route(subscriptions_api.input(ActionIn, location="json")(
+        subscriptions_api.output(SubscriptionDetailOut)(
+            documented(400, 403, 404, 409, summary=f"{ACTION_LABELS[action]} a subscription")(
+                view))))
+
+
+ACTION_HELP = {
+    "suspend": "Pause an Active subscription: nothing is invoiced or debited until resumed.",
+    "resume": "Resume a Suspended subscription; a debit whose date passed runs on the next "
+              "worker pass.",
+    "complete": "Finish early: the open renewal invoice is cancelled, nothing more is billed.",
+    "retry": "Debit the open invoice on the next worker pass (a Failed one gets one more "
+             "attempt).",
+}
+for _action in engine.ACTIONS:
+    _action_view(_action)
 
 
 # ---------------------------------------------------------------------------- admin

@@ -48,6 +48,7 @@ def test_three_instalments_run_to_completed_with_three_invoices_on_the_order(
     number = place(mill, staff, "COURSE", invoice_plan=[3000, 3000, 3000])
     first = pay_first(number)
     assert stripe_fake.intents[first]["setup_future_usage"] == "off_session"
+    engine.create(mill, number, actor=staff)  # staff start the plan: three payments
     sub = subscription_of(mill, number)
     assert (sub.status, sub.total_count, sub.payments_made, sub.remaining) == (
         "active", 3, 1, 2)
@@ -173,3 +174,29 @@ def test_actions_follow_the_status(mill: Ordermill, staff: Actor,
         raise AssertionError("a viewer suspended a subscription")
     done = engine.act(mill, sub.id, "complete", actor=staff)
     assert done.status == "completed" and engine.allowed_actions(done) == []
+
+
+def test_a_claim_left_by_a_dead_debit_job_is_taken_again(
+        mill: Ordermill, staff: Actor, make_product: Callable[..., Any], clock: Any,
+        stripe_fake: FakeStripe, pay_first: Callable[[str], str]) -> None:
+    from ordermill.api import OutboxJobView
+    from ordermill.plugins.subscriptions import scheduler
+
+    make_product("VPS", price=2500, stock=None, kind="service", billing_cycle="monthly")
+    number = place(mill, staff, "VPS")
+    pay_first(number)
+    sub = subscription_of(mill, number)
+    assert sub.next_due_at is not None
+    clock.move_to(sub.next_due_at)
+    scheduler.run_pass(mill)  # the invoice; its debit job is queued
+    sub = subscription_of(mill, number)
+    ghost = OutboxJobView(999_999, engine.CHARGE_KIND, {
+        "subscription": sub.id, "invoice": sub.current_invoice_id, "attempt": 0}, number, 1)
+    assert scheduler.claim(mill, ghost)  # a worker took it and died
+    work(mill)
+    assert subscription_of(mill, number).status == "processing"
+    assert stripe_fake.debits() == []  # the queued job found it claimed: nothing charged
+    clock.move_to(sub.next_due_at + scheduler.STALE_CLAIM + dt.timedelta(minutes=10))
+    work(mill)
+    sub = subscription_of(mill, number)
+    assert (sub.status, sub.payments_made, len(stripe_fake.debits())) == ("active", 2, 1)

@@ -61,7 +61,7 @@ def test_api_lists_shows_and_acts(api_client: Any, recurring: str) -> None:
     assert again.status_code == 409
     assert again.get_json()["error"]["details"]["status"] == "suspended"
     assert api_client.post(f"/api/v1/subscriptions/{row['id']}/explode", json={},
-                           role="manager").status_code in (400, 422)
+                           role="manager").status_code in (404, 405)
     assert api_client.get("/api/v1/subscriptions/999999", role="viewer").status_code == 404
     duplicate = api_client.post("/api/v1/subscriptions", json={"order_number": recurring},
                                 role="manager")
@@ -133,3 +133,5 @@ def test_cli_lists_shows_and_acts(cli: Any, recurring: str) -> None:
     ran = cli("subscriptions", "run")
     assert ran.exit_code == 0 and "invoice(s) made" in ran.output
     assert cli("subscriptions", "list", "--status", "bogus").exit_code == 2
+    again = cli("subscriptions", "start", recurring)
+    assert again.exit_code == 1 and "already has a subscription" in again.output
