@@ -88,10 +88,13 @@ def record(session: Session, customer_id: int, actor: Actor, type: str, message:
 @contextmanager
 def customer_action(mill: Ordermill, actor: Actor, action: str) -> Iterator[
         tuple[Session, ActionContext]]:
-    """One write transaction for a customer action; committed when the block ends."""
+    """One write transaction for a customer action; committed when the block ends. The
+    order actions' transaction (retry.action_transaction): an order changed meanwhile is a
+    StaleOrder, a lost connection or a busy database an error that says so."""
+    from ordermill.core.retry import action_transaction
+
     ctx = ActionContext(mill, actor, action)
-    with mill.write_session() as session, session.begin():
-        ctx.session = session
+    with action_transaction(mill, ctx) as session:
         yield session, ctx
 
 
