@@ -17,9 +17,11 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule, run_state_machine_as_test
+from sqlalchemy import func, select
 
 from ordermill.core.app import Ordermill
 from ordermill.core.customers import erase_customer, merge_customers
+from ordermill.core.models import Customer
 from ordermill.core.specs import Actor
 from ordermill.testing import order_request
 
@@ -58,7 +60,22 @@ class CustomerBooks(properties.OrderBooks):  # type: ignore[misc,name-defined]
 
     @rule(data=st.data())
     def merge(self, data: st.DataObject) -> None:
-        ids = self.customer_ids()
+        """Merge two customers; when fewer than two are left unerased, a new buyer places
+        an order first (so merges really happen, not only their refusals)."""
+        erased = {row.customer_id for row in self.state["customer_erasure"]}
+        ids = [i for i in self.customer_ids() if i not in erased]
+        if len(ids) < 2 and len(self.live()) < properties.MAX_LIVE_ORDERS and ids:
+            request = order_request([("HOSTING", 1)],  # unlimited: never out of stock
+                                    email=f"new{len(self.numbers)}@example.com")
+            number = str(self.mill.orders.place(request, actor=self.actor).order.number)
+            self.numbers.append(number)
+            self.succeeded(number)
+            with self.mill.read_session() as session:
+                newest = session.scalar(select(func.max(Customer.id)))
+            merge_customers(self.mill, ids[0], newest, actor=self.actor)
+            self.succeeded(number)
+            DONE["merge"] += 1
+            return
         if not ids:
             return
         keep = data.draw(st.sampled_from(ids), label="keep")
@@ -77,7 +94,11 @@ class CustomerBooks(properties.OrderBooks):  # type: ignore[misc,name-defined]
         ids = self.customer_ids()
         if not ids:
             return
-        target = data.draw(st.sampled_from(ids), label="erase")  # erased before: refused
+        erased = {row.customer_id for row in self.state["customer_erasure"]}
+        fresh = [i for i in ids if i not in erased]
+        again = not fresh or data.draw(st.integers(0, 5), label="erased one?") == 0
+        target = data.draw(st.sampled_from(sorted(erased) if again and erased else fresh or ids),
+                           label="erase")  # an erased one: refused, nothing changes
         touched = self.orders_of(target)
         if self.attempt("erase", lambda: erase_customer(self.mill, target,
                                                         actor=self.actor)) is not None:
