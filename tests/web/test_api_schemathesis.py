@@ -124,6 +124,10 @@ def follow_data_rules(case: Any) -> None:
             body["fee"] = "0"
         if case.operation.label == "PATCH /api/v1/orders/{number}":  # a buyer edit
             body["name"] = f"Buyer {next(EDITS)}"
+        if case.operation.label == "PATCH /api/v1/customers/{customer_id}":  # a change
+            body["name"] = f"Customer {next(EDITS)}"
+        if case.operation.label == "POST /api/v1/customers/{customer_id}/merge":
+            body["merge_id"] = 2 if str(case.path_parameters["customer_id"]) == "1" else 1
     if case.operation.label == "POST /api/v1/orders":
         # a key names one request: a reused key with another body is refused, by design
         case.headers = {**{name: value for name, value in (case.headers or {}).items()

@@ -26,6 +26,9 @@ EDITABLE_FIELDS = ("name", "email", "phone", "company", "billing_address", "lang
 OPTIONAL_PERSONAL_COLUMNS = ("vat_id", "vat_number", "country")
 
 
+MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
+
+
 class CustomerNotFound(NotFound):
     code = "customer_not_found"
 
@@ -43,7 +46,7 @@ class AlreadyErased(CustomerErased):
 def valid_id(value: object) -> int:
     """A customer id from a URL or a command line, or CustomerNotFound."""
     text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 12:
+    if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
         raise CustomerNotFound(f"No customer {value!r}: customer ids are whole numbers.",
                                details={"customer_id": str(value)})
     return int(text)
