@@ -50,7 +50,7 @@ def export_customers_csv(query_data: dict[str, Any]) -> Any:
     return csv_response(customers.CSV_COLUMNS, rows, "customers")
 
 
-@api.get("/customers/<int:customer_id>")
+@api.get("/customers/<id:customer_id>")
 @api.output(CustomerDetailOut)
 @documented(*READ_ERRORS, summary="One customer: details, addresses, orders, payments, notes, "
                                   "history")
@@ -58,7 +58,7 @@ def get_customer(customer_id: int) -> Any:
     return customers.customer_detail(mill(), customer_id, actor=require_actor())
 
 
-@api.patch("/customers/<int:customer_id>")
+@api.patch("/customers/<id:customer_id>")
 @api.input(CustomerPatchIn, location="json")
 @api.output(CustomerDetailOut)
 @documented(*WRITE_ERRORS, 422, summary="Edit the customer's details (their orders keep theirs)")
@@ -68,7 +68,7 @@ def patch_customer(customer_id: int, json_data: dict[str, Any]) -> Any:
     return customers.customer_detail(mill(), customer_id, actor=actor)
 
 
-@api.post("/customers/<int:customer_id>/notes")
+@api.post("/customers/<id:customer_id>/notes")
 @api.input(NoteIn, location="json")
 @api.output(CustomerDetailOut, status_code=201)
 @documented(*WRITE_ERRORS, 422, summary="Add a staff note about the customer")
@@ -78,7 +78,7 @@ def add_customer_note(customer_id: int, json_data: dict[str, Any]) -> Any:
     return customers.customer_detail(mill(), customer_id, actor=actor), 201
 
 
-@api.post("/customers/<int:customer_id>/merge")
+@api.post("/customers/<id:customer_id>/merge")
 @api.input(MergeIn, location="json")
 @api.output(MergeOut)
 @documented(*WRITE_ERRORS, 422, summary="Merge another customer into this one (orders, "
@@ -89,7 +89,7 @@ def merge_customer(customer_id: int, json_data: dict[str, Any]) -> Any:
     return {**result, "customer": customers.customer_detail(mill(), customer_id, actor=actor)}
 
 
-@api.post("/customers/<int:customer_id>/export")
+@api.post("/customers/<id:customer_id>/export")
 @api.output(ExportOut)
 @documented(*WRITE_ERRORS, summary="Everything ordermill holds about the customer (access "
                                    "request, GDPR article 15)")
@@ -97,7 +97,7 @@ def export_customer(customer_id: int) -> Any:
     return customers.export_customer(mill(), customer_id, actor=require_actor())
 
 
-@api.post("/customers/<int:customer_id>/erase")
+@api.post("/customers/<id:customer_id>/erase")
 @api.output(ErasureOut)
 @documented(*WRITE_ERRORS, summary="Erase the customer's personal data for good (GDPR "
                                    "article 17); issued invoices are retained")
