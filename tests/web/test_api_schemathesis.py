@@ -129,6 +129,10 @@ def follow_data_rules(case: Any) -> None:
             body["fee"] = "0"
         if case.operation.label == "PATCH /api/v1/orders/{number}":  # a buyer edit
             body["name"] = f"Buyer {next(EDITS)}"
+        if case.operation.label == "PATCH /api/v1/customers/{customer_id}":  # a change
+            body["name"] = f"Customer {next(EDITS)}"
+        if case.operation.label == "POST /api/v1/customers/{customer_id}/merge":
+            body["merge_id"] = 2 if str(case.path_parameters["customer_id"]) == "1" else 1
     if "/products" in case.operation.label or "/promo-codes" in case.operation.label:
         catalogue_data_rules(case.operation.label, body)
     if case.operation.label in ("POST /api/v1/orders", "POST /api/v1/products",

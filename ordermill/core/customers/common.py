@@ -26,6 +26,9 @@ EDITABLE_FIELDS = ("name", "email", "phone", "company", "billing_address", "lang
 OPTIONAL_PERSONAL_COLUMNS = ("vat_id", "vat_number", "country")
 
 
+MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
+
+
 class CustomerNotFound(NotFound):
     code = "customer_not_found"
 
@@ -43,7 +46,7 @@ class AlreadyErased(CustomerErased):
 def valid_id(value: object) -> int:
     """A customer id from a URL or a command line, or CustomerNotFound."""
     text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 12:
+    if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
         raise CustomerNotFound(f"No customer {value!r}: customer ids are whole numbers.",
                                details={"customer_id": str(value)})
     return int(text)
@@ -88,10 +91,13 @@ def record(session: Session, customer_id: int, actor: Actor, type: str, message:
 @contextmanager
 def customer_action(mill: Ordermill, actor: Actor, action: str) -> Iterator[
         tuple[Session, ActionContext]]:
-    """One write transaction for a customer action; committed when the block ends."""
+    """One write transaction for a customer action; committed when the block ends. The
+    order actions' transaction (retry.action_transaction): an order changed meanwhile is a
+    StaleOrder, a lost connection or a busy database an error that says so."""
+    from ordermill.core.retry import action_transaction
+
     ctx = ActionContext(mill, actor, action)
-    with mill.write_session() as session, session.begin():
-        ctx.session = session
+    with action_transaction(mill, ctx) as session:
         yield session, ctx
 
 

@@ -53,15 +53,6 @@ def categories(mill: Ordermill) -> list[str]:
         return sorted(c for c in session.scalars(select(Product.category).distinct()) if c)
 
 
-def customers(mill: Ordermill, limit: int = 500) -> list[dict[str, Any]]:
-    """Known customers, newest first, for Add New Order's customer box."""
-    with mill.read_session() as session:
-        rows = session.scalars(select(Customer).order_by(Customer.id.desc()).limit(limit))
-        return [{"id": c.id, "name": c.name, "email": c.email, "phone": c.phone,
-                 "company": c.company, "billing_address": dict(c.billing_address or {}),
-                 "language": c.language} for c in rows]
-
-
 def customer(mill: Ordermill, customer_id: int) -> dict[str, Any] | None:
     with mill.read_session() as session:
         row = session.get(Customer, customer_id)

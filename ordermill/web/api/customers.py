@@ -50,56 +50,56 @@ def export_customers_csv(query_data: dict[str, Any]) -> Any:
     return csv_response(customers.CSV_COLUMNS, rows, "customers")
 
 
-@api.get("/customers/<customer_id>")
+@api.get("/customers/<id:customer_id>")
 @api.output(CustomerDetailOut)
 @documented(*READ_ERRORS, summary="One customer: details, addresses, orders, payments, notes, "
                                   "history")
-def get_customer(customer_id: str) -> Any:
+def get_customer(customer_id: int) -> Any:
     return customers.customer_detail(mill(), customer_id, actor=require_actor())
 
 
-@api.patch("/customers/<customer_id>")
+@api.patch("/customers/<id:customer_id>")
 @api.input(CustomerPatchIn, location="json")
 @api.output(CustomerDetailOut)
 @documented(*WRITE_ERRORS, 422, summary="Edit the customer's details (their orders keep theirs)")
-def patch_customer(customer_id: str, json_data: dict[str, Any]) -> Any:
+def patch_customer(customer_id: int, json_data: dict[str, Any]) -> Any:
     actor = require_actor()
     customers.update_customer(mill(), customer_id, json_data, actor=actor)
     return customers.customer_detail(mill(), customer_id, actor=actor)
 
 
-@api.post("/customers/<customer_id>/notes")
+@api.post("/customers/<id:customer_id>/notes")
 @api.input(NoteIn, location="json")
 @api.output(CustomerDetailOut, status_code=201)
 @documented(*WRITE_ERRORS, 422, summary="Add a staff note about the customer")
-def add_customer_note(customer_id: str, json_data: dict[str, Any]) -> Any:
+def add_customer_note(customer_id: int, json_data: dict[str, Any]) -> Any:
     actor = require_actor()
     customers.add_note(mill(), customer_id, json_data["text"], actor=actor)
     return customers.customer_detail(mill(), customer_id, actor=actor), 201
 
 
-@api.post("/customers/<customer_id>/merge")
+@api.post("/customers/<id:customer_id>/merge")
 @api.input(MergeIn, location="json")
 @api.output(MergeOut)
 @documented(*WRITE_ERRORS, 422, summary="Merge another customer into this one (orders, "
                                         "payments, notes move; the other is removed)")
-def merge_customer(customer_id: str, json_data: dict[str, Any]) -> Any:
+def merge_customer(customer_id: int, json_data: dict[str, Any]) -> Any:
     actor = require_actor()
     result = customers.merge_customers(mill(), customer_id, json_data["merge_id"], actor=actor)
     return {**result, "customer": customers.customer_detail(mill(), customer_id, actor=actor)}
 
 
-@api.post("/customers/<customer_id>/export")
+@api.post("/customers/<id:customer_id>/export")
 @api.output(ExportOut)
 @documented(*WRITE_ERRORS, summary="Everything ordermill holds about the customer (access "
                                    "request, GDPR article 15)")
-def export_customer(customer_id: str) -> Any:
+def export_customer(customer_id: int) -> Any:
     return customers.export_customer(mill(), customer_id, actor=require_actor())
 
 
-@api.post("/customers/<customer_id>/erase")
+@api.post("/customers/<id:customer_id>/erase")
 @api.output(ErasureOut)
 @documented(*WRITE_ERRORS, summary="Erase the customer's personal data for good (GDPR "
                                    "article 17); issued invoices are retained")
-def erase_customer(customer_id: str) -> Any:
+def erase_customer(customer_id: int) -> Any:
     return customers.erase_customer(mill(), customer_id, actor=require_actor())

@@ -263,6 +263,9 @@ def document_live_rules(app: Flask, spec: dict[str, Any]) -> dict[str, Any]:
         moment["pattern"] = YEAR_PATTERN
     if "BuyerIn" in schemas:  # an edit changes something: at least one buyer field
         schemas["BuyerIn"]["anyOf"] = [{"required": [name]} for name in BUYER_FIELDS]
+    if "CustomerPatchIn" in schemas:  # a customer edit changes something, too
+        schemas["CustomerPatchIn"]["anyOf"] = [
+            {"required": [name]} for name in schemas["CustomerPatchIn"].get("properties", {})]
     if "DeadJobRetryIn" in schemas:  # a bulk retry names what it retries, or says "all"
         schemas["DeadJobRetryIn"]["anyOf"] = [
             *({"required": [name]} for name in ("kind", "order_number", "error_contains")),
