@@ -29,6 +29,7 @@ from ordermill.core.retry import action_transaction, retry_once
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor
 from ordermill.core.statuses import line_summary, payment_status
+from ordermill.core.tax_models import pricing_loads
 
 log = logging.getLogger("ordermill.orders")
 
@@ -70,6 +71,7 @@ def _order_loader() -> Any:
     return select(Order).options(
         selectinload(Order.lines), selectinload(Order.invoices),
         selectinload(Order.payments), selectinload(Order.fraud_checks),
+        *pricing_loads(),
     )
 
 
