@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from taxkit import tax_request
 
 from ordermill.core.app import Ordermill
 from ordermill.core.specs import Actor
 from ordermill.demo.loading import _ensure_products, _ensure_tax_settings
-from taxkit import tax_request
 
 
 @pytest.fixture

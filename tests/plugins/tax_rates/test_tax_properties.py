@@ -13,6 +13,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from taxkit import tax_request
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import OrdermillError
@@ -21,7 +22,6 @@ from ordermill.core.refund_tax import charged_tax
 from ordermill.core.shop_settings import write_setting
 from ordermill.core.specs import Actor
 from ordermill.testing import in_ci
-from taxkit import tax_request
 
 COUNTER = itertools.count()
 CLASSES = ["standard", "reduced", "zero", "exempt"]

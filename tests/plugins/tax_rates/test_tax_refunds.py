@@ -8,10 +8,11 @@ import types
 from collections import defaultdict
 from decimal import Decimal
 
+from taxkit import tax_request
+
 from ordermill.core.app import Ordermill
 from ordermill.core.models import Order
 from ordermill.core.specs import Actor
-from taxkit import tax_request
 
 TWO_TICKETS_AND_A_SHIRT = [("TICKET", 2), ("TSHIRT", 1)]
 
