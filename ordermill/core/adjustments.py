@@ -13,7 +13,8 @@ minor unit that the core rounds; whatever the rule, the parts add up to the tota
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -272,7 +273,29 @@ def adjustments_of(order: Order) -> list[Adjustment]:
 
 def fee_gross(order: Order) -> int:
     """Fees and shipping with their tax: what the buyer pays on top of the lines."""
-    return order.fee_total + order.tax_total - sum(line.tax for line in order.lines)
+    return (order.fee_total or 0) + (order.tax_total or 0) \
+        - sum(line.tax or 0 for line in order.lines)
+
+
+@contextmanager
+def provisional_line_ids(order: Order) -> Iterator[None]:
+    """Number an unsaved order's lines -1, -2, ... while it is priced, so adjustments can
+    name them before the order is inserted (once, so its version stays 1); afterwards the
+    lines have no id again and settle_line_ids gives the adjustments their real ids."""
+    for index, line in enumerate(order.lines, start=1):
+        line.id = -index
+    try:
+        yield
+    finally:
+        for line in order.lines:
+            line.id = None  # type: ignore[assignment]
+
+
+def settle_line_ids(order: Order) -> None:
+    """After the insert: adjustments of provisional lines (-1, -2, ...) name real ids."""
+    for row in order.adjustments:  # type: ignore[attr-defined]
+        if row.line_id is not None and row.line_id < 0:
+            row.line_id = order.lines[-row.line_id - 1].id
 
 
 def fee_shares(order: Order) -> list[int]:

@@ -19,6 +19,7 @@ from ordermill.core.statuses import (
     money_totals,
     payment_status,
 )
+from ordermill.core.tax_models import loaded
 
 
 def money_text(amount: int, currency: str) -> str:
@@ -87,7 +88,8 @@ def payment_to_dict(payment: Payment) -> dict[str, Any]:
                  "rate": format(row.rate.normalize(), "f") if row.rate is not None else None,
                  "net": money_text(row.net, payment.currency),
                  "tax": money_text(row.tax, payment.currency)}
-                for row in getattr(payment, "refund_taxes", None) or ()],
+                for row in (payment.refund_taxes  # type: ignore[attr-defined]
+                            if loaded(payment, "refund_taxes") else ())],
     }
 
 
@@ -120,6 +122,8 @@ def adjustment_to_dict(item: Adjustment, currency: str) -> dict[str, Any]:
 
 
 def adjustments_to_list(order: Order) -> list[dict[str, Any]]:
+    if not loaded(order, "adjustments"):
+        return []
     return [adjustment_to_dict(item, order.currency) for item in adjustments_of(order)]
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, Numeric, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from ordermill.core.models import Base, Order, Payment, utcnow
 
@@ -67,13 +69,29 @@ class RefundTax(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-# The order's adjustments load with it (one query per batch of orders, never one per order).
+# Loaded on demand: the action and detail loaders (core.orders.runner) select them in one
+# query per batch; order lists never touch them.
 Order.adjustments = relationship(  # type: ignore[attr-defined]
-    OrderAdjustment, lazy="selectin", order_by=(OrderAdjustment.position, OrderAdjustment.id),
+    OrderAdjustment, lazy="select", order_by=(OrderAdjustment.position, OrderAdjustment.id),
     cascade="all, delete-orphan")
 
-# A refund's tax rows load with its payment (the API's payments[].tax, credit notes).
+# A refund's tax rows (the API's payments[].tax, credit notes), loaded like adjustments.
 Payment.refund_taxes = relationship(  # type: ignore[attr-defined]
-    RefundTax, lazy="selectin", order_by=RefundTax.id, passive_deletes=True)
+    RefundTax, lazy="select", order_by=RefundTax.id, passive_deletes=True)
 
-__all__ = ["OrderAdjustment", "RefundTax"]
+def pricing_loads() -> tuple[Any, ...]:
+    """Loader options for an order's adjustments and its refunds' tax (add to a query of
+    Order that already selectinloads Order.payments)."""
+    return (selectinload(Order.adjustments),  # type: ignore[attr-defined]
+            selectinload(Order.payments).selectinload(
+                Payment.refund_taxes))  # type: ignore[attr-defined]
+
+
+def loaded(instance: Any, name: str) -> bool:
+    """Whether `instance.name` can be read without SQL that cannot run (a detached row whose
+    relationship was never loaded reads as empty instead)."""
+    state = sa_inspect(instance)
+    return not (state.detached and name in state.unloaded)
+
+
+__all__ = ["OrderAdjustment", "RefundTax", "loaded", "pricing_loads"]

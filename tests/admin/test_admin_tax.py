@@ -32,7 +32,7 @@ def test_order_page_shows_tax(admin: Admin, mill: Ordermill, shop: None,
     assert 'data-testid="order-total-excl-tax">€18.00' in page
     assert 'data-testid="order-total">€21.60' in page
     assert "Price breakdown" in page and "VAT 20 %: €3.60" in page
-    assert "Promo code SAVE10: −€2.00" in page
+    assert "Promo code SAVE10: \u2212€2.00" in page  # a minus sign
 
 
 def test_add_new_order_preview_shows_every_adjustment(admin: Admin, mill: Ordermill,

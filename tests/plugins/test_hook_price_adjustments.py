@@ -64,6 +64,9 @@ def test_hook_price_adjustments(mill: Ordermill, goods: None, staff: Actor,
     assert (order.subtotal, order.fee_total, order.tax_total, order.total) == (
         1667, 100, 177, 1101 + 733 + 100 + 10)
     stored = mill.orders.get(order.number).adjustments
+    assert order.version == 1  # priced before it was saved: inserted once
+    line_ids = [line.id for line in order.lines]
+    assert [a.line_id for a in stored] == [*line_ids, None, None]
     assert [(a.stage, a.kind, a.amount, a.source) for a in stored] == [
         ("tax", "tax", 100, "recorder"), ("tax", "tax", 67, "recorder"),
         ("fee", "fee", 100, "recorder"), ("fee_tax", "tax", 10, "recorder")]

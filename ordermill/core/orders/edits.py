@@ -52,8 +52,8 @@ class EditingActions(OrderSteps):
             self._reserve(session, new_lines, products, order.number)
             for line in new_lines:
                 order.lines.append(line)
-            order.subtotal += sum(line.unit_price * line.quantity for line in new_lines)
             session.flush()  # the new lines get their ids for price_adjustments
+            order.subtotal += sum(line.unit_price * line.quantity for line in new_lines)
             # re-price the whole order: the lines keep their promo discount, the stages run
             # again (a fee grows with the goods), totals and adjustments are replaced
             code = order.promo_code or ""

@@ -184,20 +184,23 @@ class PlacingActions(OrderSteps):
         order.credit_notes = []
         self._reserve(session, lines, products, order.number)
         promotions.claim(session, promo, order.number, request.customer.email)
+        # priced before the order is saved (it is inserted once, at version 1): the lines
+        # carry provisional ids for price_adjustments until then
+        with adjustments.provisional_line_ids(order):
+            adjustments.price_order(order, ctx, adjustments.promo_adjustments(
+                lines, promo.code) if promo else [])
+        if request.generate_invoice and order.total > 0:
+            self._plan_invoices(order, request.invoice_plan)
+        self.mill.plugins.call("validate_order", order=order, ctx=ctx)
         if customer.id is None:
             session.flush()
         order.customer_id = customer.id
         session.add(order)
-        session.flush()  # the lines get their ids: price_adjustments names lines by id
-        adjustments.price_order(order, ctx, adjustments.promo_adjustments(
-            lines, promo.code) if promo else [])
-        if request.generate_invoice and order.total > 0:
-            self._plan_invoices(order, request.invoice_plan)
-        self.mill.plugins.call("validate_order", order=order, ctx=ctx)
         results = self._run_fraud_checks(order, ctx)
         if request.generate_invoice:  # numbered as the transaction's last step
             invoicing.issue_open(order)
         session.flush()
+        adjustments.settle_line_ids(order)
         return order, results
 
     def _plan_invoices(self, order: Order, plan: Sequence[int] | None) -> None:

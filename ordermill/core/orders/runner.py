@@ -31,6 +31,7 @@ from ordermill.core.retry import action_transaction, retry_once
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor
 from ordermill.core.statuses import line_summary, payment_status
+from ordermill.core.tax_models import pricing_loads
 
 log = logging.getLogger("ordermill.orders")
 
@@ -76,6 +77,7 @@ def _order_loader() -> Any:
         selectinload(Order.lines), selectinload(Order.invoices),
         selectinload(Order.payments), selectinload(Order.fraud_checks),
         selectinload(Order.credit_notes),
+        *pricing_loads(),
     )
 
 

@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp
 
 from ordermill.core.statuses import CATEGORIES
@@ -81,8 +82,8 @@ class ShopSettingsForm(FlaskForm):
         Optional(), NumberRange(min=0, max=100, message="Between 0 and 100.")])
     # core.adjustments: how tax and fees are rounded to the cent (setting "tax_rounding")
     tax_rounding_scope = SelectField("Round tax", choices=[
-        ("line", "per line"), ("document", "per document (each rate once)")],
-        default="line")
+        SelectChoice("line", "per line"),
+        SelectChoice("document", "per document (each rate once)")], default="line")
     tax_rounding_mode = SelectField("Rounding", choices=[
-        ("half_up", "half up (0.5 goes up)"), ("half_even", "half even (banker's)")],
-        default="half_up")
+        SelectChoice("half_up", "half up (0.5 goes up)"),
+        SelectChoice("half_even", "half even (banker's)")], default="half_up")
