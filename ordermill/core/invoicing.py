@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, object_session
 
@@ -209,7 +209,7 @@ def _credit(order: Order, invoice: Invoice, reason: str, amount: int,
         currency=order.currency, created_at=utcnow(), issued_at=utcnow(),
         snapshot={"order_number": order.number, "buyer": buyer_snapshot(order),
                   "invoice_number": invoice.number, "lines": entries,
-                  "totals": {**totals_of(entries), "tax": tax,
+                  "totals": {"net": amount - tax, "tax": tax, "gross": amount,
                              "by_rate": {rate: {"tax": value} for rate, value in
                                          breakdown.items()}},
                   "reverse_charge": reverse_charge(order), "currency": order.currency,
@@ -262,6 +262,10 @@ def seller_details(mill: Ordermill, session: Session | None = None) -> dict[str,
             "vat_number": stored.get("vat_number") or ""}
 
 
+def _taken(session: Session, kind: type[Invoice] | type[CreditNote], number: str) -> bool:
+    return session.scalar(select(kind.id).where(kind.number == number).limit(1)) is not None
+
+
 def _unnumbered(session: Session) -> list[Document]:
     seen = [*session.new, *session.identity_map.values()]
     found = {id(obj): obj for obj in seen
@@ -290,6 +294,9 @@ def number_documents(session: Session, ctx: ActionContext,
         elif not (isinstance(number, str) and 0 < len(number.strip()) <= 40):
             raise InvalidInput(f"Plugin {chosen.first_plugin!r} made invoice number "
                                f"{number!r}; a number is 1 to 40 characters of text.")
+        elif _taken(session, type(document), number.strip()):
+            raise InvalidInput(f"Plugin {chosen.first_plugin!r} made invoice number "
+                               f"{number!r}, which is already taken; numbers are unique.")
         document.number = number.strip()
         document.snapshot = {**(document.snapshot or {}), "seller": seller,
                              "number": document.number}
