@@ -186,6 +186,7 @@ class ActionRunner:
         )
         session.add(event)
         session.flush()
+        ctx.notes["action_event"] = event  # documents numbered at the end name themselves here
         self._queue_jobs(session, order, event, ctx)
         return event
 
