@@ -85,6 +85,7 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
                            status_from=order.status, data=_jsonable(change.data),
                            created_at=utcnow())
         session.add(event)
+        ctx.notes["action_event"] = event  # the credit notes' numbers are named on it
         for record in (*order.payments, *order.invoices, *order.credit_notes):
             record.order_number = number
             record.order_id = None

@@ -15,10 +15,10 @@ INV-2026-000123 for invoices, CN-2026-000045 for credit notes, gapless per serie
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, object_session
 
@@ -35,6 +35,7 @@ CREDIT_NOTE_SERIES = "CN"
 SELLER_SETTING = "seller"
 NUMBERED_NOTE = "Numbered {numbers}."
 ISSUED_EVENT = "invoice_issued"
+ACTION_EVENT_NOTE = "action_event"  # ctx.notes key: the event the action wrote (runner)
 REFUND_LINE = "Refund"
 DELETION_LINE = "Order deleted: not refunded"
 Document = Invoice | CreditNote
@@ -209,7 +210,7 @@ def _credit(order: Order, invoice: Invoice, reason: str, amount: int,
         currency=order.currency, created_at=utcnow(), issued_at=utcnow(),
         snapshot={"order_number": order.number, "buyer": buyer_snapshot(order),
                   "invoice_number": invoice.number, "lines": entries,
-                  "totals": {**totals_of(entries), "tax": tax,
+                  "totals": {"net": amount - tax, "tax": tax, "gross": amount,
                              "by_rate": {rate: {"tax": value} for rate, value in
                                          breakdown.items()}},
                   "reverse_charge": reverse_charge(order), "currency": order.currency,
@@ -262,6 +263,10 @@ def seller_details(mill: Ordermill, session: Session | None = None) -> dict[str,
             "vat_number": stored.get("vat_number") or ""}
 
 
+def _taken(session: Session, kind: type[Invoice] | type[CreditNote], number: str) -> bool:
+    return session.scalar(select(kind.id).where(kind.number == number).limit(1)) is not None
+
+
 def _unnumbered(session: Session) -> list[Document]:
     seen = [*session.new, *session.identity_map.values()]
     found = {id(obj): obj for obj in seen
@@ -271,8 +276,7 @@ def _unnumbered(session: Session) -> list[Document]:
     return sorted(found.values(), key=lambda doc: (doc.document_kind != "invoice", doc.id or 0))
 
 
-def number_documents(session: Session, ctx: ActionContext,
-                     event_ids: Collection[int] = ()) -> list[Document]:
+def number_documents(session: Session, ctx: ActionContext) -> list[Document]:
     """Number every document issued in this transaction: the transaction's last step.
 
     Adds the seller to each snapshot, asks `generate_invoice_number` (first answer wins),
@@ -290,29 +294,30 @@ def number_documents(session: Session, ctx: ActionContext,
         elif not (isinstance(number, str) and 0 < len(number.strip()) <= 40):
             raise InvalidInput(f"Plugin {chosen.first_plugin!r} made invoice number "
                                f"{number!r}; a number is 1 to 40 characters of text.")
+        elif _taken(session, type(document), number.strip()):
+            raise InvalidInput(f"Plugin {chosen.first_plugin!r} made invoice number "
+                               f"{number!r}, which is already taken; numbers are unique.")
         document.number = number.strip()
         document.snapshot = {**(document.snapshot or {}), "seller": seller,
                              "number": document.number}
-    _name_numbers_in_events(session, documents, event_ids)
+    _name_numbers_in_event(documents, ctx)
     return documents
 
 
-def _name_numbers_in_events(session: Session, documents: Sequence[Document],
-                            event_ids: Collection[int]) -> None:
-    """Name the numbers in the data of the events this transaction wrote for the same orders
-    (and in the message of an "issue invoice" event)."""
-    by_order: dict[str, list[str]] = {}
-    for document in documents:
-        order_number = (document.snapshot or {}).get("order_number") or document.order_number
-        by_order.setdefault(str(order_number), []).append(str(document.number))
-    for event_id in event_ids:
-        event = session.get(OrderEvent, event_id)
-        if event is None or event.order_number not in by_order:
-            continue
-        numbers = by_order[event.order_number]
-        event.data = {**(event.data or {}), "documents": list(numbers)}
-        if event.type == ISSUED_EVENT:  # other actions' wording stays as it was
-            event.message = f"{event.message} {NUMBERED_NOTE.format(numbers=', '.join(numbers))}"
+def _name_numbers_in_event(documents: Sequence[Document], ctx: ActionContext) -> None:
+    """Name the numbers in the data of the action's own event (ctx.notes["action_event"],
+    set by the runner), and in the message of an "issue invoice" event."""
+    event = ctx.notes.get(ACTION_EVENT_NOTE)
+    if not isinstance(event, OrderEvent):
+        return
+    numbers = [str(document.number) for document in documents
+               if ((document.snapshot or {}).get("order_number") or document.order_number)
+               == event.order_number]
+    if not numbers:
+        return
+    event.data = {**(event.data or {}), "documents": numbers}
+    if event.type == ISSUED_EVENT:  # other actions' wording stays as it was
+        event.message = f"{event.message} {NUMBERED_NOTE.format(numbers=', '.join(numbers))}"
 
 
 __all__ = [

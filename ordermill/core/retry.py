@@ -193,7 +193,7 @@ def action_transaction(mill: Any, ctx: ActionContext) -> Iterator[Session]:
             session.flush()  # a failure up to here is before COMMIT: nothing was saved
             # the last step: invoice and credit note numbers, so the counter row is locked
             # for microseconds, after fraud checks and gateway calls (core.invoicing)
-            number_documents(session, ctx, [event_id for event_id, _n, _k in flushed])
+            number_documents(session, ctx)
             session.flush()
             committing = True
             transaction.commit()

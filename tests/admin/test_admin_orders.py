@@ -631,7 +631,9 @@ def test_invoice_and_receipt_pages(admin: Admin, mill: Ordermill, shop: None,
     invoice_id = order.invoices[0].id
     invoice = admin.get(f"/admin/orders/{order.number}/invoices/{invoice_id}")
     assert invoice.status_code == 200
-    assert f"Invoice #{invoice_id}" in invoice.get_data(as_text=True)
+    # issued at placement, the invoice is shown by its number (issue 15)
+    assert f"Invoice {order.invoices[0].number}" in invoice.get_data(as_text=True)
+    assert order.invoices[0].number.startswith("INV-")
     assert admin.get(f"/admin/orders/{order.number}/invoices/999999").status_code == 404
     receipt = admin.get(f"/admin/orders/{order.number}/receipt").get_data(as_text=True)
     assert "Receipt" in receipt and "€20.00" in receipt

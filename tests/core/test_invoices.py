@@ -233,3 +233,19 @@ def test_a_blank_number_from_a_plugin_is_refused_and_nothing_is_placed(
     with pytest.raises(InvalidInput, match="bad_numbers"):
         order_factory([("SEAT", 1)])
     probe.assert_unchanged(before)
+
+
+class RepeatedNumbers:
+    @hookimpl
+    def generate_invoice_number(self, invoice: Any, ctx: Any) -> str | None:
+        return "SAME-1" if invoice.document_kind == "invoice" else None
+
+
+def test_a_number_already_taken_is_refused_with_the_plugin_named(
+        mill, shop, order_factory, register_plugin, probe):
+    register_plugin(RepeatedNumbers(), name="repeat")
+    order_factory([("SEAT", 1)])
+    before = probe.snapshot()
+    with pytest.raises(InvalidInput, match=r"repeat.*already taken"):
+        order_factory([("SEAT", 1)])
+    probe.assert_unchanged(before)

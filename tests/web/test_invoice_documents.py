@@ -170,3 +170,19 @@ def test_reverse_charge_wording_when_the_snapshot_says_so() -> None:
     snapshot["reverse_charge"] = False
     assert "Reverse charge" not in pdf_text(render(snapshot, title_key="invoice",
                                                    number=INV1, issued_at=None))
+
+
+def test_the_seller_settings_page_sets_the_seller_of_documents_issued_later(
+        admin_client, admin_login, mill, make_product, order_factory):
+    page = admin_client.get("/admin/settings/seller")
+    assert page.status_code == 200 and "Seller on invoices" in page.get_data(as_text=True)
+    saved = admin_client.post("/admin/settings/seller", {
+        "name": "Hôtel Żółć SARL", "address": "1 rue de Rivoli\n75001 Paris",
+        "vat_number": "FR40303265045"})
+    assert saved.status_code == 303
+    make_product("SEAT", price=3000, stock=20)
+    order = order_factory([("SEAT", 1)])
+    seller = mill.orders.get(order.number).invoices[0].snapshot["seller"]
+    assert seller == {"name": "Hôtel Żółć SARL", "address": "1 rue de Rivoli\n75001 Paris",
+                      "vat_number": "FR40303265045"}
+    assert admin_login("support").get("/admin/settings/seller").status_code == 403

@@ -8,6 +8,9 @@ which has none yet, is drawn from the order as it is now and titled as a draft.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -21,6 +24,27 @@ if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
 
 FILE_NAME = "{prefix}-{name}.pdf"
+CACHE_SIZE = 256
+# An issued document never changes, so its PDF is drawn once per process (drawing embeds the
+# font and takes a tenth of a second; a resent confirmation must not pay that again). The key
+# names everything that can differ: which document, its number, state, issue time, language.
+_drawn: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+_drawn_lock = threading.Lock()
+
+
+def _draw_once(key: tuple[Any, ...] | None, draw: Callable[[], bytes]) -> bytes:
+    if key is None:
+        return draw()
+    with _drawn_lock:
+        if key in _drawn:
+            _drawn.move_to_end(key)
+            return _drawn[key]
+    data = draw()
+    with _drawn_lock:
+        _drawn[key] = data
+        while len(_drawn) > CACHE_SIZE:
+            _drawn.popitem(last=False)
+    return data
 
 
 @attrs.frozen
@@ -54,16 +78,21 @@ def invoice_pdf(mill: Ordermill, order: Order | None, invoice: Invoice, *,
         snapshot = dict(invoice.snapshot)
         title = "void_invoice" if invoice.state == "void" else "invoice"
     name = invoice.number or f"{snapshot.get('order_number')}-draft-{invoice.id}"
-    data = render(snapshot, title_key=title, number=invoice.number, issued_at=invoice.issued_at,
-                  language=language)
+    key = None if title == "draft_invoice" else (
+        "invoice", invoice.id, invoice.number, invoice.state, invoice.issued_at, language)
+    data = _draw_once(key, lambda: render(snapshot, title_key=title, number=invoice.number,
+                                          issued_at=invoice.issued_at, language=language))
     prefix = labels_for(language)["file_invoice"]
     return DocumentFile(FILE_NAME.format(prefix=prefix, name=name), data)
 
 
 def credit_note_pdf(note: CreditNote, *, language: str | None = None) -> DocumentFile:
     """The credit note as a PDF, from its snapshot."""
-    data = render(note.snapshot or {}, title_key="credit_note", number=note.number,
-                  issued_at=note.issued_at, total_label="total_credited", language=language)
+    key = None if note.number is None else (
+        "credit_note", note.id, note.number, note.issued_at, language)
+    data = _draw_once(key, lambda: render(note.snapshot or {}, title_key="credit_note",
+                                          number=note.number, issued_at=note.issued_at,
+                                          total_label="total_credited", language=language))
     name = note.number or f"{note.order_number}-{note.id}"
     prefix = labels_for(language)["file_credit_note"]
     return DocumentFile(FILE_NAME.format(prefix=prefix, name=name), data)

@@ -202,6 +202,7 @@ class ActionRunner:
         )
         session.add(event)
         session.flush()
+        ctx.notes["action_event"] = event  # documents numbered at the end name themselves here
         self._queue_jobs(session, order, event, ctx)
         if event.notify_customer and not any(job.to_customer for job in ctx.jobs):
             # no plugin queued a message to the buyer (no e-mail set up): do not claim one

@@ -49,6 +49,7 @@ from ordermill.web.admin import documents as _documents  # noqa: E402,F401
 from ordermill.web.admin import jobs as _jobs  # noqa: E402,F401
 from ordermill.web.admin import orders as _orders  # noqa: E402,F401
 from ordermill.web.admin import pages as _pages  # noqa: E402,F401
+from ordermill.web.admin import seller as _seller  # noqa: E402,F401
 from ordermill.web.admin import settings as _settings  # noqa: E402,F401
 
 __all__ = ["admin_bp", "csrf", "init_admin"]

@@ -1,0 +1,44 @@
+"""Settings > Invoices: the seller printed on every invoice and credit note issued from now
+on (documents already issued keep the seller of their day, core.invoicing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from ordermill.core.invoicing import SELLER_SETTING, seller_details
+from ordermill.core.permissions import require
+from ordermill.core.shop_settings import write_setting
+from ordermill.web.admin import admin_bp
+from ordermill.web.admin.common import actor, mill
+
+SAVED = "Seller details saved: invoices and credit notes issued from now on carry them."
+
+
+class SellerForm(FlaskForm):
+    name = StringField("Legal name", validators=[Optional(), Length(max=200)])
+    address = TextAreaField("Address", validators=[Optional(), Length(max=1000)])
+    vat_number = StringField("VAT number", validators=[Optional(), Length(max=40)])
+
+
+@admin_bp.route("/settings/seller", methods=["GET", "POST"])
+def seller_settings() -> Any:
+    """Name, address and VAT number of the seller on issued documents."""
+    require(actor(), "manage_settings")
+    form = SellerForm(data=seller_details(mill()))
+    error = None
+    if form.validate_on_submit():
+        write_setting(mill(), SELLER_SETTING, {
+            "name": (form.name.data or "").strip(), "address": (form.address.data or "").strip(),
+            "vat_number": (form.vat_number.data or "").strip()}, actor=actor())
+        flash(SAVED, "success")
+        return redirect(url_for("admin.seller_settings"), 303)
+    if request.method == "POST":
+        error = "; ".join(f"{getattr(form, field).label.text}: {' '.join(messages)}"
+                          for field, messages in form.errors.items())
+    return render_template("admin/settings_seller.html", form=form, error=error,
+                           section="seller"), (422 if error else 200)
