@@ -16,6 +16,7 @@ INV-2026-000123 for invoices, CN-2026-000045 for credit notes, gapless per serie
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -25,6 +26,8 @@ from sqlalchemy.orm import Session, object_session
 from ordermill.core.errors import InvalidInput
 from ordermill.core.invoice_models import CreditNote, DocumentCounter
 from ordermill.core.models import Invoice, Order, OrderEvent, OrderLine, Payment, utcnow
+from ordermill.core.refund_tax import line_taxes
+from ordermill.core.tax_models import loaded
 
 if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
@@ -44,28 +47,39 @@ Document = Invoice | CreditNote
 # ------------------------------------------------------------------ what a document copies
 
 
-def line_tax(line: OrderLine) -> tuple[int, str | None]:
-    """(tax in minor units, rate as a decimal string) of a line: the one place per-line tax
-    is read (the tax engineer's `OrderLine.tax` / `tax_rate` when present, else none)."""
-    tax = getattr(line, "tax", None) or 0
-    rate = getattr(line, "tax_rate", None)
-    return int(tax), (str(rate) if rate is not None else None)
+def line_tax(order: Order, line: OrderLine) -> tuple[int, str | None]:
+    """(tax in minor units, rate as a decimal string) of a line: its `tax` and the rate of
+    the tax adjustments it was charged (the largest, when a line carries several)."""
+    taxes = line_taxes(order, line) if loaded(order, "adjustments") else {}
+    rated = {rate: tax for rate, tax in taxes.items() if rate is not None}
+    rate = max(rated, key=lambda key: (rated[key], key)) if rated else None
+    return int(line.tax or 0), (rate_text(rate) if rate is not None else None)
+
+
+def rate_text(rate: Decimal) -> str:
+    """A tax rate as the documents print it: "20", "5.5"."""
+    return format(rate.normalize(), "f")
 
 
 def reverse_charge(order: Order) -> bool:
-    """Whether the order's tax was reverse-charged (B2B, EU): the invoice then says so."""
-    flag = getattr(order, "reverse_charge", None)
-    if flag is not None:
-        return bool(flag)
-    return any(bool((values or {}).get("reverse_charge"))
-               for values in (order.plugin_data or {}).values() if isinstance(values, dict))
+    """Whether the order's tax was reverse-charged (B2B, EU): the invoice then says so. The
+    tax plugin marks it with an adjustment coded `reverse_charge`."""
+    if not loaded(order, "adjustments"):
+        return False
+    return any(row.code == "reverse_charge" for row in order.adjustments)  # type: ignore[attr-defined]
 
 
 def refund_tax_breakdown(payment: Payment) -> dict[str, int]:
-    """{rate: tax in minor units} returned by one refund payment. The single place the tax of
-    a refund is read for its credit note; empty until refunds record their tax."""
-    recorded = getattr(payment, "tax_breakdown", None)
-    return {str(rate): int(amount) for rate, amount in (recorded or {}).items()}
+    """{rate: tax in minor units} returned by one refund payment (its RefundTax rows, see
+    core.refund_tax): the single place the tax of a refund is read for its credit note."""
+    if not loaded(payment, "refund_taxes"):
+        return {}
+    breakdown: dict[str, int] = {}
+    for row in payment.refund_taxes:  # type: ignore[attr-defined]
+        if row.tax:
+            key = rate_text(row.rate) if row.rate is not None else "0"
+            breakdown[key] = breakdown.get(key, 0) + row.tax
+    return breakdown
 
 
 def buyer_snapshot(order: Order) -> dict[str, Any]:
@@ -87,7 +101,7 @@ def invoice_lines(order: Order, invoice: Invoice) -> list[dict[str, Any]]:
     by the invoice (a part of a payment plan, products added later)."""
     active = [line for line in order.lines if line.status == "active"]
     if active and sum(line.total for line in active) == invoice.amount:
-        return [_line_entry(line.name, line.quantity, line.total, *line_tax(line))
+        return [_line_entry(line.name, line.quantity, line.total, *line_tax(order, line))
                 for line in active]
     return [_line_entry(invoice.description or "Order", 1, invoice.amount, 0, None)]
 
@@ -171,7 +185,7 @@ def credit_refund(order: Order, refunds: Sequence[Payment],
     for refund in refunds:
         for rate, tax in refund_tax_breakdown(refund).items():
             breakdown[rate] = breakdown.get(rate, 0) + tax
-    entries = [_line_entry(line.name, line.quantity, share, 0, line_tax(line)[1])
+    entries = [_line_entry(line.name, line.quantity, share, 0, line_tax(order, line)[1])
                for line, share in zip(lines, shares, strict=False) if share > 0]
     rest = total - sum(entry["gross"] for entry in entries)
     if rest > 0:

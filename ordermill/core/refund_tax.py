@@ -31,7 +31,7 @@ def _round(value: Fraction) -> int:
     return int((value + Fraction(1, 2)).__floor__())
 
 
-def _line_taxes(order: Order, line: OrderLine) -> dict[Decimal | None, int]:
+def line_taxes(order: Order, line: OrderLine) -> dict[Decimal | None, int]:
     """The tax in the line's total now, per rate. The rates come from the tax adjustments of
     the line it was split from (units cancelled or refunded apart keep their line's rows), the
     amounts from the line's own `tax`, spread over those rates as they were charged."""
@@ -64,7 +64,7 @@ def charged_tax(order: Order) -> dict[Key, int]:
     """The tax the order charged, per (part, rate)."""
     charged: dict[Key, int] = {}
     for line in order.lines:
-        for rate, tax in _line_taxes(order, line).items():
+        for rate, tax in line_taxes(order, line).items():
             charged[("goods", rate)] = charged.get(("goods", rate), 0) + tax
     if fee_gross(order) > 0:
         for rate, tax in _fee_taxes(order).items():
@@ -101,7 +101,7 @@ def _line_rows(order: Order, line: OrderLine, fee_share: int, share: int,
                                                                  / value)
 
     goods_gross = part(line.total)
-    goods_taxes = {rate: part(tax) for rate, tax in _line_taxes(order, line).items()}
+    goods_taxes = {rate: part(tax) for rate, tax in line_taxes(order, line).items()}
     _spread(rows, "goods", goods_gross, goods_taxes)
     fees_gross = share - goods_gross
     if fee_share > 0:
@@ -133,7 +133,7 @@ def _amount_rows(order: Order, amount: int, rows: dict[Key, list[int]]) -> None:
     taxes = {key: _round(Fraction(amount * tax, order.total)) for key, tax in charged.items()}
     net_bases: dict[Key, int] = {}
     for line in order.lines:
-        taxes_of_line = _line_taxes(order, line)
+        taxes_of_line = line_taxes(order, line)
         main = max(taxes_of_line, key=lambda rate: (taxes_of_line[rate], rate or 0))
         key = ("goods", main)
         net_bases[key] = net_bases.get(key, 0) + line.total - sum(taxes_of_line.values())
