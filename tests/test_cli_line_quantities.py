@@ -19,7 +19,7 @@ def test_cli_cancels_and_refunds_units_of_a_line(
 
     result = cli("order", "refund", order.number, "--line", f"{seat}:1", "--line", str(mug))
     assert result.exit_code == 0, result.output
-    assert "Refunded 18.00 EUR for Seat x1, Mug x1." in " ".join(result.output.split())
+    assert "Refunded €18.00 for Seat x1, Mug x1." in " ".join(result.output.split())
     result = cli("order", "cancel", order.number, "--line", f"{seat}:1", "--no-restock")
     assert result.exit_code == 0, result.output
     lines = mill.orders.get(order.number).lines

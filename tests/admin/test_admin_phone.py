@@ -147,6 +147,16 @@ def phone(chromium: Any) -> Iterator[Any]:  # noqa: F811
         context.close()
 
 
+def _tracked_skus(mill: Any) -> list[str]:
+    from sqlalchemy import select
+
+    from ordermill.core.models import Product
+
+    with mill.read_session() as session:
+        return list(session.scalars(select(Product.sku).where(Product.stock.is_not(None))
+                                    .order_by(Product.id)))
+
+
 def _crawl(phone: Any, server: dict[str, Any], *, javascript: bool) -> Checker:  # noqa: F811
     url, mill = server["url"], server["mill"]
     app = create_app(mill)
@@ -161,6 +171,8 @@ def _crawl(phone: Any, server: dict[str, Any], *, javascript: bool) -> Checker: 
     crawl.add_routes_without_arguments()
     for number in _order_shapes(_orders(mill)):
         crawl.add(f"/admin/orders/{number}", force=True)
+    for sku in _tracked_skus(mill)[:1]:  # the stock dialog's own page (no-JS fallback)
+        crawl.add(f"/admin/products/{sku}/stock", force=True)
     files: list[str] = []
     shots = dict(SHOTS) if javascript else {}
     while crawl.queue:

@@ -135,11 +135,12 @@ def stamp_events(app: Ordermill, number: str) -> list[tuple[str, str]]:
 
 def nav_links(client: FlaskClient) -> dict[str, str]:
     """The plugin links of the navigation, but the built-in plugins' ("Servers" of
-    provisioning, "Reports" of reports)."""
+    provisioning, "Reports" of reports, "Recurring orders" of subscriptions)."""
     page = client.get("/admin/orders").get_data(as_text=True)
     return {label: href for href, label in re.findall(
         r'<a href="([^"]+)" data-testid="plugin-menu-link"[^>]*>([^<]+)</a>', page)
-        if not href.startswith(("/admin/provisioning/", "/admin/reports/"))}
+        if not href.startswith(("/admin/provisioning/", "/admin/reports/",
+                                "/admin/subscriptions"))}
 
 
 def csrf_of(html: str) -> str:

@@ -97,7 +97,7 @@ def api_schema(app: Any, seeded_numbers: list[str]) -> Any:
 
 SKUS = ("TSHIRT", "MUG", "HOST")
 EDITS = itertools.count(1)
-DATE_RANGES = (("placed_from", "placed_to"), ("created_from", "created_to"))
+DATE_RANGES = (("placed_from", "placed_to"), ("created_from", "created_to"), ("from", "to"))
 
 
 CHOSEN_LINES = ("/cancel", "/refund", "/cancel-and-refund")  # `lines` name the order's lines
@@ -127,6 +127,10 @@ def follow_data_rules(case: Any) -> None:
                 body[name] = value
         if "fee" in body and "amount" in body:
             body["fee"] = "0"
+        if isinstance(body.get("customer"), dict) and body["customer"].get("vat_id"):
+            body["customer"]["vat_id"] = None  # a real VAT number is data (checksums)
+        if case.operation.label.endswith("/sale/confirm"):
+            body["sales_manager_id"] = None  # staff ids are data: "system"
         if case.operation.label == "PATCH /api/v1/orders/{number}":  # a buyer edit
             body["name"] = f"Buyer {next(EDITS)}"
         if case.operation.label == "PATCH /api/v1/customers/{customer_id}":  # a change
@@ -143,6 +147,8 @@ def follow_data_rules(case: Any) -> None:
                         "Idempotency-Key": f"key-{next(EDITS)}"}
     query = case.query
     if isinstance(query, dict):
+        if "/reports/" in case.operation.label and query.get("currency"):
+            query["currency"] = "EUR"  # a known ISO 4217 code is data, not a pattern
         for start, end in DATE_RANGES:
             if query.get(start) and query.get(end) and str(query[end]) < str(query[start]):
                 query[start], query[end] = query[end], query[start]

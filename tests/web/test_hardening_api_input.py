@@ -26,7 +26,9 @@ PUBLIC = {"api.login"}  # no caller needed (auth=False in the document)
 RAW = {"webhooks.receive"}  # signed raw bytes from a gateway
 OPTIONAL = {"api.place_order"}  # storefront checkout: anonymous while the shop allows it
 ARGUMENTS = {"number": "4821736590", "line_id": "1", "server_id": "1", "token_id": "1",
-             "code": "TICKETCODE", "gateway": "stripe", "sku": "TSHIRT"}
+             "code": "TICKETCODE", "gateway": "stripe", "sku": "TSHIRT", "customer_id": "1",
+             "invoice_id": "1", "note_id": "1", "subscription_id": "1", "name": "payments",
+             "filename": "invoice.pdf"}
 
 
 def body_routes(app: Any) -> Iterator[tuple[str, str, str]]:

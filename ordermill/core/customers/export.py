@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ordermill.core.customer_models import CustomerNote
 from ordermill.core.customers.common import customer_action, customer_to_dict, erasure_of, load
 from ordermill.core.customers.listing import history_of
 from ordermill.core.models import Order, OrderEvent, utcnow
+from ordermill.core.orders.runner import _order_loader as order_loader
 from ordermill.core.permissions import require
 from ordermill.core.serialize import event_to_dict, order_to_dict
 from ordermill.core.specs import Actor
@@ -29,10 +29,8 @@ def export_customer(mill: Ordermill, customer_id: object, *, actor: Actor) -> di
     with customer_action(mill, actor, "customer_export") as (session, _ctx):
         customer = load(session, customer_id, lock=True, is_sqlite=mill.is_sqlite)
         erasure = erasure_of(session, customer.id)
-        orders = list(session.scalars(
-            select(Order).where(Order.customer_id == customer.id)
-            .options(selectinload(Order.lines), selectinload(Order.invoices),
-                     selectinload(Order.payments), selectinload(Order.fraud_checks))
+        orders = list(session.scalars(  # loaded as an order page loads it: everything
+            order_loader().where(Order.customer_id == customer.id)
             .order_by(Order.placed_at, Order.id)))
         numbers = [order.number for order in orders]
         events: dict[str, list[OrderEvent]] = {number: [] for number in numbers}

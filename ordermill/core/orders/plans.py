@@ -52,10 +52,15 @@ PLANS = {
 }
 
 
-def _names(order: Order, line_ids: Sequence[int]) -> str:
+def _names(order: Order, line_ids: Sequence[int],
+           chosen: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """The chosen lines as "Seat x1": with the units chosen (the event's `lines`) when some
+    units of a line were picked, else the whole line's quantity."""
+    units = {int(entry["id"]): int(entry["quantity"]) for entry in chosen or ()
+             if entry.get("quantity") is not None}
     wanted = set(line_ids)
-    return ", ".join(f"{line.name} x{line.quantity}" for line in order.lines
-                     if line.id in wanted)
+    return ", ".join(f"{line.name} x{units.get(line.id, line.quantity)}"
+                     for line in order.lines if line.id in wanted)
 
 
 def _units(order: Order, released: Mapping[str, int]) -> str:
@@ -88,11 +93,12 @@ def plan_message(order: Order, before: Mapping[str, Any], change: Change,
     money = order.currency
     if kind == "cancelled":
         sentence = PLANS["cancel_order"] if data.get("whole_order") else \
-            PLANS["cancel_lines"].format(lines=_names(order, data.get("line_ids") or []))
+            PLANS["cancel_lines"].format(lines=_names(order, data.get("line_ids") or [],
+                                                      data.get("lines")))
         return _with_stock(order, sentence, data, ctx)
     if kind == "refunded" and "line_ids" in data:
         amount = money_display(_refunded(order, ctx), money)
-        lines = _names(order, data.get("line_ids") or [])
+        lines = _names(order, data.get("line_ids") or [], data.get("lines"))
         sentence = PLANS["refund_lines"].format(amount=amount, lines=lines) if lines \
             else PLANS["refund"].format(amount=amount)
         return _with_stock(order, sentence, data, ctx) + refund_remarks(ctx)

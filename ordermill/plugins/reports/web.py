@@ -42,8 +42,10 @@ CSV_ANSWER = {200: {"description": "CSV: a header of column names, the rows, the
 
 
 class ReportQuery(Schema):
-    date_from = text_field(10, data_key="from", metadata={"description": "first day, UTC"})
-    date_to = text_field(10, data_key="to", metadata={"description": "last day, UTC"})
+    date_from = text_field(10, data_key="from",
+                           metadata={"description": "first day, UTC", "format": "date"})
+    date_to = text_field(10, data_key="to",
+                         metadata={"description": "last day, UTC", "format": "date"})
     currency = text_field(3)
     gateway = text_field(64)
     sort = text_field(40, metadata={"description": "a column, - first for descending"})

@@ -267,10 +267,11 @@ def test_every_hook_of_the_plugin_is_documented_with_its_arguments(mill: Ordermi
     documents them all)."""
     from ordermill.plugins.notify_email import hookspecs as notify_hookspecs
     from ordermill.plugins.provisioning import hookspecs
+    from ordermill.plugins.reports import hookspecs as report_hookspecs
     from ordermill.plugins.subscriptions import hookspecs as subscription_hookspecs
 
     names = (*hookspecs.HOOK_NAMES, *notify_hookspecs.HOOK_NAMES,
-             *subscription_hookspecs.HOOK_NAMES)
+             *subscription_hookspecs.HOOK_NAMES, *report_hookspecs.HOOK_NAMES)
     sections = plugin_hook_sections()
     assert set(sections) == set(names)
     for name in names:

@@ -70,6 +70,8 @@ def test_recurring_orders_tab_filters_and_resumes(chromium: Any, server: dict[st
     page.fill("input[name=password]", server["password"])
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/admin/orders")
+    if viewport == "phone":  # the menu folds behind its button on a phone
+        page.click("[data-testid=nav-toggle]")
     page.click("[data-testid=plugin-menu-link]:has-text('Recurring orders')")
     page.wait_for_url(f"{url}/admin/subscriptions")
     table = page.locator("[data-testid=subscriptions] tbody tr")

@@ -197,6 +197,6 @@ def test_placed_event_records_the_taxed_total(
     assert order is not None
     placed = mill.orders.history(order.number)[0]
     assert placed.type == "placed"
-    assert "85.99 EUR" in placed.message
+    assert "€85.99" in placed.message
     assert (placed.data["total"], placed.data["tax_total"], placed.data["fee_total"],
             placed.data["total_excl_tax"]) == ("85.99", "7.81", "1.68", "78.18")
