@@ -100,10 +100,35 @@ def invoice_lines(order: Order, invoice: Invoice) -> list[dict[str, Any]]:
     """The order's active lines when the invoice asks for all of them, else one line named
     by the invoice (a part of a payment plan, products added later)."""
     active = [line for line in order.lines if line.status == "active"]
-    if active and sum(line.total for line in active) == invoice.amount:
-        return [_line_entry(line.name, line.quantity, line.total, *line_tax(order, line))
-                for line in active]
+    entries = [_line_entry(line.name, line.quantity, line.total, *line_tax(order, line))
+               for line in active] + fee_entries(order)
+    if active and sum(entry["gross"] for entry in entries) == invoice.amount:
+        return entries
     return [_line_entry(invoice.description or "Order", 1, invoice.amount, 0, None)]
+
+
+def fee_entries(order: Order) -> list[dict[str, Any]]:
+    """The order's fees and shipping as invoice lines: each with its share of the tax on
+    fees (the `fee_tax` stage), at the rate that tax was charged."""
+    if not loaded(order, "adjustments"):
+        return []
+    rows = order.adjustments  # type: ignore[attr-defined]
+    fees = [row for row in rows if row.kind in ("fee", "shipping") and row.amount > 0]
+    if not fees:
+        return []
+    fee_net = sum(row.amount for row in fees)
+    taxes: dict[Decimal, int] = {}
+    for row in rows:
+        if row.kind == "tax" and row.line_id is None and row.rate is not None:
+            taxes[row.rate] = taxes.get(row.rate, 0) + row.amount
+    fee_tax = sum(taxes.values())
+    rate = rate_text(max(taxes, key=lambda key: (taxes[key], key))) if taxes else None
+    entries, spread = [], 0
+    for index, row in enumerate(fees):
+        tax = fee_tax - spread if index == len(fees) - 1 else fee_tax * row.amount // fee_net
+        spread += tax
+        entries.append(_line_entry(row.label, 1, row.amount + tax, tax, rate))
+    return entries
 
 
 def totals_of(lines: Sequence[dict[str, Any]]) -> dict[str, Any]:

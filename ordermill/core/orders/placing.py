@@ -197,10 +197,10 @@ class PlacingActions(OrderSteps):
         order.customer_id = customer.id
         session.add(order)
         results = self._run_fraud_checks(order, ctx)
-        if request.generate_invoice:  # numbered as the transaction's last step
-            invoicing.issue_open(order)
         session.flush()
         adjustments.settle_line_ids(order)
+        if request.generate_invoice:  # issued on the saved lines; numbered as the last step
+            invoicing.issue_open(order)
         return order, results
 
     def _plan_invoices(self, order: Order, plan: Sequence[int] | None) -> None:
