@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -132,19 +131,6 @@ class Spy:
     def reset(self) -> None:
         for calls in self.calls.values():
             calls.clear()
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in list(os.environ):
-        if key.startswith("ORDERMILL_"):
-            monkeypatch.delenv(key)
-
-
-@pytest.fixture
-def shop(make_product: Callable[..., Product]) -> None:
-    make_product("MUG", price=1000, stock=10)
-    make_product("TICKET", price=2500, stock=50, kind="ticket")
 
 
 # ---------------------------------------------------------------------------- the order lives
