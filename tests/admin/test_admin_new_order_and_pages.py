@@ -5,47 +5,28 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable
 
 import pytest
 from adminkit import Admin
 from sqlalchemy import func, select
+from test_admin_orders import user_id  # the helper shared with the order tests
 
 from ordermill.core.app import Ordermill
-from ordermill.core.models import Invoice, Order, OrderEvent, Payment, Product, User
+from ordermill.core.models import Invoice, Order
 from ordermill.core.specs import Actor
 
 Factory = Callable[..., Order]
 
 
-def numbers_on(html: str) -> list[str]:
-    """The order numbers of the table's rows, top to bottom."""
-    return re.findall(r'<tr data-number="(\d{10})"', html)
 
 
-def refunded_minor(mill: Ordermill, number: str) -> int:
-    with mill.read_session() as session:
-        return session.scalar(
-            select(func.coalesce(func.sum(Payment.amount), 0))
-            .join(Order, Order.id == Payment.order_id)
-            .where(Order.number == number, Payment.kind == "refund")) or 0
 
 
-def events(mill: Ordermill, number: str) -> list[OrderEvent]:
-    return mill.orders.history(number)
 
 
-def user_id(mill: Ordermill, email: str) -> int:
-    with mill.read_session() as session:
-        found = session.scalar(select(User.id).where(User.email == email))
-    assert found is not None
-    return found
 
 
-def stock(mill: Ordermill, sku: str) -> int | None:
-    with mill.read_session() as session:
-        return session.scalar(select(Product.stock).where(Product.sku == sku))
 
 
 # ---------------------------------------------------------------------------- the list

@@ -9,13 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from test_hook_calls import stock_of  # helpers shared with the other hooks
 
 from ordermill import hookimpl
 from ordermill.core.app import Ordermill
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import OrderNotFound
-from ordermill.core.models import Order, OrderEvent, OrderLine, OutboxJob, Payment, Product
+from ordermill.core.models import Order, OrderEvent, OrderLine, Payment, Product
 from ordermill.core.requests import LineRequest
 from ordermill.core.specs import (
     Actor,
@@ -30,15 +30,8 @@ MakeProduct = Callable[..., Product]
 OrderFactory = Callable[..., Order]
 
 
-def stock_of(mill: Ordermill, sku: str) -> int | None:
-    with mill.read_session() as session:
-        return session.scalar(select(Product.stock).where(Product.sku == sku))
 
 
-def jobs_of(mill: Ordermill, number: str) -> list[OutboxJob]:
-    with mill.read_session() as session:
-        return list(session.scalars(select(OutboxJob).where(OutboxJob.order_number == number)
-                                    .order_by(OutboxJob.id)))
 
 
 
