@@ -1,0 +1,317 @@
+"""Translations and locale-aware formatting for every string a person reads.
+
+Plain Babel, no Flask: core/, the plugins (through `ordermill.api`) and the CLI translate with
+`gettext` / `ngettext` / `lazy_gettext` here; web/ sets the reader's locale per request with
+`use_locale` so the same catalogs serve the admin, the API's errors, e-mails and PDFs.
+
+Catalogs are `ordermill/translations/<lang>/LC_MESSAGES/<domain>.po` (domain "messages" for the
+core, web and CLI; each plugin its own domain and directory, see `Domain`). A `.po` is compiled
+in memory the first time a process needs it (and a `.mo` beside it is used when it is newer),
+so a fresh clone translates with no build step and no hand-run `pybabel compile`.
+
+Messages take named parameters, Flask-Babel style: `gettext("Refunded %(amount)s", amount=...)`.
+Machine formats (API JSON, CSV) never go through here: they stay locale-neutral.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as _babel_date
+from babel.dates import format_datetime as _babel_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.support import LazyProxy, NullTranslations, Translations
+
+DEFAULT_LOCALE = "en"
+#: The languages shipped complete. "en" is the source language (no catalog needed).
+LANGUAGES: tuple[str, ...] = ("en", "fr", "id", "ru", "uk")
+#: A test locale: every catalog string shown as "[Ŏŕďéŕś]" so untranslated text stands out.
+PSEUDO_LOCALE = "en_XA"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+MESSAGES_DOMAIN = "messages"
+
+_current_locale: ContextVar[str | None] = ContextVar("ordermill_locale", default=None)
+_current_timezone: ContextVar[str | None] = ContextVar("ordermill_timezone", default=None)
+
+
+# ---- which locale ----------------------------------------------------------------------------
+
+def current_locale() -> str:
+    """The reader's locale: what `use_locale` set, else the shop's default ("en")."""
+    return _current_locale.get() or DEFAULT_LOCALE
+
+
+def current_timezone() -> str:
+    """The time zone dates are shown in: what `use_locale` set, else UTC."""
+    return _current_timezone.get() or "UTC"
+
+
+@contextmanager
+def use_locale(locale: str | None, timezone: str | None = None) -> Iterator[str]:
+    """Translate and format for `locale` (and show dates in `timezone`) inside the block.
+
+    An unknown or empty locale falls back to the default, never fails: a buyer's odd language
+    tag must not stop their e-mail.
+    """
+    chosen = normalize_locale(locale) or DEFAULT_LOCALE
+    token = _current_locale.set(chosen)
+    tz_token = _current_timezone.set(timezone) if timezone else None
+    try:
+        yield chosen
+    finally:
+        _current_locale.reset(token)
+        if tz_token is not None:
+            _current_timezone.reset(tz_token)
+
+
+def normalize_locale(tag: str | None, available: tuple[str, ...] | None = None) -> str | None:
+    """'fr-FR' -> 'fr', 'uk_UA' -> 'uk', 'en_XA' -> the pseudo-locale; None if none fits."""
+    if not tag or not isinstance(tag, str):
+        return None
+    tag = tag.strip().replace("-", "_")
+    if tag == PSEUDO_LOCALE:
+        return PSEUDO_LOCALE
+    languages = available or LANGUAGES
+    if tag in languages:
+        return tag
+    base = tag.split("_", 1)[0].lower()
+    return base if base in languages else None
+
+
+def negotiate(accept_language: str | None, available: tuple[str, ...] | None = None) -> str:
+    """The best shipped language for an Accept-Language header ('fr-CH, fr;q=0.9, en;q=0.8')."""
+    choices: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        match = re.search(r"q=([0-9.]+)", params)
+        if match:
+            try:
+                quality = float(match.group(1))
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            choices.append((-quality, position, tag))
+    for _quality, _position, tag in sorted(choices):
+        found = normalize_locale(tag, available)
+        if found and found != PSEUDO_LOCALE:
+            return found
+    return DEFAULT_LOCALE
+
+
+def babel_locale(locale: str | None = None) -> Locale:
+    """The Babel Locale used for formatting (the pseudo-locale formats as English)."""
+    name = locale or current_locale()
+    if name == PSEUDO_LOCALE:
+        name = DEFAULT_LOCALE
+    try:
+        return Locale.parse(name)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT_LOCALE)
+
+
+# ---- catalogs --------------------------------------------------------------------------------
+
+def _pseudo(text: str) -> str:
+    """'Orders' -> '[Ŏŕďéŕś]'; %(name)s / {name} placeholders and HTML tags stay as they are."""
+    table = str.maketrans("aceinoprsuyACEINOPRSUY", "áçéïñŏþŕśûýÁÇÉÏÑŎÞŔŚÛÝ")
+    parts = re.split(r"(%\([a-z_0-9]+\)[sdif]|%[sd]|\{[a-z_0-9]*\}|<[^>]+>|&[a-z]+;)", text)
+    return "[" + "".join(p if i % 2 else p.translate(table) for i, p in enumerate(parts)) + "]"
+
+
+class PseudoTranslations(NullTranslations):
+    """Every message, translated or not, comes back pseudo-localized."""
+
+    def gettext(self, message: str) -> str:
+        return _pseudo(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _pseudo(singular if n == 1 else plural)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return _pseudo(message)
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return _pseudo(singular if n == 1 else plural)
+
+
+@cache
+def translations(locale: str, domain: str = MESSAGES_DOMAIN,
+                 directory: Path = TRANSLATIONS_DIR) -> NullTranslations:
+    """The catalog of `domain` for `locale`, compiled from its .po on first use (cached)."""
+    if locale == PSEUDO_LOCALE:
+        return PseudoTranslations()
+    folder = Path(directory) / locale / "LC_MESSAGES"
+    po_file, mo_file = folder / f"{domain}.po", folder / f"{domain}.mo"
+    if mo_file.exists() and (not po_file.exists()
+                             or mo_file.stat().st_mtime >= po_file.stat().st_mtime):
+        with mo_file.open("rb") as fp:
+            return Translations(fp, domain=domain)
+    if not po_file.exists():
+        return NullTranslations()
+    with po_file.open("rb") as fp:
+        catalog = read_po(fp, locale=locale, domain=domain)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer, domain=domain)
+
+
+def _interpolate(text: str, params: dict[str, Any]) -> str:
+    return text % params if params else text
+
+
+class Domain:
+    """One catalog domain: the core's ("messages"), or a plugin's own.
+
+    A plugin keeps its catalogs in its package::
+
+        from pathlib import Path
+        from ordermill.api import Domain
+
+        i18n = Domain("ordermill_tax_rates", Path(__file__).parent / "translations")
+        _ = i18n.gettext
+    """
+
+    def __init__(self, name: str = MESSAGES_DOMAIN, directory: Path | str = TRANSLATIONS_DIR):
+        self.name = name
+        self.directory = Path(directory)
+
+    def translations(self, locale: str | None = None) -> NullTranslations:
+        return translations(locale or current_locale(), self.name, self.directory)
+
+    def gettext(self, message: str, **params: Any) -> str:
+        return _interpolate(self.translations().gettext(message), params)
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: Any) -> str:
+        params.setdefault("num", n)
+        return _interpolate(self.translations().ngettext(singular, plural, n), params)
+
+    def pgettext(self, context: str, message: str, **params: Any) -> str:
+        return _interpolate(self.translations().pgettext(context, message), params)
+
+    def lazy_gettext(self, message: str, **params: Any) -> LazyProxy:
+        """A string translated when it is shown, for labels defined at import time."""
+        return LazyProxy(self.gettext, message, enable_cache=False, **params)
+
+    def lazy_ngettext(self, singular: str, plural: str, n: int, **params: Any) -> LazyProxy:
+        return LazyProxy(self.ngettext, singular, plural, n, enable_cache=False, **params)
+
+
+core_domain = Domain()
+gettext = core_domain.gettext
+ngettext = core_domain.ngettext
+pgettext = core_domain.pgettext
+lazy_gettext = core_domain.lazy_gettext
+lazy_ngettext = core_domain.lazy_ngettext
+_ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark `message` for extraction without translating it now (translated where shown)."""
+    return message
+
+
+# ---- numbers, money and dates ----------------------------------------------------------------
+
+def format_money(amount_minor: int, currency: str, locale: str | None = None) -> str:
+    """1250 EUR -> '€12.50' (en), '12,50 €' (fr); 150000 IDR -> 'Rp150.000' (id)."""
+    digits = get_currency_precision(currency)
+    value = Decimal(amount_minor).scaleb(-digits)
+    return format_currency(value, currency, locale=babel_locale(locale),
+                           currency_digits=True)
+
+
+def format_number(value: int | Decimal, locale: str | None = None) -> str:
+    return format_decimal(value, locale=babel_locale(locale))
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def format_datetime(value: dt.datetime | None, format: str = "medium",
+                    locale: str | None = None, timezone: str | None = None) -> str:
+    """A stored UTC time shown in the shop's time zone and the reader's locale."""
+    if value is None:
+        return ""
+    tz = ZoneInfo(timezone or current_timezone())
+    return _babel_datetime(_aware(value), format, tzinfo=tz, locale=babel_locale(locale))
+
+
+def format_date(value: dt.date | dt.datetime | None, format: str = "medium",
+                locale: str | None = None, timezone: str | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = _aware(value).astimezone(ZoneInfo(timezone or current_timezone())).date()
+    return _babel_date(value, format, locale=babel_locale(locale))
+
+
+class AmbiguousAmount(ValueError):
+    """A typed amount that could be read two ways ("1,234" in a two-decimal currency)."""
+
+
+def parse_amount(text: str, currency: str, locale: str | None = None) -> str:
+    """A person's typed amount in their locale ('12,50' in French) as the API's decimal text.
+
+    Returns the ASCII decimal string ("12.50") that `Money.from_decimal_string` takes; raises
+    ValueError with a sentence for the person when the text is not an amount or is ambiguous.
+    """
+    raw = (text or "").strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if not raw:
+        raise ValueError(gettext("Enter an amount."))
+    symbols = babel_locale(locale).number_symbols.get("latn", {})
+    decimal_sep = symbols.get("decimal", ".")
+    group_sep = symbols.get("group", ",")
+    digits = get_currency_precision(currency)
+    if "." in raw and "," in raw:
+        # both marks: the last one is the decimal separator, the other must be the group mark
+        last = max(raw.rfind("."), raw.rfind(","))
+        decimal_mark = raw[last]
+        group_mark = "," if decimal_mark == "." else "."
+        raw = raw.replace(group_mark, "").replace(decimal_mark, ".")
+    elif "," in raw or "." in raw:
+        mark = "," if "," in raw else "."
+        head, _, tail = raw.rpartition(mark)
+        if raw.count(mark) > 1:
+            raw = raw.replace(mark, "")  # only a group mark repeats
+        elif len(tail) != 3:
+            raw = f"{head}.{tail}"  # "12,50", "12.5": a decimal mark
+        elif digits == 0 or (mark == group_sep and digits < 3):
+            raw = f"{head}{tail}"  # "1,234" in English: a thousands mark
+        elif mark == decimal_sep:
+            raw = f"{head}.{tail}"
+        else:
+            raise AmbiguousAmount(gettext(
+                "%(text)s could mean %(one)s or %(two)s: type the amount without a thousands "
+                "separator.", text=text.strip(), one=f"{head}{tail}", two=f"{head}.{tail}"))
+    try:
+        parsed = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(gettext("%(text)s is not an amount.", text=text.strip())) from None
+    if not raw.lstrip("-").replace(".", "", 1).isascii() or not parsed.is_finite():
+        raise ValueError(gettext("%(text)s is not an amount.", text=text.strip()))
+    return raw
+
+
+__all__ = [
+    "DEFAULT_LOCALE", "LANGUAGES", "MESSAGES_DOMAIN", "N_", "PSEUDO_LOCALE", "TRANSLATIONS_DIR",
+    "AmbiguousAmount", "Domain", "PseudoTranslations", "babel_locale", "core_domain",
+    "current_locale", "current_timezone", "format_date", "format_datetime", "format_money",
+    "format_number", "gettext", "lazy_gettext", "lazy_ngettext", "negotiate", "ngettext",
+    "normalize_locale", "parse_amount", "pgettext", "translations", "use_locale",
+]
