@@ -3,6 +3,7 @@ wide enough when piped, the action report, and signal handling for long runs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -20,7 +21,17 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import OrdermillError
+from ordermill.core.i18n import (
+    DEFAULT_LOCALE,
+    current_locale,
+    format_datetime,
+    format_money,
+    locale_from_env,
+    use_locale,
+)
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order
+from ordermill.core.money import Money
 from ordermill.core.orders import ActionResult
 from ordermill.core.permissions import ROLES
 from ordermill.core.settings import Settings
@@ -32,8 +43,35 @@ STAFF_ROLES = tuple(role for role in ROLES if role != "customer")
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+    click.echo(_("Error: %(message)s", message=message), err=True)
     raise SystemExit(1)
+
+
+# ---- what a person reads, in the language of LANG / LC_ALL / LC_MESSAGES -------------------
+
+def cli_english() -> bool:
+    """True when the CLI speaks English (its output then stays exactly as scripts knew it)."""
+    return current_locale() == DEFAULT_LOCALE
+
+
+def cli_money(decimal_text: str | None, currency: str, *, code: bool = True) -> str:
+    """An API decimal ("12.50") as a person reads it: "12.50 EUR" in English (as always,
+    `code=False`: "12.50"), babel's "12,50 €" in French."""
+    if decimal_text is None or decimal_text == "":
+        return ""
+    if cli_english():
+        return f"{decimal_text} {currency}" if code else str(decimal_text)
+    return format_money(Money.parse(decimal_text, currency, allow_negative=True).amount,
+                        currency)
+
+
+def cli_when(iso_text: str | None) -> str:
+    """A stored ISO time: "2026-11-30 12:00" in English, babel's short form otherwise."""
+    if not iso_text:
+        return ""
+    if cli_english():
+        return str(iso_text)[:16].replace("T", " ")
+    return format_datetime(dt.datetime.fromisoformat(str(iso_text)), "short")
 
 
 def _database_message(error: DBAPIError) -> str:
@@ -41,9 +79,9 @@ def _database_message(error: DBAPIError) -> str:
     text = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
     lowered = text.lower()
     if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-        return (f"The database has no ordermill tables yet ({text}). "
-                f"Run `ordermill init` first.")
-    return f"The database refused: {text}"
+        return _("The database has no ordermill tables yet (%(error)s). Run `ordermill init` "
+                 "first.", error=text)
+    return _("The database refused: %(error)s", error=text)
 
 
 class _OrdermillGroup(click.Group):
@@ -51,13 +89,14 @@ class _OrdermillGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with use_locale(locale_from_env()):  # errors and output in the shell's language
+                return super().invoke(ctx)
         except OrdermillError as error:
             _fail(error.message)
         except DBAPIError as error:
             _fail(_database_message(error))
         except (ArgumentError, NoSuchModuleError) as error:
-            _fail(f"The database URL is not usable: {error}")
+            _fail(_("The database URL is not usable: %(error)s", error=error))
 
 
 def get_mill() -> Ordermill:
@@ -69,8 +108,9 @@ def get_mill() -> Ordermill:
         try:
             mill = Ordermill(settings)
         except ModuleNotFoundError as error:  # e.g. a PostgreSQL URL without psycopg
-            _fail(f"{error} (needed for {_safe_url(settings.database_url)}). For PostgreSQL "
-                  f"install the extra: pip install 'ordermill[postgres]'.")
+            _fail(_("%(error)s (needed for %(url)s). For PostgreSQL install the extra: pip "
+                    "install 'ordermill[postgres]'.", error=error,
+                    url=_safe_url(settings.database_url)))
         state["mill"] = mill
         root.call_on_close(mill.dispose)
     mill = state["mill"]
@@ -104,21 +144,23 @@ def _has_schema(mill: Ordermill) -> bool:
 def _report(result: ActionResult) -> None:
     """Print what an action did: its message, status moves, stock, refunds, queued jobs."""
     preview: Mapping[str, Any] = result.preview
-    click.echo(f"Order {preview['number']}: {preview['message']}")
-    for key, label in (("status", "status"), ("payment_status", "payment"),
-                       ("summary", "summary")):
+    click.echo(_("Order %(number)s: %(message)s", number=preview["number"],
+                 message=preview["message"]))
+    for key, label in (("status", _("status")), ("payment_status", _("payment")),
+                       ("summary", _("summary"))):
         moved = preview.get(key) or {}
         if moved.get("from") != moved.get("to"):
             click.echo(f"  {label}: {moved.get('from')} -> {moved.get('to')}")
     released = preview.get("stock_released") or {}
     if released:
-        click.echo("  stock released: " + ", ".join(f"{sku} x{n}" for sku, n in
-                                                     sorted(released.items())))
+        click.echo(_("  stock released: %(items)s", items=", ".join(
+            f"{sku} x{n}" for sku, n in sorted(released.items()))))
     if preview.get("jobs"):
-        click.echo("  background jobs queued: " + ", ".join(preview["jobs"]))
+        click.echo(_("  background jobs queued: %(jobs)s", jobs=", ".join(preview["jobs"])))
     for failure in result.hook_failures:
-        click.echo(f"  warning: plugin {failure.plugin!r} failed in {failure.hook}: "
-                   f"{failure.error} (the action itself is done)", err=True)
+        click.echo(_("  warning: plugin %(plugin)s failed in %(hook)s: %(error)s (the action "
+                     "itself is done)", plugin=repr(failure.plugin), hook=failure.hook,
+                     error=failure.error), err=True)
 
 
 @contextmanager

@@ -12,7 +12,20 @@ from rich.table import Table
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from ordermill.cli.common import CLI_ACTOR, _console, _echo_json, _report, get_mill
+from ordermill.cli.common import (
+    CLI_ACTOR,
+    _console,
+    _echo_json,
+    _report,
+    cli_english,
+    cli_money,
+    cli_when,
+    get_mill,
+)
+from ordermill.core.app import Ordermill
+from ordermill.core.i18n import N_, ngettext
+from ordermill.core.i18n import gettext as _
+from ordermill.core.labels import status_label
 from ordermill.core.models import Order
 from ordermill.core.money import Money
 from ordermill.core.serialize import money_text
@@ -63,22 +76,42 @@ def order_list(status: str | None, search: str | None, limit: int, as_json: bool
         _echo_json(rows)
         return
     if not rows:
-        click.echo("No orders match.")
+        click.echo(_("No orders match."))
         return
+    mill = get_mill()
     table = Table()
-    for column in ("Number", "Placed", "Buyer", "Status", "Payment", "Summary", "Qty",
-                   "Total", "Method", "Promo"):
-        table.add_column(column, no_wrap=column in ("Number", "Placed", "Total"),
-                         justify="right" if column in ("Qty", "Total") else "left")
+    for key, column in (("number", _("Number")), ("placed", _("Placed")), ("buyer", _("Buyer")),
+                        ("status", _("Status")), ("payment", _("Payment")),
+                        ("summary", _("Summary")), ("qty", _("Qty")), ("total", _("Total")),
+                        ("method", _("Method")), ("promo", _("Promo"))):
+        table.add_column(column, no_wrap=key in ("number", "placed", "total"),
+                         justify="right" if key in ("qty", "total") else "left")
     for row in rows:
         flag = " [red]![/red]" if row["needs_attention"] else ""
-        table.add_row(row["number"] + flag, row["placed_at"][:16].replace("T", " "),
-                      row["buyer_name"], row["status"], row["payment_status"], row["summary"],
-                      str(row["quantity"]), f"{row['total']} {row['currency']}",
+        table.add_row(row["number"] + flag, cli_when(row["placed_at"]),
+                      row["buyer_name"], _status(mill, row["status"]),
+                      _payment(row["payment_status"]), row["summary"],
+                      str(row["quantity"]), cli_money(row["total"], row["currency"]),
                       row["payment_method"], row["promo_code"] or "")
     console = _console()
     console.print(table)
-    console.print(f"{len(rows)} order(s){' (limit reached)' if len(rows) == limit else ''}.")
+    console.print(ngettext("%(num)s order%(limit)s.", "%(num)s orders%(limit)s.",
+                           len(rows), limit=_(" (limit reached)") if len(rows) == limit else ""))
+
+
+def _status(mill: Ordermill, name: str) -> str:
+    """The status as scripts always saw it in English ('pending'), its label otherwise."""
+    return name if cli_english() else status_label(mill, name)
+
+
+PAYMENT_STATUSES = {"unpaid": N_("Unpaid"), "partially_paid": N_("Partially paid"),
+                    "paid": N_("Paid"), "partially_refunded": N_("Partially refunded"),
+                    "refunded": N_("Refunded"), "overpaid": N_("Overpaid")}
+
+
+def _payment(name: str) -> str:
+    label = PAYMENT_STATUSES.get(name)
+    return name if cli_english() or label is None else _(label)
 
 
 @order.command("show")
@@ -95,65 +128,88 @@ def order_show(number: str, as_json: bool) -> None:
 
 def _print_order(data: Mapping[str, Any]) -> None:
     console = _console()
+    mill = get_mill()
     currency = data["currency"]
     buyer = data["buyer"]
-    console.print(f"[bold]Order {data['number']}[/bold]  {data['status']} | "
-                  f"{data['payment_status']} | {data['summary']}  (version {data['version']})")
-    console.print(f"Buyer: {buyer['name']} <{buyer['email']}>"
-                  + (f", {buyer['phone']}" if buyer.get("phone") else ""))
-    console.print(f"Placed {data['placed_at'][:16].replace('T', ' ')} UTC, payment by "
-                  f"{data['payment_method']}"
-                  + (f", promo {data['promo_code']}" if data.get("promo_code") else ""))
-    console.print(f"Total {data['total']} {currency} (subtotal {data['subtotal']}, discount "
-                  f"{data['discount']}, fees {data['fee_total']}, tax {data['tax_total']}); "
-                  f"captured {data['captured']}, refunded "
-                  f"{data['refunded']}, due {data['amount_due']}")
-    for key in ("accepted_at", "dispatched_at", "delivered_at", "cancelled_at"):
-        if data.get(key):
-            console.print(f"{key.replace('_at', '').capitalize()}: "
-                          f"{data[key][:16].replace('T', ' ')} UTC")
-    if data.get("customer_note"):
-        console.print(f"Customer note: {data['customer_note']}")
-    if data.get("needs_attention"):
-        console.print(f"[red]Needs attention:[/red] {data['needs_attention']}")
 
-    lines = Table(title="Lines", title_justify="left")
-    for column in ("ID", "Product", "Qty", "Unit", "Discount", "Total", "Status", "Refunded",
-                   "Details"):
-        lines.add_column(column, justify="right" if column in ("ID", "Qty", "Unit", "Discount",
-                                                                 "Total", "Refunded") else "left")
+    def money(key: str, code: bool = False) -> str:
+        return cli_money(data[key], currency, code=code)
+
+    console.print(_("[bold]Order %(number)s[/bold]  %(status)s | %(payment)s | %(summary)s  "
+                    "(version %(version)s)", number=data["number"],
+                    status=_status(mill, data["status"]),
+                    payment=_payment(data["payment_status"]), summary=data["summary"],
+                    version=data["version"]))
+    console.print(_("Buyer: %(name)s <%(email)s>", name=buyer["name"], email=buyer["email"])
+                  + (f", {buyer['phone']}" if buyer.get("phone") else ""))
+    placed = _("Placed %(when)s UTC, payment by %(method)s", when=cli_when(data["placed_at"]),
+               method=data["payment_method"])
+    if data.get("promo_code"):
+        placed = _("%(placed)s, promo %(code)s", placed=placed, code=data["promo_code"])
+    console.print(placed)
+    console.print(_("Total %(total)s (subtotal %(subtotal)s, discount %(discount)s, fees "
+                    "%(fees)s, tax %(tax)s); captured %(captured)s, refunded %(refunded)s, due "
+                    "%(due)s", total=money("total", code=True), subtotal=money("subtotal"),
+                    discount=money("discount"), fees=money("fee_total"),
+                    tax=money("tax_total"), captured=money("captured"),
+                    refunded=money("refunded"), due=money("amount_due")))
+    for key, label in (("accepted_at", _("Accepted")), ("dispatched_at", _("Dispatched")),
+                       ("delivered_at", _("Delivered")), ("cancelled_at", _("Cancelled"))):
+        if data.get(key):
+            console.print(_("%(what)s: %(when)s UTC", what=label, when=cli_when(data[key])))
+    if data.get("customer_note"):
+        console.print(_("Customer note: %(note)s", note=data["customer_note"]))
+    if data.get("needs_attention"):
+        console.print(_("[red]Needs attention:[/red] %(reasons)s",
+                        reasons=data["needs_attention"]))
+
+    lines = Table(title=_("Lines"), title_justify="left")
+    for key, column in (("id", _("ID")), ("product", _("Product")), ("qty", _("Qty")),
+                        ("unit", _("Unit")), ("discount", _("Discount")), ("total", _("Total")),
+                        ("status", _("Status")), ("refunded", _("Refunded")),
+                        ("details", _("Details"))):
+        lines.add_column(column, justify="right" if key in ("id", "qty", "unit", "discount",
+                                                             "total", "refunded") else "left")
     for line in data["lines"]:
         details = [text for text in (
             line.get("attendee"), line.get("domain"), line.get("billing_cycle"),
-            f"provisioning {line['provisioning_status']}" if line.get("provisioning_status")
-            else None) if text]
+            _("provisioning %(status)s", status=line["provisioning_status"])
+            if line.get("provisioning_status") else None) if text]
         lines.add_row(str(line["id"]), f"{line['name']} ({line['sku']})", str(line["quantity"]),
-                      line["unit_price"], line["discount"], line["total"], line["status"],
-                      line["refunded"], ", ".join(details))
+                      cli_money(line["unit_price"], currency, code=False),
+                      cli_money(line["discount"], currency, code=False),
+                      cli_money(line["total"], currency, code=False),
+                      line["status"] if cli_english() else _(LINE_STATUS_LABELS.get(
+                          line["status"], line["status"])),
+                      cli_money(line["refunded"], currency, code=False), ", ".join(details))
     console.print(lines)
-    _print_rows(console, "Invoices", data["invoices"],
-                (("ID", "id"), ("Amount", "amount"), ("Status", "status"),
-                 ("Description", "description"), ("Paid", "paid_at")))
-    _print_rows(console, "Payments", data["payments"],
-                (("ID", "id"), ("Kind", "kind"), ("Status", "status"), ("Gateway", "gateway"),
-                 ("Amount", "amount"), ("Fee", "fee"), ("Net", "net"),
-                 ("Reference", "gateway_reference"), ("When", "created_at")))
-    history = Table(title="History", title_justify="left")
-    for column in ("When", "Who", "What", "Message"):
+    _print_rows(console, _("Invoices"), data["invoices"],
+                ((_("ID"), "id"), (_("Amount"), "amount"), (_("Status"), "status"),
+                 (_("Description"), "description"), (_("Paid"), "paid_at")), currency)
+    _print_rows(console, _("Payments"), data["payments"],
+                ((_("ID"), "id"), (_("Kind"), "kind"), (_("Status"), "status"),
+                 (_("Gateway"), "gateway"), (_("Amount"), "amount"), (_("Fee"), "fee"),
+                 (_("Net"), "net"), (_("Reference"), "gateway_reference"),
+                 (_("When"), "created_at")), currency)
+    history = Table(title=_("History"), title_justify="left")
+    for column in (_("When"), _("Who"), _("What"), _("Message")):
         history.add_column(column)
     for event in data.get("history", []):
         message = event["message"]
         if event.get("comment"):
             message += f"\n[italic]{event['comment']}[/italic]"
             if event.get("notify_customer"):
-                message += " (customer notified)"
-        history.add_row(event["created_at"][:16].replace("T", " "), event["actor"],
-                        event["type"], message)
+                message += _(" (customer notified)")
+        history.add_row(cli_when(event["created_at"]), event["actor"], event["type"], message)
     console.print(history)
 
 
+LINE_STATUS_LABELS = {"active": N_("Active"), "cancelled": N_("Cancelled"),
+                      "refunded": N_("Refunded")}
+
+
 def _print_rows(console: Console, title: str, rows: Sequence[Mapping[str, Any]],
-                columns: Sequence[tuple[str, str]]) -> None:
+                columns: Sequence[tuple[str, str]], currency: str) -> None:
     if not rows:
         return
     table = Table(title=title, title_justify="left")
@@ -164,7 +220,9 @@ def _print_rows(console: Console, title: str, rows: Sequence[Mapping[str, Any]],
         for _label, key in columns:
             value = row.get(key)
             if key.endswith("_at") and value:
-                value = str(value)[:16].replace("T", " ")
+                value = cli_when(str(value))
+            elif key in ("amount", "fee", "net") and value is not None and not cli_english():
+                value = cli_money(str(value), currency)
             cells.append("" if value is None else str(value))
         table.add_row(*cells)
     console.print(table)

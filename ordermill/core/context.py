@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from sqlalchemy.orm import Session
 
+from ordermill.core.i18n import MESSAGES_DOMAIN, EventMsg, _store_param
 from ordermill.core.models import OrderEvent, utcnow
 from ordermill.core.settings import Settings
 from ordermill.core.specs import Actor, JobRequest
@@ -62,7 +63,9 @@ class ActionContext:
     def record_event(self, order: Order, type: str, message: str, *,
                      data: dict[str, Any] | None = None, comment: str | None = None,
                      notify_customer: bool = False, visible_to_customer: bool = False,
-                     actor: str | None = None, touch: bool = True) -> OrderEvent:
+                     actor: str | None = None, touch: bool = True,
+                     message_id: str | None = None, params: dict[str, Any] | None = None,
+                     domain: str | None = None) -> OrderEvent:
         """Write a history event on `order` in this action's transaction.
 
         The one way a plugin adds to an order's history: the event is committed with the
@@ -73,6 +76,11 @@ class ActionContext:
         the order (an e-mail sent, a ticket scanned), so that a form an admin has open does
         not turn stale. Only inside an in-transaction hook or `mill.orders.editing(...)`, where
         `session` is set.
+
+        To show the event in each reader's language, pass `message` as an `event_msg(...)`
+        (from ordermill.api), or give `message_id` (the catalog msgid with %(name)s
+        placeholders), `params` and, for a plugin's own catalog, `domain` (e.g.
+        "ordermill_tickets"); `message` stays the English text old readers and exports show.
         """
         if self.session is None:
             raise RuntimeError("record_event needs an open action (ctx.session is None in "
@@ -80,9 +88,10 @@ class ActionContext:
         now = utcnow()
         event = OrderEvent(
             order_id=order.id, order_number=order.number, type=type,
-            actor=actor or self.actor.label, message=message, comment=comment,
+            actor=actor or self.actor.label, comment=comment,
             notify_customer=notify_customer, visible_to_customer=visible_to_customer,
             data=jsonable(data or {}), created_at=now,
+            **message_columns(message, message_id, params, domain),
         )
         if touch:
             order.updated_at = now
@@ -97,6 +106,20 @@ class ActionContext:
         "the Stripe refund"): a lost database connection then fails the action with an error
         naming it instead of running the action, and so the call, a second time."""
         self.notes.setdefault("outside_calls", []).append(what)
+
+
+def message_columns(message: str, message_id: str | None = None,
+                    params: dict[str, Any] | None = None,
+                    domain: str | None = None) -> dict[str, Any]:
+    """The event's `message_id`/`params` columns for `message` (an EventMsg carries them)."""
+    if message_id is None and isinstance(message, EventMsg):
+        message_id, params, domain = message.message_id, message.params, message.domain
+    if message_id is None:
+        return {"message": str(message)}
+    stored = {key: _store_param(value) for key, value in (params or {}).items()}
+    if domain and domain != MESSAGES_DOMAIN:
+        stored["$domain"] = domain
+    return {"message": str(message), "message_id": message_id, "params": stored}
 
 
 def jsonable(value: Any) -> Any:

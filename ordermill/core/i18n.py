@@ -112,6 +112,29 @@ def negotiate(accept_language: str | None, available: tuple[str, ...] | None = N
     return DEFAULT_LOCALE
 
 
+def locale_from_env(environ: dict[str, str] | Any = None) -> str:
+    """The CLI's language from LC_ALL, LC_MESSAGES, LANGUAGE or LANG (POSIX order).
+
+    'fr_FR.UTF-8' -> 'fr'; 'C', 'POSIX' or a language not shipped -> the default (English).
+    """
+    import os
+
+    env = os.environ if environ is None else environ
+    for key in ("LC_ALL", "LC_MESSAGES", "LANGUAGE", "LANG"):
+        value = (env.get(key) or "").strip()
+        if not value:
+            continue
+        for tag in value.split(":"):  # LANGUAGE may list several: "uk:ru:en"
+            tag = tag.split(".", 1)[0].split("@", 1)[0]
+            if tag in ("C", "POSIX"):
+                return DEFAULT_LOCALE
+            found = normalize_locale(tag)
+            if found:
+                return found
+        return DEFAULT_LOCALE
+    return DEFAULT_LOCALE
+
+
 def babel_locale(locale: str | None = None) -> Locale:
     """The Babel Locale used for formatting (the pseudo-locale formats as English)."""
     name = locale or current_locale()
@@ -189,28 +212,32 @@ class Domain:
     def __init__(self, name: str = MESSAGES_DOMAIN, directory: Path | str = TRANSLATIONS_DIR):
         self.name = name
         self.directory = Path(directory)
+        DOMAINS[name] = self  # history events name their domain; event_message finds it here
 
     def translations(self, locale: str | None = None) -> NullTranslations:
         return translations(locale or current_locale(), self.name, self.directory)
 
-    def gettext(self, message: str, **params: Any) -> str:
+    def gettext(self, message: str, /, **params: Any) -> str:
         return _interpolate(self.translations().gettext(message), params)
 
-    def ngettext(self, singular: str, plural: str, n: int, **params: Any) -> str:
+    def ngettext(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
         params.setdefault("num", n)
         return _interpolate(self.translations().ngettext(singular, plural, n), params)
 
-    def pgettext(self, context: str, message: str, **params: Any) -> str:
+    def pgettext(self, context: str, message: str, /, **params: Any) -> str:
         return _interpolate(self.translations().pgettext(context, message), params)
 
-    def lazy_gettext(self, message: str, **params: Any) -> LazyProxy:
+    def lazy_gettext(self, message: str, /, **params: Any) -> LazyProxy:
         """A string translated when it is shown, for labels defined at import time."""
         return LazyProxy(self.gettext, message, enable_cache=False, **params)
 
-    def lazy_ngettext(self, singular: str, plural: str, n: int, **params: Any) -> LazyProxy:
+    def lazy_ngettext(self, singular: str, plural: str, n: int, /,
+                      **params: Any) -> LazyProxy:
         return LazyProxy(self.ngettext, singular, plural, n, enable_cache=False, **params)
 
 
+#: Every Domain made so far, by name (the core's and each plugin's that imported its own).
+DOMAINS: dict[str, Domain] = {}
 core_domain = Domain()
 gettext = core_domain.gettext
 ngettext = core_domain.ngettext
@@ -220,9 +247,130 @@ lazy_ngettext = core_domain.lazy_ngettext
 _ = gettext
 
 
-def N_(message: str) -> str:
+def N_(message: str, /) -> str:
     """Mark `message` for extraction without translating it now (translated where shown)."""
     return message
+
+
+# ---- history messages: a message id and its parameters, rendered when read ----------------
+
+class EventMsg(str):
+    """A history message: the English text (it *is* the str, so old code keeps working) plus
+    the message id, JSON parameters and domain to show it again in the reader's language.
+
+    Made by `event_msg`; `ActionContext.record_event` and the action runner store the id and
+    parameters on the event (`message_id`, `params`) beside the English `message`.
+    """
+
+    message_id: str
+    params: dict[str, Any]
+    domain: str
+
+    def __new__(cls, text: str, message_id: str, params: dict[str, Any],
+                domain: str = MESSAGES_DOMAIN) -> EventMsg:
+        made = super().__new__(cls, text)
+        made.message_id = message_id
+        made.params = params
+        made.domain = domain
+        return made
+
+
+def event_msg(message_id: str, /, *, catalog_domain: str = MESSAGES_DOMAIN,
+              **params: Any) -> EventMsg:
+    """`message_id % params` in English, remembering the id and parameters for other readers.
+
+    A parameter may be a `Money` (stored as minor units + currency, shown with format_money),
+    a `StatusName`/`GatewayName` (shown with the reader's status or gateway label), another
+    EventMsg (a sentence inside a sentence), or plain text and numbers (shown as they are).
+    """
+    stored = {key: _store_param(value) for key, value in params.items()}
+    english = message_id % {key: _english_param(value) for key, value in stored.items()} \
+        if stored else message_id
+    return EventMsg(english, message_id, stored, catalog_domain)
+
+
+class StatusName(str):
+    """A status name as a message parameter: shown as the reader's label for that status.
+
+    `label` is the English label (kept so a status uninstalled later still reads well).
+    """
+
+    label: str
+
+    def __new__(cls, name: str, label: str | None = None) -> StatusName:
+        made = super().__new__(cls, name)
+        made.label = label or name
+        return made
+
+
+class GatewayName(StatusName):
+    """A payment gateway name as a message parameter: shown as its label."""
+
+
+def _store_param(value: Any) -> Any:
+    from ordermill.core.money import Money  # i18n stays importable without the money module
+
+    if isinstance(value, EventMsg):
+        return {"$msg": value.message_id, "params": value.params, "domain": value.domain,
+                "text": str(value)}
+    if isinstance(value, Money):
+        return {"$money": [value.amount, value.currency]}
+    if isinstance(value, GatewayName):
+        return {"$gateway": str(value), "label": value.label}
+    if isinstance(value, StatusName):
+        return {"$status": str(value), "label": value.label}
+    if isinstance(value, (str, int)) or value is None:
+        return value
+    return str(value)
+
+
+def _english_param(value: Any) -> Any:
+    """The parameter as the English `message` has always shown it (Money.format('en'))."""
+    from ordermill.core.money import Money
+
+    if not isinstance(value, dict):
+        return value
+    if "$msg" in value:
+        return value.get("text", value["$msg"])
+    if "$money" in value:
+        return Money(int(value["$money"][0]), str(value["$money"][1])).format("en")
+    return value.get("label", "")
+
+
+def render_event_text(message_id: str, params: dict[str, Any] | None, domain: str | None = None,
+                      status_label: Any = None, gateway_label: Any = None) -> str:
+    """A stored message id + parameters in the current locale (see `event_msg`).
+
+    `status_label`/`gateway_label` are callables name -> label in the reader's language (the
+    mill's registries); without them the stored English label is shown translated if the
+    catalog has it.
+    """
+    found = DOMAINS.get(domain or MESSAGES_DOMAIN)
+    translate = found.translations().gettext if found else (lambda text: text)
+
+    def shown(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        if "$msg" in value:
+            return render_event_text(value["$msg"], value.get("params"), value.get("domain"),
+                                     status_label, gateway_label)
+        if "$money" in value:
+            return format_money(int(value["$money"][0]), str(value["$money"][1]))
+        if "$status" in value:
+            return status_label(value["$status"]) if status_label else gettext(
+                value.get("label") or value["$status"])
+        if "$gateway" in value:
+            return gateway_label(value["$gateway"]) if gateway_label else gettext(
+                value.get("label") or value["$gateway"])
+        return str(value)
+
+    text = translate(message_id)
+    if not params:
+        return text
+    try:
+        return text % {key: shown(value) for key, value in params.items()}
+    except (KeyError, TypeError, ValueError):  # a catalog entry with a broken placeholder
+        return message_id % {key: shown(value) for key, value in params.items()}
 
 
 # ---- numbers, money and dates ----------------------------------------------------------------
@@ -309,9 +457,38 @@ def parse_amount(text: str, currency: str, locale: str | None = None) -> str:
 
 
 __all__ = [
-    "DEFAULT_LOCALE", "LANGUAGES", "MESSAGES_DOMAIN", "N_", "PSEUDO_LOCALE", "TRANSLATIONS_DIR",
-    "AmbiguousAmount", "Domain", "PseudoTranslations", "babel_locale", "core_domain",
-    "current_locale", "current_timezone", "format_date", "format_datetime", "format_money",
-    "format_number", "gettext", "lazy_gettext", "lazy_ngettext", "negotiate", "ngettext",
-    "normalize_locale", "parse_amount", "pgettext", "translations", "use_locale",
+    "DEFAULT_LOCALE",
+    "DOMAINS",
+    "LANGUAGES",
+    "MESSAGES_DOMAIN",
+    "N_",
+    "PSEUDO_LOCALE",
+    "TRANSLATIONS_DIR",
+    "AmbiguousAmount",
+    "Domain",
+    "EventMsg",
+    "GatewayName",
+    "PseudoTranslations",
+    "StatusName",
+    "babel_locale",
+    "core_domain",
+    "current_locale",
+    "current_timezone",
+    "event_msg",
+    "format_date",
+    "format_datetime",
+    "format_money",
+    "format_number",
+    "gettext",
+    "lazy_gettext",
+    "lazy_ngettext",
+    "locale_from_env",
+    "negotiate",
+    "ngettext",
+    "normalize_locale",
+    "parse_amount",
+    "pgettext",
+    "render_event_text",
+    "translations",
+    "use_locale",
 ]

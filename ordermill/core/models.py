@@ -391,6 +391,10 @@ class OrderEvent(Base):
     type: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(Text)
+    # the message id + parameters to show `message` in the reader's language (issue 21); NULL
+    # on rows older than that, which show the English `message` (see core.labels.event_message)
+    message_id: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status_from: Mapped[str | None] = mapped_column(String(40))
     status_to: Mapped[str | None] = mapped_column(String(40))
     comment: Mapped[str | None] = mapped_column(Text)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ordermill.core.adjustments import Adjustment, adjustments_of
 from ordermill.core.invoice_models import CreditNote
+from ordermill.core.labels import event_message
 from ordermill.core.models import FraudCheck, Invoice, Order, OrderEvent, OrderLine, Payment
 from ordermill.core.money import Money
 from ordermill.core.statuses import (
@@ -104,7 +105,11 @@ def fraud_check_to_dict(check: FraudCheck) -> dict[str, Any]:
 
 def event_to_dict(event: OrderEvent) -> dict[str, Any]:
     return {
-        "id": event.id, "type": event.type, "actor": event.actor, "message": event.message,
+        "id": event.id, "type": event.type, "actor": event.actor,
+        # in the reader's language (use_locale; English by default); message_id + params let a
+        # client translate it itself (NULL for events older than issue 21)
+        "message": event_message(event), "message_id": event.message_id,
+        "params": event.params,
         "status_from": event.status_from, "status_to": event.status_to,
         "comment": event.comment, "notify_customer": event.notify_customer,
         "visible_to_customer": event.visible_to_customer, "data": event.data,

@@ -8,13 +8,14 @@ Payment status and the Webex-style summary are computed from lines and payments 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
 from sqlalchemy import inspect as sa_inspect
 
 from ordermill.core.errors import ConfigurationError, IllegalTransition, PluginConflict
+from ordermill.core.i18n import N_
 
 if TYPE_CHECKING:
     from ordermill.core.models import Order
@@ -45,6 +46,13 @@ class StatusSpec:
     transitions: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
     reachable_from: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
     description: str = ""
+    #: The label in other languages, e.g. {"fr": "Expédiée", "uk": "Відправлено"}; a language
+    #: not given shows `label` through the catalog (the core statuses are in it).
+    labels: Mapping[str, str] = attrs.field(factory=dict, eq=False, converter=dict)
+
+    def label_in(self, locale: str) -> str | None:
+        """The label given for `locale` ('fr_CA' finds 'fr'), or None."""
+        return self.labels.get(locale) or self.labels.get(locale.split("_", 1)[0])
 
     def __attrs_post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -56,32 +64,32 @@ class StatusSpec:
 
 DEFAULT_STATUSES: tuple[StatusSpec, ...] = (
     StatusSpec(
-        "pending", "Pending", "pending", "#d97706",
+        "pending", N_("Pending"), "pending", "#d97706",
         {"active", "completed", "cancelled", "fraud", "refunded"},
-        description="Placed and waiting for review or payment (WHMCS: every new order).",
+        description=N_("Placed and waiting for review or payment (WHMCS: every new order)."),
     ),
     StatusSpec(
-        "active", "Active", "active", "#2563eb",
+        "active", N_("Active"), "active", "#2563eb",
         {"completed", "cancelled", "fraud", "pending", "refunded"},
-        description="Accepted by an admin; services are provisioned.",
+        description=N_("Accepted by an admin; services are provisioned."),
     ),
     StatusSpec(
-        "completed", "Completed", "completed", "#16a34a",
+        "completed", N_("Completed"), "completed", "#16a34a",
         {"cancelled", "refunded", "active"},
-        description="Paid and fulfilled.",
+        description=N_("Paid and fulfilled."),
     ),
     StatusSpec(
-        "fraud", "Fraud", "fraud", "#dc2626", {"pending", "cancelled", "refunded"},
-        description="Held as suspected fraud; services terminated, invoices cancelled.",
+        "fraud", N_("Fraud"), "fraud", "#dc2626", {"pending", "cancelled", "refunded"},
+        description=N_("Held as suspected fraud; services terminated, invoices cancelled."),
     ),
     StatusSpec(
-        "cancelled", "Cancelled", "cancelled", "#4b5563", {"refunded"},
-        description="Cancelled for good; kept for the record, out of totals, stock released. "
-        "A cancelled order can still be refunded.",
+        "cancelled", N_("Cancelled"), "cancelled", "#4b5563", {"refunded"},
+        description=N_("Cancelled for good; kept for the record, out of totals, stock released. "
+        "A cancelled order can still be refunded."),
     ),
     StatusSpec(
-        "refunded", "Refunded", "refunded", "#7c3aed", set(),
-        description="All money returned. Final.",
+        "refunded", N_("Refunded"), "refunded", "#7c3aed", set(),
+        description=N_("All money returned. Final."),
     ),
 )
 
@@ -97,6 +105,7 @@ def status_spec_from_dict(data: dict[str, object]) -> StatusSpec:
             transitions=frozenset(data.get("transitions") or ()),  # type: ignore[arg-type]
             reachable_from=frozenset(data.get("reachable_from") or ()),  # type: ignore[arg-type]
             description=str(data.get("description") or ""),
+            labels={str(k): str(v) for k, v in dict(data.get("labels") or {}).items()},
         )
     except KeyError as missing:
         raise ConfigurationError(f"Custom status {data!r} lacks {missing}.") from None

@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ordermill.core.catalogue import stock_ledger
-from ordermill.core.context import CUSTOMER_EVENTS, ActionContext, jsonable
+from ordermill.core.context import CUSTOMER_EVENTS, ActionContext, jsonable, message_columns
 from ordermill.core.errors import OrderNotFound, StaleOrder
+from ordermill.core.labels import shown_message
 from ordermill.core.models import Order, OrderEvent, utcnow
 from ordermill.core.orders.plans import plan_message
 from ordermill.core.outbox import enqueue
@@ -193,7 +194,7 @@ class ActionRunner:
                 *, status_from: str | None) -> OrderEvent:
         event = OrderEvent(
             order_id=order.id, order_number=order.number, type=change.event_type,
-            actor=ctx.actor.label, message=change.message,
+            actor=ctx.actor.label, **message_columns(change.message),
             status_from=status_from if status_from != order.status else None,
             status_to=order.status if status_from != order.status else None,
             comment=change.comment, notify_customer=change.notify_customer,
@@ -228,7 +229,7 @@ class ActionRunner:
         after = self._state(order)
         return {
             "action": action, "number": order.number, "event": change.event_type,
-            "message": change.message,
+            "message": shown_message(change.message, ctx.mill),
             # what the action does, said before it is confirmed ("Will cancel ..."): previews
             # show it; `message` is what the history records (issue 14)
             "plan": plan_message(order, before, change, ctx),
