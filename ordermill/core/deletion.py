@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING
 
 from ordermill.core import invoicing
 from ordermill.core.catalogue import promo_uses, stock_ledger
-from ordermill.core.context import ActionContext
+from ordermill.core.context import ActionContext, message_columns
 from ordermill.core.errors import ActionNotAllowed
+from ordermill.core.i18n import event_msg, event_ngettext
+from ordermill.core.i18n import gettext as _
 from ordermill.core.labels import money_display
 from ordermill.core.models import OrderEvent, utcnow
 from ordermill.core.permissions import require
@@ -53,9 +55,9 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
         # closed or fraud orders with no money kept may go; open ones only if never paid
         # (a free order counts as unpaid here: nothing was captured)
         if category not in ENDED_CATEGORIES and totals.captured > 0:
-            raise ActionNotAllowed(f"Only unpaid, cancelled or fraud orders can be deleted; "
-                                   f"order {number} is {order.status} and was paid: "
-                                   f"cancel it first.")
+            raise ActionNotAllowed(_("Only unpaid, cancelled or fraud orders can be deleted; "
+                                     "order %(number)s is %(status)s and was paid: cancel it "
+                                     "first.", number=number, status=order.status))
         released = 0
         if restock:
             for line in order.lines:
@@ -67,11 +69,14 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
         credited = invoicing.credit_unrefunded(order)  # the books close on every invoice
         kept_payments = [payment.id for payment in order.payments]
         kept_invoices = [invoice.id for invoice in order.invoices]
-        outcome = (", stock released" if released else
-                   ", no stock left to return" if restock else ", stock not returned")
-        books = (f"; its {_count(len(kept_payments), 'payment')} stay in the books"
-                 if kept_payments else "")
-        change = Change("deleted", f"Order deleted for good{outcome}{books}.",
+        deleted = (event_msg("Order deleted for good, stock released") if released else
+                   event_msg("Order deleted for good, no stock left to return") if restock
+                   else event_msg("Order deleted for good, stock not returned"))
+        message = event_ngettext("%(deleted)s; its %(num)s payment stay in the books.",
+                                 "%(deleted)s; its %(num)s payments stay in the books.",
+                                 len(kept_payments), deleted=deleted) \
+            if kept_payments else event_msg("%(deleted)s.", deleted=deleted)
+        change = Change("deleted", message,
                         data={"restock": restock, "units_released": released,
                               "units_written_off": sum(line.units_held - line.units_released
                                                        for line in order.lines),
@@ -81,7 +86,7 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
                               "snapshot": snapshot})
         preview = service._preview("delete", order, before, change, ctx)
         event = OrderEvent(order_id=None, order_number=number, type="deleted",
-                           actor=actor.label, message=change.message,
+                           actor=actor.label, **message_columns(change.message),
                            status_from=order.status, data=_jsonable(change.data),
                            created_at=utcnow())
         session.add(event)

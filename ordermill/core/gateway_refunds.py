@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 from ordermill.core import billing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import OrdermillError, PluginError
-from ordermill.core.labels import gateway_label
+from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
+from ordermill.core.labels import gateway_param
 from ordermill.core.models import Order, Payment, utcnow
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import GatewayRefund, PaymentGatewaySpec
@@ -49,11 +51,11 @@ class GatewayRefundFailed(PluginError):
     def __init__(self, gateway: PaymentGatewaySpec, reason: str,
                  error: BaseException | None = None) -> None:
         if reason == "not_configured":
-            message = (f"{gateway.label} is not configured in this shop, so it cannot make "
-                       f"this refund; nothing was changed.")
+            message = _("%(gateway)s is not configured in this shop, so it cannot make this "
+                        "refund; nothing was changed.", gateway=gateway.label)
         else:
-            message = (f"{gateway.label} could not make the refund (it could not be reached "
-                       f"or refused it), so nothing was changed.")
+            message = _("%(gateway)s could not make the refund (it could not be reached or "
+                        "refused it), so nothing was changed.", gateway=gateway.label)
         OrdermillError.__init__(self, message, details={
             "gateway": gateway.name, "gateway_label": gateway.label, "reason": reason,
             "manual_refund_possible": True})
@@ -92,12 +94,14 @@ def refund_payments(mill: Ordermill, session: Session, order: Order, total: int,
             assert gateway is not None
             if not ctx.dry_run:
                 raise GatewayRefundFailed(gateway, "not_configured")
-            _remark(ctx, f"{gateway.label} is not configured, so it cannot make this refund: "
-                         f"record it as a manual refund instead.")
+            _remark(ctx, event_msg("%(gateway)s is not configured, so it cannot make this "
+                                   "refund: record it as a manual refund instead.",
+                                   gateway=gateway_param(ctx.mill, gateway.name)))
         elif can and chosen_manual:
             assert gateway is not None
-            _remark(ctx, f"Recorded as a manual refund: return the money by hand "
-                         f"({gateway.label} was not asked).")
+            _remark(ctx, event_msg("Recorded as a manual refund: return the money by hand "
+                                   "(%(gateway)s was not asked).",
+                                   gateway=gateway_param(ctx.mill, gateway.name)))
         elif automatic and not ctx.dry_run:
             assert gateway is not None
             answer = _call_gateway(gateway, charge, portion.amount, refund, ctx)
@@ -121,15 +125,17 @@ def refund_remarks(ctx: ActionContext, *, offline_gateways: bool = True) -> str:
     """What the refund event's message adds about manual portions (from refund_payments):
     gateways that cannot refund (unless `offline_gateways` is false), gateways not
     configured, a refund recorded as manual by choice."""
-    offline = sorted({gateway_label(ctx.mill, name)
+    offline = sorted({gateway_param(ctx.mill, name).label
                       for name in ctx.notes.get("offline_gateways", [])}) \
         if offline_gateways else []
     remarks = list(dict.fromkeys(ctx.notes.get("refund_remarks", [])))
     text = ""
     if offline:
-        text += (" Return the money by hand: " + ", ".join(offline)
-                 + " cannot refund automatically.")
-    return text + "".join(f" {remark}" for remark in remarks)
+        text += " " + event_msg("Return the money by hand: %(gateways)s cannot refund "
+                                "automatically.", gateways=", ".join(offline))
+    for remark in remarks:
+        text += " " + remark
+    return text
 
 
 def _remark(ctx: ActionContext, text: str) -> None:

@@ -274,6 +274,16 @@ class EventMsg(str):
         made.domain = domain
         return made
 
+    def __add__(self, other: str) -> EventMsg:  # type: ignore[override]
+        """Sentences joined ("Order cancelled." + " " + "Stock released.") stay translatable:
+        the result renders each part in the reader's language."""
+        return EventMsg(str(self) + str(other), "%(first)s%(second)s",
+                        {"first": _store_param(self), "second": _store_param(other)})
+
+    def __radd__(self, other: str) -> EventMsg:
+        return EventMsg(str(other) + str(self), "%(first)s%(second)s",
+                        {"first": _store_param(other), "second": _store_param(self)})
+
 
 def event_msg(message_id: str, /, *, catalog_domain: str = MESSAGES_DOMAIN,
               **params: Any) -> EventMsg:
@@ -287,6 +297,15 @@ def event_msg(message_id: str, /, *, catalog_domain: str = MESSAGES_DOMAIN,
     english = message_id % {key: _english_param(value) for key, value in stored.items()} \
         if stored else message_id
     return EventMsg(english, message_id, stored, catalog_domain)
+
+
+def event_ngettext(singular: str, plural: str, n: int, /, *,
+                   catalog_domain: str = MESSAGES_DOMAIN, **params: Any) -> EventMsg:
+    """`event_msg` with a plural: "%(num)s payment" / "%(num)s payments" (num is n)."""
+    params.setdefault("num", n)
+    made = event_msg(singular if n == 1 else plural, catalog_domain=catalog_domain, **params)
+    return EventMsg(str(made), singular, {**made.params, "$plural": plural, "$n": n},
+                    catalog_domain)
 
 
 class StatusName(str):
@@ -364,7 +383,13 @@ def render_event_text(message_id: str, params: dict[str, Any] | None, domain: st
                 value.get("label") or value["$gateway"])
         return str(value)
 
-    text = translate(message_id)
+    params = dict(params or {})
+    plural, count = params.pop("$plural", None), params.pop("$n", None)
+    if plural is not None and isinstance(count, int):
+        text = (found.translations().ngettext(message_id, plural, count) if found
+                else (message_id if count == 1 else plural))
+    else:
+        text = translate(message_id)
     if not params:
         return text
     try:
@@ -475,6 +500,7 @@ __all__ = [
     "current_locale",
     "current_timezone",
     "event_msg",
+    "event_ngettext",
     "format_date",
     "format_datetime",
     "format_money",

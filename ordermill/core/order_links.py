@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import NotFound
+from ordermill.core.i18n import event_msg
 from ordermill.core.models import Order
 from ordermill.core.specs import Actor
 
@@ -103,8 +104,8 @@ def revoke_customer_links(mill: Ordermill, number: str, *, actor: Actor,
         order.customer_link_version = (order.customer_link_version or 0) + 1
         return Change(
             REVOKE_EVENT,
-            "Customer order links revoked: links e-mailed before no longer open the order "
-            "page; the next e-mail carries a new one.",
+            event_msg("Customer order links revoked: links e-mailed before no longer open the "
+                      "order page; the next e-mail carries a new one."),
             comment=comment, data={"customer_link_version": order.customer_link_version})
 
     return mill.orders._run("revoke_customer_links", number, "edit_orders", work, actor=actor,

@@ -12,7 +12,9 @@ from ordermill.core.context import ActionContext
 from ordermill.core.deletion import delete_order
 from ordermill.core.errors import IllegalTransition, InvalidInput, OverRefund
 from ordermill.core.gateway_refunds import refund_payments, refund_remarks
-from ordermill.core.labels import money_display
+from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
+from ordermill.core.labels import money_display, money_shown, status_label
 from ordermill.core.line_parts import LineQuantities, Pick
 from ordermill.core.models import Order, OrderLine, Payment, utcnow
 from ordermill.core.money import Money
@@ -53,12 +55,14 @@ class CancelRefundActions(OrderSteps):
         old = order.status
         wanted = line_parts.wanted_units(line_ids, chosen)
         if wanted is None and self._category(order) in CLOSED_CATEGORIES:
-            raise IllegalTransition(f"Order {order.number} is already "
-                                    f"{self.mill.statuses.get(order.status).label}.",
+            raise IllegalTransition(_("Order %(number)s is already %(status)s.",
+                                      number=order.number,
+                                      status=status_label(self.mill, order.status)),
                                     details={"from": order.status, "action": "cancel"})
         picks = line_parts.pick(order, wanted, ("active",), "cancel")
         if wanted is None and not picks:
-            raise IllegalTransition(f"Order {order.number} has no active lines to cancel.")
+            raise IllegalTransition(_("Order %(number)s has no active lines to cancel.",
+                                      number=order.number))
         lines = self._split(order, picks)
         ctx.notes["closed_lines"] = lines
         now = utcnow()
@@ -76,9 +80,10 @@ class CancelRefundActions(OrderSteps):
         else:
             billing.sync_invoices(order)
         names = ", ".join(f"{line.name} x{line.quantity}" for line in lines)
-        message = ("Order cancelled." if whole else f"Cancelled {names}.")
+        message = (event_msg("Order cancelled.") if whole
+                   else event_msg("Cancelled %(lines)s.", lines=names))
         if restock and ctx.notes.get("stock_released"):
-            message += " Stock released."
+            message += " " + event_msg("Stock released.")
         data = {"line_ids": [chosen.line.id for chosen in picks],
                 "lines": line_parts.parts_data(picks), "restock": restock, "whole_order": whole}
         message += self._stock_kept_note(ctx, data)
@@ -118,16 +123,17 @@ class CancelRefundActions(OrderSteps):
         available = billing.refundable_total(order)
         wanted = _minor(amount, order.currency) if amount is not None else None
         if wanted is not None and wanted <= 0:
-            raise InvalidInput("A refund amount must be more than zero.")
+            raise InvalidInput(_("A refund amount must be more than zero."))
         if available <= 0:
             raise OverRefund(
-                f"Nothing can be refunded on order {order.number}: no captured money is left "
-                f"to return. Cancel it instead.", details={"refundable": "0"})
+                _("Nothing can be refunded on order %(number)s: no captured money is left to "
+                  "return. Cancel it instead.", number=order.number),
+                details={"refundable": "0"})
         if wanted is not None and wanted > available:
             raise OverRefund(
-                f"Cannot refund {money_display(wanted, order.currency)}: only "
-                f"{money_display(available, order.currency)} was captured and "
-                f"not yet refunded.",
+                _("Cannot refund %(wanted)s: only %(available)s was captured and not yet "
+                  "refunded.", wanted=money_shown(wanted, order.currency),
+                  available=money_shown(available, order.currency)),
                 details={"requested": money_text(wanted, order.currency),
                          "refundable": money_text(available, order.currency)})
         picks: list[Pick] = []  # an amount alone: a goodwill refund, lines stay
@@ -140,8 +146,8 @@ class CancelRefundActions(OrderSteps):
         if wanted_lines is None and wanted is None:
             total = available  # whole refund: everything captured goes back
         if total <= 0:
-            raise OverRefund(f"The chosen lines of order {order.number} have nothing left to "
-                             f"refund.")
+            raise OverRefund(_("The chosen lines of order %(number)s have nothing left to "
+                               "refund.", number=order.number))
         shares = _allocate_to_lines(lines, min(total, line_value))
         now = utcnow()
         for line, share in zip(lines, shares, strict=True):
@@ -161,10 +167,11 @@ class CancelRefundActions(OrderSteps):
         else:
             billing.sync_invoices(order)
         manual = [r for r in refunds if r.manual]
-        message = f"Refunded {money_display(total, order.currency)}"
-        if lines:
-            message += " for " + ", ".join(f"{line.name} x{line.quantity}" for line in lines)
-        message += "." + refund_remarks(ctx)
+        refunded = Money(total, order.currency)
+        message = event_msg("Refunded %(amount)s for %(lines)s.", amount=refunded, lines=", ".join(
+            f"{line.name} x{line.quantity}" for line in lines)) if lines else \
+            event_msg("Refunded %(amount)s.", amount=refunded)
+        message += refund_remarks(ctx)
         data = {"amount": money_text(total, order.currency),
                 "line_ids": [chosen.line.id for chosen in picks],
                 "lines": line_parts.parts_data(picks), "restock": restock,

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from ordermill.core import billing, invoicing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed
+from ordermill.core.i18n import N_, event_msg
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Invoice, Order
 from ordermill.core.orders.runner import ActionResult, Change
 from ordermill.core.orders.steps import OrderSteps
@@ -21,8 +23,8 @@ from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor
 from ordermill.core.statuses import ENDED_CATEGORIES, amount_due
 
-NOTHING_TO_ISSUE = "Order {number} has no draft invoice to issue and nothing is due."
-ISSUED_MESSAGE = "Invoice issued for {amount} {currency}."
+NOTHING_TO_ISSUE = N_("Order %(number)s has no draft invoice to issue and nothing is due.")
+ISSUED_MESSAGE = N_("Invoice issued for %(amount)s %(currency)s.")
 DUE_DESCRIPTION = "Order"
 
 
@@ -53,12 +55,12 @@ class DocumentActions(OrderSteps):
                 invoicing.issue(order, invoice)
                 issued.append(invoice)
             if not issued:
-                raise ActionNotAllowed(NOTHING_TO_ISSUE.format(number=order.number))
+                raise ActionNotAllowed(_(NOTHING_TO_ISSUE, number=order.number))
             session.flush()
             amount = sum(invoice.amount for invoice in issued)
             return Change(invoicing.ISSUED_EVENT,
-                          ISSUED_MESSAGE.format(amount=money_text(amount, order.currency),
-                                                currency=order.currency),
+                          event_msg(ISSUED_MESSAGE, amount=money_text(amount, order.currency),
+                                    currency=order.currency),
                           data={"invoice_ids": [invoice.id for invoice in issued]},
                           comment=comment)
 

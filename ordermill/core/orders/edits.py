@@ -13,6 +13,9 @@ from ordermill.core import adjustments, billing, countries, pricing
 from ordermill.core.catalogue import prices
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput
+from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
+from ordermill.core.labels import status_label
 from ordermill.core.models import Order, utcnow
 from ordermill.core.orders.runner import ActionResult, Change
 from ordermill.core.orders.steps import OrderSteps
@@ -33,15 +36,16 @@ class EditingActions(OrderSteps):
         """Add products to a placed order (osConcert 'Add Products'): priced, stock reserved,
         and invoiced on a new invoice."""
         if not lines:
-            raise InvalidInput("Choose at least one product to add.")
+            raise InvalidInput(_("Choose at least one product to add."))
 
         def work(session: Session, order: Order, ctx: ActionContext) -> Change:
             if self._category(order) not in OPEN_CATEGORIES:
                 raise ActionNotAllowed(
-                    f"Products can only be added to pending or active orders; order "
-                    f"{order.number} is {self.mill.statuses.get(order.status).label}.")
+                    _("Products can only be added to pending or active orders; order "
+                      "%(number)s is %(status)s.", number=order.number,
+                      status=status_label(self.mill, order.status)))
             products = pricing.load_products(session, [line.sku for line in lines])
-            new_lines, _ = pricing.build_lines(lines, products, order.currency, order.subtotal,
+            new_lines, _n = pricing.build_lines(lines, products, order.currency, order.subtotal,
                                                prices=prices.unit_prices(
                                                    session, products, order.currency))
             promo = pricing.active_promo(session, order.promo_code)
@@ -70,7 +74,8 @@ class EditingActions(OrderSteps):
             added_text = ", ".join(f"{line.name} x{line.quantity}" for line in new_lines)
             summary = [{"id": line.id, "sku": line.sku, "quantity": line.quantity,
                         "total": money_text(line.total, order.currency)} for line in new_lines]
-            return Change("lines_added", f"Added {added_text}.", comment=comment,
+            return Change("lines_added", event_msg("Added %(lines)s.", lines=added_text),
+                          comment=comment,
                           data={"lines": summary,
                                 "total": money_text(order.total, order.currency),
                                 **pricing_summary(order),
@@ -87,9 +92,10 @@ class EditingActions(OrderSteps):
         """Edit the buyer's name, e-mail, phone, billing address or language on this order."""
         unknown = set(changes) - set(BUYER_FIELDS)
         if unknown:
-            raise InvalidInput(f"Unknown buyer field(s): {', '.join(sorted(unknown))}.")
+            raise InvalidInput(_("Unknown buyer field(s): %(fields)s.",
+                                 fields=", ".join(sorted(unknown))))
         if not changes:
-            raise InvalidInput("Nothing to change.")
+            raise InvalidInput(_("Nothing to change."))
 
         def work(session: Session, order: Order, ctx: ActionContext) -> Change:
             current = CustomerDetails(email=order.buyer_email, name=order.buyer_name,
@@ -113,8 +119,9 @@ class EditingActions(OrderSteps):
                     diff[field] = [getattr(order, column), new]
                     setattr(order, column, new)
             if not diff:
-                raise InvalidInput("These buyer details are already on the order.")
-            return Change("buyer_edited", "Buyer details changed: " + ", ".join(diff) + ".",
+                raise InvalidInput(_("These buyer details are already on the order."))
+            return Change("buyer_edited", event_msg("Buyer details changed: %(changes)s.",
+                                                changes=", ".join(diff)),
                           data={"changes": diff},
                           after=[("on_order_edited", {"order": order,
                                                       "changes": {"buyer": diff}})])
@@ -127,14 +134,14 @@ class EditingActions(OrderSteps):
                     dry_run: bool = False) -> ActionResult:
         """A progress comment (Kartris): optionally e-mailed and shown to the customer."""
         if not (text or "").strip():
-            raise InvalidInput("A comment cannot be empty.")
+            raise InvalidInput(_("A comment cannot be empty."))
         if "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text):
             # PostgreSQL cannot store these (SQLite would): refuse alike on both, clearly
-            raise InvalidInput("A comment cannot contain NUL characters or unpaired "
-                               "surrogates.")
+            raise InvalidInput(_("A comment cannot contain NUL characters or unpaired "
+                                 "surrogates."))
 
         def work(session: Session, order: Order, ctx: ActionContext) -> Change:
-            change = Change("comment", "Comment added.", comment=text.strip(),
+            change = Change("comment", event_msg("Comment added."), comment=text.strip(),
                             notify_customer=notify_customer,
                             visible_to_customer=visible_to_customer or notify_customer)
             change.after.append(("on_comment_added", {"order": order, "event": None}))
@@ -162,15 +169,23 @@ class EditingActions(OrderSteps):
                 actor: Actor, expected_version: int | None, comment: str | None,
                 notify_customer: bool, dry_run: bool) -> ActionResult:
         if at is not None and at.tzinfo is None:
-            raise InvalidInput(f"The {verb} date needs a time zone.")
+            raise InvalidInput(_("The dispatched date needs a time zone.") if verb == "dispatched"
+                               else _("The delivered date needs a time zone."))
 
         def work(session: Session, order: Order, ctx: ActionContext) -> Change:
             if self._category(order) in ENDED_CATEGORIES:
-                raise ActionNotAllowed(f"Order {order.number} is {order.status}; it cannot be "
-                                       f"marked {verb}.")
+                status = status_label(self.mill, order.status)
+                raise ActionNotAllowed(
+                    _("Order %(number)s is %(status)s; it cannot be marked dispatched.",
+                      number=order.number, status=status) if verb == "dispatched" else
+                    _("Order %(number)s is %(status)s; it cannot be marked delivered.",
+                      number=order.number, status=status))
             when = at or utcnow()
             setattr(order, column, when)
-            return Change(verb, f"Marked {verb} on {when.date().isoformat()}.",
+            day = when.date().isoformat()
+            return Change(verb, event_msg("Marked dispatched on %(date)s.", date=day)
+                          if verb == "dispatched" else
+                          event_msg("Marked delivered on %(date)s.", date=day),
                           comment=comment, notify_customer=notify_customer,
                           visible_to_customer=notify_customer,
                           data={column: when.isoformat()},

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from ordermill.core import billing, invoicing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, UnknownInvoice
-from ordermill.core.labels import gateway_label, money_display, status_label
+from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
+from ordermill.core.labels import gateway_param, status_param
 from ordermill.core.models import Order, OrderEvent, Payment, utcnow
 from ordermill.core.money import Money
 from ordermill.core.orders.runner import ActionResult, Change
@@ -40,20 +42,22 @@ class MoneyInActions(OrderSteps):
             if amount is None:  # mark as paid: whatever is still due
                 minor = amount_due(order)
                 if minor <= 0:
-                    raise ActionNotAllowed(f"Order {order.number} has nothing left to pay.")
+                    raise ActionNotAllowed(_("Order %(number)s has nothing left to pay.",
+                                             number=order.number))
             else:
                 minor = _minor(amount, order.currency)
             fee_minor = _minor(fee, order.currency)
             if minor <= 0:
-                raise InvalidInput("A payment must be more than zero.")
+                raise InvalidInput(_("A payment must be more than zero."))
             if fee_minor < 0 or fee_minor > minor:
-                raise InvalidInput("The fee must be between zero and the payment amount.")
+                raise InvalidInput(_("The fee must be between zero and the payment amount."))
             gateway_name = gateway or order.payment_method
             if reference and any(p.gateway == gateway_name and p.gateway_reference == reference
                                  and p.kind == "charge" for p in order.payments):
                 raise ActionNotAllowed(
-                    f"Payment {reference} from {gateway_name} is already recorded on order "
-                    f"{order.number}.", details={"reference": reference})
+                    _("Payment %(reference)s from %(gateway)s is already recorded on order "
+                      "%(number)s.", reference=reference, gateway=gateway_name,
+                      number=order.number), details={"reference": reference})
             invoice = self._invoice_for_payment(order, invoice_id)
             due_before = amount_due(order)
             payment = Payment(
@@ -68,10 +72,13 @@ class MoneyInActions(OrderSteps):
             flags = []
             category = self._category(order)
             if category in ENDED_CATEGORIES:
-                flags.append(f"payment of {money_display(minor, order.currency)} received "
-                             f"while the order is {status_label(self.mill, order.status)}")
+                flags.append(event_msg(
+                    "payment of %(amount)s received while the order is %(status)s",
+                    amount=Money(minor, order.currency),
+                    status=status_param(self.mill, order.status)))
             elif minor > due_before:
-                flags.append(f"overpaid by {money_display(minor - due_before, order.currency)}")
+                flags.append(event_msg("overpaid by %(amount)s",
+                                       amount=Money(minor - due_before, order.currency)))
             if flags:
                 order.needs_attention = "; ".join(
                     filter(None, [order.needs_attention, *flags]))
@@ -79,18 +86,25 @@ class MoneyInActions(OrderSteps):
             if now_paid and order.paid_at is None:
                 order.paid_at = utcnow()
             session.flush()
-            message = (f"Payment of {money_display(minor, order.currency)} "
-                       f"recorded ({gateway_label(self.mill, gateway_name)}").rstrip()
-            message += f", ref {reference})." if reference else ")."
+            paid = Money(minor, order.currency)
+            method = gateway_param(self.mill, gateway_name)
+            message = event_msg("Payment of %(amount)s recorded (%(gateway)s, ref "
+                                "%(reference)s).", amount=paid, gateway=method,
+                                reference=reference) if reference else \
+                event_msg("Payment of %(amount)s recorded (%(gateway)s).", amount=paid,
+                          gateway=method)
             if now_paid:
-                message += " Order is now paid."
+                message += " " + event_msg("Order is now paid.")
             if flags:
-                message += " Needs attention: " + "; ".join(flags) + "."
+                joined = flags[0]
+                for flag_text in flags[1:]:
+                    joined += "; " + flag_text
+                message += " " + event_msg("Needs attention: %(reasons)s.", reasons=joined)
             return Change("payment_flagged" if flags else "payment", message, comment=comment,
                           notify_customer=notify_customer,
                           data={"payment_id": payment.id, "amount": money_text(minor,
                                 order.currency), "gateway": gateway_name, "paid": now_paid,
-                                "flags": flags},
+                                "flags": [str(flag) for flag in flags]},
                           after=[("on_payment", {"order": order, "payment": payment})])
 
         return self._run("record_payment", number, "record_payments", work, actor=actor,
@@ -136,13 +150,15 @@ class MoneyInActions(OrderSteps):
             if known is not None:
                 if known.status == status:
                     raise ActionNotAllowed(
-                        f"Refund {refund_reference} from {gateway} is already recorded on "
-                        f"order {order.number}.",
+                        _("Refund %(reference)s from %(gateway)s is already recorded on order "
+                          "%(number)s.", reference=refund_reference, gateway=gateway,
+                          number=order.number),
                         details={"reference": refund_reference, "duplicate": True})
                 old_status, known.status = known.status, status
                 billing.sync_invoices(order)
-                return Change("refund_updated", f"Refund {refund_reference} is now {status} "
-                              f"(was {old_status}).",
+                return Change("refund_updated", event_msg(
+                    "Refund %(reference)s is now %(status)s (was %(old_status)s).",
+                    reference=refund_reference, status=status, old_status=old_status),
                               data={"payment_id": known.id, "status": status})
             left = dict((c.id, rest) for c, rest in billing.refundable_by_charge(order))
             charge = next((p for p in order.payments if p.kind == "charge"
@@ -150,15 +166,19 @@ class MoneyInActions(OrderSteps):
                            and p.gateway_reference == charge_reference), None)
             if charge is None:
                 raise ActionNotAllowed(
-                    f"Order {order.number} has no {gateway} payment {charge_reference} to "
-                    f"refund from.", details={"reference": charge_reference})
-            text = money_display(amount, order.currency)
+                    _("Order %(number)s has no %(gateway)s payment %(reference)s to refund "
+                      "from.", number=order.number, gateway=gateway,
+                      reference=charge_reference), details={"reference": charge_reference})
             if amount <= 0 or amount > left.get(charge.id, 0):
-                flag = (f"{gateway_label(self.mill, gateway)} reports refund "
-                        f"{refund_reference} of {text}, more than is "
-                        f"left of payment {charge_reference}")
-                order.needs_attention = "; ".join(filter(None, [order.needs_attention, flag]))
-                return Change("refund_flagged", f"Needs attention: {flag}.",
+                flag = event_msg("%(gateway)s reports refund %(reference)s of %(amount)s, more "
+                                 "than is left of payment %(payment)s",
+                                 gateway=gateway_param(self.mill, gateway),
+                                 reference=refund_reference, amount=Money(amount, order.currency),
+                                 payment=charge_reference)
+                order.needs_attention = "; ".join(filter(None, [order.needs_attention,
+                                                                str(flag)]))
+                return Change("refund_flagged", event_msg("Needs attention: %(reasons)s.",
+                                                          reasons=flag),
                               data={"reference": refund_reference,
                                 "amount": money_text(amount, order.currency)})
             refund = Payment(
@@ -172,9 +192,10 @@ class MoneyInActions(OrderSteps):
             invoicing.credit_refund(order, [refund])
             billing.sync_invoices(order)
             session.flush()
-            return Change("refunded", f"Refund of {text} recorded from "
-                          f"{gateway_label(self.mill, gateway)} "
-                          f"(ref {refund_reference}).",
+            return Change("refunded", event_msg(
+                "Refund of %(amount)s recorded from %(gateway)s (ref %(reference)s).",
+                amount=Money(amount, order.currency), gateway=gateway_param(self.mill, gateway),
+                reference=refund_reference),
                           data={"payment_id": refund.id,
                                 "amount": money_text(amount, order.currency), "gateway": gateway,
                                 "reference": refund_reference, "source": "gateway"},
@@ -194,7 +215,8 @@ class MoneyInActions(OrderSteps):
             seen = session.scalars(select(OrderEvent.data).where(
                 OrderEvent.order_id == order.id, OrderEvent.type == event_type))
             if any((old or {}).get("gateway_event_id") == event_id for old in seen):
-                raise ActionNotAllowed(f"Event {event_id} from {gateway} is already recorded.",
+                raise ActionNotAllowed(_("Event %(event)s from %(gateway)s is already "
+                                         "recorded.", event=event_id, gateway=gateway),
                                        details={"event_id": event_id, "duplicate": True})
             if attention:
                 order.needs_attention = "; ".join(filter(None, [order.needs_attention, attention]))

@@ -15,8 +15,11 @@ from ordermill.core import adjustments, billing, countries, invoicing, pricing
 from ordermill.core.catalogue import prices, promotions
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, PermissionDenied
-from ordermill.core.labels import gateway_label, money_display
+from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
+from ordermill.core.labels import gateway_param
 from ordermill.core.models import Customer, Order, utcnow
+from ordermill.core.money import Money
 from ordermill.core.orders.runner import ActionResult, Change, _order_loader
 from ordermill.core.orders.steps import OrderSteps
 from ordermill.core.permissions import require
@@ -41,17 +44,18 @@ class PlacingActions(OrderSteps):
         require(actor, "place_orders")
         if any(line.price_override is not None for line in request.lines) \
                 and actor.kind not in ("system", "user", "token"):
-            raise PermissionDenied("Only staff may override prices.")
+            raise PermissionDenied(_("Only staff may override prices."))
         if actor.kind not in ("system", "user", "token") and (
                 request.invoice_plan or not request.generate_invoice
                 or request.sales_manager_id is not None):
-            raise PermissionDenied("Only staff may plan invoices, skip the invoice or name a "
-                                   "sales manager.")
+            raise PermissionDenied(_("Only staff may plan invoices, skip the invoice or name a "
+                                     "sales manager."))
         gateways = self.mill.gateways
         if gateways and request.payment_method not in gateways:
             raise InvalidInput(
-                f"Unknown payment method {request.payment_method!r}; choose one of "
-                f"{', '.join(sorted(gateways))}.", details={"field": "payment_method"})
+                _("Unknown payment method %(method)s; choose one of %(choices)s.",
+                  method=repr(request.payment_method), choices=", ".join(sorted(gateways))),
+                details={"field": "payment_method"})
         last_error: IntegrityError | None = None
         for _attempt in range(NUMBER_ATTEMPTS):
             try:
@@ -65,7 +69,7 @@ class PlacingActions(OrderSteps):
                 if "number" not in text:
                     raise
                 last_error = error  # two orders drew the same number: draw again
-        raise ActionNotAllowed("Could not draw a free order number; try again.") from last_error
+        raise ActionNotAllowed(_("Could not draw a free order number; try again.")) from last_error
 
     def _by_idempotency_key(self, request: OrderRequest) -> ActionResult | None:
         with self.mill.read_session() as session:
@@ -76,7 +80,7 @@ class PlacingActions(OrderSteps):
         if request.request_fingerprint and order.request_fingerprint \
                 and order.request_fingerprint != request.request_fingerprint:
             raise InvalidInput(
-                "This Idempotency-Key was already used for a different order request.",
+                _("This Idempotency-Key was already used for a different order request."),
                 details={"idempotency_key": request.idempotency_key},
             )
         return ActionResult(order, None, {"action": "place", "number": order.number,
@@ -93,17 +97,19 @@ class PlacingActions(OrderSteps):
             order, results = self._build_and_save(session, request, ctx)
             change = Change(
                 "placed",
-                f"Order placed by {request.customer.name} ({request.customer.email}), "
-                f"{money_display(order.total, order.currency)}, "
-                f"payment by {gateway_label(self.mill, request.payment_method)}.",
+                event_msg("Order placed by %(name)s (%(email)s), %(total)s, payment by "
+                          "%(gateway)s.", name=request.customer.name,
+                          email=request.customer.email, total=Money(order.total, order.currency),
+                          gateway=gateway_param(self.mill, request.payment_method)),
                 data={"total": money_text(order.total, order.currency),
                       **pricing_summary(order),
                       "fraud_score": str(order.fraud_score) if order.fraud_score else None},
                 comment=request.note,
             )
             if order.status == "fraud":
-                change.message += (f" Fraud score {order.fraud_score} is over the threshold "
-                                   f"{self.mill.fraud_threshold}: set to Fraud.")
+                change.message += " " + event_msg(
+                    "Fraud score %(score)s is over the threshold %(threshold)s: set to Fraud.",
+                    score=str(order.fraud_score), threshold=str(self.mill.fraud_threshold))
             event = self._record(session, order, ctx, change, status_from=None)
             preview = self._preview("place", order, {"status": None, "payment_status": None,
                                                      "summary": None}, change, ctx)
@@ -137,8 +143,9 @@ class PlacingActions(OrderSteps):
         if chosen.results:
             plugin, number = chosen.results[0]
             if not (isinstance(number, str) and len(number) == 10 and number.isdigit()):
-                raise InvalidInput(f"Plugin {plugin!r} made order number {number!r}; "
-                                   f"numbers must be exactly 10 digits.")
+                raise InvalidInput(_("Plugin %(plugin)s made order number %(number)s; numbers "
+                                     "must be exactly 10 digits.", plugin=repr(plugin),
+                                     number=repr(number)))
             return number
         return str(secrets.randbelow(9 * 10**9) + 10**9)
 
@@ -208,8 +215,9 @@ class PlacingActions(OrderSteps):
         if any(isinstance(a, bool) or not isinstance(a, int) or a <= 0 for a in amounts) \
                 or sum(amounts) != order.total:
             raise InvalidInput(
-                f"The invoice plan must be positive amounts adding up to the order total "
-                f"{money_text(order.total, order.currency)}.", details={"field": "invoice_plan"})
+                _("The invoice plan must be positive amounts adding up to the order total "
+                  "%(total)s.", total=money_text(order.total, order.currency)),
+                details={"field": "invoice_plan"})
         for index, amount in enumerate(amounts, start=1):
             label = f"Part {index} of {len(amounts)}" if len(amounts) > 1 else "Order"
             billing.new_invoice(order, amount, label)

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session, selectinload
 from ordermill.core.catalogue import stock_ledger
 from ordermill.core.context import CUSTOMER_EVENTS, ActionContext, jsonable, message_columns
 from ordermill.core.errors import OrderNotFound, StaleOrder
+from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
 from ordermill.core.labels import shown_message
 from ordermill.core.models import Order, OrderEvent, utcnow
 from ordermill.core.orders.plans import plan_message
@@ -177,11 +179,13 @@ class ActionRunner:
             query = query.with_for_update(of=Order)
         order = session.scalar(query)
         if order is None:
-            raise OrderNotFound(f"No order {number}.", details={"number": number})
+            raise OrderNotFound(_("No order %(number)s.", number=number),
+                                details={"number": number})
         if expected_version is not None and order.version != expected_version:
             raise StaleOrder(
-                f"Order {number} was changed by someone else (version {order.version}, you "
-                f"had {expected_version}). Reload it and try again; nothing was changed.",
+                _("Order %(number)s was changed by someone else (version %(version)s, you had "
+                  "%(yours)s). Reload it and try again; nothing was changed.", number=number,
+                  version=order.version, yours=expected_version),
                 details={"current_version": order.version, "your_version": expected_version},
             )
         return order
@@ -261,8 +265,10 @@ class ActionRunner:
                 session.add(OrderEvent(
                     order_id=order_id, order_number=number, type="hook_failed",
                     actor=f"plugin:{failure.plugin}",
-                    message=f"Plugin {failure.plugin!r} failed in {failure.hook} after "
-                            f"{ctx.action}: {failure.error}. The {ctx.action} itself is done.",
+                    **message_columns(event_msg(
+                        "Plugin %(plugin)s failed in %(hook)s after %(action)s: %(error)s. The "
+                        "%(action)s itself is done.", plugin=repr(failure.plugin),
+                        hook=failure.hook, action=ctx.action, error=failure.error)),
                     data={"plugin": failure.plugin, "hook": failure.hook,
                           "error": failure.error, "action": ctx.action},
                     created_at=utcnow(),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, object_session
 from ordermill.core import billing, inventory, line_parts
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import InvalidInput
+from ordermill.core.i18n import event_msg
 from ordermill.core.line_parts import LineQuantities, Pick
 from ordermill.core.models import FraudCheck, Order, OrderLine, utcnow
 from ordermill.core.money import Money, allocate
@@ -63,8 +64,8 @@ class OrderSteps(ActionRunner):
             return ""
         data["stock_kept"] = dict(kept)
         units = ", ".join(f"{sku} x{count}" for sku, count in kept.items())
-        return (f" Stock not released: no restock plugin returned {units}, so the units stay "
-                f"held.")
+        return " " + event_msg("Stock not released: no restock plugin returned %(units)s, so "
+                               "the units stay held.", units=units)
 
     def _pick_lines(self, order: Order, line_ids: Sequence[int] | None,
                     allowed: Sequence[str], verb: str,

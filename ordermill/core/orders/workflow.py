@@ -16,6 +16,9 @@ from ordermill.core.errors import (
     InvalidInput,
     PermissionDenied,
 )
+from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
+from ordermill.core.labels import status_label
 from ordermill.core.models import Order, utcnow
 from ordermill.core.orders.runner import ActionResult, BulkResult, Change, _order_loader
 from ordermill.core.orders.steps import OrderSteps
@@ -39,14 +42,15 @@ class WorkflowActions(OrderSteps):
             old = order.status
             if self._category(order) != "pending":
                 raise IllegalTransition(
-                    f"Only pending orders can be accepted; order {order.number} is "
-                    f"{self.mill.statuses.get(order.status).label}.",
+                    _("Only pending orders can be accepted; order %(number)s is %(status)s.",
+                      number=order.number, status=status_label(self.mill, order.status)),
                     details={"from": order.status, "action": "accept"})
             self._move(order, self.mill.statuses.first_of_category("active"), "accept")
             order.accepted_at = utcnow()
             # jobs_for_event sees the options unmasked; history only says a password was "set"
             ctx.notes["accept_options"] = accept_options
-            return Change("accepted", "Order accepted.", data={"options": public(accept_options)},
+            return Change("accepted", event_msg("Order accepted."),
+                          data={"options": public(accept_options)},
                           comment=comment,
                           after=self._status_hooks(order, old, "on_accept", options=accept_options))
 
@@ -61,7 +65,7 @@ class WorkflowActions(OrderSteps):
             old = order.status
             self._move(order, self.mill.statuses.first_of_category("fraud"), "set as fraud")
             cancelled = billing.cancel_open_invoices(order)
-            return Change("fraud", "Order set as fraud.", comment=comment,
+            return Change("fraud", event_msg("Order set as fraud."), comment=comment,
                           data={"cancelled_invoices": cancelled},
                           after=self._status_hooks(order, old, "on_fraud"))
 
@@ -83,7 +87,7 @@ class WorkflowActions(OrderSteps):
                        "set back to pending")
             if was_fraud:
                 billing.reopen_invoices(order, reopened)
-            return Change("pending", "Order set back to pending.", comment=comment,
+            return Change("pending", event_msg("Order set back to pending."), comment=comment,
                           data={"reopened_invoices": reopened},
                           after=self._status_hooks(order, old, "on_pending"))
 
@@ -116,7 +120,7 @@ class WorkflowActions(OrderSteps):
         self.mill.statuses.get(status)
         wanted = list(dict.fromkeys(str(n).strip() for n in numbers))
         if not wanted:
-            raise InvalidInput("No orders chosen.")
+            raise InvalidInput(_("No orders chosen."))
         ctx = ActionContext(self.mill, actor, "bulk_set_status", dry_run=dry_run)
         skipped: dict[str, str] = {}
         changed: list[tuple[Order, Change]] = []
@@ -131,7 +135,7 @@ class WorkflowActions(OrderSteps):
                     skipped[number] = "no such order"
                     continue
                 if order.status == status:
-                    skipped[number] = f"already {status}"
+                    skipped[number] = _("already %(status)s", status=status)
                     continue
                 old = order.status
                 try:
@@ -161,13 +165,15 @@ class WorkflowActions(OrderSteps):
             old = order.status
             results = self._run_fraud_checks(order, ctx)
             if not results:
-                raise ActionNotAllowed("No fraud check plugin is installed.")
+                raise ActionNotAllowed(_("No fraud check plugin is installed."))
             calls = [("on_fraud_checked", {"order": order, "results": results})]
             if order.status != old:
                 calls.extend(self._status_hooks(order, old, "on_fraud"))
             failed = [r.provider for r in results if r.status != "ok"]
-            message = (f"Fraud check re-run: score {order.fraud_score}." if not failed else
-                       f"Fraud check failed for {', '.join(failed)}.")
+            message = (event_msg("Fraud check re-run: score %(score)s.",
+                                 score=str(order.fraud_score)) if not failed else
+                       event_msg("Fraud check failed for %(providers)s.",
+                                 providers=", ".join(failed)))
             return Change("fraud_checked", message, after=calls,
                           data={"score": str(order.fraud_score) if order.fraud_score else None,
                                 "failed": failed})
