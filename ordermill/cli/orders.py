@@ -25,7 +25,7 @@ from ordermill.cli.common import (
 from ordermill.core.app import Ordermill
 from ordermill.core.i18n import N_, ngettext
 from ordermill.core.i18n import gettext as _
-from ordermill.core.labels import status_label
+from ordermill.core.labels import status_label, summary_label
 from ordermill.core.models import Order
 from ordermill.core.money import Money
 from ordermill.core.serialize import money_text
@@ -90,7 +90,7 @@ def order_list(status: str | None, search: str | None, limit: int, as_json: bool
         flag = " [red]![/red]" if row["needs_attention"] else ""
         table.add_row(row["number"] + flag, cli_when(row["placed_at"]),
                       row["buyer_name"], _status(mill, row["status"]),
-                      _payment(row["payment_status"]), row["summary"],
+                      _payment(row["payment_status"]), _summary(row["summary"]),
                       str(row["quantity"]), cli_money(row["total"], row["currency"]),
                       row["payment_method"], row["promo_code"] or "")
     console = _console()
@@ -107,6 +107,10 @@ def _status(mill: Ordermill, name: str) -> str:
 PAYMENT_STATUSES = {"unpaid": N_("Unpaid"), "partially_paid": N_("Partially paid"),
                     "paid": N_("Paid"), "partially_refunded": N_("Partially refunded"),
                     "refunded": N_("Refunded"), "overpaid": N_("Overpaid")}
+
+
+def _summary(text: str) -> str:
+    return text if cli_english() else summary_label(text)
 
 
 def _payment(name: str) -> str:
@@ -138,7 +142,7 @@ def _print_order(data: Mapping[str, Any]) -> None:
     console.print(_("[bold]Order %(number)s[/bold]  %(status)s | %(payment)s | %(summary)s  "
                     "(version %(version)s)", number=data["number"],
                     status=_status(mill, data["status"]),
-                    payment=_payment(data["payment_status"]), summary=data["summary"],
+                    payment=_payment(data["payment_status"]), summary=_summary(data["summary"]),
                     version=data["version"]))
     console.print(_("Buyer: %(name)s <%(email)s>", name=buyer["name"], email=buyer["email"])
                   + (f", {buyer['phone']}" if buyer.get("phone") else ""))

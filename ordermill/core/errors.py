@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from ordermill.core.i18n import gettext as _
+
 
 class OrdermillError(Exception):
     """Base of every error the core raises on purpose."""
@@ -44,7 +46,8 @@ class UnknownLine(InvalidInput):
     """A line id in the request that is not one of the order's lines."""
 
     def __init__(self, number: str, line_id: int) -> None:
-        super().__init__(f"Order {number} has no line {line_id}.", details={"line_id": line_id})
+        super().__init__(_("Order %(number)s has no line %(line)s.", number=number,
+                           line=line_id), details={"line_id": line_id})
 
 
 class LineNotFound(UnknownLine):
@@ -58,7 +61,8 @@ class UnknownInvoice(InvalidInput):
     """An invoice id in the request that is not one of the order's invoices."""
 
     def __init__(self, number: str, invoice_id: int) -> None:
-        super().__init__(f"Order {number} has no invoice {invoice_id}.",
+        super().__init__(_("Order %(number)s has no invoice %(invoice)s.", number=number,
+                           invoice=invoice_id),
                          details={"invoice_id": invoice_id})
 
 
@@ -114,7 +118,8 @@ class PluginError(OrdermillError):
     def __init__(self, plugin: str, hook: str, error: BaseException | str) -> None:
         text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         super().__init__(
-            f"Plugin {plugin!r} failed in {hook}: {text}",
+            _("Plugin %(plugin)s failed in %(hook)s: %(error)s", plugin=repr(plugin), hook=hook,
+              error=text),
             details={"plugin": plugin, "hook": hook, "error": text},
         )
         self.plugin = plugin
@@ -133,8 +138,9 @@ class PluginConflict(OrdermillError):
                 plugins: list[str], *, key: str | None = None) -> PluginConflict:
         """The one wording of a clash: 'Conflicting plugins found for <what> <name>: provided
         by <first> and <second>.' (first/second as shown to people, plugins as named)."""
-        return cls(f"Conflicting plugins found for {what} {name!r}: provided by {first} and "
-                   f"{second}.", details={key or what: name, "plugins": plugins})
+        return cls(_("Conflicting plugins found for %(what)s %(name)s: provided by %(first)s "
+                     "and %(second)s.", what=what, name=repr(name), first=first, second=second),
+                   details={key or what: name, "plugins": plugins})
 
 
 class PluginLoadError(OrdermillError):

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from ordermill.core.i18n import (
     DEFAULT_LOCALE,
+    N_,
     GatewayName,
     StatusName,
     current_locale,
     format_money,
     gettext,
+    ngettext,
     render_event_text,
 )
 from ordermill.core.money import Money
@@ -65,6 +67,27 @@ def status_label(mill: Ordermill | None, name: str | None) -> str:
     spec = registry.get(name)
     return spec.label_in(current_locale()) or (
         gettext(spec.label) if isinstance(spec.label, str) else str(spec.label))
+
+
+#: line_summary's words (the Webex display), translated where shown
+SUMMARIES = {"Empty": N_("Empty"), "Refunded": N_("Refunded"), "Cancelled": N_("Cancelled"),
+             "Refunded/Cancelled": N_("Refunded/Cancelled"), "Unpaid": N_("Unpaid"),
+             "Partially paid": N_("Partially paid"), "Complete": N_("Complete")}
+
+
+def summary_label(summary: str | None) -> str:
+    """`line_summary`'s text in the reader's language: 'Complete' -> 'Complète',
+    '2/3 Complete' -> '2/3 complets' (plural by the number of units)."""
+    if not summary:
+        return ""
+    if summary in SUMMARIES:
+        return gettext(SUMMARIES[summary])
+    done, _, rest = summary.partition("/")
+    total = rest.removesuffix(" Complete")
+    if done.isdigit() and total.isdigit():
+        return ngettext("%(done)s/%(num)s Complete", "%(done)s/%(num)s Complete", int(total),
+                        done=done)
+    return summary
 
 
 def status_param(mill: Ordermill | None, name: str | None) -> StatusName:
@@ -118,4 +141,4 @@ def event_message(event: OrderEvent | Any, mill: Ordermill | None = None) -> str
 
 
 __all__ = ["event_message", "gateway_label", "gateway_param", "money_display", "money_shown",
-           "shown_message", "status_label", "status_param"]
+           "shown_message", "status_label", "status_param", "summary_label"]

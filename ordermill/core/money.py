@@ -20,6 +20,7 @@ from babel.core import Locale
 from babel.numbers import format_currency, get_currency_precision
 
 from ordermill.core.errors import InvalidInput
+from ordermill.core.i18n import gettext as _
 
 _DECIMAL_TEXT = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?$")
 MAX_AMOUNT = 999_999_999_999
@@ -34,10 +35,12 @@ def _known_currencies() -> frozenset[str]:
 def check_currency(code: str) -> str:
     """Return the upper-cased ISO 4217 code, or raise InvalidInput for an unknown one."""
     if not isinstance(code, str):
-        raise InvalidInput(f"Currency must be a three-letter code, not {code!r}.")
+        raise InvalidInput(_("Currency must be a three-letter code, not %(code)s.",
+                              code=repr(code)))
     upper = code.strip().upper()
     if not _CURRENCY_CODE.match(upper) or upper not in _known_currencies():
-        raise InvalidInput(f"Unknown currency {code!r}: use an ISO 4217 code such as EUR or USD.")
+        raise InvalidInput(_("Unknown currency %(code)s: use an ISO 4217 code such as EUR or "
+                              "USD.", code=repr(code)))
     return upper
 
 
@@ -53,8 +56,8 @@ def check_bound(amount: int, currency: str, field: str | None = None) -> int:
 def too_large(shown: str, currency: str, field: str | None = None) -> str:
     limit = Money(MAX_AMOUNT, currency).to_decimal_string()
     prefix = f"{field}: " if field else ""
-    return (f"{prefix}{shown} {currency} is too large; amounts and totals are at most "
-            f"{limit} {currency}.")
+    return prefix + _("%(amount)s %(currency)s is too large; amounts and totals are at most "
+                      "%(limit)s %(currency)s.", amount=shown, currency=currency, limit=limit)
 
 
 def exponent(currency: str) -> int:
@@ -72,7 +75,8 @@ class Money:
     @amount.validator
     def _amount_is_int(self, _attribute: attrs.Attribute[int], value: object) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidInput(f"Money amounts are integer minor units, not {value!r}.")
+            raise InvalidInput(_("Money amounts are integer minor units, not %(value)s.",
+                                 value=repr(value)))
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -102,25 +106,28 @@ class Money:
         code = check_currency(currency)
         if isinstance(text, float):
             raise InvalidInput(
-                f"Amount {text!r} is a float; send money as a decimal string such as \"12.50\"."
-            )
+                _("Amount %(text)s is a float; send money as a decimal string such as "
+                  "\"12.50\".", text=repr(text)))
         if isinstance(text, bool) or not isinstance(text, (str, int, Decimal)):
-            raise InvalidInput(f"Amount must be a decimal string such as \"12.50\", not {text!r}.")
+            raise InvalidInput(_("Amount must be a decimal string such as \"12.50\", not "
+                                 "%(text)s.", text=repr(text)))
         raw = str(text).strip()
         negative = raw.startswith("-")
         if negative:
             if not allow_negative:
-                raise InvalidInput(f"Amount {raw!r} is negative; amounts must be zero or more.")
+                raise InvalidInput(_("Amount %(text)s is negative; amounts must be zero or "
+                                     "more.", text=repr(raw)))
             raw = raw[1:]
         match = _DECIMAL_TEXT.match(raw)
         if not match:
-            raise InvalidInput(f"Amount {text!r} is not a decimal number such as \"12.50\".")
+            raise InvalidInput(_("Amount %(text)s is not a decimal number such as \"12.50\".",
+                                 text=repr(text)))
         digits = exponent(code)
         frac = match.group("frac") or ""
         if len(frac.rstrip("0")) > digits:
             raise InvalidInput(
-                f"Amount {text!r} has more than {digits} decimal places, too precise for {code}."
-            )
+                _("Amount %(text)s has more than %(digits)s decimal places, too precise for "
+                  "%(currency)s.", text=repr(text), digits=digits, currency=code))
         frac = frac[:digits].ljust(digits, "0")
         if len(match.group("int").lstrip("0")) > len(str(MAX_AMOUNT)):
             raise InvalidInput(too_large(raw, code))  # before int() turns a huge text to a number
@@ -143,7 +150,8 @@ class Money:
         if not isinstance(other, Money):
             raise TypeError(f"cannot combine Money with {type(other).__name__}")
         if other.currency != self.currency:
-            raise InvalidInput(f"Cannot combine {self.currency} with {other.currency}.")
+            raise InvalidInput(_("Cannot combine %(one)s with %(other)s.", one=self.currency,
+                                 other=other.currency))
         return other
 
     def __add__(self, other: Money) -> Money:

@@ -16,6 +16,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from ordermill.core.errors import ConfigurationError, IllegalTransition, PluginConflict
 from ordermill.core.i18n import N_
+from ordermill.core.i18n import gettext as _
 
 if TYPE_CHECKING:
     from ordermill.core.models import Order
@@ -163,7 +164,8 @@ class StatusRegistry:
             return self._specs[name]
         except KeyError:
             raise IllegalTransition(
-                f"Unknown status {name!r}. Known statuses: {', '.join(self._specs)}.",
+                _("Unknown status %(name)s. Known statuses: %(known)s.", name=repr(name),
+                  known=", ".join(self._specs)),
                 details={"status": name},
             ) from None
 
@@ -183,13 +185,16 @@ class StatusRegistry:
         """Raise IllegalTransition naming both statuses when `source` may not become `target`."""
         self.get(target)
         if not self.can_move(source, target):
-            labels = sorted(self.get(name).label for name in self.targets(source)
+            from ordermill.core.labels import status_label
+
+            labels = sorted(status_label(self, name) for name in self.targets(source)
                             if name in self)
-            allowed = ", ".join(labels) or "no other status (final)"
+            allowed = ", ".join(labels) or _("no other status (final)")
             raise IllegalTransition(
-                f"Cannot {action} an order that is {self.get(source).label}: "
-                f"{self.get(source).label} may move to {allowed}, not "
-                f"{self.get(target).label}.",
+                _("Cannot %(action)s an order that is %(source)s: %(source)s may move to "
+                  "%(allowed)s, not %(target)s.", action=action,
+                  source=status_label(self, source), allowed=allowed,
+                  target=status_label(self, target)),
                 details={"from": source, "to": target, "action": action},
             )
 
