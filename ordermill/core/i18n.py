@@ -338,8 +338,8 @@ def _store_param(value: Any) -> Any:
         return {"$gateway": str(value), "label": value.label}
     if isinstance(value, StatusName):
         return {"$status": str(value), "label": value.label}
-    if isinstance(value, (str, int)) or value is None:
-        return value
+    if isinstance(value, (str, int, dict, list)) or value is None:
+        return value  # plain values, and parameters stored already (an EventMsg's own)
     return str(value)
 
 

@@ -27,6 +27,7 @@ from ordermill.core.money import Money
 if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
     from ordermill.core.models import OrderEvent
+    from ordermill.core.statuses import StatusRegistry
 
 
 def money_display(amount: int, currency: str, locale: str = "en") -> str:
@@ -53,12 +54,12 @@ def gateway_label(mill: Ordermill | None, name: str | None) -> str:
     return gettext(str(spec.label)) if isinstance(spec.label, str) else str(spec.label)
 
 
-def status_label(mill: Ordermill | None, name: str | None) -> str:
+def status_label(mill: Ordermill | StatusRegistry | None, name: str | None) -> str:
     """A status's label in the reader's language ('Completed', 'Terminée'); an unknown name
     as it is. A spec's `labels` for the language win, else the catalog's translation."""
     if not name:
         return ""
-    registry = mill.statuses if mill is not None else None
+    registry = getattr(mill, "statuses", mill) if mill is not None else None  # or a registry
     if registry is None or name not in registry:
         from ordermill.core.statuses import DEFAULT_STATUSES
 

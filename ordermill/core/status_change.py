@@ -31,6 +31,9 @@ from sqlalchemy.orm import Session
 from ordermill.core import billing
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, PermissionDenied
+from ordermill.core.i18n import EventMsg, event_msg
+from ordermill.core.i18n import gettext as _
+from ordermill.core.labels import status_label, status_param
 from ordermill.core.models import Order, OrderEvent, utcnow
 from ordermill.core.permissions import permissions_of
 from ordermill.core.specs import Actor
@@ -89,12 +92,14 @@ def check_permission(actor: Actor, registry: StatusRegistry, order: Order, targe
     held = permissions_of(actor.role)
     for permission, action in needed_permissions(registry, order.status, target):
         if permission not in held:
-            source = registry.get(order.status).label if order.status in registry \
-                else order.status
+            source = status_label(registry, order.status)
             raise PermissionDenied(
-                f"{actor.name} ({actor.role or 'no role'}) may not move order {order.number} "
-                f"from {source} to {registry.get(target).label}: that is the '{action}' "
-                f"action, which needs the {permission} permission.",
+                _("%(name)s (%(role)s) may not move order %(number)s from %(source)s to "
+                  "%(target)s: that is the '%(action)s' action, which needs the "
+                  "%(permission)s permission.", name=actor.name,
+                  role=actor.role or _("no role"), number=order.number, source=source,
+                  target=status_label(registry, target), action=action,
+                  permission=permission),
                 details={"permission": permission, "role": actor.role})
 
 
@@ -133,31 +138,33 @@ def status_change_work(service: OrderService, session: Session, order: Order, st
     target_category = registry.category(status)
     check_permission(ctx.actor, registry, order, status)
     if target_category == "refunded":
-        raise ActionNotAllowed("A status change cannot refund money: use refund instead.")
+        raise ActionNotAllowed(_("A status change cannot refund money: use refund instead."))
     old_category = registry.category(old) if old in registry else None
-    registry.check_move(old, status, action=f"set to {registry.get(status).label}")
+    registry.check_move(old, status, action=_("set to %(status)s",
+                                              status=status_label(registry, status)))
     data: dict[str, Any] = {"status": status}
-    notes: list[str] = []
+    notes: list[EventMsg] = []
     if old_category == "fraud" and target_category not in ("fraud", "cancelled"):
         reopened = fraud_cancelled_invoices(session, registry, order)
         order.status = status
         billing.reopen_invoices(order, reopened)
         data["reopened_invoices"] = reopened
         if reopened:
-            notes.append("Invoices cancelled by fraud are open again.")
+            notes.append(event_msg("Invoices cancelled by fraud are open again."))
     order.status = status
     if target_category != old_category:
         if target_category == "fraud":
             cancelled = billing.cancel_open_invoices(order)
             data["cancelled_invoices"] = cancelled
             if cancelled:
-                notes.append("Open invoices cancelled.")
+                notes.append(event_msg("Open invoices cancelled."))
         elif target_category == "cancelled":
             _cancel_lines(service, order, ctx)
             if ctx.notes.get("stock_released"):
-                notes.append("Stock released.")
-    label = registry.get(status).label
-    message = " ".join([f"Status set to {label}.", *notes])
+                notes.append(event_msg("Stock released."))
+    message = event_msg("Status set to %(status)s.", status=status_param(service.mill, status))
+    for note in notes:
+        message += " " + note
     return change_type("status_changed", message, comment=comment, data=data,
                        after=service._status_hooks(order, old, None))
 
