@@ -88,15 +88,15 @@ class _OrdermillGroup(click.Group):
     """The root group: turns core and database errors into one line and exit code 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            with use_locale(locale_from_env()):  # errors and output in the shell's language
+        with use_locale(locale_from_env()):  # errors and output in the shell's language
+            try:
                 return super().invoke(ctx)
-        except OrdermillError as error:
-            _fail(error.message)
-        except DBAPIError as error:
-            _fail(_database_message(error))
-        except (ArgumentError, NoSuchModuleError) as error:
-            _fail(_("The database URL is not usable: %(error)s", error=error))
+            except OrdermillError as error:
+                _fail(error.message)
+            except DBAPIError as error:
+                _fail(_database_message(error))
+            except (ArgumentError, NoSuchModuleError) as error:
+                _fail(_("The database URL is not usable: %(error)s", error=error))
 
 
 def get_mill() -> Ordermill:

@@ -25,7 +25,7 @@ from ordermill.cli.common import (
 from ordermill.core.app import Ordermill
 from ordermill.core.i18n import N_, ngettext
 from ordermill.core.i18n import gettext as _
-from ordermill.core.labels import status_label, summary_label
+from ordermill.core.labels import gateway_label, status_label, summary_label
 from ordermill.core.models import Order
 from ordermill.core.money import Money
 from ordermill.core.serialize import money_text
@@ -92,7 +92,8 @@ def order_list(status: str | None, search: str | None, limit: int, as_json: bool
                       row["buyer_name"], _status(mill, row["status"]),
                       _payment(row["payment_status"]), _summary(row["summary"]),
                       str(row["quantity"]), cli_money(row["total"], row["currency"]),
-                      row["payment_method"], row["promo_code"] or "")
+                      row["payment_method"] if cli_english()
+                      else gateway_label(mill, row["payment_method"]), row["promo_code"] or "")
     console = _console()
     console.print(table)
     console.print(ngettext("%(num)s order%(limit)s.", "%(num)s orders%(limit)s.",
@@ -147,7 +148,8 @@ def _print_order(data: Mapping[str, Any]) -> None:
     console.print(_("Buyer: %(name)s <%(email)s>", name=buyer["name"], email=buyer["email"])
                   + (f", {buyer['phone']}" if buyer.get("phone") else ""))
     placed = _("Placed %(when)s UTC, payment by %(method)s", when=cli_when(data["placed_at"]),
-               method=data["payment_method"])
+               method=data["payment_method"] if cli_english()
+               else gateway_label(mill, data["payment_method"]))
     if data.get("promo_code"):
         placed = _("%(placed)s, promo %(code)s", placed=placed, code=data["promo_code"])
     console.print(placed)
@@ -208,6 +210,11 @@ def _print_order(data: Mapping[str, Any]) -> None:
     console.print(history)
 
 
+# the invoice and payment words `order show` prints (data in English, shown translated)
+ROW_WORDS = {"draft": N_("Draft"), "issued": N_("Issued"), "unpaid": N_("Unpaid"),
+             "paid": N_("Paid"), "cancelled": N_("Cancelled"), "refunded": N_("Refunded"),
+             "charge": N_("Charge"), "refund": N_("Refund"), "succeeded": N_("Succeeded"),
+             "pending": N_("Pending"), "failed": N_("Failed"), "Order": N_("Order")}
 LINE_STATUS_LABELS = {"active": N_("Active"), "cancelled": N_("Cancelled"),
                       "refunded": N_("Refunded")}
 
@@ -227,6 +234,10 @@ def _print_rows(console: Console, title: str, rows: Sequence[Mapping[str, Any]],
                 value = cli_when(str(value))
             elif key in ("amount", "fee", "net") and value is not None and not cli_english():
                 value = cli_money(str(value), currency)
+            elif key in ("status", "kind", "description") and not cli_english():
+                value = _(ROW_WORDS[value]) if value in ROW_WORDS else value
+            elif key == "gateway" and value and not cli_english():
+                value = gateway_label(get_mill(), str(value))
             cells.append("" if value is None else str(value))
         table.add_row(*cells)
     console.print(table)

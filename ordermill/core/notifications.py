@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, NotFound
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order, OrderEvent, utcnow
 from ordermill.core.order_links import (
     LINK_SALT,
@@ -160,7 +161,7 @@ def resend_confirmation(mill: Ordermill, number: str, actor: Actor) -> ResendRes
     if result.skipped:
         reason = next(iter(result.skipped.values()))
         if reason == "no such order":
-            raise NotFound(f"No order {number}.", details={"number": number})
+            raise NotFound(_("No order %(number)s.", number=number), details={"number": number})
         raise ActionNotAllowed(f"Order {number}: {reason}.", details={"number": number})
     return result
 

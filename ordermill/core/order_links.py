@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import NotFound
 from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order
 from ordermill.core.specs import Actor
 
@@ -55,7 +56,8 @@ def order_link_token(mill: Ordermill, number: str) -> str:
     """A URL-safe token naming the order at its current link version, signed now."""
     version = _link_version(mill, number)
     if version is None:
-        raise InvalidOrderLink(f"No order {number}.", details={"number": str(number)})
+        raise InvalidOrderLink(_("No order %(number)s.", number=number),
+                               details={"number": str(number)})
     return _serializer(mill.settings.secret_keys).dumps({"n": str(number), "v": version})
 
 

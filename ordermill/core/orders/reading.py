@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ordermill.core.errors import OrderNotFound
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order, OrderEvent
 from ordermill.core.orders.runner import ActionRunner, _order_loader, _valid_number
 from ordermill.core.permissions import require
@@ -36,7 +37,8 @@ class OrderReading(ActionRunner):
         with self.mill.read_session() as session:
             order = session.scalar(_order_loader().where(Order.number == _valid_number(number)))
             if order is None:
-                raise OrderNotFound(f"No order {number}.", details={"number": str(number)})
+                raise OrderNotFound(_("No order %(number)s.", number=number),
+                                    details={"number": str(number)})
             return order
 
     @retry_read

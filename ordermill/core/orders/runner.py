@@ -87,7 +87,8 @@ def _order_loader() -> Any:
 def _valid_number(number: object) -> str:
     text = str(number).strip()
     if len(text) != 10 or not text.isdigit():
-        raise OrderNotFound(f"No order {number!r}: order numbers have 10 digits.",
+        raise OrderNotFound(_("No order %(number)s: order numbers have 10 digits.",
+                              number=repr(number)),
                             details={"number": str(number)})
     return text
 
