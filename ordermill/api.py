@@ -34,6 +34,19 @@ The app and the action context
     in-transaction hook, `ctx.record_event(order, type, message, ...)` writes history in the
     action's own transaction. Never build OrderEvent rows or lock orders by hand.
 
+Speaking the reader's language (issue 21)
+    Your plugin's catalog: `i18n = Domain("ordermill_<plugin>", Path(__file__).parent /
+    "translations")`, `_ = i18n.gettext` (named parameters: `_("Seat %(seat)s", seat=...)`);
+    gettext/ngettext/lazy_gettext/N_ here use the core's catalog; use_locale and
+    current_locale choose the language; format_money/format_date/format_datetime/
+    format_number format for it. History events: pass `event_msg("Ticket %(ticket)s checked
+    in.", catalog_domain="ordermill_<plugin>", ticket="T-1")` as the message of
+    `ctx.record_event` (or its `message_id=`, `params=`, `domain=`): the English text is
+    stored as today, and event_message(event, mill) shows it in the reader's language.
+    A Money parameter is shown with format_money, status_param/gateway_param with the
+    reader's status_label/gateway_label. StatusSpec(labels={"fr": ...}) labels a custom
+    status per language.
+
 Reading the core
     payment_status, amount_due, money_totals and line_summary derive an order's state;
     order_to_dict and event_to_dict give the API's JSON shapes; customer_order_link signs a
@@ -134,7 +147,12 @@ from ordermill.core.i18n import (
     LANGUAGES,
     N_,
     Domain,
+    EventMsg,
+    GatewayName,
+    StatusName,
     current_locale,
+    event_msg,
+    event_ngettext,
     format_date,
     format_datetime,
     format_money,
@@ -148,6 +166,15 @@ from ordermill.core.i18n import (
 from ordermill.core.inventory import release as release_stock
 from ordermill.core.invoice_models import CreditNote
 from ordermill.core.invoicing import next_document_number
+from ordermill.core.labels import (
+    event_message,
+    gateway_label,
+    gateway_param,
+    money_shown,
+    status_label,
+    status_param,
+    summary_label,
+)
 from ordermill.core.models import (
     Base,
     Customer,
@@ -269,9 +296,11 @@ __all__ = [
     "DocumentFile",
     "Domain",
     "ErasureScope",
+    "EventMsg",
     "FilterSpec",
     "FraudResult",
     "GatewayEventData",
+    "GatewayName",
     "GatewayRefund",
     "GatewayRefundData",
     "HookOutcome",
@@ -311,6 +340,7 @@ __all__ = [
     "SettingsPage",
     "StaffUser",
     "StaleOrder",
+    "StatusName",
     "StatusSpec",
     "UnknownInvoice",
     "UnknownLine",
@@ -333,12 +363,17 @@ __all__ = [
     "customer_order_link",
     "documented",
     "enqueue",
+    "event_message",
+    "event_msg",
+    "event_ngettext",
     "event_to_dict",
     "exponent",
     "format_date",
     "format_datetime",
     "format_money",
     "format_number",
+    "gateway_label",
+    "gateway_param",
     "gettext",
     "holds",
     "hookimpl",
@@ -349,6 +384,7 @@ __all__ = [
     "lazy_gettext",
     "line_summary",
     "live_enum",
+    "money_shown",
     "money_text",
     "money_totals",
     "next_document_number",
@@ -367,6 +403,9 @@ __all__ = [
     "require_actor",
     "saved_charge_key",
     "saved_method",
+    "status_label",
+    "status_param",
+    "summary_label",
     "text_field",
     "use_locale",
     "utcnow",

@@ -173,7 +173,12 @@ class EventOut(Schema):
     type = fields.String(required=True)
     actor = fields.String(required=True, metadata={"description": "user:<email>, "
                                                    "token:<id>:<email>, system:..., ..."})
-    message = fields.String(required=True)
+    message = fields.String(required=True, metadata={
+        "description": "In the request's language (Accept-Language; English by default)."})
+    message_id = fields.String(allow_none=True, metadata={
+        "description": "The catalog message id of `message` (null on events older than "
+                       "issue 21), to translate it on the client with `params`."})
+    params = fields.Dict(allow_none=True)
     status_from = _str()
     status_to = _str()
     comment = _str()
