@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select, update
 
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import InvalidInput
+from ordermill.core.i18n import event_msg
 from ordermill.core.models import OutboxJob, utcnow
 from ordermill.core.outbox import note_on_order
 from ordermill.core.permissions import require
@@ -162,7 +163,8 @@ def retry_dead_jobs(mill: Ordermill, job_filter: DeadJobFilter, *, actor: Actor,
         ctx = ActionContext(mill, actor, "retry_dead_jobs", session=session)
         for row in rows:
             note_on_order(ctx, row, "job_retried",
-                          f"Background job {row.kind} retried by {actor.label}.")
+                          event_msg("Background job %(kind)s retried by %(actor)s.",
+                                    kind=row.kind, actor=actor.label))
     log.info("%s retried %d dead job(s) (%s)", actor.label, len(ids), job_filter.describe())
     return RetryResult(ids, False, job_filter)
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, NotFound
+from ordermill.core.i18n import event_msg
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order, OrderEvent, utcnow
 from ordermill.core.order_links import (
@@ -116,7 +117,7 @@ def resend_confirmations(
                 continue
             ctx = ActionContext(mill, actor, "resend_confirmation", session=session)
             event = ctx.record_event(  # a resend changes nothing on the order itself
-                order, RESEND_EVENT, "Order confirmation resent.", comment=comment,
+                order, RESEND_EVENT, event_msg("Order confirmation resent."), comment=comment,
                 notify_customer=True, data={"bulk": len(wanted) > 1}, touch=False)
             jobs: list[JobRequest] = []
             for requested in mill.plugins.call(

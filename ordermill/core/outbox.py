@@ -30,8 +30,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ordermill.core.backoff import DEFAULT_CAP_SECONDS, DEFAULT_LEASE_SECONDS, RetrySchedule
-from ordermill.core.context import ActionContext
+from ordermill.core.context import ActionContext, message_columns
 from ordermill.core.errors import ActionNotAllowed, NotFound
+from ordermill.core.i18n import event_msg
 from ordermill.core.models import Order, OrderEvent, OutboxJob, utcnow
 from ordermill.core.specs import Actor, JobRequest, OutboxJobView
 
@@ -110,7 +111,8 @@ def note_on_order(ctx: ActionContext, row: OutboxJob, kind: str, message: str) -
     order = session.scalar(select(Order).where(Order.number == row.order_number))
     if order is None:  # the order is gone: no row to attach to (see core/deletion.py)
         session.add(OrderEvent(order_id=None, order_number=row.order_number, type=kind,
-                               actor=ctx.actor.label, message=message, data=data))
+                               actor=ctx.actor.label, data=data,
+                               **message_columns(message)))
         return
     ctx.record_event(order, kind, message, data=data, touch=False)
 
@@ -252,9 +254,9 @@ class Outbox:
             if row.attempts >= row.max_attempts:
                 row.status = "dead"
                 row.finished_at = utcnow()
-                self._note_on_order(session, row, "job_dead",
-                                    f"Background job {row.kind} failed {row.attempts} times and "
-                                    f"was dead-lettered: {error}")
+                self._note_on_order(session, row, "job_dead", event_msg(
+                    "Background job %(kind)s failed %(attempts)s times and was dead-lettered: "
+                    "%(error)s", kind=row.kind, attempts=row.attempts, error=str(error)))
             else:
                 row.status = "pending"
                 row.run_after = utcnow() + self.retry_delay(row.attempts)
@@ -329,7 +331,8 @@ class Outbox:
             row.run_after = utcnow()
             row.finished_at = None
             self._note_on_order(session, row, "job_retried",
-                                f"Background job {row.kind} retried by {actor_label}.")
+                                event_msg("Background job %(kind)s retried by %(actor)s.",
+                                          kind=row.kind, actor=actor_label))
 
 
 def _job_dict(job: OutboxJob) -> dict[str, Any]:

@@ -159,3 +159,20 @@ def test_plural_and_joined_messages_render_per_language(mill: Ordermill, staff: 
     deleted = _event(mill, order.number, "deleted")
     with use_locale("ru"):
         assert event_message(deleted).startswith("Заказ удалён окончательно")
+
+
+def test_erasure_scrubs_the_message_parameters_too(mill: Ordermill, paid_order: Order,
+                                                   staff: Actor) -> None:
+    from ordermill.core.customers import erase_customer
+
+    placed = _event(mill, paid_order.number, "placed")
+    assert "buyer@example.com" in json.dumps(placed.params)
+    erase_customer(mill, mill.orders.get(paid_order.number).customer_id, actor=staff)
+    placed = _event(mill, paid_order.number, "placed")
+    for stored in (placed.message, json.dumps(placed.params, ensure_ascii=False)):
+        assert "buyer@example.com" not in stored and "Bea Buyer" not in stored
+    with use_locale("fr"):
+        assert "Bea Buyer" not in event_message(placed, mill)
+    erased = _event(mill, paid_order.number, "buyer_erased")
+    with use_locale("uk"):
+        assert event_message(erased, mill).startswith("Персональні дані покупця стерто")

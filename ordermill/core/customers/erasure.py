@@ -23,7 +23,7 @@ import attrs
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ordermill.core.context import ActionContext, jsonable
+from ordermill.core.context import ActionContext, jsonable, message_columns
 from ordermill.core.customer_models import CustomerErasure, CustomerEvent, CustomerNote
 from ordermill.core.customers.common import (
     OPTIONAL_PERSONAL_COLUMNS,
@@ -34,6 +34,7 @@ from ordermill.core.customers.common import (
     record,
 )
 from ordermill.core.customers.scrub import Scrubber
+from ordermill.core.i18n import event_msg
 from ordermill.core.models import (
     Customer,
     GatewayEvent,
@@ -150,6 +151,8 @@ def _scrub_events(events: Sequence[OrderEvent], scrubber: Scrubber, pseudonym: s
             data["snapshot"] = snapshot
         event.data = scrubber(data)
         event.message = scrubber.text(event.message) or ""
+        if event.params:  # the message's parameters (issue 21) hold the same personal data
+            event.params = scrubber(dict(event.params))
         event.comment = scrubber.text(event.comment)
         event.actor = scrubber.text(event.actor) or ""
     return len(events)
@@ -298,8 +301,9 @@ def _erase(mill: Ordermill, session: Session, ctx: ActionContext, customer: Cust
     for order in orders:
         session.add(OrderEvent(
             order_id=order.id, order_number=order.number, type="buyer_erased",
-            actor=actor.label, message="The buyer's personal data was erased (customer "
-            f"erasure); the buyer is now {pseudonym}.", data={"customer_id": customer.id},
+            actor=actor.label, **message_columns(event_msg(
+                "The buyer's personal data was erased (customer erasure); the buyer is now "
+                "%(pseudonym)s.", pseudonym=pseudonym)), data={"customer_id": customer.id},
             created_at=now))
     report = {
         "customer_id": customer.id, "pseudonym": pseudonym, "pseudonym_email": email,

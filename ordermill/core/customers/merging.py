@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from ordermill.core.context import message_columns
 from ordermill.core.customer_models import CustomerEvent, CustomerNote
 from ordermill.core.customers.common import (
     customer_action,
@@ -17,6 +18,7 @@ from ordermill.core.customers.common import (
     valid_id,
 )
 from ordermill.core.errors import InvalidInput
+from ordermill.core.i18n import event_msg
 from ordermill.core.models import Order, OrderEvent, utcnow
 from ordermill.core.permissions import require
 from ordermill.core.specs import Actor
@@ -44,14 +46,15 @@ def merge_customers(mill: Ordermill, keep_id: object, merge_id: object, *,
         orders = list(session.scalars(select(Order).where(Order.customer_id == gone.id)
                                       .order_by(Order.id)))
         now = utcnow()
-        message = (f"Moved from customer {gone.id} ({gone.email}) to customer {kept.id} "
-                   f"({kept.email}) by a merge.")
+        message = event_msg("Moved from customer %(gone)s (%(gone_email)s) to customer "
+                            "%(kept)s (%(kept_email)s) by a merge.", gone=gone.id,
+                            gone_email=gone.email, kept=kept.id, kept_email=kept.email)
         for order in orders:
             order.customer_id = kept.id
             order.updated_at = now
             session.add(OrderEvent(
                 order_id=order.id, order_number=order.number, type="customer_merged",
-                actor=actor.label, message=message,
+                actor=actor.label, **message_columns(message),
                 data={"from_customer_id": gone.id, "to_customer_id": kept.id},
                 created_at=now))
         notes = session.execute(update(CustomerNote).where(CustomerNote.customer_id == gone.id)
