@@ -14,6 +14,7 @@ from ordermill.cli.common import CLI_ACTOR, _console, _echo_json, _fail, get_mil
 from ordermill.core.catalogue.csv_import import CSV_COLUMNS
 from ordermill.core.catalogue.product_input import KINDS
 from ordermill.core.catalogue_models import ADJUSTMENT_REASONS
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import TAX_CLASSES
 
 PAIR_HELP = "CUR=AMOUNT, e.g. USD=14.00; repeat for more currencies."
@@ -24,7 +25,8 @@ def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
     for value in values:
         code, sep, amount = value.partition("=")
         if not sep:
-            _fail(f"{option} {value!r}: write it as CUR=AMOUNT, e.g. USD=14.00.")
+            _fail(_("%(option)s %(value)s: write it as CUR=AMOUNT, e.g. USD=14.00.",
+                    option=option, value=repr(value)))
         result[code.strip().upper()] = amount.strip()
     return result
 
@@ -97,7 +99,7 @@ def product_list(include_archived: bool, as_json: bool) -> None:
         _echo_json(rows)
         return
     if not rows:
-        click.echo("No products.")
+        click.echo(_("No products."))
         return
     table = Table()
     for column in ("SKU", "Name", "Kind", "Category", "Price", "Stock", "Active"):
@@ -137,7 +139,7 @@ def product_edit(sku: str, dry_run: bool, as_json: bool, **values: Any) -> None:
     """Change the given fields of a product (a new --stock is recorded as a count)."""
     data = _product_data(values)
     if not data:
-        _fail("Nothing to change: give at least one option (see --help).")
+        _fail(_("Nothing to change: give at least one option (see --help)."))
     result = get_mill().catalogue.products.update(sku, data, actor=CLI_ACTOR, dry_run=dry_run)
     _print_product(result, as_json, "Dry run, nothing saved: " if dry_run else "")
 
@@ -183,7 +185,8 @@ def product_export(path: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         path.write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {text.count(chr(10)) - 1} product(s) to {path}.")
+        click.echo(_("Wrote %(value)s product(s) to %(path)s.",
+                     value=text.count(chr(10)) - 1, path=path))
 
 
 @click.group()
@@ -203,9 +206,9 @@ def stock_adjust(sku: str, change: str | None, reason: str | None, count: int | 
                  note: str | None, dry_run: bool) -> None:
     """Add (+N) or take (-N) units with a reason, or record a --count."""
     if change is None and count is None:
-        _fail("Give a change such as +5 or -2, or --count N.")
+        _fail(_("Give a change such as +5 or -2, or --count N."))
     if change is not None and reason is None:
-        _fail("Say why with --reason received, counted or damaged.")
+        _fail(_("Say why with --reason received, counted or damaged."))
     result = get_mill().catalogue.products.adjust_stock(
         sku, actor=CLI_ACTOR, change=change, count=count, reason=reason, note=note,
         dry_run=dry_run)
@@ -221,7 +224,8 @@ def stock_ledger(sku: str, as_json: bool) -> None:
     if as_json:
         _echo_json(data)
         return
-    click.echo(f"{data['sku']}: stock {data['stock']}, ledger total {data['ledger_total']}")
+    click.echo(_("%(sku)s: stock %(stock)s, ledger total %(ledger_total)s",
+                 sku=data['sku'], stock=data['stock'], ledger_total=data['ledger_total']))
     for row in data["movements"]:
         click.echo(f"  {row['created_at'][:16]} {row['kind']:<10} {row['change']:+d} "
                    f"{row['reason'] or ''} {row['order_number'] or ''}".rstrip())
@@ -254,7 +258,7 @@ def promo_add(code: str, percent: str | None, amounts: tuple[str, ...],
               dry_run: bool, as_json: bool, **values: Any) -> None:
     """Create a promo code: --percent P, or --amount CUR=AMOUNT per currency."""
     if (percent is None) == (not amounts):
-        _fail("Give either --percent or --amount.")
+        _fail(_("Give either --percent or --amount."))
     data: dict[str, Any] = {"code": code, "kind": "percent" if percent else "fixed",
                             **{k: v for k, v in values.items() if v is not None}}
     if percent:
@@ -297,7 +301,7 @@ def promo_list(as_json: bool) -> None:
         _echo_json(rows)
         return
     if not rows:
-        click.echo("No promo codes.")
+        click.echo(_("No promo codes."))
     for row in rows:
         click.echo(_promo_line(row))
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from ordermill.cli.common import CLI_ACTOR, _console, _echo_json, get_mill
 from ordermill.core import customers
 from ordermill.core.customers import CUSTOMER_SORTS
+from ordermill.core.i18n import gettext as _
 
 SORTS = [*CUSTOMER_SORTS, *(f"-{name}" for name in CUSTOMER_SORTS)]
 ERASE_PROMPT = ("Erase the personal data of customer {id} ({email}) for good? Orders, "
@@ -38,7 +39,7 @@ def customer_list(search: str | None, sort: str, limit: int, as_json: bool) -> N
         _echo_json(rows)
         return
     if not rows:
-        click.echo("No customers match.")
+        click.echo(_("No customers match."))
         return
     table = Table()
     for column in ("Id", "Name", "E-mail", "Company", "Orders", "Spent", "Last order"):
@@ -50,7 +51,7 @@ def customer_list(search: str | None, sort: str, limit: int, as_json: bool) -> N
                       spent or "-", (row["last_order_at"] or "-")[:16].replace("T", " "))
     console = _console()
     console.print(table)
-    console.print(f"{len(rows)} of {page.total} customer(s).")
+    console.print(_("%(value)s of %(total)s customer(s).", value=len(rows), total=page.total))
 
 
 @customer.command("show")
@@ -68,12 +69,13 @@ def customer_show(customer_id: str, as_json: bool) -> None:
         if data.get(key):
             click.echo(f"  {label}: {data[key]}")
     spent = ", ".join(f"{amount} {cur}" for cur, amount in data["total_spent"].items())
-    click.echo(f"  Orders: {data['orders_count']}; spent: {spent or '-'}")
+    click.echo(_("  Orders: %(orders_count)s; spent: %(value)s",
+                 orders_count=data['orders_count'], value=spent or '-'))
     for order in data["orders"]:
         click.echo(f"    {order['number']}  {order['placed_at'][:10]}  {order['status']:<10} "
                    f"{order['total']} {order['currency']}")
     for note in data["notes"]:
-        click.echo(f"  Note ({note['author']}): {note['text']}")
+        click.echo(_("  Note (%(author)s): %(text)s", author=note['author'], text=note['text']))
     for event in data["history"][:10]:
         click.echo(f"  {event['created_at'][:16].replace('T', ' ')}  {event['message']}")
 
@@ -104,7 +106,8 @@ def customer_export(customer_id: str, output: Path | None) -> None:
         click.echo(text)
         return
     output.write_text(text + "\n", encoding="utf-8")
-    click.echo(f"Wrote the data of customer {document['customer']['id']} to {output}.")
+    click.echo(_("Wrote the data of customer %(id)s to %(output)s.",
+                 id=document['customer']['id'], output=output))
 
 
 @customer.command("erase")

@@ -264,11 +264,12 @@ class LineUnits(click.ParamType):
                 ctx: click.Context | None) -> tuple[int, int | None]:
         if isinstance(value, tuple):
             return value
-        line_id, _, units = str(value).partition(":")
+        line_id, _sep, units = str(value).partition(":")
         try:
             return int(line_id), (int(units) if units else None)
         except ValueError:
-            self.fail(f"{value!r} is not a line: use ID or ID:QTY, e.g. 12 or 12:1.",
+            self.fail(_("%(value)s is not a line: use ID or ID:QTY, e.g. 12 or 12:1.",
+                        value=repr(value)),
                       param, ctx)
 
 
@@ -361,7 +362,8 @@ def order_delete(number: str, restock: bool | None, yes: bool) -> None:
     mill = get_mill()
     if not yes:
         preview = mill.orders.delete(number, actor=CLI_ACTOR, restock=restock, dry_run=True)
-        click.confirm(f"Delete order {number} for good? {preview.preview['message']}",
+        click.confirm(_("Delete order %(number)s for good? %(message)s",
+                        number=number, message=preview.preview['message']),
                       abort=True)
     _report(mill.orders.delete(number, actor=CLI_ACTOR, restock=restock))
 

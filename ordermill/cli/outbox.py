@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ordermill.cli.common import CLI_ACTOR, _console, _echo_json, get_mill
 from ordermill.core.dead_jobs import DeadJobFilter, retry_dead_jobs
+from ordermill.core.i18n import gettext as _
 
 
 @click.group()
@@ -32,7 +33,7 @@ def outbox_list(status: str | None, limit: int, as_json: bool) -> None:
         _echo_json(jobs)
         return
     if not jobs:
-        click.echo("No jobs.")
+        click.echo(_("No jobs."))
         return
     table = Table()
     for column in ("ID", "Kind", "Status", "Attempts", "Order", "Run after", "Last error"):
@@ -49,7 +50,7 @@ def outbox_list(status: str | None, limit: int, as_json: bool) -> None:
 def outbox_retry(job_id: int) -> None:
     """Give a dead job a fresh set of attempts, due now."""
     get_mill().outbox.retry(job_id, actor_label=CLI_ACTOR.label)
-    click.echo(f"Job {job_id} will run again.")
+    click.echo(_("Job %(job_id)s will run again.", job_id=job_id))
 
 
 @outbox.command("retry-dead")
@@ -73,7 +74,7 @@ def retry_dead(kind: str | None, order_number: str | None, error_contains: str |
         _echo_json(result.to_dict())
         return
     if not result.count:
-        click.echo(f"No dead job matches ({job_filter.describe()}).")
+        click.echo(_("No dead job matches (%(describe)s).", describe=job_filter.describe()))
         return
     verb = "would run again" if dry_run else "will run again"
     click.echo(f"{result.count} dead job(s) {verb} ({job_filter.describe()}): "

@@ -10,6 +10,7 @@ from rich.table import Table
 from ordermill.cli.common import _console, _echo_json, get_mill
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import OrdermillError
+from ordermill.core.i18n import gettext as _
 
 
 @click.command()
@@ -39,7 +40,7 @@ def plugins(as_json: bool) -> None:
         console.print(f"[red]Failed to load[/red] {failure.name} "
                       f"({failure.distribution or 'unknown distribution'}): {failure.error}")
     for error in errors:
-        console.print(f"[red]Error:[/red] {escape(error)}")
+        console.print(_("[red]Error:[/red] %(value)s", value=escape(error)))
     if errors:
         raise SystemExit(1)
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ordermill.cli.common import _fail, get_mill
 from ordermill.core.app import Ordermill
+from ordermill.core.i18n import gettext as _
 from ordermill.core.secret_keys import new_key, require_key
 from ordermill.core.secret_rotation import rotate_all
 
@@ -64,7 +65,7 @@ def _old_keys(path: Path | None) -> list[str]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as error:
-        _fail(f"Cannot read {path}: {error.strerror or error}")
+        _fail(_("Cannot read %(path)s: %(value)s", path=path, value=error.strerror or error))
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
@@ -85,7 +86,7 @@ def secrets_rotate(old_keys_file: Path | None) -> None:
     click.echo(report.describe())
     if report.unreadable:
         for name in report.unreadable:
-            click.echo(f"  unreadable: {name}", err=True)
+            click.echo(_("  unreadable: %(name)s", name=name), err=True)
         _fail("Some stored secrets open with none of the keys given: add the key they were "
               "saved under to ORDERMILL_SECRET_KEY_FALLBACKS (or --old-keys-file) and run "
               "this again, or re-enter them in the admin.")

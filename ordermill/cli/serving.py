@@ -14,6 +14,7 @@ import click
 from ordermill import __version__
 from ordermill.cli.common import _fail, _has_schema, _safe_url, _until_signalled, get_mill
 from ordermill.cli.secrets import startup_checks
+from ordermill.core.i18n import gettext as _
 
 if TYPE_CHECKING:
     from ordermill.demo import DemoLogin
@@ -28,7 +29,7 @@ def init() -> None:
 
     mill = get_mill()
     upgrade_database(mill)
-    click.echo(f"Database ready: {_safe_url(mill.settings.database_url)}")
+    click.echo(_("Database ready: %(value)s", value=_safe_url(mill.settings.database_url)))
 
 
 @click.command()
@@ -45,14 +46,15 @@ def demo(force: bool) -> None:
               "Use `ordermill demo --force` to add it anyway.")
     summary = load_demo(mill)
     login = ensure_demo_admin(mill)
-    click.echo(f"Demo shop loaded into {_safe_url(mill.settings.database_url)}:")
+    click.echo(_("Demo shop loaded into %(value)s:", value=_safe_url(mill.settings.database_url)))
     click.echo(f"  {summary.describe()}")
     _echo_login(login)
 
 
 def _echo_login(login: DemoLogin) -> None:
     if login.password:
-        click.echo(f"Log in as {login.email} with password {login.password}")
+        click.echo(_("Log in as %(email)s with password %(password)s",
+                     email=login.email, password=login.password))
     else:
         click.echo(f"Log in as {login.email} (its password was changed since the demo "
                    f"set it up)")
@@ -76,7 +78,8 @@ def _listen(host: str, port: int) -> socket.socket:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(address)
     except OSError as error:
-        _fail(f"Cannot listen on {host}:{port}: {error.strerror or error}")
+        _fail(_("Cannot listen on %(host)s:%(port)s: %(value)s",
+                host=host, port=port, value=error.strerror or error))
     return listener
 
 
@@ -124,7 +127,7 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
 
         upgrade_database(mill)
         if not has_orders(mill):
-            click.echo("Loading the demo shop ...")
+            click.echo(_("Loading the demo shop ..."))
             click.echo(f"  {load_demo(mill).describe()}")
         login = ensure_demo_admin(mill)
     elif not _has_schema(mill):
@@ -137,7 +140,8 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
         else:
             server = waitress.create_server(app, host=host, port=port, threads=threads)
     except OSError as error:
-        _fail(f"Cannot listen on {host}:{port}: {error.strerror or error}")
+        _fail(_("Cannot listen on %(host)s:%(port)s: %(value)s",
+                host=host, port=port, value=error.strerror or error))
     effective_port = getattr(server, "effective_port", None)
     if effective_port is None:  # several sockets (e.g. "localhost" on IPv4 and IPv6)
         effective_port = server.effective_listen[0][1]  # type: ignore[attr-defined]
@@ -148,14 +152,14 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
         outbox = threading.Thread(target=mill.outbox.run_forever, args=(stop,),
                                   name="ordermill-outbox", daemon=True)
         outbox.start()
-    click.echo(f"ordermill {__version__} is running at {url}")
-    click.echo(f"Database: {_safe_url(mill.settings.database_url)}")
+    click.echo(_("ordermill %(version)s is running at %(url)s", version=__version__, url=url))
+    click.echo(_("Database: %(value)s", value=_safe_url(mill.settings.database_url)))
     if login is not None:
         _echo_login(login)
     if mill.plugins.pm.has_plugin(DEMO_PANEL):
         click.echo(f"Demo control panel (what accepting a hosting order creates): "
                    f"{url}demo/panel/")
-    click.echo("Press Ctrl+C to stop.")
+    click.echo(_("Press Ctrl+C to stop."))
 
     def interrupt() -> None:
         raise KeyboardInterrupt  # waitress's loop catches it and shuts down cleanly
@@ -165,7 +169,7 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
     stop.set()
     if outbox is not None:
         outbox.join(timeout=10)
-    click.echo("Stopped.")
+    click.echo(_("Stopped."))
 
 
 @click.command()
@@ -181,11 +185,11 @@ def worker(once: bool, poll: float) -> None:
         counts = mill.outbox.counts()
         waiting = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())
                             if status != "done") or "nothing waiting"
-        click.echo(f"Ran {ran} job(s). Outbox: {waiting}.")
+        click.echo(_("Ran %(ran)s job(s). Outbox: %(waiting)s.", ran=ran, waiting=waiting))
         return
     logging.getLogger("ordermill").setLevel(logging.INFO)
     stop = threading.Event()
-    click.echo("Outbox worker running; Ctrl+C or SIGTERM stops it.")
+    click.echo(_("Outbox worker running; Ctrl+C or SIGTERM stops it."))
     with _until_signalled(stop):
         mill.outbox.run_forever(stop, poll_seconds=poll)
-    click.echo("Worker stopped.")
+    click.echo(_("Worker stopped."))

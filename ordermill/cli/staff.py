@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from ordermill.cli.common import STAFF_ROLES, get_mill
+from ordermill.core.i18n import gettext as _
 
 
 @click.group()
@@ -30,7 +31,8 @@ def user_password(email: str, password: str | None) -> None:
     if password is None:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     changed = set_password(mill, email, password or "")
-    click.echo(f"Password of {changed} changed; their sessions were logged out.")
+    click.echo(_("Password of %(changed)s changed; their sessions were logged out.",
+                 changed=changed))
 
 
 user.add_command(user_password)
@@ -50,7 +52,7 @@ def user_create(email: str, name: str | None, role: str, password: str | None) -
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     created = create_user(mill, email=email, name=name or email, role=role,
                           password=password or "")
-    click.echo(f"Created {role} {created.email}.")
+    click.echo(_("Created %(role)s %(email)s.", role=role, email=created.email))
 
 
 @click.group()
@@ -67,4 +69,4 @@ def token_create(email: str, name: str) -> None:
 
     value = create_token(get_mill(), email=email, name=name)
     click.echo(value)
-    click.echo("Store this token now: it cannot be shown again.", err=True)
+    click.echo(_("Store this token now: it cannot be shown again."), err=True)
