@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ordermill.core.errors import ConfigurationError, InvalidInput, PluginError
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order, OrderLine, utcnow
 from ordermill.core.money import allocate, check_bound
 from ordermill.core.tax_models import OrderAdjustment
@@ -44,9 +45,11 @@ def _rate(value: Any) -> Decimal | None:
     try:
         rate = Decimal(str(value))
     except InvalidOperation:
-        raise InvalidInput(f"A tax rate must be a number of percent, not {value!r}.") from None
+        raise InvalidInput(_("A tax rate must be a number of percent, not %(value)s.",
+                             value=repr(value))) from None
     if not rate.is_finite() or rate < 0 or rate >= 10000:
-        raise InvalidInput(f"A tax rate must be a percentage from 0, not {value!r}.")
+        raise InvalidInput(_("A tax rate must be a percentage from 0, not %(value)s.",
+                             value=repr(value)))
     return rate
 
 

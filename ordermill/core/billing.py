@@ -14,6 +14,7 @@ import attrs
 from ordermill.core import invoicing
 from ordermill.core.adjustments import line_fee_share
 from ordermill.core.errors import InvalidInput
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Invoice, Order, OrderLine, Payment, utcnow
 from ordermill.core.statuses import amount_due, money_totals
 
@@ -37,7 +38,7 @@ def add_renewal_invoice(order: Order, amount: int, description: str, *,
     and drafts, when the core has them, apply here as to every invoice.
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise InvalidInput("A renewal invoice must ask for more than zero.",
+        raise InvalidInput(_("A renewal invoice must ask for more than zero."),
                            details={"field": "amount"})
     invoice = new_invoice(order, amount, description)
     invoice.kind = "renewal"

@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, select, update
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import InvalidInput
 from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import OutboxJob, utcnow
 from ordermill.core.outbox import note_on_order
 from ordermill.core.permissions import require
@@ -57,8 +58,9 @@ class DeadJobFilter:
         for name in ("kind", "order_number", "error_contains"):
             value = getattr(self, name)
             if value is not None and len(value) > MAX_TEXT:
-                raise InvalidInput(f"The {name.replace('_', ' ')} filter is longer than "
-                                   f"{MAX_TEXT} characters.", details={"field": name})
+                raise InvalidInput(_("The %(value)s filter is longer than %(MAX_TEXT)s characters.",
+                                     value=name.replace('_', ' '), MAX_TEXT=MAX_TEXT),
+                                   details={"field": name})
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         query = query.where(OutboxJob.status == "dead")
@@ -147,8 +149,8 @@ def retry_dead_jobs(mill: Ordermill, job_filter: DeadJobFilter, *, actor: Actor,
     require(actor, "manage_jobs")
     job_filter.check()
     if job_filter.is_empty and not job_filter.everything:
-        raise InvalidInput("Say which dead jobs to retry: a kind, an order, an error text, "
-                           "job ids, or all of them.", details={"field": "filter"})
+        raise InvalidInput(_("Say which dead jobs to retry: a kind, an order, an error text, job "
+                             "ids, or all of them."), details={"field": "filter"})
     with mill.write_session() as session, session.begin():
         rows: Sequence[OutboxJob] = session.scalars(
             job_filter.apply(select(OutboxJob)).order_by(OutboxJob.id).with_for_update()

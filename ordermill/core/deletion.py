@@ -49,8 +49,8 @@ def delete_order(service: OrderService, number: str, *, actor: Actor, restock: b
         category = service._category(order)
         if totals.net > 0:
             raise ActionNotAllowed(
-                f"Order {number} has {money_display(totals.net, order.currency)} paid. "
-                f"Refund it before deleting.",
+                _("Order %(number)s has %(value)s paid. Refund it before deleting.", number=number,
+                  value=money_display(totals.net, order.currency)),
                 details={"paid": money_text(totals.net, order.currency)})
         # closed or fraud orders with no money kept may go; open ones only if never paid
         # (a free order counts as unpaid here: nothing was captured)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ordermill.core.catalogue import stock_ledger
 from ordermill.core.errors import OutOfStock
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import OrderLine, Product
 
 
@@ -31,7 +32,8 @@ def reserve(session: Session, product: Product, quantity: int, *,
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise OutOfStock(
-            f"Not enough stock of {product.name} ({product.sku}): {quantity} wanted.",
+            _("Not enough stock of %(name)s (%(sku)s): %(quantity)s wanted.", name=product.name,
+              sku=product.sku, quantity=quantity),
             details={"sku": product.sku, "requested": quantity},
         )
     stock_ledger.record(session, product.id, -quantity, "hold", order_number=order_number)

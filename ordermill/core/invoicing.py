@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, object_session
 
 from ordermill.core.errors import InvalidInput
+from ordermill.core.i18n import gettext as _
 from ordermill.core.invoice_models import CreditNote, DocumentCounter
 from ordermill.core.models import Invoice, Order, OrderEvent, OrderLine, Payment, utcnow
 from ordermill.core.refund_tax import line_taxes
@@ -331,11 +332,13 @@ def number_documents(session: Session, ctx: ActionContext) -> list[Document]:
         if number is None:
             number = default_number(session, document)
         elif not (isinstance(number, str) and 0 < len(number.strip()) <= 40):
-            raise InvalidInput(f"Plugin {chosen.first_plugin!r} made invoice number "
-                               f"{number!r}; a number is 1 to 40 characters of text.")
+            raise InvalidInput(_("Plugin %(first_plugin)s made invoice number %(number)s; a number "
+                                 "is 1 to 40 characters of text.",
+                                 first_plugin=repr(chosen.first_plugin), number=repr(number)))
         elif _taken(session, type(document), number.strip()):
-            raise InvalidInput(f"Plugin {chosen.first_plugin!r} made invoice number "
-                               f"{number!r}, which is already taken; numbers are unique.")
+            raise InvalidInput(_("Plugin %(first_plugin)s made invoice number %(number)s, which is "
+                                 "already taken; numbers are unique.",
+                                 first_plugin=repr(chosen.first_plugin), number=repr(number)))
         document.number = number.strip()
         document.snapshot = {**(document.snapshot or {}), "seller": seller,
                              "number": document.number}

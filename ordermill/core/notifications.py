@@ -87,11 +87,12 @@ def resend_confirmations(
     require(actor, "edit_orders")
     wanted = list(dict.fromkeys(str(number).strip() for number in numbers if str(number).strip()))
     if not wanted:
-        raise InvalidInput("Choose at least one order to resend the confirmation for.")
+        raise InvalidInput(_("Choose at least one order to resend the confirmation for."))
     if len(wanted) > MAX_BULK_RESEND:
         raise InvalidInput(
-            f"Confirmations can be resent for at most {MAX_BULK_RESEND} orders at a time; "
-            f"{len(wanted)} were chosen. Nothing was sent: choose fewer orders.",
+            _("Confirmations can be resent for at most %(MAX_BULK_RESEND)s orders at a time; "
+              "%(value)s were chosen. Nothing was sent: choose fewer orders.",
+              MAX_BULK_RESEND=MAX_BULK_RESEND, value=len(wanted)),
             details={"chosen": len(wanted), "limit": MAX_BULK_RESEND},
         )
     queued: list[str] = []
@@ -127,8 +128,8 @@ def resend_confirmations(
             jobs.extend(ctx.jobs)
             if not jobs:
                 raise ActionNotAllowed(
-                    "No notification plugin queued a confirmation (is notify_email configured "
-                    "with an SMTP host?). Nothing was resent.",
+                    _("No notification plugin queued a confirmation (is notify_email configured "
+                      "with an SMTP host?). Nothing was resent."),
                     details={"number": order.number},
                 )
             for job in jobs:
@@ -163,7 +164,8 @@ def resend_confirmation(mill: Ordermill, number: str, actor: Actor) -> ResendRes
         reason = next(iter(result.skipped.values()))
         if reason == "no such order":
             raise NotFound(_("No order %(number)s.", number=number), details={"number": number})
-        raise ActionNotAllowed(f"Order {number}: {reason}.", details={"number": number})
+        raise ActionNotAllowed(_("Order %(number)s: %(reason)s.", number=number, reason=reason),
+                               details={"number": number})
     return result
 
 

@@ -78,16 +78,16 @@ def verify_order_link(mill: Ordermill, token: str, *, max_age: int | None = None
     try:
         data = _serializer(mill.settings.secret_keys).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise InvalidOrderLink("This order link has expired.") from None
+        raise InvalidOrderLink(_("This order link has expired.")) from None
     except BadSignature:
-        raise InvalidOrderLink("This order link is not valid.") from None
+        raise InvalidOrderLink(_("This order link is not valid.")) from None
     number = data.get("n") if isinstance(data, dict) else None
     version = data.get("v", 0) if isinstance(data, dict) else None
     if not isinstance(number, str) or len(number) != 10 or not number.isdigit() \
             or not isinstance(version, int):
-        raise InvalidOrderLink("This order link is not valid.")
+        raise InvalidOrderLink(_("This order link is not valid."))
     if _link_version(mill, number) != version:
-        raise InvalidOrderLink("This order link was revoked or its order no longer exists.")
+        raise InvalidOrderLink(_("This order link was revoked or its order no longer exists."))
     return number
 
 

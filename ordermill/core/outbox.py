@@ -33,6 +33,7 @@ from ordermill.core.backoff import DEFAULT_CAP_SECONDS, DEFAULT_LEASE_SECONDS, R
 from ordermill.core.context import ActionContext, message_columns
 from ordermill.core.errors import ActionNotAllowed, NotFound
 from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order, OrderEvent, OutboxJob, utcnow
 from ordermill.core.specs import Actor, JobRequest, OutboxJobView
 
@@ -282,7 +283,7 @@ class Outbox:
     def run_until_empty(self, worker_id: str | None = None, max_batches: int = 10_000) -> int:
         """Run due jobs until none is due (tests, `ordermill worker --once`)."""
         total = 0
-        for _ in range(max_batches):
+        for _batch in range(max_batches):
             ran = self.run_once(worker_id)
             if ran == 0:
                 break
@@ -322,10 +323,10 @@ class Outbox:
         with self.mill.write_session() as session, session.begin():
             row = session.get(OutboxJob, job_id)
             if row is None:
-                raise NotFound(f"No outbox job {job_id}.")
+                raise NotFound(_("No outbox job %(job_id)s.", job_id=job_id))
             if row.status not in ("dead", "pending"):
-                raise ActionNotAllowed(f"Job {job_id} is {row.status}; only dead or waiting "
-                                       f"jobs can be retried.")
+                raise ActionNotAllowed(_("Job %(job_id)s is %(status)s; only dead or waiting jobs "
+                                         "can be retried.", job_id=job_id, status=row.status))
             row.status = "pending"
             row.attempts = 0
             row.run_after = utcnow()

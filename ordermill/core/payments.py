@@ -25,6 +25,7 @@ from ordermill.core.errors import (
     OrderNotFound,
     PluginError,
 )
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import GatewayEvent, Invoice, Order, Payment, utcnow
 from ordermill.core.permissions import require
 from ordermill.core.serialize import money_text
@@ -221,13 +222,15 @@ def _ensure_charge(mill: Ordermill, gateway: str, data: GatewayEventData, order:
                    *, required: bool) -> str:
     """Record the event's charge unless it is recorded already (idempotent by reference)."""
     if not data.reference:
-        raise InvalidInput(f"{gateway} event {data.event_id} names no payment reference.")
+        raise InvalidInput(_("%(gateway)s event %(event_id)s names no payment reference.",
+                             gateway=gateway, event_id=data.event_id))
     if _charge_known(order, gateway, data.reference) is not None:
         return f"payment {data.reference} already recorded"
     if data.amount is None or data.amount <= 0:
         if required:
-            raise RetryLater(f"Payment {data.reference} of order {order.number} is not known "
-                             f"yet and the event does not carry its amount; resend later.")
+            raise RetryLater(_("Payment %(reference)s of order %(number)s is not known yet and the "
+                               "event does not carry its amount; resend later.",
+                               reference=data.reference, number=order.number))
         return f"payment {data.reference} not known"
     invoice_id = data.invoice_id
     if invoice_id is not None and all(inv.id != invoice_id for inv in order.invoices):
@@ -289,8 +292,9 @@ def _online_gateway(mill: Ordermill, order: Order, what: str) -> PaymentGatewayS
     if spec is None or getattr(spec, what) is None:
         label = spec.label if spec else order.payment_method
         raise ActionNotAllowed(
-            f"Order {order.number} is paid by {label}, which takes no online payment: it waits "
-            f"for the money to be recorded by hand.", details={"gateway": order.payment_method})
+            _("Order %(number)s is paid by %(label)s, which takes no online payment: it waits for "
+              "the money to be recorded by hand.", number=order.number, label=label),
+            details={"gateway": order.payment_method})
     return spec
 
 
@@ -300,9 +304,11 @@ def _invoice_to_pay(order: Order, invoice_id: int | None) -> tuple[Invoice | Non
     if invoice_id is not None:
         invoice = next((inv for inv in order.invoices if inv.id == invoice_id), None)
         if invoice is None:
-            raise NotFound(f"Order {order.number} has no invoice {invoice_id}.")
+            raise NotFound(_("Order %(number)s has no invoice %(invoice_id)s.", number=order.number,
+                             invoice_id=invoice_id))
         if invoice.status != "unpaid":
-            raise ActionNotAllowed(f"Invoice {invoice_id} is {invoice.status}.")
+            raise ActionNotAllowed(_("Invoice %(invoice_id)s is %(status)s.", invoice_id=invoice_id,
+                                     status=invoice.status))
     else:
         invoice = next((inv for inv in order.invoices if inv.status == "unpaid"), None)
     if invoice is None:
@@ -322,11 +328,12 @@ def start_payment(mill: Ordermill, number: str, actor: Actor, *,
     require(actor, "place_orders")
     order = mill.orders.get(number)
     if mill.statuses.category(order.status) in ENDED_CATEGORIES:
-        raise ActionNotAllowed(f"Order {order.number} is {order.status}; it takes no payment.")
+        raise ActionNotAllowed(_("Order %(number)s is %(status)s; it takes no payment.",
+                                 number=order.number, status=order.status))
     spec = _online_gateway(mill, order, "start_payment")
     invoice, amount = _invoice_to_pay(order, invoice_id)
     if amount <= 0:
-        raise ActionNotAllowed(f"Order {order.number} has nothing left to pay.")
+        raise ActionNotAllowed(_("Order %(number)s has nothing left to pay.", number=order.number))
     key = (f"ordermill-invoice-{invoice.id}-{amount}" if invoice is not None
            else f"ordermill-order-{order.number}-{amount}")
     assert spec.start_payment is not None
@@ -357,8 +364,9 @@ def capture_payment(mill: Ordermill, number: str, actor: Actor,
     except Exception as error:
         raise PluginError(f"gateway {spec.name}", "capture_payment", error) from error
     if event.order_number != order.number:
-        raise InvalidInput(f"The {spec.label} payment belongs to order "
-                           f"{event.order_number}, not {order.number}.")
+        raise InvalidInput(_("The %(label)s payment belongs to order %(order_number)s, not "
+                             "%(number)s.", label=spec.label, order_number=event.order_number,
+                             number=order.number))
     outcome = apply_event(mill, spec.name, event)
     order = mill.orders.get(number)
     return {"gateway": spec.name, "number": order.number, "outcome": outcome,

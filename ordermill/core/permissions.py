@@ -24,6 +24,7 @@ from contextvars import ContextVar, Token
 import attrs
 
 from ordermill.core.errors import ConfigurationError, PermissionDenied, PluginConflict
+from ordermill.core.i18n import gettext as _
 from ordermill.core.specs import Actor, PermissionSpec
 
 PERMISSIONS: dict[str, str] = {
@@ -79,7 +80,8 @@ class PermissionTable:
             return
         label = self.labels.get(permission)
         what = label.lower() if label else f"use {permission!r} (no such permission)"
-        raise PermissionDenied(f"{actor.name} ({actor.role or 'no role'}) may not {what}.",
+        raise PermissionDenied(_("%(name)s (%(value)s) may not %(what)s.", name=actor.name,
+                                 value=actor.role or 'no role', what=what),
                                details={"permission": permission, "role": actor.role})
 
 
@@ -98,8 +100,8 @@ def build_table(plugin_specs: Mapping[str, tuple[PermissionSpec, str]]) -> Permi
     for name, (spec, owner) in plugin_specs.items():
         if name in PERMISSIONS:
             raise PluginConflict(
-                f"Conflicting plugins found for permission {name!r}: provided by ordermill "
-                f"(core) and {owner}.", details={"permission": name,
+                _("Conflicting plugins found for permission %(name)s: provided by ordermill (core) "
+                  "and %(owner)s.", name=repr(name), owner=owner), details={"permission": name,
                                                  "plugins": ["ordermill", owner]})
         unknown = sorted(set(spec.roles) - set(ROLES))
         if unknown:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ordermill.core.errors import InvalidInput, UnknownProduct
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import OrderLine, Product, PromoCode
 from ordermill.core.money import allocate, check_bound, percent_of
 from ordermill.core.requests import LineRequest
@@ -33,7 +34,8 @@ def load_promo(session: Session, code: str | None) -> PromoCode | None:
         return None
     promo = session.scalar(select(PromoCode).where(PromoCode.code == code.strip()))
     if promo is None or not promo.active:
-        raise InvalidInput(f"Promo code {code!r} is not valid.", details={"promo_code": code})
+        raise InvalidInput(_("Promo code %(code)s is not valid.", code=repr(code)),
+                           details={"promo_code": code})
     return promo
 
 
@@ -71,14 +73,15 @@ def build_lines(
             unit_price = request.price_override.amount
         if line_currency != sells_in:
             raise InvalidInput(
-                f"Price override of {request.sku} is in {line_currency}, the product sells in "
-                f"{sells_in}."
+                _("Price override of %(sku)s is in %(line_currency)s, the product sells in "
+                  "%(sells_in)s.", sku=request.sku, line_currency=line_currency, sells_in=sells_in)
             )
         currency = currency or line_currency
         if line_currency != currency:
             raise InvalidInput(
-                f"All products of an order must share one currency: {request.sku} is "
-                f"{line_currency}, the order is {currency}.",
+                _("All products of an order must share one currency: %(sku)s is %(line_currency)s, "
+                  "the order is %(currency)s.", sku=request.sku, line_currency=line_currency,
+                  currency=currency),
                 details={"sku": request.sku},
             )
         lines.append(OrderLine(
@@ -105,8 +108,9 @@ def promo_discount(promo: PromoCode | None, subtotal: int, currency: str) -> int
     if promo.kind == "percent":
         return min(subtotal, percent_of(subtotal, promo.value))
     if promo.currency and promo.currency != currency:
-        raise InvalidInput(f"Promo code {promo.code!r} is in {promo.currency}, "
-                           f"the order is in {currency}.")
+        raise InvalidInput(_("Promo code %(code)s is in %(currency)s, the order is in "
+                             "%(currency2)s.", code=repr(promo.code), currency=promo.currency,
+                             currency2=currency))
     return min(subtotal, promo.value)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ordermill.core.admin_specs import check_filter_values, list_filters
 from ordermill.core.errors import InvalidInput, OrdermillError, PluginError
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import (
     ApiToken,
     IdempotencyRecord,
@@ -85,12 +86,14 @@ class OrderFilters:
         unknown = sorted(set(self.payment_statuses) - set(PAYMENT_STATUSES))
         if unknown:
             raise InvalidInput(
-                f"Unknown payment status {', '.join(unknown)}; choose from "
-                f"{', '.join(PAYMENT_STATUSES)}.", details={"field": "payment_status"})
+                _("Unknown payment status %(value)s; choose from %(value2)s.",
+                  value=', '.join(unknown), value2=', '.join(PAYMENT_STATUSES)),
+                details={"field": "payment_status"})
         for name in ("placed_from", "placed_before"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
-                raise InvalidInput(f"{name} needs a time zone.", details={"field": name})
+                raise InvalidInput(_("%(name)s needs a time zone.", name=name),
+                                   details={"field": name})
 
 
 @attrs.frozen
@@ -180,17 +183,19 @@ def _order_by(sort: str) -> list[Any]:
     descending = sort.startswith("-")
     name = sort.lstrip("-")
     if name not in ORDER_SORTS:
-        raise InvalidInput(f"Cannot sort by {name!r}; choose from {', '.join(ORDER_SORTS)} "
-                           f"(prefix - for descending).", details={"field": "sort"})
+        raise InvalidInput(_("Cannot sort by %(name)s; choose from %(value)s (prefix - for "
+                             "descending).", name=repr(name), value=', '.join(ORDER_SORTS)),
+                           details={"field": "sort"})
     column = getattr(Order, name)
     return ([column.desc(), Order.id.desc()] if descending else [column.asc(), Order.id.asc()])
 
 
 def _check_paging(page: int, per_page: int) -> None:
     if page < 1:
-        raise InvalidInput("page starts at 1.", details={"field": "page"})
+        raise InvalidInput(_("page starts at 1."), details={"field": "page"})
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"per_page must be between 1 and {MAX_PER_PAGE}.",
+        raise InvalidInput(_("per_page must be between 1 and %(MAX_PER_PAGE)s.",
+                             MAX_PER_PAGE=MAX_PER_PAGE),
                            details={"field": "per_page"})
 
 
@@ -367,8 +372,9 @@ def list_payments(mill: Any, filters: PaymentFilters | None = None, *, actor: Ac
     _check_paging(page, per_page)
     name = sort.lstrip("-")
     if name not in PAYMENT_SORTS:
-        raise InvalidInput(f"Cannot sort payments by {name!r}; choose from "
-                           f"{', '.join(PAYMENT_SORTS)}.", details={"field": "sort"})
+        raise InvalidInput(_("Cannot sort payments by %(name)s; choose from %(value)s.",
+                             name=repr(name), value=', '.join(PAYMENT_SORTS)),
+                           details={"field": "sort"})
     column = getattr(Payment, name)
     order_by = ([column.desc(), Payment.id.desc()] if sort.startswith("-")
                 else [column.asc(), Payment.id.asc()])

@@ -9,6 +9,7 @@ import attrs
 
 from ordermill.core import countries
 from ordermill.core.errors import InvalidInput
+from ordermill.core.i18n import gettext as _
 from ordermill.core.money import Money
 
 MAX_QUANTITY = 100_000  # units of one line; with MAX_AMOUNT, totals stay far from overflow
@@ -17,14 +18,15 @@ MAX_QUANTITY = 100_000  # units of one line; with MAX_AMOUNT, totals stay far fr
 def _email(value: str) -> str:
     text = (value or "").strip()
     if "@" not in text or text.startswith("@") or text.endswith("@") or " " in text:
-        raise InvalidInput(f"{value!r} is not an e-mail address.", details={"field": "email"})
+        raise InvalidInput(_("%(value)s is not an e-mail address.", value=repr(value)),
+                           details={"field": "email"})
     return text.lower()
 
 
 def _name(value: str) -> str:
     text = (value or "").strip()
     if not text:
-        raise InvalidInput("The buyer's name is required.", details={"field": "name"})
+        raise InvalidInput(_("The buyer's name is required."), details={"field": "name"})
     return text
 
 
@@ -53,14 +55,15 @@ class LineRequest:
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
-            raise InvalidInput(f"Quantity of {self.sku} must be a whole number.",
+            raise InvalidInput(_("Quantity of %(sku)s must be a whole number.", sku=self.sku),
                                details={"sku": self.sku})
         if not 1 <= self.quantity <= MAX_QUANTITY:
             limit = "at least 1" if self.quantity < 1 else f"at most {MAX_QUANTITY}"
-            raise InvalidInput(f"Quantity of {self.sku} must be {limit}, not {self.quantity}.",
+            raise InvalidInput(_("Quantity of %(sku)s must be %(limit)s, not %(quantity)s.",
+                                 sku=self.sku, limit=limit, quantity=self.quantity),
                                details={"sku": self.sku, "quantity": self.quantity})
         if self.price_override is not None and self.price_override.amount < 0:
-            raise InvalidInput(f"Price override of {self.sku} cannot be negative.")
+            raise InvalidInput(_("Price override of %(sku)s cannot be negative.", sku=self.sku))
 
 
 @attrs.frozen
@@ -85,7 +88,7 @@ class OrderRequest:
 
     def __attrs_post_init__(self) -> None:
         if not self.lines:
-            raise InvalidInput("An order needs at least one line.", details={"field": "lines"})
+            raise InvalidInput(_("An order needs at least one line."), details={"field": "lines"})
         if not (self.payment_method or "").strip():
-            raise InvalidInput("A payment method is required.",
+            raise InvalidInput(_("A payment method is required."),
                                details={"field": "payment_method"})

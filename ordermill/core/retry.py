@@ -29,6 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ordermill.core import writes
 from ordermill.core.errors import OrdermillError, StaleOrder
+from ordermill.core.i18n import gettext as _
 from ordermill.core.invoicing import number_documents
 from ordermill.core.models import OrderEvent
 
@@ -200,8 +201,8 @@ def action_transaction(mill: Any, ctx: ActionContext) -> Iterator[Session]:
             writes.record_changes([(number, kind) for _id, number, kind in flushed])
     except StaleDataError:
         _rollback(session)
-        raise StaleOrder("The order was changed by someone else while you worked on it. "
-                         "Reload it and try again; nothing was changed.") from None
+        raise StaleOrder(_("The order was changed by someone else while you worked on it. Reload "
+                           "it and try again; nothing was changed.")) from None
     except Exception as error:
         kind = classify(error)
         if kind is None:
@@ -220,8 +221,9 @@ def action_transaction(mill: Any, ctx: ActionContext) -> Iterator[Session]:
             _rollback(session)
             if saved is None:
                 raise OutcomeUnknown(
-                    f"The connection to the database was lost while saving {ctx.action}, and "
-                    f"whether it was saved cannot be read back yet. {CHECK_BY_KEY}",
+                    _("The connection to the database was lost while saving %(action)s, and "
+                      "whether it was saved cannot be read back yet. %(CHECK_BY_KEY)s",
+                      action=ctx.action, CHECK_BY_KEY=CHECK_BY_KEY),
                     details={"action": ctx.action}) from error
             writes.commit_not_done()
         else:

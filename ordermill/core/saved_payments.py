@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ordermill.core.errors import ActionNotAllowed, NotFound, OrdermillError, PluginError
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Payment
 from ordermill.core.payments import _invoice_to_pay, apply_event
 from ordermill.core.specs import GatewayEventData, PaymentGatewaySpec
@@ -31,7 +32,8 @@ def saved_charge_key(invoice_id: int, attempt: int) -> str:
 def _recurring_gateway(mill: Ordermill, name: str, what: str) -> PaymentGatewaySpec:
     spec: PaymentGatewaySpec | None = mill.gateways.get(name)
     if spec is None or getattr(spec, what) is None or not spec.configured:
-        raise ActionNotAllowed(f"Gateway {name!r} cannot debit a saved payment method.",
+        raise ActionNotAllowed(_("Gateway %(name)s cannot debit a saved payment method.",
+                                 name=repr(name)),
                                details={"gateway": name})
     return spec
 
@@ -68,10 +70,12 @@ def charge_saved(mill: Ordermill, number: str, *, gateway: str, invoice_id: int,
     spec = _recurring_gateway(mill, gateway, "charge_saved")
     order = mill.orders.get(number)
     if all(inv.id != invoice_id for inv in order.invoices):
-        raise NotFound(f"Order {number} has no invoice {invoice_id}.")
+        raise NotFound(_("Order %(number)s has no invoice %(invoice_id)s.", number=number,
+                         invoice_id=invoice_id))
     invoice, amount = _invoice_to_pay(order, invoice_id)
     if invoice is None or amount <= 0:
-        raise ActionNotAllowed(f"Invoice {invoice_id} of order {number} asks for nothing.")
+        raise ActionNotAllowed(_("Invoice %(invoice_id)s of order %(number)s asks for nothing.",
+                                 invoice_id=invoice_id, number=number))
     assert spec.charge_saved is not None
     try:
         answer = spec.charge_saved(order=order, invoice=invoice, amount=amount,

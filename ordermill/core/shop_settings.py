@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ordermill.core.admin_specs import SettingField, SettingsPage, settings_pages
 from ordermill.core.errors import ConfigurationError, InvalidInput, PermissionDenied
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Setting, utcnow
 from ordermill.core.permissions import PERMISSIONS, require
 from ordermill.core.specs import Actor
@@ -66,7 +67,8 @@ def stored_fraud_threshold(mill: Ordermill) -> Decimal | None:
     try:
         value = Decimal(str(text))
     except InvalidOperation:
-        raise InvalidInput(f"Stored fraud threshold {text!r} is not a number.") from None
+        raise InvalidInput(_("Stored fraud threshold %(text)s is not a number.",
+                             text=repr(text))) from None
     return value
 
 
@@ -103,19 +105,21 @@ def _clean_one(field: SettingField, raw: str | None) -> Any:
         text = (raw or "").strip()
         if not text:
             if field.required:
-                raise InvalidInput(f"{field.label} is required.")
+                raise InvalidInput(_("%(label)s is required.", label=field.label))
             return None
         if len(text) > field.max_length:
-            raise InvalidInput(f"{field.label} has at most {field.max_length} characters.")
+            raise InvalidInput(_("%(label)s has at most %(max_length)s characters.",
+                                 label=field.label, max_length=field.max_length))
         value = text
         if field.kind == "number":
             try:
                 value = int(text)
             except ValueError:
-                raise InvalidInput(f"{field.label} must be a whole number.") from None
+                raise InvalidInput(_("%(label)s must be a whole number.",
+                                     label=field.label)) from None
         elif field.kind == "select" and text not in {choice for choice, _ in field.choices}:
-            raise InvalidInput(f"{field.label}: choose one of "
-                               f"{', '.join(label for _, label in field.choices)}.")
+            raise InvalidInput(_("%(label)s: choose one of %(value)s.", label=field.label,
+                                 value=', '.join(label for _, label in field.choices)))
     if field.validate is not None:
         checked = field.validate(value)
         if checked is not None:
@@ -150,7 +154,8 @@ def save_plugin_settings(mill: Ordermill, page_name: str, form: Mapping[str, str
         require(actor, page.permission)
     elif not may_edit(actor, page):
         raise PermissionDenied(
-            f"{actor.name} ({actor.role or 'no role'}) may not change {page.label}.",
+            _("%(name)s (%(value)s) may not change %(label)s.", name=actor.name,
+              value=actor.role or 'no role', label=page.label),
             details={"permission": page.permission, "role": actor.role})
     values = clean_settings(page, form)
     _store(mill, page.storage_key, values)

@@ -22,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput, NotFound, PermissionDenied
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import ApiToken, User, utcnow
 from ordermill.core.permissions import ROLES
 from ordermill.core.specs import Actor
@@ -46,14 +47,14 @@ def actor_for_user(user: User) -> Actor:
 def create_user(mill: Ordermill, *, email: str, name: str, role: str, password: str) -> User:
     email = (email or "").strip().lower()
     if "@" not in email:
-        raise InvalidInput(f"{email!r} is not an e-mail address.")
+        raise InvalidInput(_("%(email)s is not an e-mail address.", email=repr(email)))
     if role not in ROLES or role == "customer":
-        raise InvalidInput(f"Unknown role {role!r}; choose one of admin, manager, support, "
-                           f"viewer.")
+        raise InvalidInput(_("Unknown role %(role)s; choose one of admin, manager, support, "
+                             "viewer.", role=repr(role)))
     _check_new_password(password)
     with mill.write_session() as session, session.begin():
         if session.scalar(select(User.id).where(User.email == email)) is not None:
-            raise InvalidInput(f"A staff user {email} already exists.")
+            raise InvalidInput(_("A staff user %(email)s already exists.", email=email))
         user = User(email=email, name=name or email, role=role,
                     password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
                     active=True, created_at=utcnow())
@@ -63,9 +64,11 @@ def create_user(mill: Ordermill, *, email: str, name: str, role: str, password: 
 
 def _check_new_password(password: str | None) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+        raise InvalidInput(_("Passwords need at least %(MIN_PASSWORD_LENGTH)s characters.",
+                             MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH))
     if len(password or "") > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"Passwords may have at most {MAX_PASSWORD_LENGTH} characters.")
+        raise InvalidInput(_("Passwords may have at most %(MAX_PASSWORD_LENGTH)s characters.",
+                             MAX_PASSWORD_LENGTH=MAX_PASSWORD_LENGTH))
 
 
 @cache
@@ -93,7 +96,7 @@ def authenticate(mill: Ordermill, email: str, password: str) -> Actor:
     with mill.read_session() as session:
         user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if not _password_matches(user, password) or user is None:
-        raise PermissionDenied("Wrong e-mail or password.")
+        raise PermissionDenied(_("Wrong e-mail or password."))
     return actor_for_user(user)
 
 
@@ -102,7 +105,7 @@ def create_token(mill: Ordermill, *, email: str, name: str) -> str:
     with mill.write_session() as session, session.begin():
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None:
-            raise NotFound(f"No staff user {email}.")
+            raise NotFound(_("No staff user %(email)s.", email=email))
         return issue_token(session, user, name)
 
 
@@ -125,7 +128,7 @@ def actor_for_token(mill: Ordermill, token: str) -> Actor:
             .where(ApiToken.token_hash == _hash_token(token or ""))
         ).first()
     if row is None or row.ApiToken.revoked_at is not None or not row.User.active:
-        raise PermissionDenied("Invalid or revoked API token.")
+        raise PermissionDenied(_("Invalid or revoked API token."))
     touch_token(mill, row.ApiToken.id, row.ApiToken.last_used_at)
     return Actor(kind="token", name=row.User.email, role=row.User.role,
                  user_id=row.User.id, token_id=row.ApiToken.id)
@@ -135,7 +138,7 @@ def revoke_token(mill: Ordermill, token_id: int) -> None:
     with mill.write_session() as session, session.begin():
         token = session.get(ApiToken, token_id)
         if token is None:
-            raise NotFound(f"No API token {token_id}.")
+            raise NotFound(_("No API token %(token_id)s.", token_id=token_id))
         token.revoked_at = token.revoked_at or utcnow()
 
 
@@ -148,13 +151,13 @@ def update_user(mill: Ordermill, user_id: int, *, actor: Actor, role: str | None
 
     require(actor, "manage_staff")
     if actor.user_id is not None and user_id == actor.user_id:
-        raise InvalidInput("You cannot change your own role or access.")
+        raise InvalidInput(_("You cannot change your own role or access."))
     if role is not None and (role not in ROLES or role == "customer"):
-        raise InvalidInput(f"Unknown role {role!r}.")
+        raise InvalidInput(_("Unknown role %(role)s.", role=repr(role)))
     with mill.write_session() as session, session.begin():
         user = session.get(User, user_id)
         if user is None:
-            raise InvalidInput("No such staff user.")
+            raise InvalidInput(_("No such staff user."))
         if role is not None:
             user.role = role
         if active is not None:
@@ -220,7 +223,7 @@ def end_sessions(mill: Ordermill, user_id: int, *, actor: Actor) -> str:
     with mill.write_session() as session, session.begin():
         user = session.get(User, user_id)
         if user is None or user.role == "customer":
-            raise NotFound("No such staff user.", details={"user_id": user_id})
+            raise NotFound(_("No such staff user."), details={"user_id": user_id})
         _bump(session, user_id, None)
         email = user.email
     log.info("all sessions of staff user %s ended by %s", email, actor.label)
@@ -236,7 +239,7 @@ def change_password(mill: Ordermill, user_id: int, *, current_password: str,
     with mill.write_session() as session, session.begin():
         user = session.get(User, user_id)
         if not _password_matches(user, current_password) or user is None:
-            raise InvalidInput("The current password is wrong.",
+            raise InvalidInput(_("The current password is wrong."),
                                details={"field": "current_password"})
         user.password_hash = generate_password_hash(new_password, method=PASSWORD_METHOD)
         session.flush()
@@ -255,7 +258,7 @@ def set_password(mill: Ordermill, email: str, new_password: str) -> str:
     with mill.write_session() as session, session.begin():
         user = session.scalar(select(User).where(User.email == wanted))
         if user is None or user.role == "customer":
-            raise NotFound(f"No staff user {wanted}.")
+            raise NotFound(_("No staff user %(wanted)s.", wanted=wanted))
         user.password_hash = generate_password_hash(new_password, method=PASSWORD_METHOD)
         session.flush()
         _bump(session, user.id, None)

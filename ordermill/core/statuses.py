@@ -136,8 +136,9 @@ class StatusRegistry:
         for spec in specs:
             if spec.name in self._specs:
                 raise PluginConflict(
-                    f"Conflicting plugins found for status {spec.name!r}: provided by "
-                    f"{self._owners[spec.name]} and {owner}.",
+                    _("Conflicting plugins found for status %(name)s: provided by %(value)s and "
+                      "%(owner)s.", name=repr(spec.name), value=self._owners[spec.name],
+                      owner=owner),
                     details={"status": spec.name, "owners": [self._owners[spec.name], owner]},
                 )
             self._specs[spec.name] = spec

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from ordermill.core.catalogue import catalogue_history, prices
 from ordermill.core.catalogue.products import MANAGE, READ, ProductActions
 from ordermill.core.errors import InvalidInput, OrdermillError
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Product
 from ordermill.core.permissions import require
 from ordermill.core.serialize import money_text
@@ -35,7 +36,7 @@ def _cells_to_fields(row: dict[str, str]) -> dict[str, Any]:
         if name == "prices":
             pairs = [part.split("=", 1) for part in value.split(";") if part.strip()]
             if any(len(pair) != 2 for pair in pairs):
-                raise InvalidInput('prices: write them as "USD=12.00;GBP=9.50".',
+                raise InvalidInput(_("prices: write them as \"USD=12.00;GBP=9.50\"."),
                                    details={"field": "prices"})
             data["prices"] = {code.strip(): amount.strip() for code, amount in pairs}
         elif name == "stock":
@@ -49,21 +50,24 @@ def read_rows(text: str) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [name.strip() for name in reader.fieldnames or []]
     if "sku" not in header:
-        raise InvalidInput("The CSV needs a header row with at least a sku column; columns are "
-                           f"{', '.join(CSV_COLUMNS)}.", details={"field": "csv"})
+        raise InvalidInput(_("The CSV needs a header row with at least a sku column; columns are "
+                             "%(value)s.", value=', '.join(CSV_COLUMNS)), details={"field": "csv"})
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if unknown:
-        raise InvalidInput(f"Unknown CSV column {unknown[0]!r}; columns are "
-                           f"{', '.join(CSV_COLUMNS)}.", details={"field": "csv"})
+        raise InvalidInput(_("Unknown CSV column %(value)s; columns are %(value2)s.",
+                             value=repr(unknown[0]), value2=', '.join(CSV_COLUMNS)),
+                           details={"field": "csv"})
     reader.fieldnames = header
     rows = []
     for row in reader:
         if None in row:
-            raise InvalidInput(f"Row {reader.line_num} has more cells than the header.",
+            raise InvalidInput(_("Row %(line_num)s has more cells than the header.",
+                                 line_num=reader.line_num),
                                details={"field": "csv", "row": reader.line_num})
         rows.append({k: v for k, v in row.items() if k is not None})
         if len(rows) > MAX_ROWS:
-            raise InvalidInput(f"At most {MAX_ROWS} rows per import.", details={"field": "csv"})
+            raise InvalidInput(_("At most %(MAX_ROWS)s rows per import.", MAX_ROWS=MAX_ROWS),
+                               details={"field": "csv"})
     return rows
 
 

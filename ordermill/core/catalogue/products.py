@@ -17,6 +17,7 @@ from ordermill.core.catalogue.fields import refuse
 from ordermill.core.catalogue.product_input import read_product, read_stock
 from ordermill.core.catalogue_models import ADJUSTMENT_REASONS
 from ordermill.core.errors import ActionNotAllowed, InvalidInput
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Product, utcnow
 from ordermill.core.permissions import require
 from ordermill.core.serialize import money_text
@@ -39,7 +40,7 @@ def find(session: Session, sku: str, *, lock: bool = False) -> Product:
         query = query.with_for_update()
     product = session.scalar(query)
     if product is None:
-        raise ProductNotFound(f"No product {sku!r}.", details={"sku": str(sku)})
+        raise ProductNotFound(_("No product %(sku)s.", sku=repr(sku)), details={"sku": str(sku)})
     return product
 
 
@@ -91,14 +92,15 @@ class ProductActions:
                 return self.create_in(session, data, actor)
         except IntegrityError:  # a concurrent create of the same sku won the race
             sku = str(data.get("sku"))
-            raise DuplicateSku(f"A product with sku {sku!r} exists already.",
+            raise DuplicateSku(_("A product with sku %(sku)s exists already.", sku=repr(sku)),
                                details={"sku": sku, "field": "sku"}) from None
 
     def create_in(self, session: Session, data: Mapping[str, Any], actor: Actor
                   ) -> dict[str, Any]:
         values = read_product(data, None, self.mill.settings.default_currency)
         if session.scalar(select(Product.id).where(Product.sku == values["sku"])) is not None:
-            raise DuplicateSku(f"A product with sku {values['sku']!r} exists already.",
+            raise DuplicateSku(_("A product with sku %(sku)s exists already.",
+                                 sku=repr(values['sku'])),
                                details={"sku": values["sku"], "field": "sku"})
         extra = values.pop("prices", {})
         product = Product(**values, options={}, created_at=utcnow())
@@ -187,7 +189,7 @@ class ProductActions:
         records an absolute count as the difference (reason counted)."""
         require(actor, MANAGE)
         if (change is None) == (count is None):
-            raise InvalidInput("Give either a change (+N or -N) or a count.",
+            raise InvalidInput(_("Give either a change (+N or -N) or a count."),
                                details={"field": "change"})
         if reason is None:
             reason = "counted" if count is not None else None

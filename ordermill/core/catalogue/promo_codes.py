@@ -16,6 +16,7 @@ from ordermill.core.catalogue import catalogue_history, fields
 from ordermill.core.catalogue.errors import DuplicatePromoCode, PromoNotFound
 from ordermill.core.catalogue.fields import refuse
 from ordermill.core.catalogue_models import PromoTerms
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Product, PromoCode, utcnow
 from ordermill.core.permissions import require
 from ordermill.core.serialize import money_text
@@ -74,7 +75,8 @@ def _find(session: Session, code: str, *, lock: bool = False) -> PromoCode:
         query = query.with_for_update()
     promo = session.scalar(query)
     if promo is None:
-        raise PromoNotFound(f"No promo code {code!r}.", details={"code": str(code)})
+        raise PromoNotFound(_("No promo code %(code)s.", code=repr(code)),
+                            details={"code": str(code)})
     return promo
 
 
@@ -112,14 +114,14 @@ class PromoActions:
         try:
             return self._create(code, data, actor, dry_run)
         except IntegrityError:  # a concurrent create of the same code won the race
-            raise DuplicatePromoCode(f"Promo code {code!r} exists already.",
+            raise DuplicatePromoCode(_("Promo code %(code)s exists already.", code=repr(code)),
                                      details={"code": code, "field": "code"}) from None
 
     def _create(self, code: str, data: Mapping[str, Any], actor: Actor, dry_run: bool
                 ) -> dict[str, Any]:
         with catalogue_history.transaction(self.mill, dry_run=dry_run) as session:
             if session.scalar(select(PromoCode.id).where(PromoCode.code == code)) is not None:
-                raise DuplicatePromoCode(f"Promo code {code!r} exists already.",
+                raise DuplicatePromoCode(_("Promo code %(code)s exists already.", code=repr(code)),
                                          details={"code": code, "field": "code"})
             promo = PromoCode(code=code, kind="percent", value=0, currency=None,
                               active=fields.flag(data, "active", True), created_at=utcnow())

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ordermill.core.catalogue.errors import NegativeStock
 from ordermill.core.catalogue_models import StockMovement
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order, OrderLine, Product, utcnow
 
 if TYPE_CHECKING:
@@ -55,8 +56,8 @@ def adjust(session: Session, product: Product, change: int, *, reason: str, acto
     if result.rowcount != 1:  # type: ignore[attr-defined]
         current = session.scalar(select(Product.stock).where(Product.id == product.id))
         raise NegativeStock(
-            f"Cannot take {-change} units of {product.sku}: only {current} in stock "
-            f"(units held by orders are not in stock).",
+            _("Cannot take %(value)s units of %(sku)s: only %(current)s in stock (units held by "
+              "orders are not in stock).", value=-change, sku=product.sku, current=current),
             details={"sku": product.sku, "stock": current, "change": change})
     record(session, product.id, change, "adjustment", reason=reason, actor=actor, note=note)
     session.refresh(product, ["stock"])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ordermill.core.context import ActionContext, jsonable
 from ordermill.core.customer_models import CustomerErasure, CustomerEvent
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, NotFound
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Customer, utcnow
 from ordermill.core.specs import Actor
 
@@ -47,7 +48,8 @@ def valid_id(value: object) -> int:
     """A customer id from a URL or a command line, or CustomerNotFound."""
     text = str(value).strip()
     if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
-        raise CustomerNotFound(f"No customer {value!r}: customer ids are whole numbers.",
+        raise CustomerNotFound(_("No customer %(value)s: customer ids are whole numbers.",
+                                 value=repr(value)),
                                details={"customer_id": str(value)})
     return int(text)
 
@@ -61,7 +63,8 @@ def load(session: Session, customer_id: object, *, lock: bool = False,
         query = query.with_for_update()
     customer = session.scalar(query)
     if customer is None:
-        raise CustomerNotFound(f"No customer {number}.", details={"customer_id": number})
+        raise CustomerNotFound(_("No customer %(number)s.", number=number),
+                               details={"customer_id": number})
     return customer
 
 
@@ -74,8 +77,9 @@ def refuse_if_erased(session: Session, customer: Customer, doing: str) -> None:
     erasure = erasure_of(session, customer.id)
     if erasure is not None:
         raise CustomerErased(
-            f"Customer {customer.id} was erased on {erasure.erased_at.date().isoformat()}; "
-            f"it cannot be {doing}.", details={"customer_id": customer.id})
+            _("Customer %(id)s was erased on %(isoformat)s; it cannot be %(doing)s.",
+              id=customer.id, isoformat=erasure.erased_at.date().isoformat(), doing=doing),
+            details={"customer_id": customer.id})
 
 
 def record(session: Session, customer_id: int, actor: Actor, type: str, message: str,
@@ -128,23 +132,23 @@ def check_changes(changes: dict[str, Any]) -> dict[str, Any]:
 
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
-        raise InvalidInput(f"Unknown customer field(s): {', '.join(unknown)}.",
+        raise InvalidInput(_("Unknown customer field(s): %(value)s.", value=', '.join(unknown)),
                            details={"fields": unknown})
     if not changes:
-        raise InvalidInput("Nothing to change.")
+        raise InvalidInput(_("Nothing to change."))
     checked = dict(changes)
     if "email" in changes:
         checked["email"] = CustomerDetails(email=changes["email"], name="x").email
     if "name" in changes:
         checked["name"] = CustomerDetails(email="x@x", name=changes["name"]).name
     if "billing_address" in changes and not isinstance(changes["billing_address"], dict):
-        raise InvalidInput("The billing address must be an object of fields.",
+        raise InvalidInput(_("The billing address must be an object of fields."),
                            details={"field": "billing_address"})
     for field in ("phone", "company"):
         if field in checked and isinstance(checked[field], str):
             checked[field] = checked[field].strip() or None
     if "language" in checked and not (isinstance(checked["language"], str)
                                       and 2 <= len(checked["language"]) <= 10):
-        raise InvalidInput("The language is a code such as en or fr.",
+        raise InvalidInput(_("The language is a code such as en or fr."),
                            details={"field": "language"})
     return checked

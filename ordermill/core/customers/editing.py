@@ -19,6 +19,7 @@ from ordermill.core.customers.common import (
     refuse_if_erased,
 )
 from ordermill.core.errors import ActionNotAllowed, InvalidInput
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Customer, utcnow
 from ordermill.core.permissions import require
 from ordermill.core.specs import Actor
@@ -46,8 +47,9 @@ def update_customer(mill: Ordermill, customer_id: object, changes: dict[str, Any
                 Customer.email == checked["email"], Customer.id != customer.id).limit(1))
             if other is not None:
                 raise EmailTaken(
-                    f"Customer {other} already has the e-mail {checked['email']}; merge the "
-                    f"two customers instead.", details={"customer_id": other,
+                    _("Customer %(other)s already has the e-mail %(email)s; merge the two "
+                      "customers instead.", other=other, email=checked['email']),
+                    details={"customer_id": other,
                                                         "field": "email"})
         diff: dict[str, list[Any]] = {}
         for field, new in checked.items():
@@ -57,7 +59,7 @@ def update_customer(mill: Ordermill, customer_id: object, changes: dict[str, Any
                 diff[field] = [old, new]
                 setattr(customer, field, new)
         if not diff:
-            raise InvalidInput("These details are already the customer's.")
+            raise InvalidInput(_("These details are already the customer's."))
         record(session, customer.id, actor, "customer_edited",
                "Details changed: " + ", ".join(diff) + ".", {"changes": diff})
     return diff
@@ -68,9 +70,10 @@ def add_note(mill: Ordermill, customer_id: object, text: str, *, actor: Actor) -
     require(actor, "manage_customers")
     body = (text or "").strip()
     if not body:
-        raise InvalidInput("A note cannot be empty.", details={"field": "text"})
+        raise InvalidInput(_("A note cannot be empty."), details={"field": "text"})
     if len(body) > MAX_NOTE or "\x00" in body:
-        raise InvalidInput(f"A note is at most {MAX_NOTE} characters, without NUL.",
+        raise InvalidInput(_("A note is at most %(MAX_NOTE)s characters, without NUL.",
+                             MAX_NOTE=MAX_NOTE),
                            details={"field": "text"})
     with customer_action(mill, actor, "customer_note") as (session, _ctx):
         customer = load(session, customer_id, lock=True, is_sqlite=mill.is_sqlite)

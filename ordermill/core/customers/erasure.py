@@ -35,6 +35,7 @@ from ordermill.core.customers.common import (
 )
 from ordermill.core.customers.scrub import Scrubber
 from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import (
     Customer,
     GatewayEvent,
@@ -246,8 +247,9 @@ def erase_customer(mill: Ordermill, customer_id: object, *, actor: Actor) -> dic
         done = erasure_of(session, customer.id)
         if done is not None:
             raise AlreadyErased(
-                f"Customer {customer.id} was already erased on "
-                f"{done.erased_at.date().isoformat()} (now {done.pseudonym}); nothing to do.",
+                _("Customer %(id)s was already erased on %(isoformat)s (now %(pseudonym)s); "
+                  "nothing to do.", id=customer.id, isoformat=done.erased_at.date().isoformat(),
+                  pseudonym=done.pseudonym),
                 details={"customer_id": customer.id, "pseudonym": done.pseudonym})
         report = _erase(mill, session, ctx, customer, actor)
     return report

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from ordermill.core.customer_models import CustomerErasure, CustomerEvent, CustomerNote
 from ordermill.core.customers.common import customer_to_dict, erasure_of, load, when
 from ordermill.core.errors import InvalidInput
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Customer, Order, Payment
 from ordermill.core.permissions import require
 from ordermill.core.queries import MAX_PER_PAGE, Page, order_summary
@@ -106,8 +107,9 @@ def _ordered(query: Select[Any], orders: Any, spent: Any, sort: str) -> Select[A
     descending = sort.startswith("-")
     name = sort.lstrip("-")
     if name not in CUSTOMER_SORTS:
-        raise InvalidInput(f"Unknown sort {sort!r}; sort by {', '.join(CUSTOMER_SORTS)} "
-                           f"(prefix - for descending).", details={"field": "sort"})
+        raise InvalidInput(_("Unknown sort %(sort)s; sort by %(value)s (prefix - for descending).",
+                             sort=repr(sort), value=', '.join(CUSTOMER_SORTS)),
+                           details={"field": "sort"})
     column: Any = {
         "name": func.lower(Customer.name), "email": Customer.email,
         "company": func.lower(func.coalesce(Customer.company, "")),
@@ -149,7 +151,8 @@ def search_customers(mill: Ordermill, *, actor: Actor, q: str | None = None,
     """One page of customers matching `q` (name, e-mail or company; or an id)."""
     require(actor, "view_orders")
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"page starts at 1 and per_page is 1 to {MAX_PER_PAGE}.",
+        raise InvalidInput(_("page starts at 1 and per_page is 1 to %(MAX_PER_PAGE)s.",
+                             MAX_PER_PAGE=MAX_PER_PAGE),
                            details={"field": "page"})
     query, orders, spent = _query(q)
     with mill.read_session() as session:

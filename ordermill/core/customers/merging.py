@@ -19,6 +19,7 @@ from ordermill.core.customers.common import (
 )
 from ordermill.core.errors import InvalidInput
 from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order, OrderEvent, utcnow
 from ordermill.core.permissions import require
 from ordermill.core.specs import Actor
@@ -33,7 +34,7 @@ def merge_customers(mill: Ordermill, keep_id: object, merge_id: object, *,
     require(actor, "manage_customers")
     kept_id, gone_id = valid_id(keep_id), valid_id(merge_id)
     if kept_id == gone_id:
-        raise InvalidInput("A customer cannot be merged into itself; choose two customers.",
+        raise InvalidInput(_("A customer cannot be merged into itself; choose two customers."),
                            details={"customer_id": kept_id})
     with customer_action(mill, actor, "customer_merge") as (session, _ctx):
         # lock in id order, so two merges of the same pair cannot deadlock

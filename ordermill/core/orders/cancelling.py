@@ -206,8 +206,8 @@ class CancelRefundActions(OrderSteps):
                                                      restock, comment)
             if self._category(order) in CLOSED_CATEGORIES:
                 raise IllegalTransition(
-                    f"Order {order.number} is already "
-                    f"{self.mill.statuses.get(order.status).label}.",
+                    _("Order %(number)s is already %(label)s.", number=order.number,
+                      label=self.mill.statuses.get(order.status).label),
                     details={"from": order.status, "action": "cancel_and_refund"})
             refundable = billing.refundable_total(order)
             to_close = [line for line in order.lines if line.status == "active"]

@@ -12,6 +12,7 @@ from ordermill.core import billing, inventory, line_parts
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import InvalidInput
 from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import gettext as _
 from ordermill.core.line_parts import LineQuantities, Pick
 from ordermill.core.models import FraudCheck, Order, OrderLine, utcnow
 from ordermill.core.money import Money, allocate
@@ -142,10 +143,12 @@ class OrderSteps(ActionRunner):
 def _minor(amount: Money | int, currency: str) -> int:
     if isinstance(amount, Money):
         if amount.currency != currency:
-            raise InvalidInput(f"Amount is in {amount.currency}, the order is in {currency}.")
+            raise InvalidInput(_("Amount is in %(currency)s, the order is in %(currency2)s.",
+                                 currency=amount.currency, currency2=currency))
         return amount.amount
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise InvalidInput(f"Amounts are Money or integer minor units, not {amount!r}.")
+        raise InvalidInput(_("Amounts are Money or integer minor units, not %(amount)s.",
+                             amount=repr(amount)))
     return amount
 
 
