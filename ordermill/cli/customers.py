@@ -89,9 +89,11 @@ def customer_merge(keep_id: str, merge_id: str, yes: bool) -> None:
     if not yes:
         click.confirm(MERGE_PROMPT.format(keep=keep_id, merge=merge_id), abort=True)
     result = customers.merge_customers(get_mill(), keep_id, merge_id, actor=CLI_ACTOR)
-    click.echo(f"Merged customer {result['merged_customer_id']} into "
-               f"{result['kept_customer_id']}: {len(result['orders_moved'])} order(s) and "
-               f"{result['notes_moved']} note(s) moved.")
+    click.echo(_("Merged customer %(merged_customer_id)s into %(kept_customer_id)s: %(value)s "
+                 "order(s) and %(notes_moved)s note(s) moved.",
+                 merged_customer_id=result['merged_customer_id'],
+                 kept_customer_id=result['kept_customer_id'], value=len(result['orders_moved']),
+                 notes_moved=result['notes_moved']))
 
 
 @customer.command("export")
@@ -125,8 +127,9 @@ def customer_erase(customer_id: str, yes: bool, as_json: bool) -> None:
         _echo_json(report)
         return
     retained = report["retained"]
-    click.echo(f"Erased customer {report['customer_id']}: now {report['pseudonym']}, "
-               f"{len(report['orders'])} order(s) pseudonymised.")
+    click.echo(_("Erased customer %(customer_id)s: now %(pseudonym)s, %(value)s order(s) "
+                 "pseudonymised.", customer_id=report['customer_id'], pseudonym=report['pseudonym'],
+                 value=len(report['orders'])))
     click.echo(f"{retained['note']} Retention: {retained['retention_years']} years"
                + (f", until {retained['retained_until']}" if retained["retained_until"]
                   else "") + f" ({retained['invoices']} invoice(s)).")

@@ -357,8 +357,8 @@ def order_set_status(number: str, status: str, comment: str | None) -> None:
 def order_delete(number: str, restock: bool | None, yes: bool) -> None:
     """Delete an unpaid, cancelled or fraud order for good (its history stays)."""
     if restock is None:  # deleting is irreversible: the stock question must be answered
-        raise click.UsageError("Say --restock (units go back on sale) or --no-restock "
-                               "(units are written off).")
+        raise click.UsageError(_("Say --restock (units go back on sale) or --no-restock (units are "
+                                 "written off)."))
     mill = get_mill()
     if not yes:
         preview = mill.orders.delete(number, actor=CLI_ACTOR, restock=restock, dry_run=True)

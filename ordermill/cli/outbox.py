@@ -77,5 +77,6 @@ def retry_dead(kind: str | None, order_number: str | None, error_contains: str |
         click.echo(_("No dead job matches (%(describe)s).", describe=job_filter.describe()))
         return
     verb = "would run again" if dry_run else "will run again"
-    click.echo(f"{result.count} dead job(s) {verb} ({job_filter.describe()}): "
-               f"{', '.join(map(str, result.job_ids))}.")
+    click.echo(_("%(count)s dead job(s) %(verb)s (%(describe)s): %(value)s.", count=result.count,
+                 verb=verb, describe=job_filter.describe(),
+                 value=', '.join(map(str, result.job_ids))))

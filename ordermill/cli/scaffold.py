@@ -17,6 +17,7 @@ import click
 
 from ordermill.cli import scaffold_pricing as pricing
 from ordermill.cli import scaffold_templates as templates
+from ordermill.core.i18n import gettext as _
 
 NAME = re.compile(r"[a-z][a-z0-9_]{1,40}")
 
@@ -53,15 +54,17 @@ def plugin_files(name: str, kind: str) -> dict[str, str]:
 def new_plugin(name: str, kind: str | None, directory: Path) -> None:
     """Write a new plugin distribution NAME (a Python name: demo_gateway) to start from."""
     if not NAME.fullmatch(name):
-        raise click.BadParameter("use lower-case letters, digits and underscores, starting "
-                                 "with a letter (e.g. demo_gateway)", param_hint="NAME")
+        raise click.BadParameter(_("use lower-case letters, digits and underscores, starting with "
+                                   "a letter (e.g. demo_gateway)"), param_hint="NAME")
     target = directory / ("ordermill-" + name.replace("_", "-"))
     if target.exists():
-        raise click.ClickException(f"{target} already exists; choose another name or folder.")
+        raise click.ClickException(_("%(target)s already exists; choose another name or folder.",
+                                     target=target))
     for path, text in plugin_files(name, kind or "plain").items():
         (target / path).parent.mkdir(parents=True, exist_ok=True)
         (target / path).write_text(text, encoding="utf-8")
-    click.echo(f"Created {target}. Next: cd {target} && pip install -e '.[test]' && pytest")
+    click.echo(_("Created %(target)s. Next: cd %(target)s && pip install -e '.[test]' && pytest",
+                 target=target))
 
 
 __all__ = ["new_plugin", "plugin_files"]

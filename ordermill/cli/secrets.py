@@ -87,6 +87,6 @@ def secrets_rotate(old_keys_file: Path | None) -> None:
     if report.unreadable:
         for name in report.unreadable:
             click.echo(_("  unreadable: %(name)s", name=name), err=True)
-        _fail("Some stored secrets open with none of the keys given: add the key they were "
-              "saved under to ORDERMILL_SECRET_KEY_FALLBACKS (or --old-keys-file) and run "
-              "this again, or re-enter them in the admin.")
+        _fail(_("Some stored secrets open with none of the keys given: add the key they were saved "
+                "under to ORDERMILL_SECRET_KEY_FALLBACKS (or --old-keys-file) and run this again, "
+                "or re-enter them in the admin."))

@@ -42,8 +42,8 @@ def demo(force: bool) -> None:
     mill = get_mill()
     upgrade_database(mill)
     if has_orders(mill) and not force:
-        _fail("This database already has orders, and demo data belongs in an empty shop. "
-              "Use `ordermill demo --force` to add it anyway.")
+        _fail(_("This database already has orders, and demo data belongs in an empty shop. Use "
+                "`ordermill demo --force` to add it anyway."))
     summary = load_demo(mill)
     login = ensure_demo_admin(mill)
     click.echo(_("Demo shop loaded into %(value)s:", value=_safe_url(mill.settings.database_url)))
@@ -56,8 +56,8 @@ def _echo_login(login: DemoLogin) -> None:
         click.echo(_("Log in as %(email)s with password %(password)s",
                      email=login.email, password=login.password))
     else:
-        click.echo(f"Log in as {login.email} (its password was changed since the demo "
-                   f"set it up)")
+        click.echo(_("Log in as %(email)s (its password was changed since the demo set it up)",
+                     email=login.email))
 
 
 # ---------------------------------------------------------------------------------- serve
@@ -131,8 +131,9 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
             click.echo(f"  {load_demo(mill).describe()}")
         login = ensure_demo_admin(mill)
     elif not _has_schema(mill):
-        _fail(f"The database {_safe_url(mill.settings.database_url)} has no ordermill tables "
-              f"yet. Run `ordermill init` first, or `ordermill serve --demo` to try it out.")
+        _fail(_("The database %(value)s has no ordermill tables yet. Run `ordermill init` first, "
+                "or `ordermill serve --demo` to try it out.",
+                value=_safe_url(mill.settings.database_url)))
     app = create_app(mill)
     try:
         if listener is not None:
@@ -157,8 +158,8 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
     if login is not None:
         _echo_login(login)
     if mill.plugins.pm.has_plugin(DEMO_PANEL):
-        click.echo(f"Demo control panel (what accepting a hosting order creates): "
-                   f"{url}demo/panel/")
+        click.echo(_("Demo control panel (what accepting a hosting order creates): "
+                     "%(url)sdemo/panel/", url=url))
     click.echo(_("Press Ctrl+C to stop."))
 
     def interrupt() -> None:
