@@ -22,8 +22,13 @@ from wtforms.validators import ValidationError
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput, PluginError
+from ordermill.core.i18n import N_, current_locale
+from ordermill.core.i18n import format_date as locale_date
+from ordermill.core.i18n import format_datetime as locale_datetime
+from ordermill.core.i18n import format_money as locale_money
+from ordermill.core.i18n import gettext as _
 from ordermill.core.labels import gateway_label as core_gateway_label
-from ordermill.core.labels import money_display
+from ordermill.core.labels import status_label
 from ordermill.core.money import Money
 from ordermill.core.specs import Actor, AdminLink, same_site_path
 
@@ -32,6 +37,14 @@ PAYMENT_STATUS_COLOURS = {
     "partially_refunded": "#7c3aed", "refunded": "#6d28d9",
 }
 LINE_STATUS_COLOURS = {"active": "#15803d", "cancelled": "#4b5563", "refunded": "#7c3aed"}
+# The words the payment column and the line/service badges show, translated where shown.
+PAYMENT_LABELS = {"unpaid": N_("Unpaid"), "partially_paid": N_("Partially paid"),
+                  "paid": N_("Paid"), "partially_refunded": N_("Partially refunded"),
+                  "refunded": N_("Refunded")}
+LINE_LABELS = {"active": N_("Active"), "cancelled": N_("Cancelled"), "refunded": N_("Refunded"),
+               "pending": N_("Pending"), "failed": N_("Failed"), "suspended": N_("Suspended"),
+               "terminated": N_("Terminated"), "valid": N_("Valid"), "void": N_("Void"),
+               "checked_in": N_("Checked in")}
 SERVICE_STATUS_COLOURS = {"active": "#15803d", "pending": "#b45309", "failed": "#dc2626",
                           "suspended": "#ca8a04", "terminated": "#4b5563",
                           "cancelled": "#4b5563", "valid": "#15803d", "void": "#4b5563",
@@ -177,15 +190,15 @@ def moment(form: Mapping[str, Any], date_field: str, time_field: str) -> dt.date
 
 
 def format_money(amount: Any, currency: str | None) -> str:
-    """'12.50' or 1250 (minor units) in `currency` -> '€12.50'; blanks stay blank. The
-    core's `money_display`, so tables and messages show money alike."""
+    """'12.50' or 1250 (minor units) in `currency` -> '€12.50' (en), '12,50 €' (fr),
+    'Rp150.000' (id): babel in the reader's locale; blanks stay blank."""
     if amount is None or amount == "" or not currency:
         return ""
     try:
         if isinstance(amount, int) and not isinstance(amount, bool):
-            return money_display(amount, currency)
-        return money_display(Money.parse(str(amount), currency, allow_negative=True).amount,
-                             currency)
+            return locale_money(amount, currency)
+        return locale_money(Money.parse(str(amount), currency, allow_negative=True).amount,
+                            currency)
     except (InvalidInput, InvalidOperation, ValueError):
         return f"{amount} {currency}"
 
@@ -201,13 +214,24 @@ def as_datetime(value: Any) -> dt.datetime | None:
         return None
 
 
+# English keeps the sortable ISO form staff know; other locales get babel's short form.
+ISO_PATTERNS = {True: "yyyy-MM-dd HH:mm", False: "yyyy-MM-dd"}
+
+
 def when(value: Any, with_time: bool = True) -> str:
-    """An ISO string or datetime as '2024-06-01 14:03' (UTC), '' for nothing."""
+    """An ISO string or datetime in the shop's time zone and the reader's locale:
+    '2024-06-01 14:03' (en), '01/06/2024 14:03' (fr); '' for nothing."""
     moment_ = as_datetime(value)
     if moment_ is None:
         return ""
-    moment_ = moment_.astimezone(dt.UTC)
-    return moment_.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    if moment_.tzinfo is None:
+        moment_ = moment_.replace(tzinfo=dt.UTC)
+    locale = current_locale()
+    if locale in ("en", "en_XA"):
+        return locale_datetime(moment_, ISO_PATTERNS[with_time])
+    if not with_time:
+        return locale_date(moment_, "short")
+    return locale_datetime(moment_, "short")
 
 
 def badge(label: str, colour: str, title: str | None = None) -> Markup:
@@ -224,7 +248,7 @@ def status_badge(name: str | None) -> Markup:
     registry = mill().statuses
     if name in registry:
         spec = registry.get(name)
-        return badge(spec.label, spec.colour, spec.description or None)
+        return badge(status_label(mill(), name), spec.colour, spec.description or None)
     return badge(name, "#6b7280")
 
 
@@ -235,14 +259,15 @@ def payment_badge(name: str | None) -> Markup:
 
 
 def payment_label(name: str) -> str:
-    """'partially_paid' -> 'Partially paid': the payment column's and badge's words."""
-    return name.replace("_", " ").capitalize()
+    """'partially_paid' -> 'Partially paid' (translated): the payment column's words."""
+    label = PAYMENT_LABELS.get(name)
+    return _(label) if label else name.replace("_", " ").capitalize()
 
 
 def header_summary(summary: str, payment_status: str, status_label: str) -> str | None:
     """The line summary for the order page's header, or None when it only repeats the
     status or payment badge beside it ("Pending · Paid · Complete" reads as three states)."""
-    if summary in (payment_label(payment_status), status_label, "Complete"):
+    if summary in (payment_label(payment_status), status_label, "Complete", _("Complete")):
         return None
     return summary
 
@@ -250,8 +275,9 @@ def header_summary(summary: str, payment_status: str, status_label: str) -> str 
 def line_badge(name: str | None) -> Markup:
     if not name:
         return Markup("")
-    return badge(name.capitalize(), LINE_STATUS_COLOURS.get(name, SERVICE_STATUS_COLOURS.get(
-        name, "#6b7280")))
+    label = LINE_LABELS.get(name)
+    return badge(_(label) if label else name.capitalize(),
+                 LINE_STATUS_COLOURS.get(name, SERVICE_STATUS_COLOURS.get(name, "#6b7280")))
 
 
 def gateway_label(name: str | None) -> str:
