@@ -45,6 +45,38 @@ LINE_LABELS = {"active": N_("Active"), "cancelled": N_("Cancelled"), "refunded":
                "pending": N_("Pending"), "failed": N_("Failed"), "suspended": N_("Suspended"),
                "terminated": N_("Terminated"), "valid": N_("Valid"), "void": N_("Void"),
                "checked_in": N_("Checked in")}
+# Internal names the admin shows as words: history event types, document and payment
+# states, stock-move reasons. An unknown name (a plugin's) reads as a capitalised name.
+TERMS = {
+    "placed": N_("Placed"), "accepted": N_("Accepted"), "cancelled": N_("Cancelled"),
+    "comment": N_("Comment"), "deleted": N_("Deleted"), "fraud": N_("Fraud"),
+    "fraud_checked": N_("Fraud checked"), "lines_added": N_("Lines added"),
+    "buyer_edited": N_("Buyer edited"), "payment": N_("Payment"), "paid": N_("Paid"),
+    "payment_flagged": N_("Payment flagged"), "refund_flagged": N_("Refund flagged"),
+    "refund_updated": N_("Refund updated"), "refunded": N_("Refunded"),
+    "refund": N_("Refund"), "pending": N_("Pending"), "status_changed": N_("Status changed"),
+    "invoice_issued": N_("Invoice issued"), "dispatched": N_("Dispatched"),
+    "delivered": N_("Delivered"), "gateway_flagged": N_("Gateway flagged"),
+    "hook_failed": N_("Hook failed"), "customer_merged": N_("Customer merged"),
+    "buyer_erased": N_("Buyer erased"), "ticket_checked_in": N_("Ticket checked in"),
+    "provisioned": N_("Provisioned"), "issued": N_("Issued"), "draft": N_("Draft"),
+    "void": N_("Void"), "unpaid": N_("Unpaid"), "succeeded": N_("Succeeded"),
+    "failed": N_("Failed"), "order_deleted": N_("Order deleted"), "sale": N_("Sale"),
+    "restock": N_("Restock"), "count": N_("Count"), "correction": N_("Correction"),
+    "return": N_("Return"), "damaged": N_("Damaged"), "lost": N_("Lost"),
+    "received": N_("Received"), "counted": N_("Counted"), "created": N_("Created"),
+    "updated": N_("Updated"),
+    "unchanged": N_("Unchanged"), "refused": N_("Refused"), "active": N_("Active"),
+    "disabled": N_("Disabled"), "admin": N_("Admin"), "manager": N_("Manager"),
+    "support": N_("Support"), "viewer": N_("Viewer"), "product": N_("Product"),
+    "ticket": N_("Ticket"), "service": N_("Service"), "domain": N_("Domain"),
+    "digital": N_("Digital"), "physical": N_("Physical"), "shipping": N_("Shipping"),
+    "fee": N_("Fee"), "tax": N_("Tax"), "discount": N_("Discount"),
+    "monthly": N_("Monthly"), "quarterly": N_("Quarterly"),
+    "semiannually": N_("Semiannually"), "annually": N_("Annually"),
+    "biennially": N_("Biennially"), "onetime": N_("One time"), "write_off": N_("Write-off"),
+    "adjustment": N_("Adjustment"), "charge": N_("Payment"),
+}
 SERVICE_STATUS_COLOURS = {"active": "#15803d", "pending": "#b45309", "failed": "#dc2626",
                           "suspended": "#ca8a04", "terminated": "#4b5563",
                           "cancelled": "#4b5563", "valid": "#15803d", "void": "#4b5563",
@@ -264,6 +296,14 @@ def payment_label(name: str) -> str:
     return _(label) if label else name.replace("_", " ").capitalize()
 
 
+def term(name: str | None) -> str:
+    """An internal name as the reader's word: 'order_deleted' -> 'Order deleted'."""
+    if not name:
+        return ""
+    known = TERMS.get(name)
+    return _(known) if known else name.replace("_", " ").capitalize()
+
+
 def header_summary(summary: str, payment_status: str, status_label: str) -> str | None:
     """The line summary for the order page's header, or None when it only repeats the
     status or payment badge beside it ("Pending · Paid · Complete" reads as three states)."""
@@ -283,6 +323,11 @@ def line_badge(name: str | None) -> Markup:
 def gateway_label(name: str | None) -> str:
     """The registry's label, as the core's messages name the gateway."""
     return core_gateway_label(mill(), name)
+
+
+def money_list(amounts: Mapping[str, Any]) -> str:
+    """{'EUR': '5.00', 'USD': '6.00'} -> '€5.00, $6.00' in the reader's locale."""
+    return ", ".join(format_money(amount, currency) for currency, amount in amounts.items())
 
 
 def decimal_text(value: Any) -> str:
@@ -317,7 +362,9 @@ def template_helpers() -> dict[str, Any]:
     return {
         "can": can, "money": format_money, "when": when, "status_badge": status_badge,
         "payment_badge": payment_badge, "line_badge": line_badge, "badge": badge,
-        "gateway_label": gateway_label, "decimal_text": decimal_text,
+        "gateway_label": gateway_label, "decimal_text": decimal_text, "term": term,
+        "money_list": money_list, "payment_label": payment_label,
+        "status_label": lambda name: status_label(mill(), name),
         "query_with": lambda **changes: query_with(request.args, **changes),
         "plugin_menu_links": lambda: menu_links(mill(), actor())
         if current_user.is_authenticated else [],
