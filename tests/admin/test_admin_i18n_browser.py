@@ -81,7 +81,8 @@ VISIBLE_TEXTS_JS = r"""
 """
 OVERFLOW_JS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
-BRACKETED = re.compile(r"\[[^\[\]]*(?:\]|$)|^[^\[\]]*\]")
+BRACKETED = re.compile(r"\[[^\[\]]*\]")  # innermost first: a translation may hold another
+OPEN_END = re.compile(r"\[[^\[\]]*$|^[^\[\]]*\]")  # split by markup: "[Çáñçéĺś ... <b>x</b> ...]"
 WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")  # words, "customer's" too
 
 
@@ -142,7 +143,10 @@ def data_vocabulary(mill: Ordermill) -> set[str]:
 
 def data_problems(text: str, vocabulary: set[str]) -> list[str]:
     """The words of a visible text that are neither pseudo-localized nor data."""
-    rest = BRACKETED.sub(" ", text)
+    rest, before = text, None
+    while rest != before:
+        before, rest = rest, BRACKETED.sub(" ", rest)
+    rest = OPEN_END.sub(" ", rest)
     bad = []
     for token in rest.split():
         if re.search(r"\d|@", token) or re.search(r"\w\.\w", token):
@@ -232,6 +236,8 @@ def test_in_the_pseudo_locale_every_visible_text_is_translated_or_data(
     assert "Ada" in vocabulary or len(vocabulary) > 50, "the demo shop's data was not read"
     assert data_problems("[Ŏŕdéŕś] 1234567890 €12.50 ada@example.com", set()) == []
     assert data_problems("Orders", set()) == ["Orders"]
+    assert data_problems("[Bïlléd [mŏñthlý]]", set()) == []  # a translation inside another
+    assert data_problems("[Çáñçéĺś éŷéŕŷ ĺïñé áñd", set()) == []  # cut by a <strong>
     context = _context(chromium, "en-XA", DESKTOP)
     try:
         page = context.new_page()

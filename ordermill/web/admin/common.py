@@ -307,7 +307,9 @@ def term(name: str | None) -> str:
 def header_summary(summary: str, payment_status: str, status_label: str) -> str | None:
     """The line summary for the order page's header, or None when it only repeats the
     status or payment badge beside it ("Pending · Paid · Complete" reads as three states)."""
-    if summary in (payment_label(payment_status), status_label, "Complete", _("Complete")):
+    english = PAYMENT_LABELS.get(payment_status, payment_label(payment_status))
+    if summary in (payment_label(payment_status), english, status_label, "Complete",
+                   _("Complete")):
         return None
     return summary
 
