@@ -138,6 +138,7 @@ def data_vocabulary(mill: Ordermill) -> set[str]:
                         with contextlib.suppress(ValueError):
                             value = json.loads(value)
                     words.update(_words(value))
+    words.update(_words([info.name for info in mill.plugins.plugin_infos()]))  # identifiers
     return words
 
 

@@ -75,7 +75,9 @@ TERMS = {
     "monthly": N_("Monthly"), "quarterly": N_("Quarterly"),
     "semiannually": N_("Semiannually"), "annually": N_("Annually"),
     "biennially": N_("Biennially"), "onetime": N_("One time"), "write_off": N_("Write-off"),
-    "adjustment": N_("Adjustment"), "charge": N_("Payment"),
+    "adjustment": N_("Adjustment"), "charge": N_("Payment"), "standard": N_("Standard"),
+    "reduced": N_("Reduced"), "zero": N_("Zero"), "exempt": N_("Exempt"),
+    "completed": N_("Completed"),
 }
 SERVICE_STATUS_COLOURS = {"active": "#15803d", "pending": "#b45309", "failed": "#dc2626",
                           "suspended": "#ca8a04", "terminated": "#4b5563",
@@ -367,6 +369,7 @@ def template_helpers() -> dict[str, Any]:
         "gateway_label": gateway_label, "decimal_text": decimal_text, "term": term,
         "money_list": money_list, "payment_label": payment_label,
         "status_label": lambda name: status_label(mill(), name),
+        "status_labels": lambda names: ", ".join(status_label(mill(), name) for name in names),
         "query_with": lambda **changes: query_with(request.args, **changes),
         "plugin_menu_links": lambda: menu_links(mill(), actor())
         if current_user.is_authenticated else [],
