@@ -155,6 +155,8 @@ class User(Base):
     # Stamped into the session cookie at login; bumping it (logout, password change, "end
     # all sessions") makes every cookie carrying an older value worthless (core.staff).
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The admin's language for this person ("fr"); None follows the browser's Accept-Language.
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True, default=None)
 
 
 class Order(Base):

@@ -264,3 +264,29 @@ def set_password(mill: Ordermill, email: str, new_password: str) -> str:
         _bump(session, user.id, None)
     log.info("password of staff user %s set from the command line; sessions ended", wanted)
     return wanted
+
+
+def set_language(mill: Ordermill, user_id: int, language: str | None,
+                 *, allowed: tuple[str, ...] | None = None) -> str | None:
+    """A staff member's admin language ("fr"), or None to follow the browser again.
+
+    Only a shipped language (or `allowed`, which may add the pseudo-locale in tests) is
+    stored; anything else is refused and nothing changes. Returns the stored value.
+    """
+    from ordermill.core.i18n import LANGUAGES
+    from ordermill.core.i18n import gettext as _
+
+    choices = allowed or LANGUAGES
+    wanted = (language or "").strip() or None
+    if wanted is not None and wanted not in choices:
+        raise InvalidInput(_("Unknown language %(language)s; choose one of %(choices)s.",
+                             language=repr(wanted)[:40], choices=", ".join(choices)),
+                           details={"field": "language"})
+    with mill.write_session() as session, session.begin():
+        user = session.get(User, user_id)
+        if user is None or user.role == "customer":
+            raise NotFound(_("No such staff user."), details={"user_id": user_id})
+        user.language = wanted
+        email = user.email
+    log.info("staff user %s chose the admin language %s", email, wanted or "(browser)")
+    return wanted

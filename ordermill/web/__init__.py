@@ -30,6 +30,7 @@ from ordermill.web.api.schemas import ErrorSchema
 from ordermill.web.customer import customer_bp
 from ordermill.web.docs_assets import DOCS_PATH, docs_csp, init_docs_assets
 from ordermill.web.extensions import limiter
+from ordermill.web.i18n import init_i18n
 from ordermill.web.webhooks import payments_bp, webhooks_bp
 
 API_DESCRIPTION = """\
@@ -217,6 +218,7 @@ def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = No
         token = g.pop("ordermill_permissions", None)
         if token is not None:
             permissions.deactivate(token)
+    init_i18n(app)  # after the permissions: the locale may read the logged-in user
     app.register_blueprint(api)
     init_docs_assets(app)
     app.register_blueprint(webhooks_bp)  # gateways sign their calls; no token, no CSRF

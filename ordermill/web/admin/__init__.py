@@ -47,6 +47,7 @@ from ordermill.web.admin import catalogue as _catalogue  # noqa: E402,F401
 from ordermill.web.admin import customers as _customers  # noqa: E402,F401
 from ordermill.web.admin import documents as _documents  # noqa: E402,F401
 from ordermill.web.admin import jobs as _jobs  # noqa: E402,F401
+from ordermill.web.admin import language as _language  # noqa: E402,F401
 from ordermill.web.admin import orders as _orders  # noqa: E402,F401
 from ordermill.web.admin import pages as _pages  # noqa: E402,F401
 from ordermill.web.admin import seller as _seller  # noqa: E402,F401

@@ -55,9 +55,10 @@ class PasswordForm(FlaskForm):
 class StaffUser(UserMixin):
     """The logged-in staff member: their core Actor plus what the page header shows."""
 
-    def __init__(self, actor: Actor, display_name: str) -> None:
+    def __init__(self, actor: Actor, display_name: str, language: str | None = None) -> None:
         self.actor = actor
         self.display_name = display_name
+        self.language = language  # the admin language they chose; None: the browser's
 
     def get_id(self) -> str:
         return str(self.actor.user_id)
@@ -89,7 +90,7 @@ def load_user(user_id: str) -> StaffUser | None:
         user = db.get(User, key)
     if user is None:
         return None
-    return StaffUser(actor, user.name or user.email)
+    return StaffUser(actor, user.name or user.email, user.language)
 
 
 @login_manager.unauthorized_handler

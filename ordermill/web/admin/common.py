@@ -22,8 +22,13 @@ from wtforms.validators import ValidationError
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput, PluginError
+from ordermill.core.i18n import N_, current_locale
+from ordermill.core.i18n import format_date as locale_date
+from ordermill.core.i18n import format_datetime as locale_datetime
+from ordermill.core.i18n import format_money as locale_money
+from ordermill.core.i18n import gettext as _
 from ordermill.core.labels import gateway_label as core_gateway_label
-from ordermill.core.labels import money_display
+from ordermill.core.labels import status_label
 from ordermill.core.money import Money
 from ordermill.core.specs import Actor, AdminLink, same_site_path
 
@@ -32,6 +37,48 @@ PAYMENT_STATUS_COLOURS = {
     "partially_refunded": "#7c3aed", "refunded": "#6d28d9",
 }
 LINE_STATUS_COLOURS = {"active": "#15803d", "cancelled": "#4b5563", "refunded": "#7c3aed"}
+# The words the payment column and the line/service badges show, translated where shown.
+PAYMENT_LABELS = {"unpaid": N_("Unpaid"), "partially_paid": N_("Partially paid"),
+                  "paid": N_("Paid"), "partially_refunded": N_("Partially refunded"),
+                  "refunded": N_("Refunded")}
+LINE_LABELS = {"active": N_("Active"), "cancelled": N_("Cancelled"), "refunded": N_("Refunded"),
+               "pending": N_("Pending"), "failed": N_("Failed"), "suspended": N_("Suspended"),
+               "terminated": N_("Terminated"), "valid": N_("Valid"), "void": N_("Void"),
+               "checked_in": N_("Checked in")}
+# Internal names the admin shows as words: history event types, document and payment
+# states, stock-move reasons. An unknown name (a plugin's) reads as a capitalised name.
+TERMS = {
+    "placed": N_("Placed"), "accepted": N_("Accepted"), "cancelled": N_("Cancelled"),
+    "comment": N_("Comment"), "deleted": N_("Deleted"), "fraud": N_("Fraud"),
+    "fraud_checked": N_("Fraud checked"), "lines_added": N_("Lines added"),
+    "buyer_edited": N_("Buyer edited"), "payment": N_("Payment"), "paid": N_("Paid"),
+    "payment_flagged": N_("Payment flagged"), "refund_flagged": N_("Refund flagged"),
+    "refund_updated": N_("Refund updated"), "refunded": N_("Refunded"),
+    "refund": N_("Refund"), "pending": N_("Pending"), "status_changed": N_("Status changed"),
+    "invoice_issued": N_("Invoice issued"), "dispatched": N_("Dispatched"),
+    "delivered": N_("Delivered"), "gateway_flagged": N_("Gateway flagged"),
+    "hook_failed": N_("Hook failed"), "customer_merged": N_("Customer merged"),
+    "buyer_erased": N_("Buyer erased"), "ticket_checked_in": N_("Ticket checked in"),
+    "provisioned": N_("Provisioned"), "issued": N_("Issued"), "draft": N_("Draft"),
+    "void": N_("Void"), "unpaid": N_("Unpaid"), "succeeded": N_("Succeeded"),
+    "failed": N_("Failed"), "order_deleted": N_("Order deleted"), "sale": N_("Sale"),
+    "restock": N_("Restock"), "count": N_("Count"), "correction": N_("Correction"),
+    "return": N_("Return"), "damaged": N_("Damaged"), "lost": N_("Lost"),
+    "received": N_("Received"), "counted": N_("Counted"), "created": N_("Created"),
+    "updated": N_("Updated"),
+    "unchanged": N_("Unchanged"), "refused": N_("Refused"), "active": N_("Active"),
+    "disabled": N_("Disabled"), "admin": N_("Admin"), "manager": N_("Manager"),
+    "support": N_("Support"), "viewer": N_("Viewer"), "product": N_("Product"),
+    "ticket": N_("Ticket"), "service": N_("Service"), "domain": N_("Domain"),
+    "digital": N_("Digital"), "physical": N_("Physical"), "shipping": N_("Shipping"),
+    "fee": N_("Fee"), "tax": N_("Tax"), "discount": N_("Discount"),
+    "monthly": N_("Monthly"), "quarterly": N_("Quarterly"),
+    "semiannually": N_("Semiannually"), "annually": N_("Annually"),
+    "biennially": N_("Biennially"), "onetime": N_("One time"), "write_off": N_("Write-off"),
+    "adjustment": N_("Adjustment"), "charge": N_("Payment"), "standard": N_("Standard"),
+    "reduced": N_("Reduced"), "zero": N_("Zero"), "exempt": N_("Exempt"),
+    "completed": N_("Completed"),
+}
 SERVICE_STATUS_COLOURS = {"active": "#15803d", "pending": "#b45309", "failed": "#dc2626",
                           "suspended": "#ca8a04", "terminated": "#4b5563",
                           "cancelled": "#4b5563", "valid": "#15803d", "void": "#4b5563",
@@ -177,15 +224,15 @@ def moment(form: Mapping[str, Any], date_field: str, time_field: str) -> dt.date
 
 
 def format_money(amount: Any, currency: str | None) -> str:
-    """'12.50' or 1250 (minor units) in `currency` -> '€12.50'; blanks stay blank. The
-    core's `money_display`, so tables and messages show money alike."""
+    """'12.50' or 1250 (minor units) in `currency` -> '€12.50' (en), '12,50 €' (fr),
+    'Rp150.000' (id): babel in the reader's locale; blanks stay blank."""
     if amount is None or amount == "" or not currency:
         return ""
     try:
         if isinstance(amount, int) and not isinstance(amount, bool):
-            return money_display(amount, currency)
-        return money_display(Money.parse(str(amount), currency, allow_negative=True).amount,
-                             currency)
+            return locale_money(amount, currency)
+        return locale_money(Money.parse(str(amount), currency, allow_negative=True).amount,
+                            currency)
     except (InvalidInput, InvalidOperation, ValueError):
         return f"{amount} {currency}"
 
@@ -201,13 +248,24 @@ def as_datetime(value: Any) -> dt.datetime | None:
         return None
 
 
+# English keeps the sortable ISO form staff know; other locales get babel's short form.
+ISO_PATTERNS = {True: "yyyy-MM-dd HH:mm", False: "yyyy-MM-dd"}
+
+
 def when(value: Any, with_time: bool = True) -> str:
-    """An ISO string or datetime as '2024-06-01 14:03' (UTC), '' for nothing."""
+    """An ISO string or datetime in the shop's time zone and the reader's locale:
+    '2024-06-01 14:03' (en), '01/06/2024 14:03' (fr); '' for nothing."""
     moment_ = as_datetime(value)
     if moment_ is None:
         return ""
-    moment_ = moment_.astimezone(dt.UTC)
-    return moment_.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    if moment_.tzinfo is None:
+        moment_ = moment_.replace(tzinfo=dt.UTC)
+    locale = current_locale()
+    if locale in ("en", "en_XA"):
+        return locale_datetime(moment_, ISO_PATTERNS[with_time])
+    if not with_time:
+        return locale_date(moment_, "short")
+    return locale_datetime(moment_, "short")
 
 
 def badge(label: str, colour: str, title: str | None = None) -> Markup:
@@ -224,7 +282,7 @@ def status_badge(name: str | None) -> Markup:
     registry = mill().statuses
     if name in registry:
         spec = registry.get(name)
-        return badge(spec.label, spec.colour, spec.description or None)
+        return badge(status_label(mill(), name), spec.colour, spec.description or None)
     return badge(name, "#6b7280")
 
 
@@ -235,14 +293,25 @@ def payment_badge(name: str | None) -> Markup:
 
 
 def payment_label(name: str) -> str:
-    """'partially_paid' -> 'Partially paid': the payment column's and badge's words."""
-    return name.replace("_", " ").capitalize()
+    """'partially_paid' -> 'Partially paid' (translated): the payment column's words."""
+    label = PAYMENT_LABELS.get(name)
+    return _(label) if label else name.replace("_", " ").capitalize()
+
+
+def term(name: str | None) -> str:
+    """An internal name as the reader's word: 'order_deleted' -> 'Order deleted'."""
+    if not name:
+        return ""
+    known = TERMS.get(name)
+    return _(known) if known else name.replace("_", " ").capitalize()
 
 
 def header_summary(summary: str, payment_status: str, status_label: str) -> str | None:
     """The line summary for the order page's header, or None when it only repeats the
     status or payment badge beside it ("Pending · Paid · Complete" reads as three states)."""
-    if summary in (payment_label(payment_status), status_label, "Complete"):
+    english = PAYMENT_LABELS.get(payment_status, payment_label(payment_status))
+    if summary in (payment_label(payment_status), english, status_label, "Complete",
+                   _("Complete")):
         return None
     return summary
 
@@ -250,13 +319,19 @@ def header_summary(summary: str, payment_status: str, status_label: str) -> str 
 def line_badge(name: str | None) -> Markup:
     if not name:
         return Markup("")
-    return badge(name.capitalize(), LINE_STATUS_COLOURS.get(name, SERVICE_STATUS_COLOURS.get(
-        name, "#6b7280")))
+    label = LINE_LABELS.get(name)
+    return badge(_(label) if label else name.capitalize(),
+                 LINE_STATUS_COLOURS.get(name, SERVICE_STATUS_COLOURS.get(name, "#6b7280")))
 
 
 def gateway_label(name: str | None) -> str:
     """The registry's label, as the core's messages name the gateway."""
     return core_gateway_label(mill(), name)
+
+
+def money_list(amounts: Mapping[str, Any]) -> str:
+    """{'EUR': '5.00', 'USD': '6.00'} -> '€5.00, $6.00' in the reader's locale."""
+    return ", ".join(format_money(amount, currency) for currency, amount in amounts.items())
 
 
 def decimal_text(value: Any) -> str:
@@ -291,7 +366,10 @@ def template_helpers() -> dict[str, Any]:
     return {
         "can": can, "money": format_money, "when": when, "status_badge": status_badge,
         "payment_badge": payment_badge, "line_badge": line_badge, "badge": badge,
-        "gateway_label": gateway_label, "decimal_text": decimal_text,
+        "gateway_label": gateway_label, "decimal_text": decimal_text, "term": term,
+        "money_list": money_list, "payment_label": payment_label,
+        "status_label": lambda name: status_label(mill(), name),
+        "status_labels": lambda names: ", ".join(status_label(mill(), name) for name in names),
         "query_with": lambda **changes: query_with(request.args, **changes),
         "plugin_menu_links": lambda: menu_links(mill(), actor())
         if current_user.is_authenticated else [],

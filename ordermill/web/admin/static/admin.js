@@ -17,6 +17,19 @@
     if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); }
   }
 
+  /* The page's translated texts (base.html's #admin-i18n JSON block): t("key", {name: v}). */
+  var texts = null;
+  function t(key, params) {
+    if (texts === null) {
+      var block = document.getElementById("admin-i18n");
+      try { texts = block ? JSON.parse(block.textContent) : {}; } catch (e) { texts = {}; }
+    }
+    var text = texts[key] || key;
+    return text.replace(/%\(([a-z_]+)\)s/g, function (all, name) {
+      return params && params[name] !== undefined ? String(params[name]) : all;
+    });
+  }
+
   function setText(root, selector, text) {
     var el = root.querySelector(selector);
     if (el) { el.textContent = text; }
@@ -35,7 +48,7 @@
       box.classList.remove("has-result");
       box.setAttribute("data-state", "idle");
       setText(box, "[data-preview-total]", "—");
-      setText(box, "[data-preview-message]", "Tick lines to see the total.");
+      setText(box, "[data-preview-message]", t("tick_lines"));
       setText(box, "[data-preview-detail]", "");
       if (errorBox) { errorBox.hidden = true; }
       return;
@@ -49,7 +62,7 @@
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
     }).then(function (response) {
-      return response.json().catch(function () { return { ok: false, error: "The server answered " + response.status + "." }; });
+      return response.json().catch(function () { return { ok: false, error: t("server_answered", { status: response.status }) }; });
     }).then(function (data) {
       if (seq !== form._previewSeq) { return; }  /* a newer preview is on its way */
       if (!data.ok) {
@@ -57,7 +70,7 @@
         setText(box, "[data-preview-total]", "—");
         setText(box, "[data-preview-message]", "");
         setText(box, "[data-preview-detail]", "");
-        if (errorBox) { errorBox.textContent = data.error || "Not possible."; errorBox.hidden = false; }
+        if (errorBox) { errorBox.textContent = data.error || t("not_possible"); errorBox.hidden = false; }
         box.setAttribute("data-state", "error");
         return;
       }
@@ -66,19 +79,19 @@
       setText(box, "[data-preview-total]", data.amount_refunded_display || "—");
       setText(box, "[data-preview-message]", data.message || "");
       var detail = [];
-      if (data.status_from !== data.status_to) { detail.push("Status: " + data.status_from + " → " + data.status_to + "."); }
-      if (data.summary_to) { detail.push("Summary: " + data.summary_to + "."); }
+      if (data.status_from !== data.status_to) { detail.push(t("status_change", { old: data.status_from, new: data.status_to })); }
+      if (data.summary_to) { detail.push(t("summary", { summary: data.summary_to })); }
       var stock = Object.keys(data.stock_released || {}).map(function (sku) { return sku + " ×" + data.stock_released[sku]; });
-      if (stock.length) { detail.push("Stock back on sale: " + stock.join(", ") + "."); }
+      if (stock.length) { detail.push(t("stock_back", { items: stock.join(", ") })); }
       (data.refunds || []).forEach(function (refund) {
-        detail.push(refund.amount + " via " + refund.gateway + (refund.automatic ? " (automatic)." : (refund.not_configured ? " (not configured: record it as a manual refund)." : " (return it by hand).")));
+        detail.push(t(refund.automatic ? "refund_automatic" : (refund.not_configured ? "refund_not_configured" : "refund_by_hand"), { amount: refund.amount, gateway: refund.gateway }) + ".");
       });
       setText(box, "[data-preview-detail]", detail.join(" "));
       box.setAttribute("data-state", "ready");
     }).catch(function () {
       if (seq !== form._previewSeq) { return; }
       box.setAttribute("data-state", "error");
-      if (errorBox) { errorBox.textContent = "Could not reach the server for a preview."; errorBox.hidden = false; }
+      if (errorBox) { errorBox.textContent = t("no_preview"); errorBox.hidden = false; }
     });
   }
 
@@ -204,7 +217,7 @@
               if (!found.length) {
                 var none = document.createElement("li");
                 none.className = "muted";
-                none.textContent = "No customer matches; fill in a new customer below.";
+                none.textContent = t("no_customer_match");
                 results.appendChild(none);
               }
               found.forEach(function (customer) {
@@ -226,7 +239,7 @@
     /* customer page link: copy it */
     document.querySelectorAll("[data-copy]").forEach(function (button) {
       button.addEventListener("click", function () {
-        var done = function () { button.textContent = button.dataset.copied || "Copied"; };
+        var done = function () { button.textContent = button.dataset.copied || t("copied"); };
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(button.dataset.copy).then(done);
         } else {
@@ -238,6 +251,11 @@
 
     document.querySelectorAll("[data-print]").forEach(function (button) {
       button.addEventListener("click", function () { window.print(); });
+    });
+
+    /* the language switch sends itself when a language is chosen */
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
     });
   });
 }());
