@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from ordermill.core import search as _search
+
 if TYPE_CHECKING:
     from ordermill.core.invoice_models import CreditNote
 
@@ -520,3 +522,7 @@ from ordermill.core import catalogue_models as _catalogue_models  # noqa: E402,F
 # Tables of other core modules, so that Base.metadata is whole wherever models is imported.
 from ordermill.core import customer_models as _customer_models  # noqa: E402,F401
 from ordermill.core import tax_models  # noqa: E402,F401
+
+# The order search's trigram indexes (FTS5 on SQLite, pg_trgm on PostgreSQL) are created
+# with shop_order, so a database made from the models searches as a migrated one does.
+_search.attach(Order.__table__)

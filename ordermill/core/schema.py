@@ -38,6 +38,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from ordermill.core import search
 from ordermill.core.db import make_engine
 from ordermill.core.errors import ConfigurationError, OrdermillError
 from ordermill.core.models import Base, UTCDateTime
@@ -66,7 +67,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 
 def comparison_options() -> dict[str, Any]:
     """Options shared by env.py and schema_differences, so a check sees what autogenerate sees."""
-    return {"compare_type": True, "render_item": render_item}
+    return {"compare_type": True, "render_item": render_item,
+            "include_object": search.include_object}
 
 
 def _escape(value: str) -> str:
