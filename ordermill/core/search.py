@@ -3,8 +3,8 @@
 The search box matches a buyer's name or e-mail anywhere (case-insensitive) and an order
 number by its first digits. At 100k orders a `LIKE '%...%'` scan costs hundreds of ms, so:
 
-- PostgreSQL: pg_trgm GIN indexes on lower(buyer_name) and lower(buyer_email); the query
-  keeps its `lower(col) LIKE` form and the planner picks the index.
+- PostgreSQL: pg_trgm GIN indexes on buyer_name and buyer_email; the query keeps its
+  `col ILIKE '%q%'` form (SQLAlchemy's icontains) and the planner picks the indexes.
 - SQLite: an FTS5 table with the trigram tokenizer (`shop_order_search`, rowid = order id),
   kept in step by triggers on shop_order, so every writer (actions, erasure, deletion, a
   bulk load, another process) updates it in its own transaction. A MATCH gives candidate
@@ -49,9 +49,9 @@ SQLITE_FILL = (f"DELETE FROM {SEARCH_TABLE}",
 def _pg_index_ddl(schema: str) -> tuple[str, ...]:
     ops = f'"{schema}".gin_trgm_ops'
     return (f"CREATE INDEX IF NOT EXISTS {PG_INDEXES[0]} ON shop_order "
-            f"USING gin (lower(buyer_name) {ops})",
+            f"USING gin (buyer_name {ops})",
             f"CREATE INDEX IF NOT EXISTS {PG_INDEXES[1]} ON shop_order "
-            f"USING gin (lower(buyer_email) {ops})")
+            f"USING gin (buyer_email {ops})")
 
 
 def trgm_schema(connection: Connection) -> str:

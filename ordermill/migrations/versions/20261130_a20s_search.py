@@ -1,7 +1,7 @@
 """order search indexes (issue 20): pg_trgm GIN on PostgreSQL, an FTS5 trigram table on SQLite
 
-PostgreSQL: the pg_trgm extension (in `public` when there is one) and GIN indexes on
-lower(buyer_name) and lower(buyer_email), which the search box's `lower(col) LIKE '%q%'` uses.
+PostgreSQL: the pg_trgm extension (in `public` when there is one) and GIN trigram indexes
+on buyer_name and buyer_email, which the search box's `col ILIKE '%q%'` uses.
 SQLite: `shop_order_search`, an FTS5 table (trigram tokenizer, rowid = order id) filled from
 shop_order and kept in step by triggers on shop_order, in the writer's own transaction.
 
@@ -61,7 +61,7 @@ def upgrade() -> None:
         schema = bind.scalar(sa.text(found))
     for name, column in PG_INDEXES.items():
         op.execute(f'CREATE INDEX IF NOT EXISTS {name} ON shop_order '
-                   f'USING gin (lower({column}) "{schema}".gin_trgm_ops)')
+                   f'USING gin ({column} "{schema}".gin_trgm_ops)')
 
 
 def downgrade() -> None:
