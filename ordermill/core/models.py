@@ -168,6 +168,8 @@ class Order(Base):
         Index("ix_shop_order_placed_at", "placed_at"),
         # the reports: revenue by payment date, currency and gateway from the index alone
         Index("ix_shop_order_paid_at", "paid_at", "currency", "payment_method"),
+        # the order list sorted by total pages from the index, not a sort of every order
+        Index("ix_shop_order_total", "total", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

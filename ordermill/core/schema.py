@@ -208,11 +208,21 @@ def upgrade_database(mill: Ordermill) -> None:
                 _check_known_revisions(config, connection)
                 _adopt_unversioned(config, connection)
                 _run(config, connection, command.upgrade, "heads")
+                _repair_search(connection)
             return
         _check_known_revisions(config, connection)
         _adopt_unversioned(config, connection)
         connection.commit()  # end the inspection's read transaction: env.py starts its own
         _run(config, connection, command.upgrade, "heads")
+        with connection.begin():
+            _repair_search(connection)
+
+
+def _repair_search(connection: sa.Connection) -> None:
+    """Put the order search's triggers back if a later batch migration recreated shop_order
+    on SQLite (which drops a table's triggers); refilled, so search finds every order."""
+    if not search.is_installed(connection):
+        search.install(connection)
 
 
 def downgrade_database(mill: Ordermill, revision: str) -> None:

@@ -162,3 +162,28 @@ def test_number_range() -> None:
     assert search.number_range("199") == ("199", "200")
     assert search.number_range("999") == ("999", None)
     assert search.fts_phrase('a"b') == '"a""b"'
+
+
+def test_upgrade_puts_back_search_triggers_a_batch_migration_dropped(
+        tmp_path: Any, staff: Actor) -> None:
+    """A later revision that recreates shop_order (SQLite batch mode) drops its triggers:
+    `ordermill init` (upgrade_database) puts them back and refills the table."""
+    from ordermill.core.plugins import PluginHost
+    from ordermill.core.schema import upgrade_database
+    from ordermill.testing import ordermill_settings
+
+    settings = ordermill_settings(f"sqlite:///{tmp_path / 'repair.sqlite'}", tmp_path)
+    fresh = Ordermill(settings, plugins=PluginHost(settings))
+    try:
+        upgrade_database(fresh)
+        with fresh.engine.begin() as connection:
+            assert search.is_installed(connection)
+            for trigger in search.TRIGGERS:
+                connection.exec_driver_sql(f"DROP TRIGGER {trigger}")
+            connection.exec_driver_sql(f"DELETE FROM {search.SEARCH_TABLE}")
+            assert not search.is_installed(connection)
+        upgrade_database(fresh)
+        with fresh.engine.connect() as connection:
+            assert search.is_installed(connection)
+    finally:
+        fresh.dispose()

@@ -4,6 +4,7 @@ PostgreSQL: the pg_trgm extension (in `public` when there is one) and GIN trigra
 on buyer_name and buyer_email, which the search box's `col ILIKE '%q%'` uses.
 SQLite: `shop_order_search`, an FTS5 table (trigram tokenizer, rowid = order id) filled from
 shop_order and kept in step by triggers on shop_order, in the writer's own transaction.
+Both: ix_shop_order_total (total, id), so the list sorted by total pages from an index.
 
 Revision ID: a20s_search
 Revises: a19a_customers
@@ -47,6 +48,8 @@ SQLITE = (
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("shop_order", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_shop_order_total"), ["total", "id"], unique=False)
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         for statement in SQLITE:
@@ -69,6 +72,8 @@ def downgrade() -> None:
         for trigger in TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        return
-    for name in PG_INDEXES:
-        op.execute(f"DROP INDEX IF EXISTS {name}")
+    else:
+        for name in PG_INDEXES:
+            op.execute(f"DROP INDEX IF EXISTS {name}")
+    with op.batch_alter_table("shop_order", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_shop_order_total"))
