@@ -10,6 +10,8 @@ number by its first digits. At 100k orders a `LIKE '%...%'` scan costs hundreds 
   bulk load, another process) updates it in its own transaction. A MATCH gives candidate
   ids; the original LIKE conditions re-check them, so results are exactly those of a scan.
 - an order number prefix is a range on the unique `number` column (digits only).
+- a whole e-mail address is an equality on the indexed `buyer_email` column (stored
+  lower-case), not a substring: its trigrams ("@example.com") are in every row.
 
 Created by the migration `a20s_search` and, for databases made from the models (tests),
 by the `after_create` listener below. This module imports no models: models.py attaches it.
@@ -130,6 +132,13 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
     if type_ == "index":
         return name not in PG_INDEXES
     return True
+
+
+def is_email(q: str) -> bool:
+    """Whether `q` is a whole e-mail address (searched by equality, not as a substring)."""
+    local, at, domain = q.partition("@")
+    return bool(at and local and "." in domain.strip(".") and "@" not in domain
+                and not any(char.isspace() for char in q))
 
 
 def fts_phrase(q: str) -> str:

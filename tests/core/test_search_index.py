@@ -49,8 +49,13 @@ def found(mill: Ordermill, staff: Actor, q: str) -> set[str]:
 
 
 def scanned(mill: Ordermill, q: str) -> set[str]:
-    """What the search found before issue 20: a LIKE scan of every order."""
+    """What the search found before issue 20: a LIKE scan of every order (a whole e-mail
+    address is now an exact match: see test_a_whole_address_is_an_exact_match)."""
     q = q.strip()
+    if search.is_email(q):
+        with mill.read_session() as session:
+            return set(session.scalars(select(Order.number)
+                                       .where(Order.buyer_email == q.lower())))
     matches = [Order.buyer_name.icontains(q, autoescape=True),
                Order.buyer_email.icontains(q, autoescape=True)]
     digits = q.lstrip("#")
@@ -76,6 +81,19 @@ def test_search_finds_what_the_scan_found(mill: Ordermill, staff: Actor,
     assert found(mill, staff, "alice@example.com") == {placed["alice@example.com"]}
     assert found(mill, staff, placed["bob.oneill@shop.io"]) == {placed["bob.oneill@shop.io"]}
     assert found(mill, staff, "alison") == {placed["mary@alison.net"]}  # name and e-mail
+
+
+def test_a_whole_address_is_an_exact_match(mill: Ordermill, staff: Actor,
+                                           placed: dict[str, str]) -> None:
+    joann = place(mill, staff, "Jo Ann", "joann@alison.net")
+    assert found(mill, staff, "ANN@alison.net") == set()
+    assert found(mill, staff, "mary@alison.net") == {placed["mary@alison.net"]}
+    assert found(mill, staff, " Mary@Alison.NET ") == {placed["mary@alison.net"]}
+    assert found(mill, staff, "ann@alison") == {joann}  # not a whole address: a substring
+    assert found(mill, staff, "@alison.net") == {joann, placed["mary@alison.net"]}
+    assert search.is_email("a@b.c") and not search.is_email("a@b")
+    assert not search.is_email("@b.c") and not search.is_email("a b@c.d")
+    assert not search.is_email("a@b@c.d") and not search.is_email("a@.")
 
 
 def test_search_follows_edits_erasure_and_deletion(mill: Ordermill, staff: Actor,
