@@ -187,3 +187,23 @@ def test_another_process_holding_the_lock_too_long_is_busy_and_frees_the_turn(
     with write() as session, session.begin():
         session.execute(text("INSERT INTO t VALUES (2)"))
     engine.dispose()
+
+
+def test_a_writer_that_waited_past_its_patience_is_handed_the_turn() -> None:
+    """Nobody can cut in front of a writer that has waited `patience`: the release hands the
+    turn straight to it (a free turn is otherwise taken by whoever asks first)."""
+    queue = WriterQueue()
+    queue.patience = 0.0
+    assert queue.acquire(1)
+    got = threading.Event()
+    waiter = threading.Thread(target=lambda: queue.acquire(5) and got.set())
+    waiter.start()
+    while not queue._waiters:
+        time.sleep(0.001)
+    queue.release()
+    assert held(queue)
+    assert not queue.acquire(0.0)  # handed over, not free for the taking
+    waiter.join(5)
+    assert got.is_set()
+    queue.release()
+    assert not held(queue)
