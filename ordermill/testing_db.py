@@ -41,7 +41,7 @@ from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ordermill.core import app as app_module
-from ordermill.core.db import DEFAULT_BUSY_TIMEOUT, make_engine
+from ordermill.core.db import DEFAULT_BUSY_TIMEOUT, QueuedConnection, make_engine
 from ordermill.core.models import Base
 
 COMMITS_HINT = ("mark the test @pytest.mark.commits: it needs real commits that other "
@@ -112,7 +112,7 @@ class SqliteTemplate:
         # What SQLAlchemy's pysqlite dialect passes for a file database, plus make_engine's
         # busy timeout; make_engine's connect listener sets the pragmas as for any engine.
         return sqlite3.connect(str(self._current), timeout=DEFAULT_BUSY_TIMEOUT,
-                               check_same_thread=False)
+                               check_same_thread=False, factory=QueuedConnection)
 
 
 class PostgresSchema:

@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from ordermill.core import search as _search
+
 if TYPE_CHECKING:
     from ordermill.core.invoice_models import CreditNote
 
@@ -168,6 +170,8 @@ class Order(Base):
         Index("ix_shop_order_placed_at", "placed_at"),
         # the reports: revenue by payment date, currency and gateway from the index alone
         Index("ix_shop_order_paid_at", "paid_at", "currency", "payment_method"),
+        # the order list sorted by total pages from the index, not a sort of every order
+        Index("ix_shop_order_total", "total", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -526,3 +530,7 @@ from ordermill.core import catalogue_models as _catalogue_models  # noqa: E402,F
 # Tables of other core modules, so that Base.metadata is whole wherever models is imported.
 from ordermill.core import customer_models as _customer_models  # noqa: E402,F401
 from ordermill.core import tax_models  # noqa: E402,F401
+
+# The order search's trigram indexes (FTS5 on SQLite, pg_trgm on PostgreSQL) are created
+# with shop_order, so a database made from the models searches as a migrated one does.
+_search.attach(Order.__table__)
