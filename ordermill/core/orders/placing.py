@@ -144,13 +144,14 @@ class PlacingActions(OrderSteps):
 
     def _build_and_save(self, session: Session, request: OrderRequest, ctx: ActionContext
                         ) -> tuple[Order, list[FraudResult]]:
-        products = pricing.load_products(session, [line.sku for line in request.lines])
+        products, table = pricing.load_priced_products(
+            session, [line.sku for line in request.lines])
         promo = pricing.load_promo(session, request.promo_code)
         currency = prices.order_currency(session, products, request.currency,
-                                         self.mill.settings.default_currency)
+                                         self.mill.settings.default_currency, table=table)
         lines, currency = pricing.build_lines(
             request.lines, products, currency,
-            prices=prices.unit_prices(session, products, currency))
+            prices=prices.unit_prices(session, products, currency, table=table))
         subtotal = sum(line.unit_price * line.quantity for line in lines)
         outcome = promotions.check_and_price(
             session, promo, lines, currency, email=request.customer.email,
@@ -197,10 +198,15 @@ class PlacingActions(OrderSteps):
         order.customer_id = customer.id
         session.add(order)
         results = self._run_fraud_checks(order, ctx)
+        if request.generate_invoice:
+            # issued on the priced lines (the adjustments still name their provisional ids)
+            # and, the fraud checks done, numbered at once: each row is inserted once, whole
+            with adjustments.provisional_line_ids(order):
+                issued = invoicing.issue_open(order)
+            if not ctx.dry_run:
+                invoicing.number_now(session, issued, ctx)
         session.flush()
         adjustments.settle_line_ids(order)
-        if request.generate_invoice:  # issued on the saved lines; numbered as the last step
-            invoicing.issue_open(order)
         return order, results
 
     def _plan_invoices(self, order: Order, plan: Sequence[int] | None) -> None:

@@ -19,6 +19,7 @@ import attrs
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ordermill.core import invoicing
 from ordermill.core.catalogue import stock_ledger
 from ordermill.core.context import CUSTOMER_EVENTS, ActionContext, jsonable
 from ordermill.core.errors import OrderNotFound, StaleOrder
@@ -200,6 +201,9 @@ class ActionRunner:
             visible_to_customer=change.visible_to_customer, data=_jsonable(change.data),
             created_at=utcnow(),
         )
+        numbered = ctx.notes.get(invoicing.NUMBERED_NOTE_KEY)
+        if numbered:  # documents numbered before the event was written (placing)
+            invoicing.name_numbers_in_event(numbered, event)
         session.add(event)
         session.flush()
         ctx.notes["action_event"] = event  # documents numbered at the end name themselves here
