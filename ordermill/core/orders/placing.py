@@ -17,6 +17,7 @@ from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, PermissionDenied
 from ordermill.core.labels import gateway_label, money_display
 from ordermill.core.models import Customer, Order, utcnow
+from ordermill.core.orders import saving
 from ordermill.core.orders.runner import ActionResult, Change, _order_loader
 from ordermill.core.orders.steps import OrderSteps
 from ordermill.core.permissions import require
@@ -205,7 +206,10 @@ class PlacingActions(OrderSteps):
                 issued = invoicing.issue_open(order)
             if not ctx.dry_run:
                 invoicing.number_now(session, issued, ctx)
+        batched = saving.batch_lines(session, order)  # SQLite: one INSERT for the lines
         session.flush()
+        if batched is not None:
+            saving.insert_lines(session, order, batched)
         adjustments.settle_line_ids(order)
         return order, results
 

@@ -24,6 +24,7 @@ from ordermill.core.catalogue import stock_ledger
 from ordermill.core.context import CUSTOMER_EVENTS, ActionContext, jsonable
 from ordermill.core.errors import OrderNotFound, StaleOrder
 from ordermill.core.models import Order, OrderEvent, utcnow
+from ordermill.core.orders.loading import lock_order
 from ordermill.core.orders.plans import plan_message
 from ordermill.core.outbox import enqueue
 from ordermill.core.permissions import require
@@ -172,10 +173,7 @@ class ActionRunner:
     def _lock_order(self, session: Session, number: str, expected_version: int | None
                     ) -> Order:
         """Load the order with its rows, locked on PostgreSQL, at the version the caller saw."""
-        query = _order_loader().where(Order.number == number)
-        if not self.mill.is_sqlite:
-            query = query.with_for_update(of=Order)
-        order = session.scalar(query)
+        order = lock_order(session, Order.number == number, for_update=not self.mill.is_sqlite)
         if order is None:
             raise OrderNotFound(f"No order {number}.", details={"number": number})
         if expected_version is not None and order.version != expected_version:
