@@ -55,16 +55,16 @@ def reserve_many(session: Session, wanted: Mapping[int, tuple[Product, int]], *,
         reserve(session, product, quantity, order_number=order_number)
         return
     ids = sorted(tracked)
-    taken = case({pid: tracked[pid][1] for pid in ids}, value=Product.id)
-    statement = update(Product).values(stock=Product.stock - taken)
+    table = Product.__table__  # Core, on the session's connection: no ORM bookkeeping
+    taken = case({pid: tracked[pid][1] for pid in ids}, value=table.c.id)
+    statement = update(table).values(stock=table.c.stock - taken)
     if session.get_bind().dialect.name == "postgresql":
-        locked = (select(Product.id).where(Product.id.in_(ids)).order_by(Product.id)
+        locked = (select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id)
                   .with_for_update().cte("locked"))
-        statement = statement.where(Product.id == locked.c.id, Product.stock >= taken)
+        statement = statement.where(table.c.id == locked.c.id, table.c.stock >= taken)
     else:  # SQLite: the write lock is the database's, there is no row order to keep
-        statement = statement.where(Product.id.in_(ids), Product.stock >= taken)
-    done = set(session.scalars(statement.returning(Product.id)
-                               .execution_options(synchronize_session=False)))
+        statement = statement.where(table.c.id.in_(ids), table.c.stock >= taken)
+    done = set(session.connection().scalars(statement.returning(table.c.id)))
     if len(done) != len(ids):  # the rows that passed are rolled back with the transaction
         short = next(pid for pid in ids if pid not in done)
         product, quantity = tracked[short]

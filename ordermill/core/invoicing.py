@@ -273,7 +273,7 @@ def next_document_number(session: Session, series: str, year: int) -> int:
             index_elements=["series", "year"],
             set_={"last_value": table.c.last_value + 1},
         ).returning(table.c.last_value)
-        return int(session.execute(statement).scalar_one())
+        return int(session.connection().execute(statement).scalar_one())
     bumped = session.execute(update(DocumentCounter).where(
         DocumentCounter.series == series, DocumentCounter.year == year)
         .values(last_value=DocumentCounter.last_value + 1)

@@ -38,7 +38,7 @@ def record_many(session: Session, changes: Sequence[tuple[int, int]], kind: str,
                 order_number: str | None = None, actor: str = "system") -> None:
     """Write several movements ((product id, change), ...) with one executemany insert."""
     now = utcnow()
-    session.execute(insert(StockMovement), [
+    session.connection().execute(insert(StockMovement.__table__), [
         {"product_id": product_id, "kind": kind, "reason": None, "change": change,
          "units": abs(change), "order_number": order_number, "order_line_id": None,
          "actor": actor, "note": None, "created_at": now}
