@@ -8,9 +8,10 @@ each. An accept right after placement costs two SELECTs instead of seven (issue 
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, inspect, select
+from sqlalchemy import bindparam, exists, inspect, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,50 +19,52 @@ from ordermill.core.invoice_models import CreditNote
 from ordermill.core.models import FraudCheck, Invoice, Order, Payment
 from ordermill.core.tax_models import OrderAdjustment
 
-
-def _collections() -> list[tuple[str, Any, Any]]:
-    """(attribute, child class, order of the rows) of the collections an action loads."""
-    return [
-        ("invoices", Invoice, (Invoice.id,)),
-        ("payments", Payment, (Payment.id,)),
-        ("fraud_checks", FraudCheck, (FraudCheck.id,)),
-        ("adjustments", OrderAdjustment, (OrderAdjustment.position, OrderAdjustment.id)),
-        ("credit_notes", CreditNote, (CreditNote.id,)),
-    ]
+_COLLECTIONS: list[tuple[str, Any, Any]] = [  # (attribute, child class, order of the rows)
+    ("invoices", Invoice, (Invoice.id,)),
+    ("payments", Payment, (Payment.id,)),
+    ("fraud_checks", FraudCheck, (FraudCheck.id,)),
+    ("adjustments", OrderAdjustment, (OrderAdjustment.position, OrderAdjustment.id)),
+    ("credit_notes", CreditNote, (CreditNote.id,)),
+]
 
 
-def lock_order(session: Session, where: Any, *, for_update: bool) -> Order | None:
-    """The order matching `where` with its rows loaded (see the module), locked with
-    FOR UPDATE OF the order's row when `for_update` (PostgreSQL)."""
-    collections = _collections()
+@cache
+def _lock_query(for_update: bool) -> Any:
+    """The statement, built once: the number is its one parameter (the compiled form is
+    cached by SQLAlchemy under the statement's memoized key)."""
     flags = [exists().where(child.order_id == Order.id).label(f"has_{name}")
-             for name, child, _order in collections]
-    query = select(Order, *flags).options(joinedload(Order.lines)).where(where)
-    if for_update:
-        query = query.with_for_update(of=Order)
-    row = session.execute(query).unique().first()
+             for name, child, _order in _COLLECTIONS]
+    query = select(Order, *flags).options(joinedload(Order.lines)).where(
+        Order.number == bindparam("number"))
+    return query.with_for_update(of=Order) if for_update else query
+
+
+def lock_order(session: Session, number: str, *, for_update: bool) -> Order | None:
+    """The order with this number and its rows loaded (see the module), locked with
+    FOR UPDATE OF the order's row when `for_update` (PostgreSQL)."""
+    row = session.execute(_lock_query(for_update), {"number": number}).unique().first()
     if row is None:
         return None
     order = row[0]
-    for (name, child, ordering), has_rows in zip(collections, row[1:], strict=True):
-        if name in _loaded(order):
+    loaded = set(inspect(order).dict)
+    for (name, _child, _ordering), has_rows in zip(_COLLECTIONS, row[1:], strict=True):
+        if name in loaded:
             continue  # already in the identity map, loaded (the same session read it before)
         rows: list[Any] = []
         if has_rows:
-            query = select(child).where(child.order_id == order.id).order_by(*ordering)
-            if child is Payment:
-                query = query.options(selectinload(Payment.refund_taxes))  # type: ignore[attr-defined]
-            rows = list(session.scalars(query))
+            rows = list(session.scalars(_child_query(name), {"order_id": order.id}))
         set_committed_value(order, name, rows)
         for item in rows:
-            if "order" in _unloaded(item):
+            if "order" in inspect(item).unloaded:
                 set_committed_value(item, "order", order)
     return order
 
 
-def _loaded(instance: Any) -> set[str]:
-    return set(inspect(instance).dict)
-
-
-def _unloaded(instance: Any) -> set[str]:
-    return set(inspect(instance).unloaded)
+@cache
+def _child_query(name: str) -> Any:
+    """The rows of one collection of an order, by the order's id (built once)."""
+    _name, child, ordering = next(entry for entry in _COLLECTIONS if entry[0] == name)
+    query = select(child).where(child.order_id == bindparam("order_id")).order_by(*ordering)
+    if child is Payment:
+        query = query.options(selectinload(Payment.refund_taxes))  # type: ignore[attr-defined]
+    return query

@@ -173,7 +173,7 @@ class ActionRunner:
     def _lock_order(self, session: Session, number: str, expected_version: int | None
                     ) -> Order:
         """Load the order with its rows, locked on PostgreSQL, at the version the caller saw."""
-        order = lock_order(session, Order.number == number, for_update=not self.mill.is_sqlite)
+        order = lock_order(session, number, for_update=not self.mill.is_sqlite)
         if order is None:
             raise OrderNotFound(f"No order {number}.", details={"number": number})
         if expected_version is not None and order.version != expected_version:
