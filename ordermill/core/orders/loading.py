@@ -29,20 +29,31 @@ _COLLECTIONS: list[tuple[str, Any, Any]] = [  # (attribute, child class, order o
 
 
 @cache
-def _lock_query(for_update: bool) -> Any:
+def _load_query() -> Any:
     """The statement, built once: the number is its one parameter (the compiled form is
     cached by SQLAlchemy under the statement's memoized key)."""
     flags = [exists().where(child.order_id == Order.id).label(f"has_{name}")
              for name, child, _order in _COLLECTIONS]
-    query = select(Order, *flags).options(joinedload(Order.lines)).where(
+    return select(Order, *flags).options(joinedload(Order.lines)).where(
         Order.number == bindparam("number"))
-    return query.with_for_update(of=Order) if for_update else query
+
+
+@cache
+def _lock_query() -> Any:
+    return select(Order.id).where(Order.number == bindparam("number")).with_for_update(
+        of=Order)
 
 
 def lock_order(session: Session, number: str, *, for_update: bool) -> Order | None:
     """The order with this number and its rows loaded (see the module), locked with
-    FOR UPDATE OF the order's row when `for_update` (PostgreSQL)."""
-    row = session.execute(_lock_query(for_update), {"number": number}).unique().first()
+    FOR UPDATE OF the order's row first when `for_update` (PostgreSQL).
+
+    On PostgreSQL the lock is its own statement: a statement that waited for the lock still
+    reads the other tables as they were when it started, so the rows (lines, the EXISTS
+    flags) are read by the next statement, which sees what the lock holder committed."""
+    if for_update and session.execute(_lock_query(), {"number": number}).first() is None:
+        return None
+    row = session.execute(_load_query(), {"number": number}).unique().first()
     if row is None:
         return None
     order = row[0]
