@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from ordermill.core.catalogue import stock_ledger
@@ -42,10 +42,40 @@ def reserve(session: Session, product: Product, quantity: int, *,
 
 def reserve_many(session: Session, wanted: Mapping[int, tuple[Product, int]], *,
                  order_number: str | None = None) -> None:
-    """Reserve several products (id -> (product, quantity)), in id order to avoid deadlocks."""
-    for product_id in sorted(wanted):
-        product, quantity = wanted[product_id]
+    """Reserve several products (id -> (product, quantity)) with one conditional UPDATE and
+    one ledger insert: a placement's stock costs two statements whatever its line count.
+
+    Every row must pass `stock >= quantity` or the whole reservation fails (the caller's
+    transaction rolls back). On PostgreSQL the rows are locked in id order first (in the
+    same statement), so two placements never deadlock over the same products.
+    """
+    tracked = {pid: pair for pid, pair in wanted.items() if pair[0].stock is not None}
+    if not tracked:
+        return
+    if len(tracked) == 1:
+        (product, quantity), = tracked.values()
         reserve(session, product, quantity, order_number=order_number)
+        return
+    ids = sorted(tracked)
+    table = Product.__table__  # Core, on the session's connection: no ORM bookkeeping
+    taken = case({pid: tracked[pid][1] for pid in ids}, value=table.c.id)
+    statement = update(table).values(stock=table.c.stock - taken)
+    if session.get_bind().dialect.name == "postgresql":
+        locked = (select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id)
+                  .with_for_update().cte("locked"))
+        statement = statement.where(table.c.id == locked.c.id, table.c.stock >= taken)
+    else:  # SQLite: the write lock is the database's, there is no row order to keep
+        statement = statement.where(table.c.id.in_(ids), table.c.stock >= taken)
+    done = set(session.connection().scalars(statement.returning(table.c.id)))
+    if len(done) != len(ids):  # the rows that passed are rolled back with the transaction
+        short = next(pid for pid in ids if pid not in done)
+        product, quantity = tracked[short]
+        raise OutOfStock(
+            f"Not enough stock of {product.name} ({product.sku}): {quantity} wanted.",
+            details={"sku": product.sku, "requested": quantity},
+        )
+    stock_ledger.record_many(session, [(pid, -tracked[pid][1]) for pid in ids], "hold",
+                             order_number=order_number)
 
 
 def release(session: Session, product_id: int, quantity: int, *,

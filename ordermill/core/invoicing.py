@@ -274,7 +274,7 @@ def next_document_number(session: Session, series: str, year: int) -> int:
             index_elements=["series", "year"],
             set_={"last_value": table.c.last_value + 1},
         ).returning(table.c.last_value)
-        return int(session.execute(statement).scalar_one())
+        return int(session.connection().execute(statement).scalar_one())
     bumped = session.execute(update(DocumentCounter).where(
         DocumentCounter.series == series, DocumentCounter.year == year)
         .values(last_value=DocumentCounter.last_value + 1)
@@ -325,6 +325,31 @@ def number_documents(session: Session, ctx: ActionContext) -> list[Document]:
     if not documents:
         return []
     session.flush()
+    _number(session, documents, ctx)
+    event = ctx.notes.get(ACTION_EVENT_NOTE)
+    if isinstance(event, OrderEvent):
+        name_numbers_in_event(documents, event)
+    return documents
+
+
+def number_now(session: Session, documents: Sequence[Document], ctx: ActionContext
+               ) -> list[Document]:
+    """Number documents issued by a placement before they are first inserted (the fraud
+    checks are done, no gateway is called after): each row is written once, numbered. The
+    runner names the numbers in the action's event when it writes it (numbered_documents)."""
+    chosen = [doc for doc in documents if doc.number is None
+              and (doc.document_kind != "invoice" or doc.state in ("issued", "void"))]
+    if chosen:
+        with session.no_autoflush:  # the counter first, then the rows, numbered
+            _number(session, chosen, ctx)
+        ctx.notes.setdefault(NUMBERED_NOTE_KEY, []).extend(chosen)
+    return chosen
+
+
+NUMBERED_NOTE_KEY = "numbered_documents"  # ctx.notes: documents number_now numbered
+
+
+def _number(session: Session, documents: Sequence[Document], ctx: ActionContext) -> None:
     seller = seller_details(ctx.mill, session)
     for document in documents:
         chosen = ctx.mill.plugins.call("generate_invoice_number", invoice=document, ctx=ctx)
@@ -342,16 +367,11 @@ def number_documents(session: Session, ctx: ActionContext) -> list[Document]:
         document.number = number.strip()
         document.snapshot = {**(document.snapshot or {}), "seller": seller,
                              "number": document.number}
-    _name_numbers_in_event(documents, ctx)
-    return documents
 
 
-def _name_numbers_in_event(documents: Sequence[Document], ctx: ActionContext) -> None:
+def name_numbers_in_event(documents: Sequence[Document], event: OrderEvent) -> None:
     """Name the numbers in the data of the action's own event (ctx.notes["action_event"],
     set by the runner), and in the message of an "issue invoice" event."""
-    event = ctx.notes.get(ACTION_EVENT_NOTE)
-    if not isinstance(event, OrderEvent):
-        return
     numbers = [str(document.number) for document in documents
                if ((document.snapshot or {}).get("order_number") or document.order_number)
                == event.order_number]
@@ -371,8 +391,10 @@ __all__ = [
     "issue",
     "issue_open",
     "line_tax",
+    "name_numbers_in_event",
     "next_document_number",
     "number_documents",
+    "number_now",
     "refund_tax_breakdown",
     "reverse_charge",
     "seller_details",

@@ -18,6 +18,33 @@ def load_products(session: Session, skus: Sequence[str]) -> dict[str, Product]:
     """The products for these skus in one query; unknown or retired skus are refused."""
     wanted = sorted(set(skus))
     found = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(wanted)))}
+    _refuse_missing(wanted, found)
+    return found
+
+
+def load_priced_products(session: Session, skus: Sequence[str]
+                         ) -> tuple[dict[str, Product], dict[int, dict[str, int]]]:
+    """The products (as load_products) and their price_table, read in one query (placing
+    pays one statement for both instead of three)."""
+    from ordermill.core.catalogue_models import ProductPrice
+
+    wanted = sorted(set(skus))
+    found: dict[str, Product] = {}
+    table: dict[int, dict[str, int]] = {}
+    rows = session.execute(
+        select(Product, ProductPrice.currency, ProductPrice.amount)
+        .outerjoin(ProductPrice, ProductPrice.product_id == Product.id)
+        .where(Product.sku.in_(wanted)))
+    for product, currency, amount in rows:
+        found[product.sku] = product
+        prices = table.setdefault(product.id, {})
+        if currency is not None:
+            prices[currency] = amount
+    _refuse_missing(wanted, found)
+    return found, table
+
+
+def _refuse_missing(wanted: Sequence[str], found: Mapping[str, Product]) -> None:
     missing = [sku for sku in wanted if sku not in found or not found[sku].active]
     if missing:
         retired = [sku for sku in missing if sku in found]
@@ -26,7 +53,6 @@ def load_products(session: Session, skus: Sequence[str]) -> dict[str, Product]:
             + (f" No longer for sale: {', '.join(retired)}." if retired else ""),
             details={"skus": missing},
         )
-    return found
 
 
 def load_promo(session: Session, code: str | None) -> PromoCode | None:

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from ordermill.core.admin_specs import SettingField, SettingsPage, settings_pages
 from ordermill.core.errors import ConfigurationError, InvalidInput, PermissionDenied
@@ -30,13 +32,34 @@ CUSTOM_STATUSES = "custom_statuses"
 
 def read_setting(mill: Ordermill, key: str, *, session: Session | None = None
                  ) -> dict[str, Any]:
-    """One stored row (empty when none); in `session` when given, e.g. an action's own."""
+    """One stored row (empty when none); in `session` when given, e.g. an action's own.
+
+    In a session, the first read of a transaction loads every row (a handful) in one query,
+    so an action reading several settings (rounding, seller, a plugin's page) pays once."""
     if session is not None:
-        row = session.get(Setting, key)
+        row = _in_transaction(session, key)
         return dict(row.value or {}) if row is not None else {}
     with mill.read_session() as own:
         row = own.get(Setting, key)
         return dict(row.value or {}) if row is not None else {}
+
+
+def _in_transaction(session: Session, key: str) -> Setting | None:
+    """The row of `key` as this session's transaction sees it (see read_setting)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_LOADED)
+    if transaction is None or cached is None or cached[0] is not transaction:
+        if transaction is None:
+            return session.get(Setting, key)
+        keys = {row.key for row in session.scalars(select(Setting))}
+        session.info[_LOADED] = cached = (transaction, keys)
+    if key in cached[1]:
+        return session.get(Setting, key)  # in the identity map: no SQL
+    found = session.identity_map.get(identity_key(Setting, key))
+    return found if isinstance(found, Setting) else None
+
+
+_LOADED = "ordermill.settings_loaded"
 
 
 def _store(mill: Ordermill, key: str, value: dict[str, Any]) -> None:

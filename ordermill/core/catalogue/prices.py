@@ -40,14 +40,16 @@ def all_prices(session: Session, product: Product) -> dict[str, int]:
 
 
 def order_currency(session: Session, products: Mapping[str, Product], requested: str | None,
-                   default: str) -> str:
+                   default: str, *, table: dict[int, dict[str, int]] | None = None) -> str:
     """The currency to place an order in.
 
     Asked for: that one, and every product must have a price in it. Not asked for: the
     shop's currency when every product has a price in it, else the products' common main
-    currency (a shop selling only in USD under an EUR default keeps working).
+    currency (a shop selling only in USD under an EUR default keeps working). `table`: the
+    price_table already read with the products (placing reads both in one query).
     """
-    table = price_table(session, [p.id for p in products.values()])
+    if table is None:
+        table = price_table(session, [p.id for p in products.values()])
     for product in products.values():
         table[product.id][product.currency] = product.price
     if requested:
@@ -73,10 +75,11 @@ def _check_all_priced(products: Mapping[str, Product], table: dict[int, dict[str
                 details={"sku": sku, "currency": currency, "field": "currency"})
 
 
-def unit_prices(session: Session, products: Mapping[str, Product], currency: str
-                ) -> dict[str, int]:
+def unit_prices(session: Session, products: Mapping[str, Product], currency: str, *,
+                table: dict[int, dict[str, int]] | None = None) -> dict[str, int]:
     """{sku: unit price in `currency`}; a product without a price in it is refused."""
-    table = price_table(session, [p.id for p in products.values()])
+    if table is None:
+        table = price_table(session, [p.id for p in products.values()])
     for product in products.values():
         table[product.id][product.currency] = product.price
     _check_all_priced(products, table, currency)

@@ -35,6 +35,17 @@ def record(session: Session, product_id: int, change: int, kind: str, *,
         order_line_id=order_line_id, actor=actor, note=note, created_at=utcnow()))
 
 
+def record_many(session: Session, changes: Sequence[tuple[int, int]], kind: str, *,
+                order_number: str | None = None, actor: str = "system") -> None:
+    """Write several movements ((product id, change), ...) with one executemany insert."""
+    now = utcnow()
+    session.connection().execute(insert(StockMovement.__table__), [
+        {"product_id": product_id, "kind": kind, "reason": None, "change": change,
+         "units": abs(change), "order_number": order_number, "order_line_id": None,
+         "actor": actor, "note": None, "created_at": now}
+        for product_id, change in changes])
+
+
 def record_release(session: Session, product_id: int, quantity: int,
                    line: OrderLine | None, reason: str | None) -> None:
     """A release by the restock path; the order's number is read from the identity map."""

@@ -20,6 +20,7 @@ from ordermill.core.i18n import gettext as _
 from ordermill.core.labels import gateway_param
 from ordermill.core.models import Customer, Order, utcnow
 from ordermill.core.money import Money
+from ordermill.core.orders import saving
 from ordermill.core.orders.runner import ActionResult, Change, _order_loader
 from ordermill.core.orders.steps import OrderSteps
 from ordermill.core.permissions import require
@@ -151,13 +152,14 @@ class PlacingActions(OrderSteps):
 
     def _build_and_save(self, session: Session, request: OrderRequest, ctx: ActionContext
                         ) -> tuple[Order, list[FraudResult]]:
-        products = pricing.load_products(session, [line.sku for line in request.lines])
+        products, table = pricing.load_priced_products(
+            session, [line.sku for line in request.lines])
         promo = pricing.load_promo(session, request.promo_code)
         currency = prices.order_currency(session, products, request.currency,
-                                         self.mill.settings.default_currency)
+                                         self.mill.settings.default_currency, table=table)
         lines, currency = pricing.build_lines(
             request.lines, products, currency,
-            prices=prices.unit_prices(session, products, currency))
+            prices=prices.unit_prices(session, products, currency, table=table))
         subtotal = sum(line.unit_price * line.quantity for line in lines)
         outcome = promotions.check_and_price(
             session, promo, lines, currency, email=request.customer.email,
@@ -204,10 +206,18 @@ class PlacingActions(OrderSteps):
         order.customer_id = customer.id
         session.add(order)
         results = self._run_fraud_checks(order, ctx)
+        if request.generate_invoice:
+            # issued on the priced lines (the adjustments still name their provisional ids)
+            # and, the fraud checks done, numbered at once: each row is inserted once, whole
+            with adjustments.provisional_line_ids(order):
+                issued = invoicing.issue_open(order)
+            if not ctx.dry_run:
+                invoicing.number_now(session, issued, ctx)
+        batched = saving.batch_lines(session, order)  # SQLite: one INSERT for the lines
         session.flush()
+        if batched is not None:
+            saving.insert_lines(session, order, batched)
         adjustments.settle_line_ids(order)
-        if request.generate_invoice:  # issued on the saved lines; numbered as the last step
-            invoicing.issue_open(order)
         return order, results
 
     def _plan_invoices(self, order: Order, plan: Sequence[int] | None) -> None:

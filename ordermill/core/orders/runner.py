@@ -19,6 +19,7 @@ import attrs
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ordermill.core import invoicing
 from ordermill.core.catalogue import stock_ledger
 from ordermill.core.context import CUSTOMER_EVENTS, ActionContext, jsonable, message_columns
 from ordermill.core.errors import OrderNotFound, StaleOrder
@@ -26,6 +27,7 @@ from ordermill.core.i18n import event_msg
 from ordermill.core.i18n import gettext as _
 from ordermill.core.labels import shown_message
 from ordermill.core.models import Order, OrderEvent, utcnow
+from ordermill.core.orders.loading import lock_order
 from ordermill.core.orders.plans import plan_message
 from ordermill.core.outbox import enqueue
 from ordermill.core.permissions import require
@@ -175,10 +177,7 @@ class ActionRunner:
     def _lock_order(self, session: Session, number: str, expected_version: int | None
                     ) -> Order:
         """Load the order with its rows, locked on PostgreSQL, at the version the caller saw."""
-        query = _order_loader().where(Order.number == number)
-        if not self.mill.is_sqlite:
-            query = query.with_for_update(of=Order)
-        order = session.scalar(query)
+        order = lock_order(session, number, for_update=not self.mill.is_sqlite)
         if order is None:
             raise OrderNotFound(_("No order %(number)s.", number=number),
                                 details={"number": number})
@@ -206,6 +205,9 @@ class ActionRunner:
             visible_to_customer=change.visible_to_customer, data=_jsonable(change.data),
             created_at=utcnow(),
         )
+        numbered = ctx.notes.get(invoicing.NUMBERED_NOTE_KEY)
+        if numbered:  # documents numbered before the event was written (placing)
+            invoicing.name_numbers_in_event(numbered, event)
         session.add(event)
         session.flush()
         ctx.notes["action_event"] = event  # documents numbered at the end name themselves here

@@ -1,0 +1,75 @@
+"""Inserting a new order's lines in one statement on SQLite.
+
+The ORM inserts rows whose ids it must read back one at a time on SQLite (the database does
+not promise the order of RETURNING rows, so SQLAlchemy will not batch them); PostgreSQL gets
+one batched INSERT from the ORM already. For a placement on SQLite the lines are taken out
+of the unit of work before the flush and written with one multi-row INSERT ... RETURNING id:
+SQLite gives a statement's new rows increasing ids in the order of its VALUES (the writer
+holds the database lock), so the sorted ids are the lines' ids in order. The lines are then
+attached to the session as persistent rows, exactly as a flush would have left them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ordermill.core.models import Order, OrderLine
+
+_TABLE = OrderLine.__table__
+
+
+def batch_lines(session: Session, order: Order) -> list[OrderLine] | None:
+    """Before the flush: take the order's new lines out of the unit of work (the caller
+    writes them with `insert_lines` after the order's insert). None when not worth it."""
+    lines = list(order.lines)
+    if session.get_bind().dialect.name != "sqlite" or len(lines) < 2 \
+            or any(line in session and line.id is not None for line in lines):
+        return None
+    for line in lines:
+        if line in session:
+            session.expunge(line)
+    set_committed_value(order, "lines", [])
+    return lines
+
+
+def insert_lines(session: Session, order: Order, lines: Sequence[OrderLine]) -> None:
+    """After the flush: one INSERT of every line, then the lines are persistent rows of the
+    order (in `order.lines`, in the same order) as if the ORM had inserted them."""
+    rows = []
+    for line in lines:
+        line.order_id = order.id
+        rows.append(_values(line))
+    ids = sorted(session.scalars(insert(_TABLE).returning(_TABLE.c.id), rows))
+    if len(ids) != len(lines):  # pragma: no cover - the database refused a row: it raised
+        raise RuntimeError("order lines were not all inserted")
+    for line, row, new_id in zip(lines, rows, ids, strict=True):
+        for key, value in row.items():
+            setattr(line, key, value)
+        line.id = new_id
+        make_transient_to_detached(line)
+        session.add(line)
+        set_committed_value(line, "order", order)
+    set_committed_value(order, "lines", list(lines))
+
+
+def _values(line: OrderLine) -> dict[str, Any]:
+    """Every column's value as the ORM would insert it: the attribute set, else the
+    column's default."""
+    values: dict[str, Any] = {}
+    state = line.__dict__
+    for column in _TABLE.c:
+        if column.key == "id":
+            continue
+        if column.key in state and state[column.key] is not None:
+            values[column.key] = state[column.key]
+        elif column.default is not None and column.key not in state:
+            default = column.default
+            values[column.key] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+        else:
+            values[column.key] = state.get(column.key)
+    return values
