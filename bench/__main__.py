@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "started": started.isoformat(timespec="seconds"), "smoke": knobs.smoke,
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": info, "sections": wanted, "seconds": timings,
+        "machine": {**info, "load_avg_at_end": os.getloadavg()},
+        "sections": wanted, "seconds": timings,
         "elapsed_s": round(time.perf_counter() - t0, 1),
         "figures": [f.to_dict() for f in figures], "errors": errors, "skipped": skipped,
         "missed": [f.name for f in figures if f.met is False],
