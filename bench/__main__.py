@@ -81,6 +81,9 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Knobs, list[str]]
     ap.add_argument("--no-oscar", action="store_true", help="leave django-oscar out")
     ap.add_argument("--profile", action="store_true", help="add the profile section")
     ap.add_argument("--json", type=Path, help="where to write the JSON results")
+    ap.add_argument("--table", type=Path, action="append", metavar="JSON",
+                    help="print the table of saved results (repeatable: runs are joined) "
+                         "and run nothing")
     a = ap.parse_args(argv)
     wanted = [s.strip() for s in a.only.split(",")] if a.only else list(DEFAULT)
     if a.profile and "profile" not in wanted:
@@ -116,8 +119,21 @@ def table(figures: list[Figure]) -> str:
     return "\n".join(rows)
 
 
+def saved_table(paths: list[Path]) -> str:
+    """The table of earlier runs' JSON files, joined in the order given."""
+    figures: list[Figure] = []
+    for path in paths:
+        for f in json.loads(path.read_text())["figures"]:
+            figures.append(Figure(f["section"], f["name"], f["value"], f["unit"], f["op"],
+                                  f["target"], f["note"]))
+    return table(figures)
+
+
 def main(argv: list[str] | None = None) -> int:
     a, knobs, wanted = parse(argv)
+    if a.table:
+        print(saved_table(a.table))
+        return 0
     started = dt.datetime.now(dt.UTC)
     stamp = started.strftime("%Y%m%d-%H%M%S")
     knobs.out_dir = (a.json.parent if a.json else BENCH / "results")
