@@ -26,7 +26,8 @@ def _json_of(command: list[str], cwd: Path, timeout: float) -> dict[str, Any]:
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:3])} failed ({done.returncode}): "
                            f"{done.stderr.strip()[-800:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    text = done.stdout.strip()  # Oscar prints indented JSON, the others one line
+    return dict(json.loads(text[text.index("{"):]))
 
 
 def oscar_python() -> Path:
