@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Figure, Knobs, log
+from bench.common import ROOT, Figure, Knobs, log
 from bench.peers.ordermill_place import ACTOR, make_mill, order_request, place
 
 
@@ -48,4 +48,9 @@ def run(knobs: Knobs) -> list[Figure]:
     stats.sort_stats("tottime").print_stats(25)
     text_path.write_text(out.getvalue())
     return [Figure("profile", "place under cProfile", round(elapsed / orders * 1000, 2),
-                   "ms/order", note=f"saved {prof_path} and {text_path.name}")]
+                   "ms/order", note=f"saved {_short(prof_path)} and {text_path.name}")]
+
+
+def _short(path: Path) -> str:
+    """The path from the project root when it is inside it (what the README shows)."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
