@@ -90,7 +90,8 @@ def run(knobs: Knobs) -> list[Figure]:
             continue
 
         def med(key: str, results: list[dict[str, Any]] = results) -> float:
-            return float(median([float(x[key]) for x in results if x.get(key) is not None]))
+            return round(float(median([float(x[key]) for x in results
+                                       if x.get(key) is not None])), 1)
         label = labels[peer]
         figures += [
             Figure(SECTION, f"{label}: orders placed/s", med("orders_per_s"), "/s", note=where),
