@@ -1,0 +1,1 @@
+"""The sections of `python -m bench`, one module per kind of measurement."""
