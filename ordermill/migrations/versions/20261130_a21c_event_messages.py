@@ -4,7 +4,7 @@
 reader's language; rows written before keep NULL there and show their English `message`.
 
 Revision ID: a21c_event_messages
-Revises: a19a_customers
+Revises: a20s_search
 Create Date: 2026-11-30 13:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 # Revision identifiers, used by Alembic.
 revision: str = "a21c_event_messages"
-down_revision: str | Sequence[str] | None = "a19a_customers"
+down_revision: str | Sequence[str] | None = "a20s_search"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,7 +4,7 @@
 browser's Accept-Language, so every existing user keeps today's behaviour.
 
 Revision ID: a21w_staff_language
-Revises: a19a_customers
+Revises: a21c_event_messages
 Create Date: 2026-11-30 13:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 # Revision identifiers, used by Alembic.
 revision: str = "a21w_staff_language"
-down_revision: str | Sequence[str] | None = "a19a_customers"
+down_revision: str | Sequence[str] | None = "a21c_event_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
