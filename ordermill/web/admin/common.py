@@ -22,6 +22,8 @@ from wtforms.validators import ValidationError
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput, PluginError
+from ordermill.core.i18n import N_, parse_amount
+from ordermill.core.i18n import gettext as _
 from ordermill.core.labels import gateway_label as core_gateway_label
 from ordermill.core.labels import money_display
 from ordermill.core.money import Money
@@ -54,11 +56,11 @@ def form_actor() -> Actor:
     staff member as a core Actor. The admin blueprint checks CSRF itself; a plugin's
     blueprint calls this (`ordermill.api.admin_form_actor`)."""
     if not current_user.is_authenticated:
-        abort(401, description="Log in to the admin first.")
+        abort(401, description=_("Log in to the admin first."))
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
-        abort(400, description="The form has expired: reload the page and try again.")
+        abort(400, description=_("The form has expired: reload the page and try again."))
     return actor()
 
 
@@ -116,8 +118,8 @@ def ints(form: MultiDict[str, str], name: str) -> list[int]:
         try:
             values.append(int(raw))
         except ValueError:
-            raise InvalidInput(f"{raw!r} is not a line number.", details={"field": name}) \
-                from None
+            raise InvalidInput(_("%(value)s is not a line number.", value=repr(raw)),
+                               details={"field": name}) from None
     return values
 
 
@@ -128,22 +130,38 @@ def integer(form: Mapping[str, Any], name: str, default: int | None = None) -> i
     try:
         return int(raw)
     except ValueError:
-        raise InvalidInput(f"{name.replace('_', ' ').capitalize()} must be a whole number.",
+        raise InvalidInput(_("%(field)s must be a whole number.", field=field_label(name)),
                            details={"field": name}) from None
 
 
+#: how form errors name the fields they refuse (English source; translated when shown)
+FIELD_LABELS = {"amount": N_("Amount"), "fee": N_("Fee"), "price_override": N_("Price override"),
+                "quantity": N_("Quantity"), "version": N_("Version"), "price": N_("Price"),
+                "date": N_("Date"), "from": N_("From"), "to": N_("To")}
+
+
+def field_label(name: str) -> str:
+    """'price_override' -> 'Price override', in the reader's language when it is known."""
+    known = FIELD_LABELS.get(name)
+    return _(known) if known else name.replace("_", " ").capitalize()
+
+
 def money(form: Mapping[str, Any], name: str, currency: str) -> Money | None:
-    """A decimal amount typed by staff in the order's currency; the core's parser says why
-    a text is refused."""
+    """A decimal amount typed by staff in the order's currency, in the reader's locale
+    ("12,50" in French, "12.50" in English); an ambiguous text ("1.234" in French: a thousand
+    or one and a bit?) is refused with a sentence saying so, as the core's parser says why it
+    refuses the rest."""
     raw = text(form, name)
     if raw is None:
         return None
     try:
-        return Money.parse(raw.replace(",", ".") if raw.count(",") == 1 and "." not in raw
-                           else raw, currency)
+        return Money.parse(parse_amount(raw, currency), currency)
     except InvalidInput as error:
-        raise InvalidInput(f"{name.replace('_', ' ').capitalize()}: {error.message}",
-                           details={"field": name}) from None
+        problem = error.message
+    except ValueError as error:  # not an amount, or ambiguous (AmbiguousAmount)
+        problem = str(error)
+    raise InvalidInput(_("%(field)s: %(problem)s", field=field_label(name), problem=problem),
+                       details={"field": name})
 
 
 def day(value: str | None, name: str) -> dt.date | None:
@@ -153,13 +171,13 @@ def day(value: str | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(f"{name} must be a date like 2024-06-30.",
+        raise InvalidInput(_("%(field)s must be a date like 2024-06-30.", field=name),
                            details={"field": name}) from None
 
 
 def moment(form: Mapping[str, Any], date_field: str, time_field: str) -> dt.datetime | None:
     """A date (and optional HH:MM time) typed in the admin, read as UTC."""
-    date = day(text(form, date_field), date_field.replace("_", " ").capitalize())
+    date = day(text(form, date_field), field_label(date_field))
     if date is None:
         return None
     clock = text(form, time_field)
@@ -168,7 +186,7 @@ def moment(form: Mapping[str, Any], date_field: str, time_field: str) -> dt.date
         try:
             hour_minute = dt.time.fromisoformat(clock)
         except ValueError:
-            raise InvalidInput("The time must look like 14:30.",
+            raise InvalidInput(_("The time must look like 14:30."),
                                details={"field": time_field}) from None
     return dt.datetime.combine(date, hour_minute, dt.UTC)
 
