@@ -29,6 +29,7 @@ from ordermill.core.order_links import order_link_token
 from ordermill.core.requests import CustomerDetails, LineRequest, OrderRequest
 from ordermill.core.specs import Actor
 from ordermill.testing_kit import AdminClient
+from ordermill.web.admin.common import typed_amount
 
 WORK = Path(__file__).resolve().parents[2] / "i18n_work"
 
@@ -230,3 +231,20 @@ def test_french_catalogue_prices_with_decimal_commas(
     product = mill.catalogue.products.get("SHIRT", actor=staff)
     assert product["price"] == "12.50"
     assert product["prices"]["USD"] == "14.00" and product["prices"]["GBP"] == "9.50"
+
+
+@pytest.mark.parametrize(("typed", "locale", "read"), [
+    ("12,50", "fr", "12.50"), ("1 234,50", "fr", "1234.50"), ("1.234.567,89", "fr", "1234567.89"),
+    ("12.50", "fr", "12.50"), ("1,234.50", "en", "1234.50"), ("12,50", "en", "12.50"),
+])
+def test_typed_amounts_in_the_readers_locale(typed: str, locale: str, read: str) -> None:
+    with use_locale(locale):
+        assert typed_amount(typed, "EUR") == read
+
+
+@pytest.mark.parametrize("typo", ["12.5.3", "1,234,5", "1.23.456", "12,,5", "\u0663", "1e3"])
+def test_typos_are_not_read_as_thousands(typo: str) -> None:
+    """A repeated mark is a thousands separator only in groups of three: "12.5.3" is a typo
+    to refuse, never 1253 euros."""
+    with use_locale("fr"), pytest.raises(ValueError, match=re.escape(typo)):
+        typed_amount(typo, "EUR")

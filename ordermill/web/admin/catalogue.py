@@ -17,12 +17,12 @@ from ordermill.core import queries
 from ordermill.core.catalogue.product_input import KINDS
 from ordermill.core.catalogue_models import ADJUSTMENT_REASONS
 from ordermill.core.errors import InvalidInput, OrdermillError, PermissionDenied
-from ordermill.core.i18n import AmbiguousAmount, parse_amount
+from ordermill.core.i18n import AmbiguousAmount
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import TAX_CLASSES
 from ordermill.core.permissions import require
 from ordermill.web.admin import admin_bp
-from ordermill.web.admin.common import actor, mill
+from ordermill.web.admin.common import actor, mill, typed_amount
 
 PRODUCT_TEXT = ("name", "kind", "category", "price", "currency", "tax_class", "stock",
                 "low_stock_threshold", "billing_cycle", "provisioning_module", "event_date",
@@ -55,7 +55,7 @@ def _typed(amount: str, currency: str, field: str) -> str:
     if not amount:
         return amount
     try:
-        return parse_amount(amount, currency)
+        return typed_amount(amount, currency)
     except AmbiguousAmount as error:
         raise InvalidInput(_("%(field)s: %(problem)s", field=field, problem=str(error)),
                            details={"field": field}) from None

@@ -8,6 +8,7 @@ takes, and the core answers with an error a view shows as it is.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -146,6 +147,23 @@ def field_label(name: str) -> str:
     return _(known) if known else name.replace("_", " ").capitalize()
 
 
+#: what a typed amount may look like: digits and a decimal part, or thousands in groups of
+#: three with one group mark (".", ",", a space) and another decimal mark; "12.5.3" or
+#: "1,234,5" are typos, never 1253 or 12345
+AMOUNT_SHAPE = re.compile(
+    r"^-?(?:[0-9]+(?:[.,][0-9]+)?"
+    r"|[0-9]{1,3}(?P<g>[.,\u00a0\u202f ])[0-9]{3}(?:(?P=g)[0-9]{3})*(?:(?!(?P=g))[.,][0-9]+)?)$")
+
+
+def typed_amount(raw: str, currency: str) -> str:
+    """An amount a person typed, in the reader's locale ("12,50" in French), as the decimal
+    text the core reads ("12.50"). ValueError with a sentence for that person when it is not
+    an amount or could be read two ways ("1.234" in French: AmbiguousAmount)."""
+    if not AMOUNT_SHAPE.match(raw.strip()):
+        raise ValueError(_("%(text)s is not an amount.", text=raw.strip()))
+    return parse_amount(raw, currency)
+
+
 def money(form: Mapping[str, Any], name: str, currency: str) -> Money | None:
     """A decimal amount typed by staff in the order's currency, in the reader's locale
     ("12,50" in French, "12.50" in English); an ambiguous text ("1.234" in French: a thousand
@@ -155,7 +173,7 @@ def money(form: Mapping[str, Any], name: str, currency: str) -> Money | None:
     if raw is None:
         return None
     try:
-        return Money.parse(parse_amount(raw, currency), currency)
+        return Money.parse(typed_amount(raw, currency), currency)
     except InvalidInput as error:
         problem = error.message
     except ValueError as error:  # not an amount, or ambiguous (AmbiguousAmount)

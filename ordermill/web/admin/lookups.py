@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ordermill.core.app import Ordermill
+from ordermill.core.labels import gateway_label
 from ordermill.core.models import Customer, Order, Product, PromoCode, User
 
 
@@ -35,8 +36,7 @@ def payment_methods(mill: Ordermill) -> list[tuple[str, str]]:
     with mill.read_session() as session:
         used = set(session.scalars(select(Order.payment_method).distinct()))
     names = sorted(set(mill.gateways) | used)
-    labels = {name: spec.label for name, spec in mill.gateways.items()}
-    return [(name, labels.get(name, name.replace("_", " ").capitalize())) for name in names]
+    return [(name, gateway_label(mill, name)) for name in names]  # the reader's language
 
 
 def promo_codes(mill: Ordermill, *, active_only: bool = False) -> list[dict[str, Any]]:
