@@ -81,12 +81,16 @@ def order_status(token: str) -> Any:
             "customer/order.html", order=data, status_label=status_label(mill, order.status),
             comments=comments, shop_name=mill.settings.shop_name, token=token,
             invoices=invoices, credit_notes=data["credit_notes"], language=language,
-            payment_label=_(PAYMENT_LABELS.get(data["payment_status"], "")) or
-            data["payment_status"].replace("_", " "),
-            line_label=lambda name: _(LINE_LABELS[name]) if name in LINE_LABELS else name,
+            payment_label=_label(PAYMENT_LABELS, data["payment_status"]),
+            line_label=lambda name: _label(LINE_LABELS, name),
             money=_money, date=_date, moment=_moment, _=_, gettext=_, ngettext=ngettext,
         )
     return body, 200, PRIVATE_HEADERS
+
+
+def _label(labels: dict[str, str], name: str) -> str:
+    """A state's words in the reader's language; an unknown state as its name reads."""
+    return _(labels[name]) if name in labels else name.replace("_", " ")
 
 
 def page_language(wanted: str | None, buyer_language: str | None) -> str:

@@ -130,7 +130,7 @@ def truthful(error: DatabaseUnavailable) -> DatabaseUnavailable:
             details={"saved": saved})
     return OutcomeUnknown(_("The database connection was lost while your change was being "
                             "saved; it may or may not have been saved. %(advice)s",
-                            advice=CHECK_BY_KEY))
+                            advice=_(CHECK_BY_KEY)))  # translated where core marks it
 
 
 def database_unavailable_response(error: DatabaseUnavailable) -> Response:
