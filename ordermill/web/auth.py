@@ -20,6 +20,7 @@ from typing import Any
 from flask import current_app, g, request, session
 
 from ordermill.core.errors import PermissionDenied
+from ordermill.core.i18n import gettext as _
 from ordermill.core.specs import Actor
 from ordermill.core.staff import actor_for_token, end_own_session, session_actor, session_version
 from ordermill.web.errors import AuthenticationRequired
@@ -42,15 +43,15 @@ class CsrfFailed(PermissionDenied):
 
 
 def _from_header(header: str) -> Actor:
-    scheme, _, token = header.strip().partition(" ")
+    scheme, _sep, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationRequired(
-            "Send the API token as `Authorization: Bearer <token>`.",
+            _("Send the API token as `Authorization: Bearer <token>`."),
             details={"scheme": scheme[:20]})
     try:
         return actor_for_token(mill(), token.strip())
     except PermissionDenied:
-        raise AuthenticationRequired("Invalid or revoked API token.") from None
+        raise AuthenticationRequired(_("Invalid or revoked API token.")) from None
 
 
 def session_user() -> tuple[int, int] | None:
@@ -82,8 +83,8 @@ def _from_session() -> Actor | None:
         sent = request.headers.get(CSRF_HEADER, "")
         expected = session.get(SESSION_CSRF, "")
         if not expected or not hmac.compare_digest(sent, expected):
-            raise CsrfFailed(f"Send the session's CSRF token in the {CSRF_HEADER} header "
-                             f"(or use a bearer token).")
+            raise CsrfFailed(_("Send the session's CSRF token in the %(header)s header "
+                               "(or use a bearer token).", header=CSRF_HEADER))
     return actor
 
 
@@ -106,12 +107,12 @@ def require_actor() -> Actor:
     """The calling staff member; 401 when there is none."""
     actor = current_actor()
     if actor is None and g.get("ordermill_session_ended"):
-        raise AuthenticationRequired("Your session has ended (logged out, password changed or "
-                                     "ended by an admin): log in again.")
+        raise AuthenticationRequired(_("Your session has ended (logged out, password changed "
+                                       "or ended by an admin): log in again."))
     if actor is None:
-        raise AuthenticationRequired(
+        raise AuthenticationRequired(_(
             "Authentication required: send `Authorization: Bearer <token>` "
-            "(get one with `ordermill token create` or POST /api/v1/auth/login).")
+            "(get one with `ordermill token create` or POST /api/v1/auth/login)."))
     return actor
 
 

@@ -8,10 +8,8 @@ from flask import Response
 from ordermill.core.app import Ordermill
 from ordermill.core.documents import DocumentFile, credit_note_pdf, invoice_pdf
 from ordermill.core.errors import NotFound
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order
-
-NO_INVOICE = "Order {number} has no invoice {document_id}."
-NO_CREDIT_NOTE = "Order {number} has no credit note {document_id}."
 
 
 def invoice_file(mill: Ordermill, order: Order, invoice_id: int, *,
@@ -20,7 +18,8 @@ def invoice_file(mill: Ordermill, order: Order, invoice_id: int, *,
     with `issued_only`: customers see only issued documents)."""
     invoice = next((inv for inv in order.invoices if inv.id == invoice_id), None)
     if invoice is None or (issued_only and invoice.state == "draft"):
-        raise NotFound(NO_INVOICE.format(number=order.number, document_id=invoice_id),
+        raise NotFound(_("Order %(number)s has no invoice %(id)s.", number=order.number,
+                         id=invoice_id),
                        details={"invoice_id": invoice_id})
     return invoice_pdf(mill, order, invoice, language=language)
 
@@ -30,7 +29,8 @@ def credit_note_file(order: Order, note_id: int, *, language: str | None = None
     """The PDF of one of the order's credit notes; NotFound for another order's."""
     note = next((note for note in order.credit_notes if note.id == note_id), None)
     if note is None:
-        raise NotFound(NO_CREDIT_NOTE.format(number=order.number, document_id=note_id),
+        raise NotFound(_("Order %(number)s has no credit note %(id)s.", number=order.number,
+                         id=note_id),
                        details={"credit_note_id": note_id})
     return credit_note_pdf(note, language=language)
 

@@ -13,15 +13,19 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
-from flask import Response, jsonify, request
+from babel.support import LazyProxy
+from flask import Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from ordermill.core import writes
 from ordermill.core.errors import OrdermillError
+from ordermill.core.i18n import N_, negotiate, use_locale
+from ordermill.core.i18n import gettext as _
 from ordermill.core.retry import (
     CHECK_BY_KEY,
     DatabaseUnavailable,
@@ -41,17 +45,24 @@ CODES = {
     413: "request_too_large", 415: "unsupported_media_type", 422: "validation_error",
     429: "rate_limited", 500: "internal_error", 503: "service_unavailable",
 }
+#: English source texts, translated where an answer is made (`message`)
 MESSAGES = {
-    400: "The request could not be read: send a JSON object with Content-Type "
-         "application/json.",
-    401: "Authentication required: send `Authorization: Bearer <token>`.",
-    403: "You may not do this.",
-    404: "No such resource.",
-    405: "This method is not allowed here.",
-    413: "The request body is too large.",
-    429: "Too many requests; wait a little and try again.",
-    500: "Something went wrong on our side; nothing was changed. The error was logged.",
+    400: N_("The request could not be read: send a JSON object with Content-Type "
+            "application/json."),
+    401: N_("Authentication required: send `Authorization: Bearer <token>`."),
+    403: N_("You may not do this."),
+    404: N_("No such resource."),
+    405: N_("This method is not allowed here."),
+    413: N_("The request body is too large."),
+    429: N_("Too many requests; wait a little and try again."),
+    500: N_("Something went wrong on our side; nothing was changed. The error was logged."),
 }
+
+
+def message(status: int) -> str | None:
+    """The standard message of an HTTP status in the reader's language (None if none)."""
+    text = MESSAGES.get(status)
+    return _(text) if text else None
 
 
 class AuthenticationRequired(OrdermillError):
@@ -88,20 +99,21 @@ def _saved() -> tuple[list[dict[str, str]], str]:
              for number, kind in (current.changes if current else [])]
     if not saved or writes.in_doubt():
         return saved, ""
-    return saved, ", ".join(f"{item['event']} on order {item['number']}" for item in saved)
+    return saved, ", ".join(_("%(event)s on order %(number)s", event=item["event"],
+                                number=item["number"]) for item in saved)
 
 
 def server_error_message() -> tuple[str, dict[str, Any]]:
     """The 500 message: "nothing was changed" only when this request committed nothing."""
     if writes.nothing_changed():
-        return MESSAGES[500], {}
+        return _(MESSAGES[500]), {}
     saved, what = _saved()
     if what:
-        return (f"Something went wrong on our side after your change was saved ({what}): "
-                f"reload to see it before trying again. The error was logged.",
+        return (_("Something went wrong on our side after your change was saved (%(what)s): "
+                  "reload to see it before trying again. The error was logged.", what=what),
                 {"saved": saved})
-    return ("Something went wrong on our side, and your change may or may not have been "
-            "saved: check before trying again. The error was logged.", {})
+    return (_("Something went wrong on our side, and your change may or may not have been "
+              "saved: check before trying again. The error was logged."), {})
 
 
 def truthful(error: DatabaseUnavailable) -> DatabaseUnavailable:
@@ -113,11 +125,12 @@ def truthful(error: DatabaseUnavailable) -> DatabaseUnavailable:
     saved, what = _saved()
     if what:
         return SavedAnswerLost(
-            f"Your change was saved ({what}), but the database connection was lost before "
-            f"the answer could be read: reload to see it; do not send it again.",
+            _("Your change was saved (%(what)s), but the database connection was lost before "
+              "the answer could be read: reload to see it; do not send it again.", what=what),
             details={"saved": saved})
-    return OutcomeUnknown(f"The database connection was lost while your change was being "
-                          f"saved; it may or may not have been saved. {CHECK_BY_KEY}")
+    return OutcomeUnknown(_("The database connection was lost while your change was being "
+                            "saved; it may or may not have been saved. %(advice)s",
+                            advice=_(CHECK_BY_KEY)))  # translated where core marks it
 
 
 def database_unavailable_response(error: DatabaseUnavailable) -> Response:
@@ -128,6 +141,22 @@ def database_unavailable_response(error: DatabaseUnavailable) -> Response:
     return error_response(503, error.code, error.message, error.details, headers)
 
 
+#: marshmallow's own messages, as it words them: shown in the reader's language
+MARSHMALLOW_MESSAGES = frozenset({
+    N_("Missing data for required field."), N_("Unknown field."),
+    N_("Field may not be null."), N_("Not a valid integer."), N_("Not a valid string."),
+    N_("Not a valid boolean."), N_("Not a valid number."), N_("Not a valid datetime."),
+    N_("Not a valid date."), N_("Not a valid list."), N_("Not a valid mapping type."),
+    N_("Invalid input type."), N_("Invalid value."), N_("Not a valid email address."),
+    N_("Not a valid URL."), N_("Not a valid UUID."),
+})
+
+
+def _words(message: Any) -> str:
+    text = str(message)  # a lazy validator message becomes text here
+    return _(text) if text in MARSHMALLOW_MESSAGES else text
+
+
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """{"json": {"lines": {"0": {"sku": [..]}}}} -> {"lines.0.sku": [..]}."""
     flat: dict[str, list[str]] = {}
@@ -135,17 +164,21 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
         for key, value in detail.items():
             path = f"{prefix}.{key}" if prefix else str(key)
             flat.update(_flatten(value, path))
-    elif isinstance(detail, list) and all(isinstance(item, str) for item in detail):
-        flat[prefix or "_schema"] = list(detail)
+    elif isinstance(detail, list) and all(isinstance(item, str | LazyProxy)
+                                          for item in detail):
+        flat[prefix or "_schema"] = [_words(item) for item in detail]
     elif detail is not None:
         flat[prefix or "_schema"] = [str(detail)]
     return flat
 
 
 def validation_message(fields: Mapping[str, list[str]]) -> str:
-    parts = [f"{name}: {' '.join(messages)}" for name, messages in list(fields.items())[:4]]
-    more = f" (and {len(fields) - 4} more)" if len(fields) > 4 else ""
-    return "Invalid input. " + "; ".join(parts) + more
+    parts = "; ".join(_("%(field)s: %(problems)s", field=name, problems=" ".join(messages))
+                      for name, messages in list(fields.items())[:4])
+    if len(fields) > 4:
+        return _("Invalid input. %(problems)s (and %(more)s more)", problems=parts,
+                 more=len(fields) - 4)
+    return _("Invalid input. %(problems)s", problems=parts)
 
 
 def http_error_response(error: HTTPError) -> Response:
@@ -157,32 +190,50 @@ def http_error_response(error: HTTPError) -> Response:
             fields.update(_flatten(detail))
         return error_response(422, "validation_error", validation_message(fields),
                               {"fields": fields}, error.headers)
-    message = MESSAGES.get(status) or error.message or "Request failed."
+    text = message(status) or error.message or _("Request failed.")
     details = dict(error.detail) if isinstance(error.detail, Mapping) else {}
-    return error_response(status, CODES.get(status, "error"), message, details, error.headers)
+    return error_response(status, CODES.get(status, "error"), text, details, error.headers)
 
 
 def werkzeug_error_response(error: HTTPException) -> Response:
     status = error.code or 500
     headers = dict(error.get_headers())
-    message = MESSAGES.get(status) or error.description or error.name
+    text = message(status) or error.description or error.name
     if status == 405:
         allowed = headers.get("Allow", "")
-        message = f"{request.method} is not allowed here; use {allowed}."
-        return error_response(status, "method_not_allowed", message,
+        text = _("%(method)s is not allowed here; use %(allowed)s.", method=request.method,
+                 allowed=allowed)
+        return error_response(status, "method_not_allowed", text,
                               {"allowed": [m.strip() for m in allowed.split(",") if m.strip()]},
                               headers)
     if status == 429:
-        return error_response(status, "rate_limited", MESSAGES[429],
+        return error_response(status, "rate_limited", _(MESSAGES[429]),
                               {"limit": str(error.description)}, headers)
     if status == 404:
         order = ORDER_PATH.match(request.path)
         if order and not re.fullmatch(r"[0-9]{10}", order["number"]):
             number = order["number"][:40]  # routing refused it: not an order number's shape
-            return error_response(404, "order_not_found", f"No order {number}: order numbers "
-                                  f"are 10 digits.", {"number": number}, headers)
-        message = f"No API endpoint {request.path}. The API is described at /api/v1/openapi.json."
-    return error_response(status, CODES.get(status, "error"), message, {}, headers)
+            return error_response(404, "order_not_found", _(
+                "No order %(number)s: order numbers are 10 digits.", number=number),
+                {"number": number}, headers)
+        text = _("No API endpoint %(path)s. The API is described at /api/v1/openapi.json.",
+                 path=request.path)
+    return error_response(status, CODES.get(status, "error"), text, {}, headers)
+
+
+def enter_api_locale() -> None:
+    """Speak the caller's Accept-Language (a shipped language, else English) in this API
+    request's messages; data (amounts, dates, statuses) stays locale-neutral."""
+    manager = use_locale(negotiate(request.headers.get("Accept-Language")))
+    manager.__enter__()
+    g.ordermill_api_locale = manager
+
+
+def leave_api_locale() -> None:
+    manager = g.pop("ordermill_api_locale", None)
+    if manager is not None:
+        with suppress(ValueError):  # torn down in another context: it ends with that one
+            manager.__exit__(None, None, None)
 
 
 def init_app(app: APIFlask) -> None:
@@ -195,6 +246,12 @@ def init_app(app: APIFlask) -> None:
     @app.before_request
     def _track_writes() -> None:
         writes.track()  # so an error can tell whether this request changed anything
+        if is_api_request():  # first, so even the rate limiter's 429 speaks the language
+            enter_api_locale()
+
+    @app.teardown_request
+    def _leave_locale(_error: BaseException | None) -> None:
+        leave_api_locale()
 
     @app.errorhandler(OrdermillError)
     def _ordermill_error(error: OrdermillError) -> Any:

@@ -30,6 +30,7 @@ from marshmallow import INCLUDE, Schema, fields
 from ordermill.core import payments
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput
+from ordermill.core.i18n import gettext as _
 from ordermill.web.api import documented, openapi
 from ordermill.web.api.guards import access
 from ordermill.web.auth import require_actor
@@ -197,7 +198,7 @@ def start_payment(number: str) -> Any:
     invoice_id = body.get("invoice_id") if isinstance(body, dict) else None
     if invoice_id is not None and (isinstance(invoice_id, bool)
                                    or not isinstance(invoice_id, int)):
-        raise InvalidInput("invoice_id must be an integer.", details={"field": "invoice_id"})
+        raise InvalidInput(_("invoice_id must be an integer."), details={"field": "invoice_id"})
     answer = payments.start_payment(_mill(), number, require_actor(), invoice_id=invoice_id)
     response = jsonify(answer)
     response.status_code = 201
@@ -218,5 +219,5 @@ def capture_payment(number: str) -> Any:
     """
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidInput("Send a JSON object such as {\"paypal_order_id\": \"...\"}.")
+        raise InvalidInput(_("Send a JSON object such as {\"paypal_order_id\": \"...\"}."))
     return jsonify(payments.capture_payment(_mill(), number, require_actor(), body))

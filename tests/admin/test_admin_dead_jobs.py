@@ -83,7 +83,7 @@ def test_dead_jobs_page_lists_filters_and_retries_in_bulk(
     assert response.status_code == 302
     assert "kind=test.mail" in response.headers["Location"]
     after = manager.get(response.headers["Location"]).get_data(as_text=True)
-    assert "2 dead job(s) will run again (kind test.mail)." in flashes(after)
+    assert "2 dead jobs will run again (kind test.mail)." in flashes(after)
     assert [status_of(mill, i) for i in mail] == ["pending", "pending"]
     assert status_of(mill, hook) == "dead"
     assert badge(after) == 1

@@ -13,12 +13,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+from babel.support import LazyProxy
 from werkzeug.datastructures import MultiDict
 
 from ordermill.core import queries
 from ordermill.core.app import Ordermill
 from ordermill.core.available import holds
 from ordermill.core.errors import InvalidInput, OrderNotFound
+from ordermill.core.i18n import gettext as _
+from ordermill.core.i18n import lazy_gettext, ngettext
 from ordermill.core.models import Order
 from ordermill.core.notifications import resend_confirmation
 from ordermill.core.order_links import revoke_customer_links
@@ -42,27 +45,28 @@ class OrderAction:
     """
 
     name: str
-    label: str
+    label: str | LazyProxy  # lazy: shown in the reader's language
     permission: str
     run: Runner
     dialog: bool = False
     preview: bool = False
     style: str = ""
-    confirm: str | None = None
-    help: str = ""
+    confirm: str | LazyProxy | None = None
+    help: str | LazyProxy = ""
 
 
 def _currency(mill: Ordermill, number: str) -> str:
     currency = queries.order_currency(mill, number)
     if currency is None:
-        raise OrderNotFound(f"No order {number}.", details={"number": number})
+        raise OrderNotFound(_("No order %(number)s.", number=number),
+                            details={"number": number})
     return currency
 
 
-def _lines(form: MultiDict[str, str], verb: str) -> list[tuple[int, int | None]]:
+def _lines(form: MultiDict[str, str], refusal: str) -> list[tuple[int, int | None]]:
     picked = _picked_units(form)
     if not picked:
-        raise InvalidInput(f"Tick the lines to {verb}.", details={"field": "line_ids"})
+        raise InvalidInput(refusal, details={"field": "line_ids"})
     return picked
 
 
@@ -106,7 +110,8 @@ def _per_line_credentials(form: MultiDict[str, str]) -> dict[str, dict[str, str]
 
 def _cancel(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
             version: int | None, dry_run: bool) -> ActionResult:
-    return mill.orders.cancel(number, actor=actor, lines=_lines(form, "cancel"),
+    lines = _lines(form, _("Tick the lines to cancel."))
+    return mill.orders.cancel(number, actor=actor, lines=lines,
                               restock=flag(form, "restock"), expected_version=version,
                               dry_run=dry_run, comment=text(form, "comment"),
                               notify_customer=flag(form, "notify_customer"))
@@ -117,7 +122,7 @@ def _refund(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Acto
     picked = _picked_units(form)
     amount = money(form, "amount", _currency(mill, number))
     if not picked and amount is None:
-        raise InvalidInput("Tick the lines to refund, or type an amount to refund.",
+        raise InvalidInput(_("Tick the lines to refund, or type an amount to refund."),
                            details={"field": "line_ids"})
     return mill.orders.refund(number, actor=actor, lines=picked or None, amount=amount,
                               restock=flag(form, "restock"), expected_version=version,
@@ -150,7 +155,7 @@ def _status(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Acto
             version: int | None, dry_run: bool) -> ActionResult:
     status = text(form, "status")
     if not status:
-        raise InvalidInput("Choose the new status.", details={"field": "status"})
+        raise InvalidInput(_("Choose the new status."), details={"field": "status"})
     return mill.orders.set_status(number, status, actor=actor, expected_version=version,
                                   dry_run=dry_run, comment=text(form, "comment"))
 
@@ -168,7 +173,7 @@ def _record_payment(mill: Ordermill, number: str, form: MultiDict[str, str], act
     currency = _currency(mill, number)
     amount = money(form, "amount", currency)
     if amount is None:
-        raise InvalidInput("Type the amount received.", details={"field": "amount"})
+        raise InvalidInput(_("Type the amount received."), details={"field": "amount"})
     fee = money(form, "fee", currency) or 0
     return mill.orders.record_payment(
         number, actor=actor, amount=amount, gateway=text(form, "gateway"),
@@ -180,8 +185,9 @@ def _record_payment(mill: Ordermill, number: str, form: MultiDict[str, str], act
 def _resend(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
             version: int | None, dry_run: bool) -> ActionResult:
     result = resend_confirmation(mill, number, actor)
-    jobs = f" ({result.jobs} message{'s' if result.jobs != 1 else ''} queued)"
-    return ActionResult(None, None, {"message": "Order confirmation sent again" + jobs + "."})
+    message = ngettext("Order confirmation sent again (%(num)s message queued).",
+                       "Order confirmation sent again (%(num)s messages queued).", result.jobs)
+    return ActionResult(None, None, {"message": message})
 
 
 def _revoke_links(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Actor,
@@ -205,7 +211,7 @@ def _delete(mill: Ordermill, number: str, form: MultiDict[str, str], actor: Acto
             version: int | None, dry_run: bool) -> ActionResult:
     choice = text(form, "restock")
     if choice not in ("yes", "no"):
-        raise InvalidInput("Choose whether the stock goes back on sale.",
+        raise InvalidInput(_("Choose whether the stock goes back on sale."),
                            details={"field": "restock"})
     return mill.orders.delete(number, actor=actor, restock=choice == "yes",
                               expected_version=version, dry_run=dry_run)
@@ -236,7 +242,7 @@ def line_requests(mill: Ordermill, form: MultiDict[str, str], currency: str | No
         try:
             quantity = int(quantity_text)
         except ValueError:
-            raise InvalidInput(f"Quantity of {sku} must be a whole number.",
+            raise InvalidInput(_("Quantity of %(sku)s must be a whole number.", sku=sku),
                                details={"field": "quantity"}) from None
         price = money({"price_override": cell("price_override", index)}, "price_override",
                       known.get(sku, currency or mill.settings.default_currency))
@@ -245,7 +251,7 @@ def line_requests(mill: Ordermill, form: MultiDict[str, str], currency: str | No
                                     billing_cycle=cell("billing_cycle", index),
                                     attendee=cell("attendee", index)))
     if not requests:
-        raise InvalidInput("Choose at least one product.", details={"field": "sku"})
+        raise InvalidInput(_("Choose at least one product."), details={"field": "sku"})
     return requests
 
 
@@ -296,48 +302,59 @@ def _fulfil(verb: str) -> Runner:
 
 
 ACTIONS: dict[str, OrderAction] = {action.name: action for action in (
-    OrderAction("accept", "Accept order", "edit_orders", _accept, dialog=True,
-                style="primary", help="Pending to active; provisioning modules set up the "
-                                      "services with these details."),
-    OrderAction("mark-paid", "Mark as paid", "record_payments", _mark_paid, dialog=True,
-                preview=True, help="Records everything still due as received (cheque, "
-                                   "invoice, bank transfer)."),
-    OrderAction("payment", "Record payment", "record_payments", _record_payment, dialog=True,
-                preview=True, help="Money received, in full or in part."),
-    OrderAction("cancel", "Cancel…", "edit_orders", _cancel, dialog=True, preview=True,
-                style="warn", help="Tick the lines to cancel. Cancelling is final; the "
-                                   "lines can still be refunded later."),
-    OrderAction("refund", "Refund…", "refund", _refund, dialog=True, preview=True,
-                style="warn", help="Tick the lines to refund (refunded lines are cancelled "
-                                   "too), or type an amount for a goodwill refund."),
-    OrderAction("cancel-and-refund", "Cancel & refund", "refund", _cancel_and_refund,
-                dialog=True, preview=True, style="danger",
-                help="Cancels every line and refunds all money captured."),
-    OrderAction("fraud", "Set as fraud", "manage_fraud", _fraud, style="danger",
-                confirm="Set this order as fraud? Its open invoices are cancelled."),
-    OrderAction("pending", "Back to pending", "manage_fraud", _pending,
-                confirm="Set this order back to pending?"),
-    OrderAction("status", "Change status", "edit_orders", _status, dialog=True,
-                preview=True, help="Statuses only: no module commands run."),
-    OrderAction("resend", "Resend confirmation", "edit_orders", _resend),
-    OrderAction("revoke-link", "Revoke customer link", "edit_orders", _revoke_links,
-                confirm="Revoke the customer's order links? Links e-mailed so far stop "
-                        "working; the next e-mail carries a new one."),
-    OrderAction("fraud-check", "Re-run fraud check", "manage_fraud", _rerun_fraud),
-    OrderAction("delete", "Delete…", "delete_orders", _delete, dialog=True, preview=True,
-                style="danger", help="Deletes the order for good. Only unpaid, cancelled "
-                                     "or fraud orders with no money kept can be deleted."),
-    OrderAction("add-lines", "Add products", "edit_orders", _add_lines, dialog=True,
-                preview=True, help="Priced from the catalogue (the order's promo applies); "
-                                   "a new invoice asks for the difference."),
-    OrderAction("buyer", "Edit buyer", "edit_orders", _buyer, dialog=True),
-    OrderAction("comment", "Add comment", "edit_orders", _comment, dialog=True),
-    OrderAction("dispatch", "Mark dispatched", "edit_orders", _fulfil("dispatched"),
-                dialog=True),
-    OrderAction("deliver", "Mark delivered", "edit_orders", _fulfil("delivered"),
-                dialog=True),
-    OrderAction("issue-invoice", "Issue invoice", "edit_orders", _issue_invoice,
-                confirm="Issue the invoice? It gets its number and can no longer change."),
+    OrderAction("accept", lazy_gettext("Accept order"), "edit_orders", _accept, dialog=True,
+                style="primary", help=lazy_gettext(
+                    "Pending to active; provisioning modules set up the services with these "
+                    "details.")),
+    OrderAction("mark-paid", lazy_gettext("Mark as paid"), "record_payments", _mark_paid,
+                dialog=True, preview=True, help=lazy_gettext(
+                    "Records everything still due as received (cheque, invoice, bank "
+                    "transfer).")),
+    OrderAction("payment", lazy_gettext("Record payment"), "record_payments", _record_payment,
+                dialog=True, preview=True,
+                help=lazy_gettext("Money received, in full or in part.")),
+    OrderAction("cancel", lazy_gettext("Cancel…"), "edit_orders", _cancel, dialog=True,
+                preview=True, style="warn", help=lazy_gettext(
+                    "Tick the lines to cancel. Cancelling is final; the lines can still be "
+                    "refunded later.")),
+    OrderAction("refund", lazy_gettext("Refund…"), "refund", _refund, dialog=True,
+                preview=True, style="warn", help=lazy_gettext(
+                    "Tick the lines to refund (refunded lines are cancelled too), or type an "
+                    "amount for a goodwill refund.")),
+    OrderAction("cancel-and-refund", lazy_gettext("Cancel & refund"), "refund",
+                _cancel_and_refund, dialog=True, preview=True, style="danger",
+                help=lazy_gettext("Cancels every line and refunds all money captured.")),
+    OrderAction("fraud", lazy_gettext("Set as fraud"), "manage_fraud", _fraud, style="danger",
+                confirm=lazy_gettext(
+                    "Set this order as fraud? Its open invoices are cancelled.")),
+    OrderAction("pending", lazy_gettext("Back to pending"), "manage_fraud", _pending,
+                confirm=lazy_gettext("Set this order back to pending?")),
+    OrderAction("status", lazy_gettext("Change status"), "edit_orders", _status, dialog=True,
+                preview=True, help=lazy_gettext("Statuses only: no module commands run.")),
+    OrderAction("resend", lazy_gettext("Resend confirmation"), "edit_orders", _resend),
+    OrderAction("revoke-link", lazy_gettext("Revoke customer link"), "edit_orders",
+                _revoke_links, confirm=lazy_gettext(
+                    "Revoke the customer's order links? Links e-mailed so far stop working; "
+                    "the next e-mail carries a new one.")),
+    OrderAction("fraud-check", lazy_gettext("Re-run fraud check"), "manage_fraud",
+                _rerun_fraud),
+    OrderAction("delete", lazy_gettext("Delete…"), "delete_orders", _delete, dialog=True,
+                preview=True, style="danger", help=lazy_gettext(
+                    "Deletes the order for good. Only unpaid, cancelled or fraud orders with "
+                    "no money kept can be deleted.")),
+    OrderAction("add-lines", lazy_gettext("Add products"), "edit_orders", _add_lines,
+                dialog=True, preview=True, help=lazy_gettext(
+                    "Priced from the catalogue (the order's promo applies); a new invoice "
+                    "asks for the difference.")),
+    OrderAction("buyer", lazy_gettext("Edit buyer"), "edit_orders", _buyer, dialog=True),
+    OrderAction("comment", lazy_gettext("Add comment"), "edit_orders", _comment, dialog=True),
+    OrderAction("dispatch", lazy_gettext("Mark dispatched"), "edit_orders",
+                _fulfil("dispatched"), dialog=True),
+    OrderAction("deliver", lazy_gettext("Mark delivered"), "edit_orders",
+                _fulfil("delivered"), dialog=True),
+    OrderAction("issue-invoice", lazy_gettext("Issue invoice"), "edit_orders", _issue_invoice,
+                confirm=lazy_gettext(
+                    "Issue the invoice? It gets its number and can no longer change.")),
 )}
 
 TOOLBAR = ("accept", "mark-paid", "payment", "cancel", "refund", "cancel-and-refund",

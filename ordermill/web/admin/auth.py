@@ -20,6 +20,8 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
 from ordermill.core.errors import InvalidInput, PermissionDenied
+from ordermill.core.i18n import N_, lazy_gettext
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import User
 from ordermill.core.permissions import permissions_of
 from ordermill.core.specs import Actor
@@ -32,23 +34,24 @@ from ordermill.core.staff import (
 from ordermill.web.admin import admin_bp
 from ordermill.web.admin.common import actor as current_actor
 from ordermill.web.admin.common import mill, safe_next
-from ordermill.web.admin.forms import LoginForm
+from ordermill.web.admin.forms import LoginForm, form_errors
 from ordermill.web.auth import login_session, logout_session, session_user, stamp_session
 from ordermill.web.extensions import limiter, login_limit
 
 login_manager = LoginManager()
 login_manager.login_view = "admin.login"
-login_manager.login_message = "Please log in to use the order desk."
+login_manager.login_message = N_("Please log in to use the order desk.")
 login_manager.login_message_category = "info"
 
 
 class PasswordForm(FlaskForm):
     """My account: the current password, then the new one twice (core.staff checks length)."""
 
-    current_password = PasswordField("Current password",
+    current_password = PasswordField(lazy_gettext("Current password"),
                                      validators=[DataRequired(), Length(max=1000)])
-    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=1000)])
-    confirm_password = PasswordField("New password again",
+    new_password = PasswordField(lazy_gettext("New password"),
+                                 validators=[DataRequired(), Length(max=1000)])
+    confirm_password = PasswordField(lazy_gettext("New password again"),
                                      validators=[DataRequired(), Length(max=1000)])
 
 
@@ -97,10 +100,10 @@ def load_user(user_id: str) -> StaffUser | None:
 def unauthorized() -> Any:
     """Pages go to the login form; the dialogs' preview fetches get a 401 they can show."""
     if request.path.endswith("/preview") or request.accept_mimetypes.best == "application/json":
-        response = jsonify({"ok": False, "error": "Your session ended: log in again."})
+        response = jsonify({"ok": False, "error": _("Your session ended: log in again.")})
         response.status_code = 401
         return response
-    flash(login_manager.login_message, "info")
+    flash(_(login_manager.login_message), "info")
     return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
 
 
@@ -121,14 +124,14 @@ def login() -> Any:
             with mill().read_session() as db:
                 user = db.scalar(select(User).where(User.id == actor.user_id))
             if actor.role == "customer" or user is None:
-                error = "This account may not use the order desk."
+                error = _("This account may not use the order desk.")
             else:
                 target = safe_next(request.args.get("next"), url_for("admin.orders"))
                 login_session(actor)  # fresh session: no fixation, API session keys too
                 login_user(StaffUser(actor, user.name or user.email))
                 return redirect(target)
     elif request.method == "POST":
-        error = "Enter your e-mail and password."
+        error = _("Enter your e-mail and password.")
     status = 401 if error else 200
     return render_template("admin/login.html", form=form, error=error), status
 
@@ -139,7 +142,7 @@ def logout() -> Any:
     logout_user()
     logout_session()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("admin.login"))
 
 
@@ -152,7 +155,7 @@ def account() -> Any:
     error = None
     if form.validate_on_submit():
         if form.new_password.data != form.confirm_password.data:
-            error = "The new password and its confirmation differ."
+            error = _("The new password and its confirmation differ.")
         else:
             try:
                 version = change_password(
@@ -163,11 +166,10 @@ def account() -> Any:
                 error = refused.message
             else:
                 stamp_session(version)
-                flash("Password changed. Your other sessions were logged out.", "success")
+                flash(_("Password changed. Your other sessions were logged out."), "success")
                 return redirect(url_for("admin.account"), 303)
     elif request.method == "POST":
-        error = "; ".join(f"{getattr(form, field).label.text}: {' '.join(messages)}"
-                          for field, messages in form.errors.items())
+        error = form_errors(form)
     return render_template("admin/account.html", form=form, error=error), (
         422 if error else 200)
 
@@ -180,7 +182,7 @@ def end_staff_sessions(user_id: int) -> Any:
     email = end_sessions(mill(), user_id, actor=me)
     if user_id == me.user_id:
         session.clear()
-        flash("All your sessions were ended; log in again.", "info")
+        flash(_("All your sessions were ended; log in again."), "info")
         return redirect(url_for("admin.login"), 303)
-    flash(f"All sessions of {email} were ended.", "success")
+    flash(_("All sessions of %(email)s were ended.", email=email), "success")
     return redirect(url_for("admin.staff"), 303)

@@ -6,6 +6,7 @@ typed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,32 +17,50 @@ from ordermill.core import queries
 from ordermill.core.catalogue.product_input import KINDS
 from ordermill.core.catalogue_models import ADJUSTMENT_REASONS
 from ordermill.core.errors import InvalidInput, OrdermillError, PermissionDenied
+from ordermill.core.i18n import AmbiguousAmount
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import TAX_CLASSES
 from ordermill.core.permissions import require
 from ordermill.web.admin import admin_bp
-from ordermill.web.admin.common import actor, mill
+from ordermill.web.admin.common import actor, mill, typed_amount
 
 PRODUCT_TEXT = ("name", "kind", "category", "price", "currency", "tax_class", "stock",
                 "low_stock_threshold", "billing_cycle", "provisioning_module", "event_date",
                 "venue", "image_url")
-PRODUCT_SAVED = "Product {sku} saved."
-IMPORTED = "Imported: {created} created, {updated} updated, {unchanged} unchanged, " \
-           "{refused} refused."
-PROMO_SAVED = "Promo code {code} saved."
+#: between price pairs: ";" always, "," only before the next "CODE=" (a comma may be decimal)
+PAIR_SEPARATOR = re.compile(r";|,(?=\s*[A-Za-z]{3}\s*=)")
 
 
 def _pairs(text: str | None, field: str) -> dict[str, str]:
-    """'USD=14.00; GBP=9.50' -> {"USD": "14.00", "GBP": "9.50"}."""
+    """'USD=14.00; GBP=9.50' -> {"USD": "14.00", "GBP": "9.50"}; amounts may be typed in the
+    reader's locale ('USD=14,00; GBP=9,50' in French: a comma separates pairs only before the
+    next currency code)."""
     result = {}
-    for part in (text or "").replace(",", ";").split(";"):
+    for part in PAIR_SEPARATOR.split(text or ""):
         if not part.strip():
             continue
         code, sep, amount = part.partition("=")
         if not sep:
-            raise InvalidInput(f"{field}: write it as USD=14.00; GBP=9.50.",
+            raise InvalidInput(_("%(field)s: write it as USD=14.00; GBP=9.50.", field=field),
                                details={"field": field})
-        result[code.strip().upper()] = amount.strip()
+        currency = code.strip().upper()
+        result[currency] = _typed(amount.strip(), currency, field)
     return result
+
+
+def _typed(amount: str, currency: str, field: str) -> str:
+    """An amount typed in the reader's locale as the decimal text the core reads ("12,50" in
+    French -> "12.50"); an ambiguous one ("1.234" in French) is refused, saying why. What is
+    not an amount at all is passed on for the core to refuse in its own words."""
+    if not amount:
+        return amount
+    try:
+        return typed_amount(amount, currency)
+    except AmbiguousAmount as error:
+        raise InvalidInput(_("%(field)s: %(problem)s", field=field, problem=str(error)),
+                           details={"field": field}) from None
+    except ValueError:
+        return amount
 
 
 def _product_data(form: Mapping[str, Any], new: bool) -> dict[str, Any]:
@@ -53,6 +72,9 @@ def _product_data(form: Mapping[str, Any], new: bool) -> dict[str, Any]:
     if data.get("stock") is None:
         data["stock"] = None  # an empty stock box: unlimited
     data["prices"] = _pairs(form.get("prices"), "prices")
+    if data.get("price"):
+        data["price"] = _typed(data["price"], data.get("currency")
+                               or mill().settings.default_currency, "price")
     if not new:
         data["active"] = form.get("active") == "on"
     return data
@@ -92,7 +114,7 @@ def new_product() -> Any:
         except OrdermillError as refused:
             error, status = refused.message, refused.http_status
         else:
-            flash(PRODUCT_SAVED.format(sku=created["sku"]), "success")
+            flash(_("Product %(sku)s saved.", sku=created["sku"]), "success")
             return redirect(url_for("admin.product", sku=created["sku"]), 303)
     return render_template("admin/product.html", product=None, form=form, error=error,
                            kinds=KINDS, tax_classes=TAX_CLASSES,
@@ -112,7 +134,7 @@ def product(sku: str) -> Any:
         except OrdermillError as refused:
             error, status = refused.message, refused.http_status
         else:
-            flash(PRODUCT_SAVED.format(sku=sku), "success")
+            flash(_("Product %(sku)s saved.", sku=sku), "success")
             return redirect(url_for("admin.product", sku=sku), 303)
     return render_template("admin/product.html", product=shown, form=form, error=error,
                            kinds=KINDS, tax_classes=TAX_CLASSES,
@@ -176,7 +198,8 @@ def import_products() -> Any:
             error, status = refused.message, refused.http_status
         else:
             if real:
-                flash(IMPORTED.format(**report["counts"]), "success")
+                flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s "
+                        "unchanged, %(refused)s refused.", **report["counts"]), "success")
                 return redirect(url_for("admin.products"), 303)
     return render_template("admin/product_import.html", report=report, error=error,
                            csv_text=text), status
@@ -258,7 +281,7 @@ def new_promo_code() -> Any:
         except OrdermillError as refused:
             error, status = refused.message, refused.http_status
         else:
-            flash(PROMO_SAVED.format(code=created["code"]), "success")
+            flash(_("Promo code %(code)s saved.", code=created["code"]), "success")
             return redirect(url_for("admin.promo_codes"), 303)
     return _promo_page(None, form, error, status)
 
@@ -276,7 +299,7 @@ def promo_code(code: str) -> Any:
         except OrdermillError as refused:
             error, status = refused.message, refused.http_status
         else:
-            flash(PROMO_SAVED.format(code=code), "success")
+            flash(_("Promo code %(code)s saved.", code=code), "success")
             return redirect(url_for("admin.promo_code", code=code), 303)
     return _promo_page(shown, form, error, status)
 

@@ -8,6 +8,7 @@ takes, and the core answers with an error a view shows as it is.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,7 +23,7 @@ from wtforms.validators import ValidationError
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput, PluginError
-from ordermill.core.i18n import N_, current_locale
+from ordermill.core.i18n import N_, current_locale, parse_amount
 from ordermill.core.i18n import format_date as locale_date
 from ordermill.core.i18n import format_datetime as locale_datetime
 from ordermill.core.i18n import format_money as locale_money
@@ -101,11 +102,11 @@ def form_actor() -> Actor:
     staff member as a core Actor. The admin blueprint checks CSRF itself; a plugin's
     blueprint calls this (`ordermill.api.admin_form_actor`)."""
     if not current_user.is_authenticated:
-        abort(401, description="Log in to the admin first.")
+        abort(401, description=_("Log in to the admin first."))
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
-        abort(400, description="The form has expired: reload the page and try again.")
+        abort(400, description=_("The form has expired: reload the page and try again."))
     return actor()
 
 
@@ -163,8 +164,8 @@ def ints(form: MultiDict[str, str], name: str) -> list[int]:
         try:
             values.append(int(raw))
         except ValueError:
-            raise InvalidInput(f"{raw!r} is not a line number.", details={"field": name}) \
-                from None
+            raise InvalidInput(_("%(value)s is not a line number.", value=repr(raw)),
+                               details={"field": name}) from None
     return values
 
 
@@ -175,22 +176,55 @@ def integer(form: Mapping[str, Any], name: str, default: int | None = None) -> i
     try:
         return int(raw)
     except ValueError:
-        raise InvalidInput(f"{name.replace('_', ' ').capitalize()} must be a whole number.",
+        raise InvalidInput(_("%(field)s must be a whole number.", field=field_label(name)),
                            details={"field": name}) from None
 
 
+#: how form errors name the fields they refuse (English source; translated when shown)
+FIELD_LABELS = {"amount": N_("Amount"), "fee": N_("Fee"), "price_override": N_("Price override"),
+                "quantity": N_("Quantity"), "version": N_("Version"), "price": N_("Price"),
+                "date": N_("Date"), "from": N_("From"), "to": N_("To")}
+
+
+def field_label(name: str) -> str:
+    """'price_override' -> 'Price override', in the reader's language when it is known."""
+    known = FIELD_LABELS.get(name)
+    return _(known) if known else name.replace("_", " ").capitalize()
+
+
+#: what a typed amount may look like: digits and a decimal part, or thousands in groups of
+#: three with one group mark (".", ",", a space) and another decimal mark; "12.5.3" or
+#: "1,234,5" are typos, never 1253 or 12345
+AMOUNT_SHAPE = re.compile(
+    r"^-?(?:[0-9]+(?:[.,][0-9]+)?"
+    r"|[0-9]{1,3}(?P<g>[.,\u00a0\u202f ])[0-9]{3}(?:(?P=g)[0-9]{3})*(?:(?!(?P=g))[.,][0-9]+)?)$")
+
+
+def typed_amount(raw: str, currency: str) -> str:
+    """An amount a person typed, in the reader's locale ("12,50" in French), as the decimal
+    text the core reads ("12.50"). ValueError with a sentence for that person when it is not
+    an amount or could be read two ways ("1.234" in French: AmbiguousAmount)."""
+    if not AMOUNT_SHAPE.match(raw.strip()):
+        raise ValueError(_("%(text)s is not an amount.", text=raw.strip()))
+    return parse_amount(raw, currency)
+
+
 def money(form: Mapping[str, Any], name: str, currency: str) -> Money | None:
-    """A decimal amount typed by staff in the order's currency; the core's parser says why
-    a text is refused."""
+    """A decimal amount typed by staff in the order's currency, in the reader's locale
+    ("12,50" in French, "12.50" in English); an ambiguous text ("1.234" in French: a thousand
+    or one and a bit?) is refused with a sentence saying so, as the core's parser says why it
+    refuses the rest."""
     raw = text(form, name)
     if raw is None:
         return None
     try:
-        return Money.parse(raw.replace(",", ".") if raw.count(",") == 1 and "." not in raw
-                           else raw, currency)
+        return Money.parse(typed_amount(raw, currency), currency)
     except InvalidInput as error:
-        raise InvalidInput(f"{name.replace('_', ' ').capitalize()}: {error.message}",
-                           details={"field": name}) from None
+        problem = error.message
+    except ValueError as error:  # not an amount, or ambiguous (AmbiguousAmount)
+        problem = str(error)
+    raise InvalidInput(_("%(field)s: %(problem)s", field=field_label(name), problem=problem),
+                       details={"field": name})
 
 
 def day(value: str | None, name: str) -> dt.date | None:
@@ -200,13 +234,13 @@ def day(value: str | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(f"{name} must be a date like 2024-06-30.",
+        raise InvalidInput(_("%(field)s must be a date like 2024-06-30.", field=name),
                            details={"field": name}) from None
 
 
 def moment(form: Mapping[str, Any], date_field: str, time_field: str) -> dt.datetime | None:
     """A date (and optional HH:MM time) typed in the admin, read as UTC."""
-    date = day(text(form, date_field), date_field.replace("_", " ").capitalize())
+    date = day(text(form, date_field), field_label(date_field))
     if date is None:
         return None
     clock = text(form, time_field)
@@ -215,7 +249,7 @@ def moment(form: Mapping[str, Any], date_field: str, time_field: str) -> dt.date
         try:
             hour_minute = dt.time.fromisoformat(clock)
         except ValueError:
-            raise InvalidInput("The time must look like 14:30.",
+            raise InvalidInput(_("The time must look like 14:30."),
                                details={"field": time_field}) from None
     return dt.datetime.combine(date, hour_minute, dt.UTC)
 

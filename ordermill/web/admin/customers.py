@@ -12,17 +12,18 @@ from flask import Response, flash, jsonify, redirect, render_template, request, 
 
 from ordermill.core import customers
 from ordermill.core.errors import OrdermillError, PermissionDenied
+from ordermill.core.i18n import gettext as _
+from ordermill.core.i18n import ngettext
 from ordermill.web.admin import admin_bp
 from ordermill.web.admin.common import actor, can, integer, mill, text
 from ordermill.web.admin.orders import PER_PAGE_CHOICES, _per_page
 
 ADDRESS_FIELDS = ("line1", "city", "postcode", "country")
-EDITED = "Customer details saved."
-NOTE_ADDED = "Note added."
-MERGED = "Customer {merged} merged into this one: {orders} order(s) moved."
-ERASED = "Personal data erased; the customer is now {pseudonym}."
-ERASE_WORD = "ERASE"
-ERASE_CONFIRM = "Type ERASE to confirm: erasure cannot be undone."
+ERASE_WORD = "ERASE"  # typed as it is in every language
+
+
+def _erase_confirm() -> str:
+    return _("Type %(word)s to confirm: erasure cannot be undone.", word=ERASE_WORD)
 
 
 @admin_bp.get("/customers")
@@ -57,7 +58,7 @@ def _page(customer_id: str, *, error: str | None = None, form: Any = None,
         "admin/customer.html", customer=data, error=error, form=form or {}, dialog=dialog,
         address_fields=ADDRESS_FIELDS, can_manage=can("manage_customers"),
         can_erase=can("erase_customer_data"), can_place=can("place_orders"),
-        erase_word=ERASE_WORD, erase_confirm=ERASE_CONFIRM), status
+        erase_word=ERASE_WORD, erase_confirm=_erase_confirm()), status
 
 
 @admin_bp.get("/customers/<customer_id>")
@@ -87,7 +88,7 @@ def customer_edit(customer_id: str) -> Any:
         customers.update_customer(mill(), customer_id, changes, actor=actor())
     except OrdermillError as refused:
         return _refused(customer_id, refused, "edit")
-    flash(EDITED, "success")
+    flash(_("Customer details saved."), "success")
     return redirect(url_for("admin.customer_page", customer_id=customer_id), 303)
 
 
@@ -98,7 +99,7 @@ def customer_note(customer_id: str) -> Any:
                            actor=actor())
     except OrdermillError as refused:
         return _refused(customer_id, refused)
-    flash(NOTE_ADDED, "success")
+    flash(_("Note added."), "success")
     return redirect(url_for("admin.customer_page", customer_id=customer_id), 303)
 
 
@@ -110,8 +111,10 @@ def customer_merge(customer_id: str) -> Any:
                                            actor=actor())
     except OrdermillError as refused:
         return _refused(customer_id, refused, "merge")
-    flash(MERGED.format(merged=result["merged_customer_id"],
-                        orders=len(result["orders_moved"])), "success")
+    flash(ngettext("Customer %(merged)s merged into this one: %(num)s order moved.",
+                   "Customer %(merged)s merged into this one: %(num)s orders moved.",
+                   len(result["orders_moved"]), merged=result["merged_customer_id"]),
+          "success")
     return redirect(url_for("admin.customer_page", customer_id=customer_id), 303)
 
 
@@ -128,12 +131,13 @@ def customer_export(customer_id: str) -> Any:
 @admin_bp.post("/customers/<customer_id>/erase")
 def customer_erase(customer_id: str) -> Any:
     if (text(request.form, "confirm") or "") != ERASE_WORD:
-        return _page(customer_id, error=ERASE_CONFIRM, status=422, dialog="erase")
+        return _page(customer_id, error=_erase_confirm(), status=422, dialog="erase")
     try:
         report = customers.erase_customer(mill(), customer_id, actor=actor())
     except OrdermillError as refused:
         return _refused(customer_id, refused, "erase")
-    flash(ERASED.format(pseudonym=report["pseudonym"]), "success")
+    flash(_("Personal data erased; the customer is now %(pseudonym)s.",
+            pseudonym=report["pseudonym"]), "success")
     return redirect(url_for("admin.customer_page", customer_id=customer_id), 303)
 
 

@@ -32,6 +32,7 @@ from ordermill.core.admin_specs import (
     request_fields,
 )
 from ordermill.core.errors import InvalidInput, PluginError
+from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order
 from ordermill.core.specs import Actor
 from ordermill.web.admin.common import mill
@@ -147,7 +148,7 @@ def _read(spec: RequestField, form: MultiDict[str, str]) -> Any:
         return spec.field.deserialize(bool(raw))
     if raw == "":
         if spec.field.required:
-            raise ValidationError("Required.")
+            raise ValidationError(_("Required."))
         return None
     return spec.field.deserialize(raw)
 
@@ -163,7 +164,8 @@ def request_field_values(form: MultiDict[str, str]) -> dict[str, Any]:
         except ValidationError as error:
             messages = error.messages if isinstance(error.messages, list) else [
                 str(error.messages)]
-            raise InvalidInput(f"{spec.title}: {' '.join(map(str, messages))}",
+            raise InvalidInput(_("%(field)s: %(problems)s", field=spec.title,
+                                 problems=" ".join(map(str, messages))),
                                details={"field": name}) from None
         if value is not None:
             values[name] = value

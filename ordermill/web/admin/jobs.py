@@ -24,6 +24,8 @@ from ordermill.core.dead_jobs import (
     retry_dead_jobs,
 )
 from ordermill.core.errors import InvalidInput
+from ordermill.core.i18n import gettext as _
+from ordermill.core.i18n import ngettext
 from ordermill.core.permissions import require
 from ordermill.web.admin import admin_bp
 from ordermill.web.admin.common import actor, can, flag, ints, mill, text
@@ -52,7 +54,8 @@ def _filter(form: Any) -> DeadJobFilter:
     try:
         ids = tuple(ints(form, "job_id"))
     except InvalidInput:
-        raise InvalidInput("Job ids are whole numbers.", details={"field": "job_id"}) from None
+        raise InvalidInput(_("Job ids are whole numbers."), details={"field": "job_id"}) \
+            from None
     return DeadJobFilter(kind=text(form, "kind"), order_number=text(form, "order"),
                          error_contains=text(form, "error"), ids=ids,
                          everything=flag(form, "all"))
@@ -101,10 +104,11 @@ def retry_dead_jobs_view() -> Any:
         flash(refused.message, "error")
     else:
         if result.count:
-            flash(f"{result.count} dead job(s) will run again ({job_filter.describe()}).",
-                  "success")
+            flash(ngettext("%(num)s dead job will run again (%(filter)s).",
+                           "%(num)s dead jobs will run again (%(filter)s).", result.count,
+                           filter=job_filter.describe()), "success")
         else:
-            flash("No dead job matched; nothing was retried.", "info")
+            flash(_("No dead job matched; nothing was retried."), "info")
     return redirect(url_for("admin.dead_jobs", **back))
 
 

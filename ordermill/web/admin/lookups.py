@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ordermill.core.app import Ordermill
+from ordermill.core.labels import gateway_label
 from ordermill.core.models import Customer, Order, Product, PromoCode, User
 
 
@@ -36,8 +37,7 @@ def payment_methods(mill: Ordermill) -> list[tuple[str, str]]:
     with mill.read_session() as session:
         used = set(_distinct(session, Order.payment_method))
     names = sorted(set(mill.gateways) | used)
-    labels = {name: spec.label for name, spec in mill.gateways.items()}
-    return [(name, labels.get(name, name.replace("_", " ").capitalize())) for name in names]
+    return [(name, gateway_label(mill, name)) for name in names]  # the reader's language
 
 
 def _distinct(session: Session, column: Any) -> list[Any]:

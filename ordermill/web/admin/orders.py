@@ -28,6 +28,9 @@ from ordermill.core.admin_specs import plugin_data_of
 from ordermill.core.available import order_facts, status_targets
 from ordermill.core.customers import lookup_customers
 from ordermill.core.errors import InvalidInput, NotFound, OrdermillError, PermissionDenied
+from ordermill.core.i18n import gettext as _
+from ordermill.core.i18n import ngettext
+from ordermill.core.labels import status_label
 from ordermill.core.models import Order
 from ordermill.core.notifications import (
     MAX_BULK_RESEND,
@@ -53,6 +56,7 @@ from ordermill.web.admin.common import (
     actor,
     can,
     day,
+    field_label,
     flag,
     header_summary,
     integer,
@@ -74,8 +78,8 @@ TABS = ("all", "pending")
 
 def _list_filters(args: MultiDict[str, str], tab: str) -> queries.OrderFilters:
     """The orders table's search box and filters as the core's OrderFilters."""
-    first = day(args.get("from"), "From")
-    last = day(args.get("to"), "To")
+    first = day(args.get("from"), field_label("from"))
+    last = day(args.get("to"), field_label("to"))
     start, end = day_range(first, last)
     statuses = tuple(value for value in args.getlist("status") if value)
     if tab == "pending":
@@ -182,7 +186,7 @@ def bulk() -> Any:
     numbers = [value.strip() for value in request.form.getlist("numbers") if value.strip()]
     action = request.form.get("action", "")
     if not numbers:
-        flash("Tick at least one order first.", "error")
+        flash(_("Tick at least one order first."), "error")
         return redirect(back, 303)
     if action == "export":
         rows = queries.export_orders(mill(), queries.OrderFilters(numbers=tuple(numbers)),
@@ -192,23 +196,27 @@ def bulk() -> Any:
         if action == "status":
             status = text(request.form, "status")
             if not status:
-                raise InvalidInput("Choose the status to set.")
+                raise InvalidInput(_("Choose the status to set."))
             result = mill().orders.bulk_set_status(numbers, status, actor=actor())
-            label = mill().statuses.get(status).label
+            label = status_label(mill(), status)
             if result.changed:
-                flash(f"{len(result.changed)} order{'s' if len(result.changed) != 1 else ''} "
-                      f"set to {label}.", "success")
+                flash(ngettext("%(num)s order set to %(status)s.",
+                               "%(num)s orders set to %(status)s.", len(result.changed),
+                               status=label), "success")
             for number, reason in result.skipped.items():
-                flash(f"Order {number} not changed: {reason}", "warning")
+                flash(_("Order %(number)s not changed: %(reason)s", number=number,
+                        reason=reason), "warning")
         elif action == "resend":
             sent = resend_confirmations(mill(), numbers, actor())
             if sent.queued:
-                flash(f"Confirmation resent for {len(sent.queued)} order"
-                      f"{'s' if len(sent.queued) != 1 else ''}.", "success")
+                flash(ngettext("Confirmation resent for %(num)s order.",
+                               "Confirmation resent for %(num)s orders.", len(sent.queued)),
+                      "success")
             for number, reason in sent.skipped.items():
-                flash(f"Order {number}: {reason}.", "warning")
+                flash(_("Order %(number)s: %(reason)s.", number=number, reason=reason),
+                      "warning")
         else:
-            raise InvalidInput("Choose what to do with the ticked orders.")
+            raise InvalidInput(_("Choose what to do with the ticked orders."))
     except PermissionDenied:
         raise
     except OrdermillError as refused:
@@ -220,7 +228,7 @@ def bulk() -> Any:
 
 
 def _labels() -> dict[str, str]:
-    return {spec.name: spec.label for spec in mill().statuses}
+    return {spec.name: status_label(mill(), spec.name) for spec in mill().statuses}
 
 
 def order_context(number: str, **extra: Any) -> dict[str, Any]:
@@ -286,7 +294,7 @@ def order(number: str) -> Any:
 def _action_or_404(name: str) -> OrderAction:
     action = ACTIONS.get(name)
     if action is None:
-        raise NotFound(f"The order page has no action {name!r}.")
+        raise NotFound(_("The order page has no action %(name)s.", name=repr(name)))
     return action
 
 
@@ -341,11 +349,11 @@ def run_action(number: str, name: str) -> Any:
 
 def _report(result: ActionResult) -> None:
     """Flash what the core did, in its words, and any plugin that failed afterwards."""
-    message = str(result.preview.get("message") or "Done.")
+    message = str(result.preview.get("message") or _("Done."))
     flash(message, "success")
     for failure in result.hook_failures:
-        flash(f"Plugin {failure.plugin} failed in {failure.hook}: {failure.error} "
-              f"(the action itself is done).", "warning")
+        flash(_("Plugin %(plugin)s failed in %(hook)s: %(error)s (the action itself is done).",
+                plugin=failure.plugin, hook=failure.hook, error=failure.error), "warning")
 
 
 @admin_bp.post("/orders/<number>/<name>/preview")
@@ -353,7 +361,7 @@ def preview_action(number: str, name: str) -> Any:
     """The dialog's live total: the core's dry run of exactly what Confirm would send."""
     action = _action_or_404(name)
     if not action.preview:
-        raise NotFound(f"{action.label} has no preview.")
+        raise NotFound(_("%(action)s has no preview.", action=action.label))
     try:
         result = action.run(mill(), number, request.form, actor(), _version(request.form),
                             True)
@@ -372,7 +380,8 @@ def invoice(number: str, invoice_id: int) -> Any:
     found = next((inv for inv in context["order"]["invoices"] if inv["id"] == invoice_id),
                  None)
     if found is None:
-        raise NotFound(f"Order {number} has no invoice {invoice_id}.")
+        raise NotFound(_("Order %(number)s has no invoice %(id)s.", number=number,
+                         id=invoice_id))
     payments = [p for p in context["order"]["payments"] if p["invoice_id"] == invoice_id]
     return render_template("admin/invoice.html", invoice=found, payments=payments,
                            shop=mill().settings.shop_name, **context)
@@ -392,7 +401,8 @@ def _customer_details(form: MultiDict[str, str]) -> CustomerDetails:
     chosen = integer(form, "customer_id")
     known = lookups.customer(mill(), chosen) if chosen else None
     if chosen and known is None:
-        raise InvalidInput("That customer no longer exists.", details={"field": "customer_id"})
+        raise InvalidInput(_("That customer no longer exists."),
+                           details={"field": "customer_id"})
     if known is not None:
         return CustomerDetails(email=known["email"], name=known["name"], phone=known["phone"],
                                company=known["company"],
@@ -472,7 +482,8 @@ def new_order() -> Any:
 
 
 def _payment_filters(args: MultiDict[str, str]) -> queries.PaymentFilters:
-    start, end = day_range(day(args.get("from"), "From"), day(args.get("to"), "To"))
+    start, end = day_range(day(args.get("from"), field_label("from")),
+                           day(args.get("to"), field_label("to")))
     return queries.PaymentFilters(
         gateways=tuple(v for v in args.getlist("gateway") if v),
         kinds=tuple(v for v in args.getlist("kind") if v),

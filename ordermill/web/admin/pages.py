@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ordermill.core.errors import NotFound, OrdermillError, PermissionDenied
+from ordermill.core.i18n import gettext as _
 from ordermill.web.admin import admin_bp, csrf
 from ordermill.web.admin.auth import login_manager
 from ordermill.web.admin.common import template_helpers
@@ -57,28 +58,28 @@ def error_page(status: int, title: str, message: str) -> Any:
 def _forbidden(error: PermissionDenied) -> Any:
     log.info("refused %s %s for %s: %s", request.method, request.path,
              getattr(current_user, "display_name", "anonymous"), error.message)
-    return error_page(403, "Not allowed", error.message)
+    return error_page(403, _("Not allowed"), error.message)
 
 
 @admin_bp.errorhandler(NotFound)
 def _not_found(error: NotFound) -> Any:
-    return error_page(404, "Not found", error.message)
+    return error_page(404, _("Not found"), error.message)
 
 
 @admin_bp.errorhandler(CSRFError)
 def _csrf_failed(error: CSRFError) -> Any:
-    return error_page(400, "Form expired",
-                      "The form was sent without a valid security token (it may have been "
-                      "open too long, or sent from another site). Nothing was changed: "
-                      "go back, reload the page and try again.")
+    return error_page(400, _("Form expired"),
+                      _("The form was sent without a valid security token (it may have been "
+                        "open too long, or sent from another site). Nothing was changed: "
+                        "go back, reload the page and try again."))
 
 
 @admin_bp.errorhandler(OrdermillError)
 def _refused(error: OrdermillError) -> Any:
     if error.http_status >= 500:
         log.error("%s on %s %s: %s", error.code, request.method, request.path, error.message)
-        return error_page(error.http_status, "Something went wrong", error.message)
-    return error_page(error.http_status, "Not done", error.message)
+        return error_page(error.http_status, _("Something went wrong"), error.message)
+    return error_page(error.http_status, _("Not done"), error.message)
 
 
 @admin_bp.errorhandler(HTTPException)
@@ -89,11 +90,11 @@ def _http_error(error: HTTPException) -> Any:
 def http_error_page(error: HTTPException) -> Any:
     """The admin's page for an HTTP error, also for admin URLs no route matched."""
     status = error.code or 500
-    titles = {403: "Not allowed", 404: "Not found", 405: "Not allowed here",
-              429: "Too many attempts"}
+    titles = {403: _("Not allowed"), 404: _("Not found"), 405: _("Not allowed here"),
+              429: _("Too many attempts")}
     message = error.description or error.name
     if status == 429:
-        message = "Too many attempts; wait a minute and try again."
+        message = _("Too many attempts; wait a minute and try again.")
     return error_page(status, titles.get(status, error.name), message)
 
 

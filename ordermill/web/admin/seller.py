@@ -10,19 +10,22 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from ordermill.core.i18n import N_, lazy_gettext
+from ordermill.core.i18n import gettext as _
 from ordermill.core.invoicing import SELLER_SETTING, seller_details
 from ordermill.core.permissions import require
 from ordermill.core.shop_settings import write_setting
 from ordermill.web.admin import admin_bp
 from ordermill.web.admin.common import actor, mill
+from ordermill.web.admin.forms import form_errors
 
-SAVED = "Seller details saved: invoices and credit notes issued from now on carry them."
+SAVED = N_("Seller details saved: invoices and credit notes issued from now on carry them.")
 
 
 class SellerForm(FlaskForm):
-    name = StringField("Legal name", validators=[Optional(), Length(max=200)])
-    address = TextAreaField("Address", validators=[Optional(), Length(max=1000)])
-    vat_number = StringField("VAT number", validators=[Optional(), Length(max=40)])
+    name = StringField(lazy_gettext("Legal name"), validators=[Optional(), Length(max=200)])
+    address = TextAreaField(lazy_gettext("Address"), validators=[Optional(), Length(max=1000)])
+    vat_number = StringField(lazy_gettext("VAT number"), validators=[Optional(), Length(max=40)])
 
 
 @admin_bp.route("/settings/seller", methods=["GET", "POST"])
@@ -35,10 +38,9 @@ def seller_settings() -> Any:
         write_setting(mill(), SELLER_SETTING, {
             "name": (form.name.data or "").strip(), "address": (form.address.data or "").strip(),
             "vat_number": (form.vat_number.data or "").strip()}, actor=actor())
-        flash(SAVED, "success")
+        flash(_(SAVED), "success")
         return redirect(url_for("admin.seller_settings"), 303)
     if request.method == "POST":
-        error = "; ".join(f"{getattr(form, field).label.text}: {' '.join(messages)}"
-                          for field, messages in form.errors.items())
+        error = form_errors(form)
     return render_template("admin/settings_seller.html", form=form, error=error,
                            section="seller"), (422 if error else 200)

@@ -21,13 +21,15 @@ from ordermill.core import shop_settings as stored_settings
 from ordermill.core.admin_specs import SettingsPage, settings_pages
 from ordermill.core.app import CUSTOM_STATUSES_SETTING
 from ordermill.core.errors import InvalidInput, NotFound, OrdermillError, PermissionDenied
+from ordermill.core.i18n import gettext as _
+from ordermill.core.i18n import ngettext
 from ordermill.core.permissions import ROLES, require
 from ordermill.core.queries import list_staff
 from ordermill.core.staff import create_user, update_user
 from ordermill.core.statuses import CATEGORIES, StatusRegistry, status_spec_from_dict
 from ordermill.web.admin import admin_bp
 from ordermill.web.admin.common import actor, mill, text
-from ordermill.web.admin.forms import ShopSettingsForm, StaffUserForm, StatusForm
+from ordermill.web.admin.forms import ShopSettingsForm, StaffUserForm, StatusForm, form_errors
 from ordermill.web.admin.lookups import orders_using_status
 
 FRAUD_THRESHOLD_SETTING = "fraud_threshold"
@@ -77,8 +79,9 @@ def statuses() -> Any:
         remaining = [item for item in stored if item.get("name") != name]
         used = orders_using_status(mill(), name)
         if used:
-            error = (f"{used} order{'s are' if used != 1 else ' is'} {name}: move "
-                     f"{'them' if used != 1 else 'it'} to another status first.")
+            error = ngettext("%(num)s order is %(status)s: move it to another status first.",
+                             "%(num)s orders are %(status)s: move them to another status "
+                             "first.", used, status=name)
         else:
             try:
                 _check_registry(remaining)
@@ -87,7 +90,7 @@ def statuses() -> Any:
             else:
                 write_setting(CUSTOM_STATUSES_SETTING, {"statuses": remaining})
                 mill().refresh()
-                flash(f"Status {name} removed.", "success")
+                flash(_("Status %(status)s removed.", status=name), "success")
                 return redirect(url_for("admin.statuses"), 303)
     elif form.validate_on_submit():
         item = {
@@ -99,8 +102,8 @@ def statuses() -> Any:
         }
         editable = {entry.get("name") for entry in stored}
         if item["name"] in registry and item["name"] not in editable:
-            error = (f"{item['name']} is provided by {registry.owner(item['name'])} and "
-                     f"cannot be changed here.")
+            error = _("%(status)s is provided by %(owner)s and cannot be changed here.",
+                      status=item["name"], owner=registry.owner(item["name"]))
         else:
             updated = [entry for entry in stored if entry.get("name") != item["name"]]
             updated.append(item)
@@ -111,11 +114,10 @@ def statuses() -> Any:
             else:
                 write_setting(CUSTOM_STATUSES_SETTING, {"statuses": updated})
                 mill().refresh()
-                flash(f"Status {item['label']} saved.", "success")
+                flash(_("Status %(status)s saved.", status=item["label"]), "success")
                 return redirect(url_for("admin.statuses"), 303)
     elif request.method == "POST":
-        error = "; ".join(f"{getattr(form, field).label.text}: {' '.join(messages)}"
-                          for field, messages in form.errors.items())
+        error = form_errors(form)
     editing = None
     wanted = request.args.get("edit")
     if wanted and request.method == "GET":
@@ -151,11 +153,10 @@ def shop_settings() -> Any:
                       {"value": f"{value:.2f}"} if value is not None else {})
         write_setting(ROUNDING_SETTING, {"scope": form.tax_rounding_scope.data,
                                          "mode": form.tax_rounding_mode.data})
-        flash("Settings saved.", "success")
+        flash(_("Settings saved."), "success")
         return redirect(url_for("admin.shop_settings"), 303)
     if request.method == "POST":
-        error = "; ".join(f"{getattr(form, field).label.text}: {' '.join(messages)}"
-                          for field, messages in form.errors.items())
+        error = form_errors(form)
     return render_template(
         "admin/settings_shop.html", form=form, error=error, section="shop",
         effective_threshold=mill().fraud_threshold,
@@ -168,7 +169,8 @@ def shop_settings() -> Any:
 def _page_or_404(name: str) -> SettingsPage:
     page = settings_pages(mill()).get(name)
     if page is None:
-        raise NotFound(f"No settings page {name!r}: is its plugin installed and loaded?")
+        raise NotFound(_("No settings page %(name)s: is its plugin installed and loaded?",
+                         name=repr(name)))
     return page[1]
 
 
@@ -190,7 +192,7 @@ def plugin_settings_page(name: str) -> Any:
     """A plugin's settings tab: its fields, the stored values, the configured defaults."""
     page = _page_or_404(name)
     if not stored_settings.may_edit(actor(), page):
-        raise PermissionDenied(f"You may not open {page.label}.",
+        raise PermissionDenied(_("You may not open %(page)s.", page=page.label),
                                details={"permission": page.permission})
     stored = stored_settings.read_setting(mill(), page.storage_key)
     defaults = dict(page.defaults(mill().settings)) if page.defaults else {}
@@ -205,7 +207,7 @@ def plugin_settings_page(name: str) -> Any:
             errors = dict(refused.details.get("fields") or {})
             values = {field.name: request.form.get(field.name) for field in page.fields}
         else:
-            flash(f"{page.label} saved.", "success")
+            flash(_("%(page)s saved.", page=page.label), "success")
             return redirect(url_for("admin.plugin_settings_page", name=name), 303)
     return render_template("admin/settings_plugin.html", page=page, values=values,
                            defaults=defaults, errors=errors, error=error,
@@ -233,12 +235,13 @@ def staff() -> Any:
         try:
             if request.form["action"] == "role":
                 email = _set_user(user_id, role=text(request.form, "role"))
-                flash(f"{email} is now {request.form.get('role')}.", "success")
+                flash(_("%(email)s is now %(role)s.", email=email,
+                        role=request.form.get("role")), "success")
             else:
                 activate = request.form.get("active") == "1"
                 email = _set_user(user_id, active=activate)
-                flash(f"{email} {'may log in again' if activate else 'is deactivated'}.",
-                      "success")
+                flash(_("%(email)s may log in again.", email=email) if activate
+                      else _("%(email)s is deactivated.", email=email), "success")
             return redirect(url_for("admin.staff"), 303)
         except InvalidInput as refused:
             error = refused.message
@@ -249,11 +252,10 @@ def staff() -> Any:
         except InvalidInput as refused:
             error = refused.message
         else:
-            flash(f"Staff user {form.email.data} created.", "success")
+            flash(_("Staff user %(email)s created.", email=form.email.data), "success")
             return redirect(url_for("admin.staff"), 303)
     elif request.method == "POST":
-        error = "; ".join(f"{getattr(form, field).label.text}: {' '.join(messages)}"
-                          for field, messages in form.errors.items())
+        error = form_errors(form)
     return render_template(
         "admin/settings_staff.html", form=form, error=error, users=list_staff(mill(),
                                                                           actor=actor()),

@@ -10,6 +10,7 @@ from typing import Any
 
 from ordermill.core import queries
 from ordermill.core.errors import NotFound, PermissionDenied
+from ordermill.core.i18n import gettext as _
 from ordermill.core.permissions import require
 from ordermill.core.staff import authenticate, create_token, revoke_token
 from ordermill.web.api import api, documented
@@ -106,7 +107,7 @@ def delete_token(token_id: int) -> Any:
     actor = require_actor()
     owner = queries.token_owner(mill(), token_id)
     if owner is None:
-        raise NotFound(f"No API token {token_id}.", details={"token_id": token_id})
+        raise NotFound(_("No API token %(id)s.", id=token_id), details={"token_id": token_id})
     if owner != actor.user_id:
         require(actor, "manage_staff")
     revoke_token(mill(), token_id)

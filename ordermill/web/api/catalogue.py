@@ -16,6 +16,8 @@ from werkzeug.routing import BaseConverter
 
 from ordermill.core import queries
 from ordermill.core.catalogue.csv_import import CSV_COLUMNS
+from ordermill.core.i18n import N_
+from ordermill.core.i18n import gettext as _
 from ordermill.web.api import api, documented
 from ordermill.web.api.csvout import csv_response
 from ordermill.web.api.openapi import live_enum
@@ -42,8 +44,13 @@ def dry_run_answer(schema: str) -> dict[int, Any]:
     return {200: {"description": "Dry run: what would be created; nothing was saved.",
                   "content": {"application/json": {
                       "schema": {"$ref": f"#/components/schemas/{schema}"}}}}}
-REUSED_KEY = ("This Idempotency-Key was already used with a different request body. Use a new "
-              "key for a new {what}.")
+#: English source texts per kind of thing created, translated when the refusal is made
+REUSED_KEY = {
+    "product": N_("This Idempotency-Key was already used with a different request body. Use "
+                  "a new key for a new product."),
+    "promo code": N_("This Idempotency-Key was already used with a different request body. "
+                     "Use a new key for a new promo code."),
+}
 
 
 def _document(state: BlueprintSetupState) -> None:
@@ -92,7 +99,7 @@ def idempotent(scope: str, what: str, headers_data: dict[str, Any], dry_run: boo
     record = queries.find_idempotency_record(mill(), scope, key, caller)
     if record is not None:
         if record.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(REUSED_KEY.format(what=what),
+            raise IdempotencyKeyReused(_(REUSED_KEY[what]),
                                        details={"idempotency_key": key})
         return record.response, record.status_code, {"Idempotent-Replayed": "true"}
     body = create()

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from flask import current_app, request
 
+from ordermill.core.i18n import gettext as _
 from ordermill.web.auth import current_actor, require_actor
 from ordermill.web.errors import AuthenticationRequired, error_response
 
@@ -64,9 +65,9 @@ def _authenticate(kind: Access, anonymous_when: str | None) -> None:
     elif kind == "optional":
         actor = current_actor()  # a bad token is a 401 even where anonymous calls are fine
         if actor is None and anonymous_when and not current_app.config.get(anonymous_when):
-            raise AuthenticationRequired(
+            raise AuthenticationRequired(_(
                 "Authentication required: this shop takes this request only with an API "
-                "token (`Authorization: Bearer <token>`).")
+                "token (`Authorization: Bearer <token>`)."))
 
 
 def _too_deep(value: Any, depth: int = 0) -> bool:
@@ -101,14 +102,16 @@ def _read_json(body: bytes) -> tuple[Any, Any]:
     try:
         parsed = json.loads(body)
     except RecursionError:
-        return None, error_response(400, "bad_request", "The JSON body is nested too deeply.")
+        return None, error_response(400, "bad_request",
+                                    _("The JSON body is nested too deeply."))
     except ValueError:
-        return None, error_response(400, "bad_request", "The request body is not valid JSON: "
-                                    "send a JSON object with Content-Type application/json.")
+        return None, error_response(400, "bad_request", _(
+            "The request body is not valid JSON: send a JSON object with Content-Type "
+            "application/json."))
     if _too_deep(parsed):
         return None, error_response(
-            400, "bad_request", f"The JSON body is nested too deeply (at most {MAX_DEPTH} "
-                                f"levels).")
+            400, "bad_request", _("The JSON body is nested too deeply (at most %(depth)s "
+                                  "levels).", depth=MAX_DEPTH))
     return parsed, None
 
 
@@ -123,8 +126,9 @@ def guard_api_request() -> Any:
     if body.strip() and kind != "raw" and not request.is_json:
         return error_response(
             415, "unsupported_media_type",
-            f"Send the body as JSON with Content-Type application/json (got "
-            f"{(request.mimetype or 'no content type')[:60]}); nothing was changed.",
+            _("Send the body as JSON with Content-Type application/json (got %(type)s); "
+              "nothing was changed.",
+              type=(request.mimetype or _("no content type"))[:60]),
             {"content_type": (request.mimetype or "")[:60]})
     parsed: Any = None
     if body.strip() and request.is_json:
@@ -138,7 +142,7 @@ def guard_api_request() -> Any:
     if any(_bad_text(value) for value in texts):
         return error_response(
             422, "validation_error",
-            "Invalid input: text may not contain NUL characters or unpaired surrogates.",
+            _("Invalid input: text may not contain NUL characters or unpaired surrogates."),
             {"fields": {}})
     return None
 

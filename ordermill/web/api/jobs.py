@@ -20,12 +20,13 @@ from ordermill.core.dead_jobs import (
     list_dead_jobs,
     retry_dead_jobs,
 )
+from ordermill.core.i18n import lazy_gettext
 from ordermill.web.api import api, documented
 from ordermill.web.api.schemas import MAX_INT, DryRunQuery, QuerySchema
 from ordermill.web.auth import mill, require_actor
 
 F = TypeVar("F", bound=Callable[..., Any])
-NUMBER = validate.Regexp(r"^[0-9]{10}$", error="An order number is 10 digits.")
+NUMBER = validate.Regexp(r"^[0-9]{10}$", error=lazy_gettext("An order number is 10 digits."))
 
 
 def _authenticated_first(view: F) -> F:

@@ -19,6 +19,7 @@ from marshmallow import RAISE, Schema
 from ordermill.core import queries
 from ordermill.core.admin_specs import list_filters, plugin_data_of, request_fields, settings_pages
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, OrderNotFound
+from ordermill.core.i18n import gettext as _
 from ordermill.core.money import Money
 from ordermill.core.orders import BUYER_FIELDS, ActionResult
 from ordermill.core.requests import CustomerDetails, LineRequest, OrderRequest
@@ -100,7 +101,7 @@ def _money(text: str, currency: str, field: str) -> Money:
 def _order_currency(number: str) -> str:
     currency = queries.order_currency(mill(), number)
     if currency is None:
-        raise OrderNotFound(f"No order {number}.", details={"number": number})
+        raise OrderNotFound(_("No order %(number)s.", number=number), details={"number": number})
     return currency
 
 
@@ -170,7 +171,7 @@ def _placing_actor(email: str) -> Actor:
     if actor is not None:
         return actor
     if not current_app.config["ORDERMILL_PUBLIC_CHECKOUT"]:
-        raise AuthenticationRequired("Placing orders needs an API token on this shop.")
+        raise AuthenticationRequired(_("Placing orders needs an API token on this shop."))
     return Actor.customer(email)
 
 
@@ -224,9 +225,9 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
         record = queries.find_idempotency_record(mill(), PLACE_SCOPE, key, caller)
         if record is not None:
             if record.fingerprint != fingerprint:
-                raise IdempotencyKeyReused(
+                raise IdempotencyKeyReused(_(
                     "This Idempotency-Key was already used with a different request body. "
-                    "Use a new key for a new order.", details={"idempotency_key": key})
+                    "Use a new key for a new order."), details={"idempotency_key": key})
             return record.response, record.status_code, {"Idempotent-Replayed": "true"}
     lines = _line_requests(json_data["lines"], "lines", json_data.get("currency"))
     plan = None
@@ -269,8 +270,9 @@ def place_order(headers_data: dict[str, Any], query_data: dict[str, Any],
 def _filters(data: Mapping[str, Any]) -> queries.OrderFilters:
     unknown = [name for name in data["status"] if name not in mill().statuses]
     if unknown:  # the document lists the live registry; a typo must not just find nothing
-        raise InvalidInput(f"Unknown status {unknown[0]!r}; see GET /api/v1/statuses.",
-                           details={"field": "status", "fields": {"status": ["Unknown."]}})
+        raise InvalidInput(_("Unknown status %(status)s; see GET /api/v1/statuses.",
+                             status=repr(unknown[0])),
+                           details={"field": "status", "fields": {"status": [_("Unknown.")]}})
     start, end = day_range(data.get("placed_from"), data.get("placed_to"))
     return queries.OrderFilters(
         q=data.get("q"), statuses=tuple(data["status"]),
@@ -413,7 +415,7 @@ def rerun_fraud_check(number: str, data: dict[str, Any], *, actor: Actor,
     result is kept. Over the threshold, a pending order goes to fraud. A dry run is refused:
     it would call the providers."""
     if dry_run:
-        raise ActionNotAllowed("A fraud check cannot be previewed: it asks the providers.")
+        raise ActionNotAllowed(_("A fraud check cannot be previewed: it asks the providers."))
     return mill().orders.rerun_fraud_check(number, actor=actor,
                                            expected_version=_version(data))
 

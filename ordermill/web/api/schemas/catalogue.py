@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, validate
 from ordermill.core.catalogue.fields import CODE_PATTERN, SKU_PATTERN
 from ordermill.core.catalogue.product_input import KINDS
 from ordermill.core.catalogue_models import ADJUSTMENT_REASONS
+from ordermill.core.i18n import lazy_gettext
 from ordermill.core.models import TAX_CLASSES
 from ordermill.core.money import _known_currencies
 from ordermill.web.api.schemas.fields import (
@@ -27,7 +28,7 @@ from ordermill.web.api.schemas.fields import (
 COUNT = validate.Range(min=0, max=1_000_000_000)
 CHANGE = validate.Range(min=-1_000_000_000, max=1_000_000_000)
 LIMIT = validate.Range(min=1, max=1_000_000_000)
-NOT_BLANK = validate.Regexp(r"\S", error="Must contain more than spaces.")
+NOT_BLANK = validate.Regexp(r"\S", error=lazy_gettext("Must contain more than spaces."))
 PERCENT_PATTERN = (r"^(100(\.00?)?|[1-9][0-9]?(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$")
 YEAR_PATTERN = "^(19[7-9][0-9]|2[01][0-9][0-9])-"  # the dates in_year_range allows
 
@@ -39,7 +40,8 @@ def _when() -> fields.AwareDateTime:
 def _currency() -> fields.String:
     return fields.String(validate=validate.OneOf(
         sorted(_known_currencies()),
-        error="Unknown currency {input!r}: use an ISO 4217 code such as EUR or USD."),
+        error=lazy_gettext("Unknown currency {input!r}: use an ISO 4217 code such as EUR or "
+                           "USD.")),
                          metadata={"description": "ISO 4217; default the shop's."})
 
 
@@ -71,15 +73,16 @@ class ProductPatchIn(Schema):
     event_date = _when()
     venue = _maybe(200)
     image_url = fields.String(allow_none=True, validate=[
-        validate.Length(max=500), validate.Regexp(r"^(https?://|/)", error="Use an http(s) "
-                                                  "address or a path such as /shirt.png.")])
+        validate.Length(max=500), validate.Regexp(r"^(https?://|/)", error=lazy_gettext(
+            "Use an http(s) address or a path such as /shirt.png."))])
     active = fields.Boolean()
 
 
 class ProductIn(ProductPatchIn):
     sku = fields.String(required=True, validate=validate.Regexp(
         r"^(?!(?:export\.csv|import|new)$)" + SKU_PATTERN.pattern.lstrip("^"),
-        error="Letters, digits, '.', '_' and '-' (64 at most); not export.csv, import or new."))
+        error=lazy_gettext("Letters, digits, '.', '_' and '-' (64 at most); not export.csv, "
+                           "import or new.")))
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200), NOT_BLANK])
     price = money(required=True, metadata={"description": "In the product's currency."})
 
@@ -176,8 +179,8 @@ class ImportOut(Schema):
 
 class PromoPatchIn(Schema):
     kind = fields.String(validate=validate.OneOf(("percent", "fixed")))
-    percent = fields.String(validate=validate.Regexp(PERCENT_PATTERN, error="A percentage "
-                                                     "more than 0 and at most 100, e.g. 12.5."),
+    percent = fields.String(validate=validate.Regexp(PERCENT_PATTERN, error=lazy_gettext(
+        "A percentage more than 0 and at most 100, e.g. 12.5.")),
                             metadata={"example": "10", "description": "For kind percent."})
     amounts = _prices("For kind fixed: the amount off per currency.")
     valid_from = _when()
@@ -195,7 +198,7 @@ class PromoPatchIn(Schema):
 
 class PromoIn(PromoPatchIn):
     code = fields.String(required=True, validate=validate.Regexp(
-        CODE_PATTERN.pattern, error="Letters, digits, '_' and '-' (64 at most)."))
+        CODE_PATTERN.pattern, error=lazy_gettext("Letters, digits, '_' and '-' (64 at most).")))
 
 
 class PromoOut(Schema):

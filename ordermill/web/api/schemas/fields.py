@@ -15,6 +15,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from ordermill.core.i18n import N_
+from ordermill.core.i18n import gettext as _
+
 MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,12})?$"  # ASCII digits only; bound: core.money
 MAX_INT = 2**31 - 1
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -33,12 +36,12 @@ def optional_text(max_length: int, **kwargs: Any) -> fields.String:
 class MoneyText(fields.String):
     """Money as a decimal string ("12.50"); JSON numbers are refused with a clear message."""
 
-    default_error_messages = {
-        "number": 'Send money as a decimal string such as "12.50", not a JSON number '
-                  "(a float cannot carry cents exactly).",
-        "invalid": 'Send money as a decimal string such as "12.50".',
-        "format": 'Not an amount: use digits with an optional decimal point, such as "12.50" '
-                  "(no sign, no currency symbol, at most 10 digits before the point).",
+    default_error_messages = {  # English source texts, translated when a value is refused
+        "number": N_('Send money as a decimal string such as "12.50", not a JSON number '
+                     "(a float cannot carry cents exactly)."),
+        "invalid": N_('Send money as a decimal string such as "12.50".'),
+        "format": N_('Not an amount: use digits with an optional decimal point, such as "12.50" '
+                     "(no sign, no currency symbol, at most 10 digits before the point)."),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -48,9 +51,9 @@ class MoneyText(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, str):
             if isinstance(value, (int, float)):
-                raise self.make_error("number")
-            raise self.make_error("invalid")
-        validate.Regexp(MONEY_PATTERN, error=self.error_messages["format"])(value)
+                raise ValidationError(_(self.error_messages["number"]))
+            raise ValidationError(_(self.error_messages["invalid"]))
+        validate.Regexp(MONEY_PATTERN, error=_(self.error_messages["format"]))(value)
         return value
 
 
@@ -69,21 +72,21 @@ def money(*, positive: bool = False, **kwargs: Any) -> MoneyText:
 
 def _json_object_values(value: Any, depth: int = 0) -> None:
     if depth > 5:
-        raise ValidationError("Nested too deeply (at most 5 levels).")
+        raise ValidationError(_("Nested too deeply (at most %(depth)s levels).", depth=5))
     if isinstance(value, dict):
         if len(value) > 50:
-            raise ValidationError("At most 50 keys.")
+            raise ValidationError(_("At most %(num)s keys.", num=50))
         for key, item in value.items():
             if len(str(key)) > 100:
-                raise ValidationError("Keys have at most 100 characters.")
+                raise ValidationError(_("Keys have at most %(num)s characters.", num=100))
             _json_object_values(item, depth + 1)
     elif isinstance(value, list):
         if len(value) > 100:
-            raise ValidationError("At most 100 items in a list.")
+            raise ValidationError(_("At most %(num)s items in a list.", num=100))
         for item in value:
             _json_object_values(item, depth + 1)
     elif isinstance(value, str) and len(value) > 2000:
-        raise ValidationError("Values have at most 2000 characters.")
+        raise ValidationError(_("Values have at most %(num)s characters.", num=2000))
 
 
 def json_object(**kwargs: Any) -> fields.Dict:
@@ -93,7 +96,7 @@ def json_object(**kwargs: Any) -> fields.Dict:
 
 def in_year_range(value: dt.datetime) -> None:  # by the year as written: the document's pattern
     if not EARLIEST.year <= value.year < LATEST.year:
-        raise ValidationError("Dates must lie between 1970 and 2200.")
+        raise ValidationError(_("Dates must lie between 1970 and 2200."))
 
 
 class QuerySchema(Schema):
@@ -107,7 +110,7 @@ class QuerySchema(Schema):
             for name, field in self.fields.items():
                 key = field.data_key or name
                 if not isinstance(field, fields.List) and len(multi.getlist(key)) > 1:
-                    raise ValidationError("Give this parameter once.", key)
+                    raise ValidationError(_("Give this parameter once."), key)
         return data
 
 

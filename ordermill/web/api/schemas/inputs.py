@@ -16,6 +16,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from ordermill.core.i18n import gettext as _
+from ordermill.core.i18n import lazy_gettext
 from ordermill.core.queries import MAX_PER_PAGE, ORDER_SORTS, PAYMENT_SORTS, PAYMENT_STATUSES
 from ordermill.web.api.schemas.fields import (
     MAX_INT,
@@ -91,7 +93,8 @@ class IdempotencyHeaders(Schema):
     idempotency_key = fields.String(
         data_key="Idempotency-Key", load_default=None,
         validate=validate.Regexp(r"^[\x21-\x7e]{1,150}$",
-                                 error="Use 1 to 150 visible ASCII characters, such as a UUID."),
+                                 error=lazy_gettext("Use 1 to 150 visible ASCII characters, "
+                                                    "such as a UUID.")),
         metadata={"description": "Retry-safe placing: the same key and body answer the first "
                                  "response and create one order."})
 
@@ -248,7 +251,7 @@ class OrderFilterQuery(PluginListFilters, QuerySchema):
     def _dates_in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
         start, end = data.get("placed_from"), data.get("placed_to")
         if start and end and end < start:
-            raise ValidationError("placed_to is before placed_from.", "placed_to")
+            raise ValidationError(_("placed_to is before placed_from."), "placed_to")
 
 
 class PageQuery(QuerySchema):

@@ -27,6 +27,7 @@ from ordermill.core.admin_specs import (
     request_fields,
 )
 from ordermill.core.errors import InvalidInput
+from ordermill.core.i18n import gettext as _
 
 PLACE_SCHEMA = "PlaceIn"
 LIST_PATHS = ("/api/v1/orders", "/api/v1/orders/export.csv")
@@ -86,7 +87,7 @@ class PluginRequestFields(Schema):
         for name, spec in _fields(self._own()).items():
             if name not in original:
                 if spec.field.required:
-                    errors[name] = ["Missing data for required field."]
+                    errors[name] = [_("Missing data for required field.")]
                 continue
             try:
                 values[name] = spec.field.deserialize(original[name], name, original)
@@ -122,7 +123,7 @@ class PluginListFilters(Schema):
             values = original.data.getlist(name) if isinstance(original, MultiDictProxy) \
                 else [original[name]] if name in original else []
             if len(values) > 1:
-                raise ValidationError("Give this parameter once.", name)
+                raise ValidationError(_("Give this parameter once."), name)
             if values and str(values[0]).strip():
                 wanted.append((name, str(values[0]).strip()))
         return tuple(wanted)
@@ -172,7 +173,7 @@ def document(app: Flask, spec: dict[str, Any]) -> dict[str, Any]:
         for name, filter_spec in filters.items():
             schema: dict[str, Any] = {"type": "string", "minLength": 1}
             if filter_spec.choices:
-                schema = {"type": "string", "enum": [value for value, _ in filter_spec.choices]}
+                schema = {"type": "string", "enum": [value for value, _l in filter_spec.choices]}
             parameters.append({"in": "query", "name": name, "required": False,
                                "description": f"{filter_spec.label} (a plugin's filter).",
                                "schema": schema})
