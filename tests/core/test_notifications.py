@@ -312,7 +312,7 @@ def test_customer_page_from_the_mail_link_shows_visible_comments_only(
     html = page.get_data(as_text=True)
     assert f"Order {order.number}" in html
     assert "Festival T-shirt" in html
-    assert "25.00 EUR" in html
+    assert "€25.00" in html
     assert "Packed and waiting for the courier." in html
     assert "Your parcel leaves on Monday." in html
     assert "angry" not in html
