@@ -13,18 +13,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from contextlib import suppress
 from typing import Any
 
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from babel.support import LazyProxy
-from flask import Response, g, jsonify, request
+from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from ordermill.core import writes
 from ordermill.core.errors import OrdermillError
-from ordermill.core.i18n import N_, negotiate, use_locale
+from ordermill.core.i18n import N_
 from ordermill.core.i18n import gettext as _
 from ordermill.core.retry import (
     CHECK_BY_KEY,
@@ -221,21 +220,6 @@ def werkzeug_error_response(error: HTTPException) -> Response:
     return error_response(status, CODES.get(status, "error"), text, {}, headers)
 
 
-def enter_api_locale() -> None:
-    """Speak the caller's Accept-Language (a shipped language, else English) in this API
-    request's messages; data (amounts, dates, statuses) stays locale-neutral."""
-    manager = use_locale(negotiate(request.headers.get("Accept-Language")))
-    manager.__enter__()
-    g.ordermill_api_locale = manager
-
-
-def leave_api_locale() -> None:
-    manager = g.pop("ordermill_api_locale", None)
-    if manager is not None:
-        with suppress(ValueError):  # torn down in another context: it ends with that one
-            manager.__exit__(None, None, None)
-
-
 def init_app(app: APIFlask) -> None:
     """Register the handlers that turn every failure under /api/ into the JSON shape."""
 
@@ -246,12 +230,6 @@ def init_app(app: APIFlask) -> None:
     @app.before_request
     def _track_writes() -> None:
         writes.track()  # so an error can tell whether this request changed anything
-        if is_api_request():  # first, so even the rate limiter's 429 speaks the language
-            enter_api_locale()
-
-    @app.teardown_request
-    def _leave_locale(_error: BaseException | None) -> None:
-        leave_api_locale()
 
     @app.errorhandler(OrdermillError)
     def _ordermill_error(error: OrdermillError) -> Any:

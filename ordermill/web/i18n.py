@@ -130,7 +130,9 @@ def init_i18n(app: Flask) -> None:
     # templates, values escaped by autoescape like any text.
     app.jinja_env.install_gettext_callables(_gettext, _ngettext, newstyle=True)
     app.jinja_env.globals.update(_template_globals())
-    app.before_request(_enter_locale)
+    # first of all before_request functions, so even the rate limiter's 429 and the API's
+    # errors speak the request's language (the API's: Accept-Language, never the session's)
+    app.before_request_funcs.setdefault(None, []).insert(0, _enter_locale)
     app.teardown_request(_leave_locale)
 
 
