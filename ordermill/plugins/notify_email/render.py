@@ -10,13 +10,20 @@ the text part is the first that exists of:
     shop/VIP/order_confirmation.txt       a product message for every language
     shop/fr/order_confirmation.txt        the shop's own French message
     shop/order_confirmation.txt           the shop's own message for every language
-    builtin/fr/order_confirmation.txt     the built-in French message
+    builtin/fr/order_confirmation.txt     the built-in message, in French
     shop/en/..., builtin/en/...           the same again in English, the fallback language
 
 (for an English order, `en` takes the place of `fr` and there is no fallback round), and
 likewise `.html` for the HTML part. A text template sets the subject with a top-level
-`{% set subject = "..." %}`. Shop templates may extend the built-in ones, e.g.
+`{% set subject = _("...") %}`. Shop templates may extend the built-in ones, e.g.
 `{% extends "builtin/fr/_base.html" %}`.
+
+The built-in messages exist once, in English, in templates/en/, and are translated with
+gettext (`_`, `ngettext`; the plugin's domain `ordermill_notify_email`, see i18n.py): for a
+shipped language (`ordermill.api.LANGUAGES`) `builtin/<lang>/x` is the English template
+rendered in that language. Every template is rendered inside `use_locale(language)`, so the
+buyer's language also reaches amounts (`|money`: "12,50 €", "Rp150.000"), dates and whatever
+the templates call that translates.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -42,9 +50,15 @@ from jinja2 import (
     Template,
     TemplateNotFound,
     pass_context,
+    pass_eval_context,
     select_autoescape,
 )
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+from ordermill.api import LANGUAGES, use_locale
+from ordermill.plugins.notify_email.i18n import i18n, line_status_text
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
@@ -155,6 +169,52 @@ def datetime_filter(context: Context, value: Any, format: str = "medium") -> str
     return format_datetime(when, format=format, locale=_locale(context))
 
 
+class TranslatedLoader(BaseLoader):
+    """`fr/x.txt` is `en/x.txt` when no `fr/` template exists and French is shipped: the
+    built-in messages are written once and translated, and shop templates that extend
+    `builtin/fr/_base.html` keep working."""
+
+    def __init__(self, inner: BaseLoader) -> None:
+        self.inner = inner
+
+    def get_source(self, environment: Environment, template: str) -> Any:
+        try:
+            return self.inner.get_source(environment, template)
+        except TemplateNotFound:
+            language, _sep, rest = template.partition("/")
+            if not rest or language == FALLBACK_LANGUAGE or language not in LANGUAGES:
+                raise
+            return self.inner.get_source(environment, f"{FALLBACK_LANGUAGE}/{rest}")
+
+
+@pass_eval_context
+def gettext_global(eval_ctx: EvalContext, message: str, **params: Any) -> str:
+    """`{{ _("Refund of %(amount)s", amount=...) }}` in the plugin's domain. In HTML the
+    translation is escaped and the parameters too, unless they are Markup (`|strong`)."""
+    if eval_ctx.autoescape:
+        translated = Markup(escape(i18n.translations().gettext(message)))
+        return translated % params if params else translated
+    return i18n.gettext(message, **params)
+
+
+@pass_eval_context
+def ngettext_global(eval_ctx: EvalContext, singular: str, plural: str, num: int,
+                    **params: Any) -> str:
+    params.setdefault("num", num)
+    if eval_ctx.autoescape:
+        translated = Markup(escape(i18n.translations().ngettext(singular, plural, num)))
+        return translated % params
+    return i18n.ngettext(singular, plural, num, **params)
+
+
+@pass_eval_context
+def strong_filter(eval_ctx: EvalContext, value: Any) -> Any:
+    """A value set in bold inside a translated sentence (HTML only; text stays as it is)."""
+    if eval_ctx.autoescape:
+        return Markup("<strong>%s</strong>") % value
+    return value
+
+
 @functools.lru_cache(maxsize=16)
 def environment(template_dir: str | None, extra_dirs: tuple[str, ...] = ()) -> Environment:
     """One Jinja environment per override folder, cached so templates compile once.
@@ -165,7 +225,7 @@ def environment(template_dir: str | None, extra_dirs: tuple[str, ...] = ()) -> E
     builtin: Any = FileSystemLoader(str(BUILTIN_DIR))
     if extra_dirs:
         builtin = ChoiceLoader([builtin, *(FileSystemLoader(d) for d in extra_dirs)])
-    loaders: dict[str, Any] = {"builtin": builtin}
+    loaders: dict[str, Any] = {"builtin": TranslatedLoader(builtin)}
     if template_dir:
         loaders["shop"] = FileSystemLoader(template_dir)
     env = Environment(
@@ -179,6 +239,9 @@ def environment(template_dir: str | None, extra_dirs: tuple[str, ...] = ()) -> E
     env.filters["money"] = money_filter
     env.filters["date"] = date_filter
     env.filters["datetime"] = datetime_filter
+    env.filters["strong"] = strong_filter
+    env.globals.update({"_": gettext_global, "gettext": gettext_global,
+                        "ngettext": ngettext_global, "line_status": line_status_text})
     return env
 
 
@@ -219,17 +282,18 @@ def render_message(name: str, context: Mapping[str, Any], *, language: str | Non
         env, template_candidates(name, "txt", languages, keys, with_shop=with_shop))
     used_language = language_of(text_name, languages)
     values = {**context, "language": used_language}
-    module = text_template.make_module(values)
-    text = str(module).strip() + "\n"
-    subject = _one_line(str(getattr(module, "subject", "") or "")) or name.replace("_", " ")
-    names = [text_name]
-    html: str | None = None
-    try:
-        html_name, html_template = select(
-            env, template_candidates(name, "html", languages, keys, with_shop=with_shop))
-    except TemplateNotFound:  # a shop's own message may be text only
-        pass
-    else:
-        html = html_template.render(values)
-        names.append(html_name)
+    with use_locale(used_language):
+        module = text_template.make_module(values)
+        text = str(module).strip() + "\n"
+        subject = _one_line(str(getattr(module, "subject", "") or "")) or name.replace("_", " ")
+        names = [text_name]
+        html: str | None = None
+        try:
+            html_name, html_template = select(
+                env, template_candidates(name, "html", languages, keys, with_shop=with_shop))
+        except TemplateNotFound:  # a shop's own message may be text only
+            pass
+        else:
+            html = html_template.render(values)
+            names.append(html_name)
     return RenderedMessage(subject, text, html, used_language, tuple(names))
