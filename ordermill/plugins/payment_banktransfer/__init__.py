@@ -84,7 +84,7 @@ def describe_instructions(*, order: Order, config: Mapping[str, Any],
     rows = [(_("Account holder"), config.get("account_holder")),
             (_("IBAN"), group_iban(str(config["iban"]))),
             (_("BIC"), config.get("bic")), (_("Bank"), config.get("bank"))]
-    details = "\n".join(_("  %(label)s: %(value)s", label=label, value=value)
+    details = "\n".join("  " + _("%(label)s: %(value)s", label=label, value=value)
                         for label, value in rows if value)
     text = "\n".join([
         _("Please transfer %(amount)s to:", amount=amount), details,
@@ -121,16 +121,18 @@ def checked_iban(iban: str) -> str:
 @hookimpl(trylast=True)
 def admin_settings_pages() -> Iterable[SettingsPage]:
     """The bank details an admin may set instead of (over) the configured ones."""
+    lazy_gettext = i18n.lazy_gettext  # read when the page is shown, in the reader's language
     return [SettingsPage(
-        name=SETTINGS_PAGE, label="Bank transfer", key=BANK_DETAILS,
-        description="Bank details for orders paid by bank transfer: the buyer's payment "
-                    "instructions show them. Blank fields use the plugin's configuration.",
+        name=SETTINGS_PAGE, label=lazy_gettext("Bank transfer"), key=BANK_DETAILS,
+        description=lazy_gettext(
+            "Bank details for orders paid by bank transfer: the buyer's payment instructions "
+            "show them. Blank fields use the plugin's configuration."),
         fields=(
-            SettingField("account_holder", "Account holder", max_length=200),
-            SettingField("bank", "Bank", max_length=200),
-            SettingField("iban", "IBAN", max_length=42, validate=checked_iban),
-            SettingField("bic", "BIC", max_length=11),
-            SettingField("note", "Note for the buyer", max_length=500),
+            SettingField("account_holder", lazy_gettext("Account holder"), max_length=200),
+            SettingField("bank", lazy_gettext("Bank"), max_length=200),
+            SettingField("iban", lazy_gettext("IBAN"), max_length=42, validate=checked_iban),
+            SettingField("bic", lazy_gettext("BIC"), max_length=11),
+            SettingField("note", lazy_gettext("Note for the buyer"), max_length=500),
         ),
         defaults=lambda settings: {key: value for key, value in
                                    settings.plugin_config(PLUGIN).items()
