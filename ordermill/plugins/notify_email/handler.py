@@ -190,7 +190,17 @@ def record_sent(mill: Ordermill, order: Order, event: OrderEvent | None, job: Ou
 
 def email_messages(mill: Ordermill) -> dict[str, tuple[str, str]]:
     """{event type: (template, template folder)} that other plugins register."""
-    found: dict[str, tuple[str, str]] = {}
+    return {event: (template, directory)
+            for event, (template, directory, _domain) in _registered(mill).items()}
+
+
+def email_domains(mill: Ordermill) -> list[tuple[str, str]]:
+    """(catalog domain, translations folder) of the plugins' messages that give one."""
+    return sorted({domain for _t, _d, domain in _registered(mill).values() if domain})
+
+
+def _registered(mill: Ordermill) -> dict[str, tuple[str, str, tuple[str, str] | None]]:
+    found: dict[str, tuple[str, str, tuple[str, str] | None]] = {}
     owners: dict[str, str] = {}
     outcome = mill.plugins.call("register_email_messages", settings=mill.settings) \
         if mill.plugins.spec_owner("register_email_messages") else None
@@ -201,7 +211,9 @@ def email_messages(mill: Ordermill) -> dict[str, tuple[str, str]]:
                 raise PluginConflict.between("e-mail for event", event, owners[event], plugin,
                                              [owners[event], plugin], key="event")
             owners[event] = plugin
-            found[event] = (template, str(message["directory"]))
+            domain = ((str(message["domain"]), str(message["translations"]))
+                      if message.get("domain") and message.get("translations") else None)
+            found[event] = (template, str(message["directory"]), domain)
     return found
 
 
@@ -230,7 +242,8 @@ def deliver(job: OutboxJobView, mill: Ordermill) -> None:
     rendered = render_message(template, context, language=payload.get("language"),
                               default_language=config.default_language,
                               template_dir=config.template_dir,
-                              extra_dirs=sorted({d for _t, d in email_messages(mill).values()}))
+                              extra_dirs=sorted({d for _t, d in email_messages(mill).values()}),
+                              extra_domains=email_domains(mill))
     with use_locale(rendered.language):
         attachments = attachments_for(mill, order, template, language=rendered.language)
     email = build_email(config, rendered, recipients, job_id=job.id, number=number,

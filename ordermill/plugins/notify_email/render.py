@@ -57,7 +57,7 @@ from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from ordermill.api import LANGUAGES, use_locale
+from ordermill.api import LANGUAGES, Domain, use_locale
 from ordermill.plugins.notify_email.i18n import i18n, line_status_text
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
@@ -187,24 +187,44 @@ class TranslatedLoader(BaseLoader):
             return self.inner.get_source(environment, f"{FALLBACK_LANGUAGE}/{rest}")
 
 
-@pass_eval_context
-def gettext_global(eval_ctx: EvalContext, message: str, **params: Any) -> str:
-    """`{{ _("Refund of %(amount)s", amount=...) }}` in the plugin's domain. In HTML the
-    translation is escaped and the parameters too, unless they are Markup (`|strong`)."""
-    if eval_ctx.autoescape:
-        translated = Markup(escape(i18n.translations().gettext(message)))
+def translators(extra: tuple[tuple[str, str], ...] = ()) -> tuple[Any, Any]:
+    """`_` and `ngettext` for the templates: this plugin's domain, then the domains other
+    plugins give for their messages (`register_email_messages`: "domain", "translations").
+    `{{ _("Refund of %(amount)s", amount=...) }}`: in HTML the translation is escaped and the
+    parameters too, unless they are Markup (`|strong`)."""
+    domains = (i18n, *(Domain(name, directory) for name, directory in extra))
+
+    def lookup(message: str) -> str:
+        for domain in domains:
+            translated = domain.translations().gettext(message)
+            if translated != message:
+                return str(translated)
+        return message
+
+    def lookup_plural(singular: str, plural: str, num: int) -> str:
+        for domain in domains:
+            translated = domain.translations().ngettext(singular, plural, num)
+            if translated not in (singular, plural):
+                return str(translated)
+        return singular if num == 1 else plural
+
+    @pass_eval_context
+    def gettext_global(eval_ctx: EvalContext, message: str, /, **params: Any) -> str:
+        translated = lookup(message)
+        if eval_ctx.autoescape:
+            return Markup(escape(translated)) % params if params else Markup(escape(translated))
         return translated % params if params else translated
-    return i18n.gettext(message, **params)
 
-
-@pass_eval_context
-def ngettext_global(eval_ctx: EvalContext, singular: str, plural: str, num: int,
-                    **params: Any) -> str:
-    params.setdefault("num", num)
-    if eval_ctx.autoescape:
-        translated = Markup(escape(i18n.translations().ngettext(singular, plural, num)))
+    @pass_eval_context
+    def ngettext_global(eval_ctx: EvalContext, singular: str, plural: str, num: int, /,
+                        **params: Any) -> str:
+        params.setdefault("num", num)
+        translated = lookup_plural(singular, plural, num)
+        if eval_ctx.autoescape:
+            return Markup(escape(translated)) % params
         return translated % params
-    return i18n.ngettext(singular, plural, num, **params)
+
+    return gettext_global, ngettext_global
 
 
 @pass_eval_context
@@ -216,12 +236,14 @@ def strong_filter(eval_ctx: EvalContext, value: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=16)
-def environment(template_dir: str | None, extra_dirs: tuple[str, ...] = ()) -> Environment:
+def environment(template_dir: str | None, extra_dirs: tuple[str, ...] = (),
+                extra_domains: tuple[tuple[str, str], ...] = ()) -> Environment:
     """One Jinja environment per override folder, cached so templates compile once.
 
     `extra_dirs` are the template folders other plugins give with `register_email_messages`:
     searched after the built-in folder under the same `builtin/` prefix, so their messages
-    extend `builtin/<lang>/_base.txt` and a shop's `template_dir` overrides them too."""
+    extend `builtin/<lang>/_base.txt` and a shop's `template_dir` overrides them too; their
+    `extra_domains` ((name, translations folder)) translate their messages' `_()`."""
     builtin: Any = FileSystemLoader(str(BUILTIN_DIR))
     if extra_dirs:
         builtin = ChoiceLoader([builtin, *(FileSystemLoader(d) for d in extra_dirs)])
@@ -240,6 +262,7 @@ def environment(template_dir: str | None, extra_dirs: tuple[str, ...] = ()) -> E
     env.filters["date"] = date_filter
     env.filters["datetime"] = datetime_filter
     env.filters["strong"] = strong_filter
+    gettext_global, ngettext_global = translators(extra_domains)
     env.globals.update({"_": gettext_global, "gettext": gettext_global,
                         "ngettext": ngettext_global, "line_status": line_status_text})
     return env
@@ -272,9 +295,11 @@ def _one_line(text: str) -> str:
 def render_message(name: str, context: Mapping[str, Any], *, language: str | None,
                    default_language: str = FALLBACK_LANGUAGE,
                    template_dir: Path | None = None,
-                   extra_dirs: Sequence[str] = ()) -> RenderedMessage:
+                   extra_dirs: Sequence[str] = (),
+                   extra_domains: Sequence[tuple[str, str]] = ()) -> RenderedMessage:
     """Render the text part (which sets the subject) and the HTML part of one message."""
-    env = environment(str(template_dir) if template_dir else None, tuple(extra_dirs))
+    env = environment(str(template_dir) if template_dir else None, tuple(extra_dirs),
+                      tuple(extra_domains))
     languages = language_chain(language, default_language)
     keys = override_keys(context.get("order", {}).get("lines", []))
     with_shop = template_dir is not None
