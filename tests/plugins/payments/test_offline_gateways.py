@@ -133,5 +133,5 @@ def test_cheque_and_invoice_say_how_to_pay(
     assert payment_status(cheque) == payment_status(invoice) == "unpaid"
     cheque_text = mill.gateways["cheque"].describe_instructions(order=cheque)  # type: ignore[misc]
     invoice_text = mill.gateways["invoice"].describe_instructions(order=invoice)  # type: ignore[misc]
-    assert "cheque for 12.50 EUR" in cheque_text and cheque.number in cheque_text
+    assert "cheque for €12.50" in cheque_text and cheque.number in cheque_text
     assert "payable within 30 days" in invoice_text and invoice.number in invoice_text
