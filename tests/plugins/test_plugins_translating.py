@@ -70,8 +70,8 @@ def test_the_section_is_all_collected() -> None:
     assert set(FILES) == {"tour_hello/__init__.py", "tour_hello/templates/hello.html",
                           "babel.cfg",
                           "tour_hello/translations/fr/LC_MESSAGES/ordermill_tour_hello.po"}
-    assert len(TESTS) == 1 and "def test_tour_hello_speaks_french" in TESTS[0]
-    assert "test_tour_hello_speaks_french" in globals()
+    assert len(TESTS) == 1 and "def test_hello_plugin_speaks_french" in TESTS[0]
+    assert "test_hello_plugin_speaks_french" in globals()
 
 
 def test_a_language_without_a_catalog_reads_the_source() -> None:
