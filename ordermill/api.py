@@ -122,6 +122,7 @@ from ordermill.core.billing import add_renewal_invoice
 from ordermill.core.context import ActionContext
 from ordermill.core.customers.erasure import ErasureScope
 from ordermill.core.documents import DocumentFile, credit_note_pdf, invoice_pdf, order_documents
+from ordermill.core.documents.pdf import FONTS as DOCUMENT_FONTS
 from ordermill.core.errors import (
     ActionNotAllowed,
     ConfigurationError,
@@ -276,6 +277,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DOCUMENT_FONTS",
     "GATEWAY_EVENT_KINDS",
     "HOOKSPEC_VERSION",
     "LANGUAGES",

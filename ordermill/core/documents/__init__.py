@@ -17,6 +17,7 @@ import attrs
 
 from ordermill.core import invoicing
 from ordermill.core.documents.pdf import labels_for, render
+from ordermill.core.i18n import current_locale
 from ordermill.core.invoice_models import CreditNote
 from ordermill.core.models import Invoice, Order
 
@@ -68,7 +69,9 @@ def draft_snapshot(mill: Ordermill, order: Order, invoice: Invoice) -> dict[str,
 def invoice_pdf(mill: Ordermill, order: Order | None, invoice: Invoice, *,
                 language: str | None = None) -> DocumentFile:
     """The invoice as a PDF; `order` (loaded with its lines) is needed only for a draft.
-    Labelled in `language` (English by default; the document's content never changes)."""
+    Labelled, and its amounts and dates formatted, in `language` (the reader's locale when
+    not given: the customer page and e-mails pass the buyer's); its content never changes."""
+    language = language or current_locale()
     if invoice.state == "draft" or not invoice.snapshot:
         if order is None:
             raise ValueError("a draft invoice is drawn from its order")
@@ -87,7 +90,8 @@ def invoice_pdf(mill: Ordermill, order: Order | None, invoice: Invoice, *,
 
 
 def credit_note_pdf(note: CreditNote, *, language: str | None = None) -> DocumentFile:
-    """The credit note as a PDF, from its snapshot."""
+    """The credit note as a PDF, from its snapshot, in `language` (else the reader's)."""
+    language = language or current_locale()
     key = None if note.number is None else (
         "credit_note", note.id, note.number, note.issued_at, language)
     data = _draw_once(key, lambda: render(note.snapshot or {}, title_key="credit_note",

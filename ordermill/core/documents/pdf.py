@@ -14,53 +14,65 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_percent
 from fpdf import FPDF
 
-from ordermill.core.money import Money
+from ordermill.core.i18n import (
+    babel_locale,
+    current_locale,
+    format_date,
+    format_money,
+    pgettext,
+    use_locale,
+)
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
-# every person-readable string of the documents, in one place, per language (English is the
-# fallback; French came with notify_email's former invoice)
-LABELS: Mapping[str, Mapping[str, str]] = {
-    "en": {
-        "invoice": "Invoice", "draft_invoice": "Draft invoice (not issued)",
-        "void_invoice": "Invoice (void)", "credit_note": "Credit note", "number": "Number",
-        "order": "Order", "issued": "Date of issue", "for_invoice": "Credits invoice",
-        "seller": "Seller", "buyer": "Bill to", "vat_number": "VAT number", "item": "Item",
-        "qty": "Qty", "net": "Net", "rate": "Rate", "tax": "Tax", "gross": "Gross",
-        "tax_summary": "Tax by rate", "total_net": "Total net", "total_tax": "Total tax",
-        "total": "Total", "total_credited": "Total credited",
-        "reverse_charge": "Reverse charge: VAT to be accounted for by the recipient "
-                          "(Article 196, Council Directive 2006/112/EC).",
-        "no_rate": "-", "file_invoice": "invoice", "file_credit_note": "credit-note",
-    },
-    "fr": {
-        "invoice": "Facture", "draft_invoice": "Facture provisoire (non émise)",
-        "void_invoice": "Facture (annulée)", "credit_note": "Avoir", "number": "Numéro",
-        "order": "Commande", "issued": "Date d'émission", "for_invoice": "Avoir sur facture",
-        "seller": "Vendeur", "buyer": "Facturé à", "vat_number": "N° TVA", "item": "Article",
-        "qty": "Qté", "net": "HT", "rate": "Taux", "tax": "TVA", "gross": "TTC",
-        "tax_summary": "TVA par taux", "total_net": "Total HT", "total_tax": "Total TVA",
-        "total": "Total TTC", "total_credited": "Total de l'avoir",
-        "reverse_charge": "Autoliquidation : TVA due par le preneur "
-                          "(article 196 de la directive 2006/112/CE).",
-        "no_rate": "-", "file_invoice": "facture", "file_credit_note": "avoir",
-    },
-}
+# every person-readable string of the documents is in _translated(), translated through the
+# core's catalog ("messages") into the language the document is drawn in; the context
+# "document" keeps terms of art ("Net", "Total" on an invoice) apart from the admin's words
+
+
+def _translated() -> dict[str, str]:
+    """The labels in the current locale, each msgid written out with its context so that
+    `pybabel extract` finds it."""
+    return {
+        "invoice": pgettext("document", "Invoice"),
+        "draft_invoice": pgettext("document", "Draft invoice (not issued)"),
+        "void_invoice": pgettext("document", "Invoice (void)"),
+        "credit_note": pgettext("document", "Credit note"),
+        "number": pgettext("document", "Number"), "order": pgettext("document", "Order"),
+        "issued": pgettext("document", "Date of issue"),
+        "for_invoice": pgettext("document", "Credits invoice"),
+        "seller": pgettext("document", "Seller"), "buyer": pgettext("document", "Bill to"),
+        "vat_number": pgettext("document", "VAT number"), "item": pgettext("document", "Item"),
+        "qty": pgettext("document", "Qty"), "net": pgettext("document", "Net"),
+        "rate": pgettext("document", "Rate"), "tax": pgettext("document", "Tax"),
+        "gross": pgettext("document", "Gross"), "tax_summary": pgettext("document", "Tax by rate"),
+        "total_net": pgettext("document", "Total net"),
+        "total_tax": pgettext("document", "Total tax"), "total": pgettext("document", "Total"),
+        "total_credited": pgettext("document", "Total credited"),
+        "reverse_charge": pgettext(
+            "document", "Reverse charge: VAT to be accounted for by the recipient "
+            "(Article 196, Council Directive 2006/112/EC)."),
+        "file_invoice": pgettext("file name", "invoice"),
+        "file_credit_note": pgettext("file name", "credit-note"),
+        "no_rate": "-",
+    }
 
 
 def labels_for(language: str | None) -> Mapping[str, str]:
-    """The labels of a language ("fr", "fr-BE", "fr_FR"); English when it has none."""
-    code = (language or "en").split("_")[0].split("-")[0].lower()
-    return LABELS.get(code, LABELS["en"])
+    """The labels in a language ("fr", "fr-BE", "fr_FR"); English when it has no catalog."""
+    with use_locale(language or current_locale()):
+        return _translated()
 
 
 WIDTHS = (74, 12, 26, 16, 24, 28)
 
 
 def _money(amount: int, currency: str) -> str:
-    return f"{Money(int(amount), currency).to_decimal_string()} {currency}"
+    """In the document's locale: '12,50 €' (fr), 'Rp150.000' (id), '12,50 ₴' (uk)."""
+    return format_money(int(amount), currency)
 
 
 def _rate(rate: Any) -> str:
@@ -73,7 +85,7 @@ def _rate(rate: Any) -> str:
         return str(rate)
     if value < 1 and value != 0 and "." in text:  # a fraction (0.2) rather than a percent
         value *= 100
-    return f"{value.normalize():f}%"
+    return format_percent(value / 100, format="#,##0.###%", locale=babel_locale())
 
 
 def _party(pdf: FPDF, labels: Mapping[str, str], title: str, party: Mapping[str, Any]
@@ -144,8 +156,15 @@ def render(snapshot: Mapping[str, Any], *, title_key: str, number: str | None,
            issued_at: dt.datetime | None, total_label: str = "total",
            language: str | None = None) -> bytes:
     """The PDF of one document snapshot (see core.invoicing for its keys), labelled in
-    `language` (English when there are no labels in it)."""
-    labels = labels_for(language)
+    `language` (English when it has no catalog), amounts and dates in its locale."""
+    with use_locale(language or current_locale()):
+        return _render(snapshot, title_key=title_key, number=number, issued_at=issued_at,
+                       total_label=total_label, labels=_translated())
+
+
+def _render(snapshot: Mapping[str, Any], *, title_key: str, number: str | None,
+            issued_at: dt.datetime | None, total_label: str, labels: Mapping[str, str]
+            ) -> bytes:
     currency = str(snapshot.get("currency") or "EUR")
     seller = snapshot.get("seller") or {}
     pdf = FPDF(format="A4")
@@ -162,7 +181,7 @@ def render(snapshot: Mapping[str, Any], *, title_key: str, number: str | None,
     pdf.set_font(FONT, size=10)
     facts = [(labels["number"], number or labels["no_rate"]),
              (labels["order"], snapshot.get("order_number")),
-             (labels["issued"], issued_at.date().isoformat() if issued_at else None),
+             (labels["issued"], format_date(issued_at, "long") if issued_at else None),
              (labels["for_invoice"], snapshot.get("invoice_number"))]
     for label, value in facts:
         if value:
@@ -179,4 +198,4 @@ def render(snapshot: Mapping[str, Any], *, title_key: str, number: str | None,
     return bytes(pdf.output())
 
 
-__all__ = ["FONTS", "LABELS", "labels_for", "render"]
+__all__ = ["FONTS", "labels_for", "render"]

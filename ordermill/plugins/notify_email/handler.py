@@ -32,9 +32,11 @@ from ordermill.api import (
     customer_order_link,
     event_to_dict,
     order_to_dict,
+    use_locale,
 )
 from ordermill.plugins.notify_email.attachments import Attachment, attachments_for
 from ordermill.plugins.notify_email.config import NotifyConfig
+from ordermill.plugins.notify_email.i18n import payment_status_text, status_text
 from ordermill.plugins.notify_email.render import RenderedMessage, render_message
 from ordermill.plugins.notify_email.smtp import send_message
 
@@ -122,7 +124,8 @@ def build_context(mill: Ordermill, order: Order, event: OrderEvent | None,
     return {
         "shop_name": mill.settings.shop_name,
         "order": data,
-        "status_label": status.label,
+        "status_label": status_text(mill, order.status),
+        "payment_status_label": payment_status_text(data["payment_status"]),
         "status_category": status.category,
         "active_lines": [line for line in data["lines"] if line["status"] == "active"],
         "closed_lines": [line for line in data["lines"] if line["status"] != "active"],
@@ -187,7 +190,17 @@ def record_sent(mill: Ordermill, order: Order, event: OrderEvent | None, job: Ou
 
 def email_messages(mill: Ordermill) -> dict[str, tuple[str, str]]:
     """{event type: (template, template folder)} that other plugins register."""
-    found: dict[str, tuple[str, str]] = {}
+    return {event: (template, directory)
+            for event, (template, directory, _domain) in _registered(mill).items()}
+
+
+def email_domains(mill: Ordermill) -> list[tuple[str, str]]:
+    """(catalog domain, translations folder) of the plugins' messages that give one."""
+    return sorted({domain for _t, _d, domain in _registered(mill).values() if domain})
+
+
+def _registered(mill: Ordermill) -> dict[str, tuple[str, str, tuple[str, str] | None]]:
+    found: dict[str, tuple[str, str, tuple[str, str] | None]] = {}
     owners: dict[str, str] = {}
     outcome = mill.plugins.call("register_email_messages", settings=mill.settings) \
         if mill.plugins.spec_owner("register_email_messages") else None
@@ -198,7 +211,9 @@ def email_messages(mill: Ordermill) -> dict[str, tuple[str, str]]:
                 raise PluginConflict.between("e-mail for event", event, owners[event], plugin,
                                              [owners[event], plugin], key="event")
             owners[event] = plugin
-            found[event] = (template, str(message["directory"]))
+            domain = ((str(message["domain"]), str(message["translations"]))
+                      if message.get("domain") and message.get("translations") else None)
+            found[event] = (template, str(message["directory"]), domain)
     return found
 
 
@@ -221,12 +236,16 @@ def deliver(job: OutboxJobView, mill: Ordermill) -> None:
     sent, event = job_state(mill, number, job.id, payload.get("event_id"))
     if sent:
         return
-    context = build_context(mill, order, event, payload, config)
+    # the buyer's language for everything the message says, the gateway's instructions too
+    with use_locale(str(payload.get("language") or config.default_language)):
+        context = build_context(mill, order, event, payload, config)
     rendered = render_message(template, context, language=payload.get("language"),
                               default_language=config.default_language,
                               template_dir=config.template_dir,
-                              extra_dirs=sorted({d for _t, d in email_messages(mill).values()}))
-    attachments = attachments_for(mill, order, template, language=rendered.language)
+                              extra_dirs=sorted({d for _t, d in email_messages(mill).values()}),
+                              extra_domains=email_domains(mill))
+    with use_locale(rendered.language):
+        attachments = attachments_for(mill, order, template, language=rendered.language)
     email = build_email(config, rendered, recipients, job_id=job.id, number=number,
                         template=template, attachments=attachments)
     send_message(config, email, recipients, on_accepted=lambda: record_sent(

@@ -22,7 +22,9 @@ def register_email_messages(settings: Settings) -> Iterable[Mapping[str, str]] |
 
     Return mappings {"event": the event type your plugin records with
     `notify_customer=True`, "template": the message name, "directory": a folder holding
-    `<language>/<template>.txt` (its first line sets `subject`) and optionally `.html`}. The
+    `<language>/<template>.txt` (its first line sets `subject`) and optionally `.html`,
+    optionally "domain" and "translations": your catalog domain and its folder, so that the
+    templates' `_()` speak the buyer's language (one `en/` set is then enough)}. The
     templates extend `builtin/<language>/_base.txt` like the built-in messages and get the
     same context (`order`, `event_data`, ...); a shop's `template_dir` overrides them. An
     event type another plugin (or notify_email itself) already maps is a PluginConflict.

@@ -10,13 +10,20 @@ the text part is the first that exists of:
     shop/VIP/order_confirmation.txt       a product message for every language
     shop/fr/order_confirmation.txt        the shop's own French message
     shop/order_confirmation.txt           the shop's own message for every language
-    builtin/fr/order_confirmation.txt     the built-in French message
+    builtin/fr/order_confirmation.txt     the built-in message, in French
     shop/en/..., builtin/en/...           the same again in English, the fallback language
 
 (for an English order, `en` takes the place of `fr` and there is no fallback round), and
 likewise `.html` for the HTML part. A text template sets the subject with a top-level
-`{% set subject = "..." %}`. Shop templates may extend the built-in ones, e.g.
+`{% set subject = _("...") %}`. Shop templates may extend the built-in ones, e.g.
 `{% extends "builtin/fr/_base.html" %}`.
+
+The built-in messages exist once, in English, in templates/en/, and are translated with
+gettext (`_`, `ngettext`; the plugin's domain `ordermill_notify_email`, see i18n.py): for a
+shipped language (`ordermill.api.LANGUAGES`) `builtin/<lang>/x` is the English template
+rendered in that language. Every template is rendered inside `use_locale(language)`, so the
+buyer's language also reaches amounts (`|money`: "12,50 €", "Rp150.000"), dates and whatever
+the templates call that translates.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -42,9 +50,15 @@ from jinja2 import (
     Template,
     TemplateNotFound,
     pass_context,
+    pass_eval_context,
     select_autoescape,
 )
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+from ordermill.api import LANGUAGES, Domain, use_locale
+from ordermill.plugins.notify_email.i18n import i18n, line_status_text
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "en"
@@ -155,17 +169,85 @@ def datetime_filter(context: Context, value: Any, format: str = "medium") -> str
     return format_datetime(when, format=format, locale=_locale(context))
 
 
+class TranslatedLoader(BaseLoader):
+    """`fr/x.txt` is `en/x.txt` when no `fr/` template exists and French is shipped: the
+    built-in messages are written once and translated, and shop templates that extend
+    `builtin/fr/_base.html` keep working."""
+
+    def __init__(self, inner: BaseLoader) -> None:
+        self.inner = inner
+
+    def get_source(self, environment: Environment, template: str) -> Any:
+        try:
+            return self.inner.get_source(environment, template)
+        except TemplateNotFound:
+            language, _sep, rest = template.partition("/")
+            if not rest or language == FALLBACK_LANGUAGE or language not in LANGUAGES:
+                raise
+            return self.inner.get_source(environment, f"{FALLBACK_LANGUAGE}/{rest}")
+
+
+def translators(extra: tuple[tuple[str, str], ...] = ()) -> tuple[Any, Any]:
+    """`_` and `ngettext` for the templates: this plugin's domain, then the domains other
+    plugins give for their messages (`register_email_messages`: "domain", "translations").
+    `{{ _("Refund of %(amount)s", amount=...) }}`: in HTML the translation is escaped and the
+    parameters too, unless they are Markup (`|strong`)."""
+    domains = (i18n, *(Domain(name, directory) for name, directory in extra))
+
+    def lookup(message: str) -> str:
+        for domain in domains:
+            translated = domain.translations().gettext(message)
+            if translated != message:
+                return str(translated)
+        return message
+
+    def lookup_plural(singular: str, plural: str, num: int) -> str:
+        for domain in domains:
+            translated = domain.translations().ngettext(singular, plural, num)
+            if translated not in (singular, plural):
+                return str(translated)
+        return singular if num == 1 else plural
+
+    @pass_eval_context
+    def gettext_global(eval_ctx: EvalContext, message: str, /, **params: Any) -> str:
+        translated = lookup(message)
+        if eval_ctx.autoescape:
+            return Markup(escape(translated)) % params if params else Markup(escape(translated))
+        return translated % params if params else translated
+
+    @pass_eval_context
+    def ngettext_global(eval_ctx: EvalContext, singular: str, plural: str, num: int, /,
+                        **params: Any) -> str:
+        params.setdefault("num", num)
+        translated = lookup_plural(singular, plural, num)
+        if eval_ctx.autoescape:
+            return Markup(escape(translated)) % params
+        return translated % params
+
+    return gettext_global, ngettext_global
+
+
+@pass_eval_context
+def strong_filter(eval_ctx: EvalContext, value: Any) -> Any:
+    """A value set in bold inside a translated sentence (HTML only; text stays as it is)."""
+    if eval_ctx.autoescape:
+        return Markup("<strong>%s</strong>") % value
+    return value
+
+
 @functools.lru_cache(maxsize=16)
-def environment(template_dir: str | None, extra_dirs: tuple[str, ...] = ()) -> Environment:
+def environment(template_dir: str | None, extra_dirs: tuple[str, ...] = (),
+                extra_domains: tuple[tuple[str, str], ...] = ()) -> Environment:
     """One Jinja environment per override folder, cached so templates compile once.
 
     `extra_dirs` are the template folders other plugins give with `register_email_messages`:
     searched after the built-in folder under the same `builtin/` prefix, so their messages
-    extend `builtin/<lang>/_base.txt` and a shop's `template_dir` overrides them too."""
+    extend `builtin/<lang>/_base.txt` and a shop's `template_dir` overrides them too; their
+    `extra_domains` ((name, translations folder)) translate their messages' `_()`."""
     builtin: Any = FileSystemLoader(str(BUILTIN_DIR))
     if extra_dirs:
         builtin = ChoiceLoader([builtin, *(FileSystemLoader(d) for d in extra_dirs)])
-    loaders: dict[str, Any] = {"builtin": builtin}
+    loaders: dict[str, Any] = {"builtin": TranslatedLoader(builtin)}
     if template_dir:
         loaders["shop"] = FileSystemLoader(template_dir)
     env = Environment(
@@ -179,6 +261,10 @@ def environment(template_dir: str | None, extra_dirs: tuple[str, ...] = ()) -> E
     env.filters["money"] = money_filter
     env.filters["date"] = date_filter
     env.filters["datetime"] = datetime_filter
+    env.filters["strong"] = strong_filter
+    gettext_global, ngettext_global = translators(extra_domains)
+    env.globals.update({"_": gettext_global, "gettext": gettext_global,
+                        "ngettext": ngettext_global, "line_status": line_status_text})
     return env
 
 
@@ -209,9 +295,11 @@ def _one_line(text: str) -> str:
 def render_message(name: str, context: Mapping[str, Any], *, language: str | None,
                    default_language: str = FALLBACK_LANGUAGE,
                    template_dir: Path | None = None,
-                   extra_dirs: Sequence[str] = ()) -> RenderedMessage:
+                   extra_dirs: Sequence[str] = (),
+                   extra_domains: Sequence[tuple[str, str]] = ()) -> RenderedMessage:
     """Render the text part (which sets the subject) and the HTML part of one message."""
-    env = environment(str(template_dir) if template_dir else None, tuple(extra_dirs))
+    env = environment(str(template_dir) if template_dir else None, tuple(extra_dirs),
+                      tuple(extra_domains))
     languages = language_chain(language, default_language)
     keys = override_keys(context.get("order", {}).get("lines", []))
     with_shop = template_dir is not None
@@ -219,17 +307,18 @@ def render_message(name: str, context: Mapping[str, Any], *, language: str | Non
         env, template_candidates(name, "txt", languages, keys, with_shop=with_shop))
     used_language = language_of(text_name, languages)
     values = {**context, "language": used_language}
-    module = text_template.make_module(values)
-    text = str(module).strip() + "\n"
-    subject = _one_line(str(getattr(module, "subject", "") or "")) or name.replace("_", " ")
-    names = [text_name]
-    html: str | None = None
-    try:
-        html_name, html_template = select(
-            env, template_candidates(name, "html", languages, keys, with_shop=with_shop))
-    except TemplateNotFound:  # a shop's own message may be text only
-        pass
-    else:
-        html = html_template.render(values)
-        names.append(html_name)
+    with use_locale(used_language):
+        module = text_template.make_module(values)
+        text = str(module).strip() + "\n"
+        subject = _one_line(str(getattr(module, "subject", "") or "")) or name.replace("_", " ")
+        names = [text_name]
+        html: str | None = None
+        try:
+            html_name, html_template = select(
+                env, template_candidates(name, "html", languages, keys, with_shop=with_shop))
+        except TemplateNotFound:  # a shop's own message may be text only
+            pass
+        else:
+            html = html_template.render(values)
+            names.append(html_name)
     return RenderedMessage(subject, text, html, used_language, tuple(names))

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ordermill.api import InvalidInput, SettingField, Settings, SettingsPage, hookimpl
+from ordermill.plugins.notify_email.i18n import _, i18n
 
 PAGE = "notify_email"
 ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
@@ -21,7 +22,7 @@ ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 def checked_address(value: str) -> str:
     """One e-mail address, lower-cased domain kept as typed; InvalidInput otherwise."""
     if not ADDRESS.match(value):
-        raise InvalidInput(f"{value!r} is not an e-mail address.")
+        raise InvalidInput(_("%(value)s is not an e-mail address.", value=repr(value)))
     return value
 
 
@@ -44,23 +45,26 @@ def configured(settings: Settings) -> Mapping[str, Any]:
 
 @hookimpl(trylast=True)
 def admin_settings_pages() -> Iterable[SettingsPage]:
+    lazy_gettext = i18n.lazy_gettext  # read when the page is shown, in the reader's language
     return [SettingsPage(
-        name=PAGE, label="E-mail", defaults=configured,
-        description="Who the shop's e-mails come from. Blank fields use the plugin's "
-                    "configuration (ORDERMILL_PLUGIN_CONFIG), which also holds the mail "
-                    "server and its password.",
+        name=PAGE, label=lazy_gettext("E-mail"), defaults=configured,
+        description=lazy_gettext(
+            "Who the shop's e-mails come from. Blank fields use the plugin's configuration "
+            "(ORDERMILL_PLUGIN_CONFIG), which also holds the mail server and its password."),
         fields=(
-            SettingField("from_name", "Sender name", max_length=200,
-                         help="Shown as the sender; the shop's name when not set."),
-            SettingField("from_address", "Sender e-mail", max_length=254,
+            SettingField("from_name", lazy_gettext("Sender name"), max_length=200,
+                         help=lazy_gettext(
+                             "Shown as the sender; the shop's name when not set.")),
+            SettingField("from_address", lazy_gettext("Sender e-mail"), max_length=254,
                          validate=checked_address),
-            SettingField("reply_to", "Reply-to e-mail", max_length=254,
+            SettingField("reply_to", lazy_gettext("Reply-to e-mail"), max_length=254,
                          validate=checked_address,
-                         help="Where customers' replies go, when not to the sender."),
-            SettingField("team_recipients", "Team recipients", kind="textarea",
+                         help=lazy_gettext(
+                             "Where customers' replies go, when not to the sender.")),
+            SettingField("team_recipients", lazy_gettext("Team recipients"), kind="textarea",
                          max_length=2000, validate=checked_addresses,
-                         help="Who gets new-order and fraud notices: addresses separated "
-                              "by commas or lines."),
+                         help=lazy_gettext("Who gets new-order and fraud notices: "
+                                           "addresses separated by commas or lines.")),
         ),
     )]
 

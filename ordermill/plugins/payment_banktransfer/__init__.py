@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ordermill.api import (
     ConfigurationError,
+    Domain,
     InvalidInput,
     Order,
     PaymentGatewaySpec,
@@ -30,9 +32,10 @@ from ordermill.api import (
     Settings,
     SettingsPage,
     amount_due,
+    format_money,
     hookimpl,
-    money_text,
     plugin_settings,
+    use_locale,
 )
 
 if TYPE_CHECKING:
@@ -42,6 +45,8 @@ PLUGIN = "payment_banktransfer"
 GATEWAY = "banktransfer"
 SETTINGS_PAGE = "bank_transfer"
 BANK_DETAILS = "bank_details"  # the settings key, as the shop settings page stored it before
+i18n = Domain("ordermill_payment_banktransfer", Path(__file__).parent / "translations")
+_ = i18n.gettext
 
 
 def iban_is_valid(iban: str) -> bool:
@@ -60,25 +65,32 @@ def group_iban(iban: str) -> str:
 
 
 def describe_instructions(*, order: Order, config: Mapping[str, Any],
-                          mill: Ordermill | None = None) -> str:
-    """The paragraph for the confirmation e-mail: amount, bank details, payment reference.
+                          mill: Ordermill | None = None, language: str | None = None) -> str:
+    """The paragraph for the confirmation e-mail: amount, bank details, payment reference,
+    in the buyer's `language` (the reader's locale when not given).
 
     Bank details an admin saved in the admin's shop settings win over the configured ones.
     """
+    if language:
+        with use_locale(language):
+            return describe_instructions(order=order, config=config, mill=mill)
     if mill is not None:
         config = {**config, **plugin_settings(mill, SETTINGS_PAGE)}
-    amount = f"{money_text(amount_due(order), order.currency)} {order.currency}"
+    amount = format_money(amount_due(order), order.currency)
     if not config.get("iban"):
-        return (f"Please pay {amount} by bank transfer, quoting your order number "
-                f"{order.number}. The shop will send you its bank details.")
-    rows = [("Account holder", config.get("account_holder")),
-            ("IBAN", group_iban(str(config["iban"]))),
-            ("BIC", config.get("bic")), ("Bank", config.get("bank"))]
-    details = "\n".join(f"  {label}: {value}" for label, value in rows if value)
-    text = (f"Please transfer {amount} to:\n{details}\n"
-            f"Payment reference: {order.number} (your order number; quote it so that we can "
-            f"match your payment).\n"
-            f"Your order stays pending until we have received the money.")
+        return _("Please pay %(amount)s by bank transfer, quoting your order number "
+                 "%(number)s. The shop will send you its bank details.",
+                 amount=amount, number=order.number)
+    rows = [(_("Account holder"), config.get("account_holder")),
+            (_("IBAN"), group_iban(str(config["iban"]))),
+            (_("BIC"), config.get("bic")), (_("Bank"), config.get("bank"))]
+    details = "\n".join("  " + _("%(label)s: %(value)s", label=label, value=value)
+                        for label, value in rows if value)
+    text = "\n".join([
+        _("Please transfer %(amount)s to:", amount=amount), details,
+        _("Payment reference: %(number)s (your order number; quote it so that we can match "
+          "your payment).", number=order.number),
+        _("Your order stays pending until we have received the money.")])
     if config.get("note"):
         text += f"\n{config['note']}"
     return text
@@ -100,7 +112,8 @@ def register_payment_gateways(settings: Settings) -> Iterable[PaymentGatewaySpec
 def checked_iban(iban: str) -> str:
     """The IBAN as banks print it; InvalidInput when its check digits fail."""
     if not iban_is_valid(iban):
-        raise InvalidInput(f"IBAN {iban} fails its check digits: check for a typo.",
+        raise InvalidInput(_("IBAN %(iban)s fails its check digits: check for a typo.",
+                             iban=iban),
                            details={"field": "iban"})
     return group_iban(iban)
 
@@ -108,16 +121,18 @@ def checked_iban(iban: str) -> str:
 @hookimpl(trylast=True)
 def admin_settings_pages() -> Iterable[SettingsPage]:
     """The bank details an admin may set instead of (over) the configured ones."""
+    lazy_gettext = i18n.lazy_gettext  # read when the page is shown, in the reader's language
     return [SettingsPage(
-        name=SETTINGS_PAGE, label="Bank transfer", key=BANK_DETAILS,
-        description="Bank details for orders paid by bank transfer: the buyer's payment "
-                    "instructions show them. Blank fields use the plugin's configuration.",
+        name=SETTINGS_PAGE, label=lazy_gettext("Bank transfer"), key=BANK_DETAILS,
+        description=lazy_gettext(
+            "Bank details for orders paid by bank transfer: the buyer's payment instructions "
+            "show them. Blank fields use the plugin's configuration."),
         fields=(
-            SettingField("account_holder", "Account holder", max_length=200),
-            SettingField("bank", "Bank", max_length=200),
-            SettingField("iban", "IBAN", max_length=42, validate=checked_iban),
-            SettingField("bic", "BIC", max_length=11),
-            SettingField("note", "Note for the buyer", max_length=500),
+            SettingField("account_holder", lazy_gettext("Account holder"), max_length=200),
+            SettingField("bank", lazy_gettext("Bank"), max_length=200),
+            SettingField("iban", lazy_gettext("IBAN"), max_length=42, validate=checked_iban),
+            SettingField("bic", lazy_gettext("BIC"), max_length=11),
+            SettingField("note", lazy_gettext("Note for the buyer"), max_length=500),
         ),
         defaults=lambda settings: {key: value for key, value in
                                    settings.plugin_config(PLUGIN).items()

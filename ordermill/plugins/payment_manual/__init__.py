@@ -14,33 +14,51 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
-from ordermill.api import Order, PaymentGatewaySpec, Settings, amount_due, hookimpl, money_text
+from ordermill.api import (
+    Domain,
+    Order,
+    PaymentGatewaySpec,
+    Settings,
+    amount_due,
+    format_money,
+    hookimpl,
+)
 
 PLUGIN = "payment_manual"
+i18n = Domain("ordermill_payment_manual", Path(__file__).parent / "translations")
+_ = i18n.gettext
 
 
 def _amount(order: Order) -> str:
-    return f"{money_text(amount_due(order), order.currency)} {order.currency}"
+    """What is due, as the reader (the buyer, in an e-mail) reads money."""
+    return format_money(amount_due(order), order.currency)
 
 
 def cheque_instructions(*, order: Order, config: Mapping[str, Any]) -> str:
-    """Who to make the cheque out to and where to send it."""
-    payee = config.get("payee") or "the shop"
-    text = f"Please send a cheque for {_amount(order)} made out to {payee}"
+    """Who to make the cheque out to and where to send it, in the reader's language."""
+    payee = config.get("payee") or _("the shop")
     if config.get("address"):
-        text += f" to {config['address']}"
-    return (text + f", with your order number {order.number} on the back. Your order stays "
-            f"unpaid until the cheque has been received.")
+        return _("Please send a cheque for %(amount)s made out to %(payee)s to %(address)s, "
+                 "with your order number %(number)s on the back. Your order stays unpaid "
+                 "until the cheque has been received.", amount=_amount(order), payee=payee,
+                 address=config["address"], number=order.number)
+    return _("Please send a cheque for %(amount)s made out to %(payee)s, with your order "
+             "number %(number)s on the back. Your order stays unpaid until the cheque has "
+             "been received.", amount=_amount(order), payee=payee, number=order.number)
 
 
 def invoice_instructions(*, order: Order, config: Mapping[str, Any]) -> str:
-    """The payment terms of an invoice."""
+    """The payment terms of an invoice, in the reader's language."""
     days = int(config.get("terms_days") or 30)
-    return (f"You will receive an invoice for {_amount(order)}, payable within {days} days. "
-            f"Please quote your order number {order.number} with your payment. Your order "
-            f"stays unpaid until the payment has been received.")
+    return " ".join((
+        i18n.ngettext("You will receive an invoice for %(amount)s, payable within %(num)s day.",
+                      "You will receive an invoice for %(amount)s, payable within %(num)s "
+                      "days.", days, amount=_amount(order)),
+        _("Please quote your order number %(number)s with your payment. Your order stays "
+          "unpaid until the payment has been received.", number=order.number)))
 
 
 @hookimpl(trylast=True)

@@ -34,6 +34,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from ordermill.api import (
+    N_,
     AdminLink,
     OrderButton,
     OrdermillError,
@@ -46,6 +47,7 @@ from ordermill.api import (
     require,
 )
 from ordermill.plugins.provisioning import commands, etickets, registry, servers
+from ordermill.plugins.provisioning.i18n import _, i18n_context
 from ordermill.plugins.provisioning.models import ProvisionedService, ProvisioningServer
 from ordermill.plugins.provisioning.planner import NO_CREATE_CATEGORIES
 
@@ -54,21 +56,26 @@ if TYPE_CHECKING:
 
 PACKAGE = __package__ or "ordermill.plugins.provisioning"
 SERVERS_PATH = "/admin/provisioning/servers"
-LABELS = {"create": "Retry create", "suspend": "Suspend", "unsuspend": "Unsuspend",
-          "terminate": "Terminate"}
-ROW_LABELS = {"create": "Retry", "suspend": "Suspend", "unsuspend": "Unsuspend",
-              "terminate": "Terminate"}  # in the service's own row of the Services card
-CONFIRM = {"suspend": "Suspend the service of {line}?",
-           "terminate": "Terminate the service of {line}? The account is removed.",
+# English source texts, translated where shown (N_ marks them for the catalog)
+LABELS = {"create": N_("Retry create"), "suspend": N_("Suspend"), "unsuspend": N_("Unsuspend"),
+          "terminate": N_("Terminate")}
+ROW_LABELS = {"create": N_("Retry"), "suspend": N_("Suspend"), "unsuspend": N_("Unsuspend"),
+              "terminate": N_("Terminate")}  # in the service's own row of the Services card
+CONFIRM = {"suspend": N_("Suspend the service of %(line)s?"),
+           "terminate": N_("Terminate the service of %(line)s? The account is removed."),
            "unsuspend": None, "create": None}
-TICKET_CONFIRM = {"suspend": "Block check-in for the tickets of {line}?",
-                  "terminate": "Void the tickets of {line}? They admit nobody after this."}
+TICKET_CONFIRM = {"suspend": N_("Block check-in for the tickets of %(line)s?"),
+                  "terminate": N_("Void the tickets of %(line)s? They admit nobody after this.")}
 COLOURS = {"active": "#15803d", "pending": "#b45309", "failed": "#dc2626",
            "suspended": "#ca8a04", "terminating": "#b45309", "terminated": "#4b5563",
            "cancelled": "#4b5563", "valid": "#15803d", "void": "#4b5563",
            "checked_in": "#2563eb"}
-DONE = {"create": "requested again", "suspend": "suspension requested",
-        "unsuspend": "unsuspension requested", "terminate": "termination requested"}
+DONE = {"create": N_("Service of line %(line)s requested again (now %(status)s)."),
+        "suspend": N_("Suspension of the service of line %(line)s requested (now %(status)s)."),
+        "unsuspend": N_("Unsuspension of the service of line %(line)s requested "
+                        "(now %(status)s)."),
+        "terminate": N_("Termination of the service of line %(line)s requested "
+                        "(now %(status)s).")}
 
 provisioning_admin = Blueprint("provisioning_admin", __name__, url_prefix="/admin/provisioning",
                                template_folder="templates")
@@ -102,21 +109,22 @@ def order_panels(order: Order, actor: Actor) -> list[OrderPanel] | None:
     rows = _services(mill, order)
     offered = _offered(mill, order, rows) if holds(actor, "edit_orders") else {}
     services = [{**commands.service_to_dict(service, server),
-                 "line": names.get(service.line_id, f"line {service.line_id}"),
-                 "commands": [{"label": ROW_LABELS[command], "confirm": confirm,
+                 "line": names.get(service.line_id,
+                                   _("line %(id)s", id=service.line_id)),
+                 "commands": [{"label": _(ROW_LABELS[command]), "confirm": confirm,
                                "url": _command_url(order, service.line_id, command)}
                               for command, confirm in offered.get(service.id, [])]}
                 for service, server in rows]
     if services:
-        panels.append(OrderPanel("Services", "provisioning/services_panel.html",
-                                 context={"services": services, "colours": COLOURS},
-                                 package=PACKAGE))
+        panels.append(OrderPanel(_("Services"), "provisioning/services_panel.html",
+                                 context={**i18n_context(), "services": services,
+                                          "colours": COLOURS}, package=PACKAGE))
     tickets = [etickets.ticket_to_dict(ticket)
                for ticket in etickets.tickets_of(mill, order.number)]
     if tickets:
         printable = any(ticket["status"] in etickets.PRINTABLE for ticket in tickets)
-        panels.append(OrderPanel("Tickets", "provisioning/tickets_panel.html", context={
-            "tickets": tickets, "colours": COLOURS, "printable": printable,
+        panels.append(OrderPanel(_("Tickets"), "provisioning/tickets_panel.html", context={
+            **i18n_context(), "tickets": tickets, "colours": COLOURS, "printable": printable,
             "pdf_url": f"/admin/provisioning/orders/{order.number}/tickets.pdf"},
             package=PACKAGE))
     return panels or None
@@ -156,7 +164,7 @@ def _offered(mill: Ordermill, order: Order,
                                      line.status == "active", may_create):
             confirm = (TICKET_CONFIRM if service.kind == "tickets" else CONFIRM).get(command)
             offered.setdefault(service.id, []).append(
-                (command, confirm.format(line=line.name) if confirm else None))
+                (command, _(confirm, line=line.name) if confirm else None))
     return offered
 
 
@@ -173,14 +181,15 @@ def order_buttons(order: Order, actor: Actor) -> list[OrderButton] | None:
     for service, _server in rows:
         for command, confirm in offered.get(service.id, []):
             buttons.append(OrderButton(
-                f"{LABELS[command]}: {names[service.line_id]}",
+                _("%(command)s: %(line)s", command=_(LABELS[command]),
+                  line=names[service.line_id]),
                 _command_url(order, service.line_id, command),
                 permission="edit_orders", confirm=confirm))
     return buttons or None
 
 
 def menu_links(actor: Actor) -> Iterable[AdminLink]:
-    return [AdminLink("Servers", SERVERS_PATH, permission="manage_settings")]
+    return [AdminLink(_("Servers"), SERVERS_PATH, permission="manage_settings")]
 
 
 # ---------------------------------------------------------------------------- routes
@@ -203,8 +212,7 @@ def run_command(number: str, line_id: int, command: str) -> Any:
     except OrdermillError as refused:
         flash(refused.message, "error")
         return redirect(back, 303)
-    flash(f"{command.title()} of the service of line {line_id}: {DONE[command]} "
-          f"(now {service['status']}).", "success")
+    flash(_(DONE[command], line=line_id, status=service["status"]), "success")
     return redirect(back, 303)
 
 
@@ -219,7 +227,7 @@ def tickets_pdf(number: str) -> Any:
     except OrdermillError as refused:
         abort(404, description=refused.message)
     if pdf is None:
-        abort(404, description=f"Order {number} has no valid tickets.")
+        abort(404, description=_("Order %(number)s has no valid tickets.", number=number))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="tickets-{number}.pdf"'})
 
@@ -234,7 +242,7 @@ def server_page() -> Any:
     except PermissionDenied as refused:
         abort(403, description=refused.message)
     mill = request_mill()
-    return render_template("provisioning/servers.html",
+    return render_template("provisioning/servers.html", **i18n_context(),
                            servers=servers.list_servers(mill, actor=actor),
                            modules=registry.describe(mill))
 

@@ -21,6 +21,7 @@ import click
 
 from ordermill.api import Actor, current_mill
 from ordermill.plugins.provisioning import commands, etickets, registry, servers
+from ordermill.plugins.provisioning.i18n import _
 from ordermill.plugins.provisioning.specs import COMMANDS
 
 CLI_ACTOR = Actor.system("cli")
@@ -47,7 +48,7 @@ def add_commands(cli: click.Group) -> None:
             _echo_json({"servers": found})
             return
         if not found:
-            click.echo("No servers.")
+            click.echo(_("No servers."))
         for server in found:
             capacity = server["capacity"] if server["capacity"] is not None else "no limit"
             click.echo(f"{server['id']}  {server['name']}  {server['module']}  "
@@ -76,7 +77,7 @@ def add_commands(cli: click.Group) -> None:
             _echo_json({"services": found})
             return
         if not found:
-            click.echo(f"Order {number} has no services.")
+            click.echo(_("Order %(number)s has no services.", number=number))
         for service in found:
             error = f"  ({service['last_error']})" if service["last_error"] else ""
             click.echo(f"line {service['line_id']}  {service['kind']}  {service['module']}  "
@@ -91,10 +92,15 @@ def add_commands(cli: click.Group) -> None:
         unsuspend or terminate. Remote modules run in the worker."""
         service = commands.request_command(current_mill(), number, line_id, command,
                                            actor=CLI_ACTOR)
-        pending = f", {service['pending_command']} queued" if service["pending_command"] \
-            else ""
-        click.echo(f"{command.title()} of line {line_id} of order {number}: service "
-                   f"{service['id']} is {service['status']}{pending}.")
+        if service["pending_command"]:
+            click.echo(_("%(command)s of line %(line)s of order %(number)s: service %(id)s is "
+                         "%(status)s, %(pending)s queued.", command=command.title(),
+                         line=line_id, number=number, id=service["id"],
+                         status=service["status"], pending=service["pending_command"]))
+        else:
+            click.echo(_("%(command)s of line %(line)s of order %(number)s: service %(id)s is "
+                         "%(status)s.", command=command.title(), line=line_id, number=number,
+                         id=service["id"], status=service["status"]))
 
     @cli.group("tickets")
     def tickets() -> None:
@@ -111,7 +117,7 @@ def add_commands(cli: click.Group) -> None:
             _echo_json({"tickets": found})
             return
         if not found:
-            click.echo(f"Order {number} has no tickets.")
+            click.echo(_("Order %(number)s has no tickets.", number=number))
         for ticket in found:
             click.echo(f"{ticket['code']}  {ticket['status']}  {ticket['attendee']}  "
                        f"{ticket['event']}")
@@ -122,8 +128,8 @@ def add_commands(cli: click.Group) -> None:
         """Admit a ticket: the first check-in of a valid code wins, any later one is
         refused with the reason."""
         ticket = etickets.check_in(current_mill(), code, actor=CLI_ACTOR)
-        click.echo(f"Ticket {ticket['code']} ({ticket['attendee']}, {ticket['event']}) "
-                   f"checked in.")
+        click.echo(_("Ticket %(code)s (%(attendee)s, %(event)s) checked in.",
+                     code=ticket["code"], attendee=ticket["attendee"], event=ticket["event"]))
 
 
 __all__ = ["CLI_ACTOR", "add_commands"]

@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import secrets
-import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +37,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ordermill.api import ActionNotAllowed, Actor, NotFound, hookimpl, require, utcnow
+from ordermill.api import (
+    DOCUMENT_FONTS,
+    ActionNotAllowed,
+    Actor,
+    NotFound,
+    hookimpl,
+    require,
+    utcnow,
+)
+from ordermill.plugins.provisioning.i18n import _
 from ordermill.plugins.provisioning.models import ETicket
 from ordermill.plugins.provisioning.specs import (
     ModuleResult,
@@ -207,17 +215,7 @@ def tickets_pdf(mill: Ordermill, number: str, *, actor: Actor | None = None) -> 
     return render_pdf(tickets, shop_name=mill.settings.shop_name)
 
 
-def _latin1(text: Any) -> str:
-    """The PDF core fonts speak Latin-1: keep what fits, strip accents from the rest."""
-    out = []
-    for char in str(text if text is not None else ""):
-        if ord(char) < 256:
-            out.append(char)
-            continue
-        base = unicodedata.normalize("NFKD", char)
-        kept = "".join(c for c in base if ord(c) < 256 and not unicodedata.combining(c))
-        out.append(kept or "?")
-    return "".join(out)
+FONT = "DejaVu"
 
 
 def qr_png(code: str) -> bytes:
@@ -227,35 +225,40 @@ def qr_png(code: str) -> bytes:
 
 
 def render_pdf(tickets: Sequence[ETicket], *, shop_name: str) -> bytes:
-    """One A5 landscape page per ticket: event, attendee, code in text and as a QR code."""
+    """One A5 landscape page per ticket: event, attendee, code in text and as a QR code.
+
+    In the core documents' Unicode font (DejaVu: Дмитрий prints as written) and labelled in
+    the reader's language (`use_locale`: an e-mail attaches it in the buyer's)."""
     pdf = FPDF(orientation="landscape", format=(148, 210))  # A5
-    pdf.set_title(_latin1(f"Tickets {tickets[0].order_number}"))
-    pdf.set_author(_latin1(shop_name))
+    pdf.add_font(FONT, "", str(DOCUMENT_FONTS / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(DOCUMENT_FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(_("Tickets %(number)s", number=tickets[0].order_number))
+    pdf.set_author(shop_name)
     pdf.set_creator("ordermill")
     pdf.set_creation_date(dt.datetime.now(dt.UTC))
     pdf.set_auto_page_break(False)
     for ticket in tickets:
         pdf.add_page()
-        pdf.set_font("Helvetica", style="B", size=11)
-        pdf.cell(0, 7, _latin1(shop_name), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", style="B", size=20)
-        pdf.multi_cell(110, 10, _latin1(ticket.event_name), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, style="B", size=11)
+        pdf.cell(0, 7, shop_name, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, style="B", size=20)
+        pdf.multi_cell(110, 10, ticket.event_name, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
-        pdf.set_font("Helvetica", size=11)
-        pdf.cell(0, 6, "Attendee", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", style="B", size=16)
-        pdf.cell(110, 9, _latin1(ticket.attendee), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=11)
+        pdf.cell(0, 6, _("Attendee"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, style="B", size=16)
+        pdf.cell(110, 9, ticket.attendee, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
-        pdf.set_font("Helvetica", size=11)
-        pdf.cell(0, 6, "Ticket code", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=11)
+        pdf.cell(0, 6, _("Ticket code"), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Courier", style="B", size=16)
         pdf.cell(110, 9, ticket.code, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
-        pdf.set_font("Helvetica", size=10)
-        pdf.cell(110, 6, _latin1(f"Order {ticket.order_number} - ticket {ticket.unit}"),
-                 new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=10)
+        pdf.cell(110, 6, _("Order %(number)s - ticket %(unit)s", number=ticket.order_number,
+                           unit=ticket.unit), new_x="LMARGIN", new_y="NEXT")
         if ticket.status == "checked_in":
-            pdf.cell(110, 6, "Already checked in", new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(110, 6, _("Already checked in"), new_x="LMARGIN", new_y="NEXT")
         pdf.image(io.BytesIO(qr_png(ticket.code)), x=130, y=30, w=70, h=70)
     return bytes(pdf.output())
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ordermill.api import Actor, AdminLink, PermissionSpec, hookimpl
+from ordermill.api import N_, Actor, AdminLink, PermissionSpec, hookimpl
 from ordermill.plugins.reports import hookspecs as reports_hookspecs
 from ordermill.plugins.reports.definitions import REPORTS, Filters, parse_filters
 from ordermill.plugins.reports.service import PERMISSION, run_report
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import click
     from flask import Blueprint
 
-MENU_LABEL = "Reports"
+MENU_LABEL = N_("Reports")
 MENU_PATH = "/admin/reports/"
 
 
@@ -63,7 +63,9 @@ def register_commands(cli: click.Group) -> None:
 
 @hookimpl(trylast=True)
 def admin_menu_links(actor: Actor) -> Iterable[AdminLink]:
-    return [AdminLink(MENU_LABEL, MENU_PATH, permission=PERMISSION)]
+    from ordermill.plugins.reports.i18n import _
+
+    return [AdminLink(_(MENU_LABEL), MENU_PATH, permission=PERMISSION)]
 
 
 __all__ = ["PERMISSION", "REPORTS", "Filters", "parse_filters", "run_report"]

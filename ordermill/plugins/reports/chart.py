@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from ordermill.api import money_text
+from ordermill.plugins.reports.i18n import _
 from ordermill.plugins.reports.service import ReportResult
 
 BAR_HEIGHT = 22
@@ -68,7 +69,8 @@ def chart_of(result: ReportResult) -> Chart | None:
         bars.append(Bar(_label(result, row), money_text(value, currency),
                         zero - length if value < 0 else zero, index * (BAR_HEIGHT + GAP),
                         max(length, 1.0), value < 0))
-    return Chart(f"{column.label} ({currency})", currency, tuple(bars),
+    return Chart(_("%(label)s (%(currency)s)", label=_(column.label), currency=currency),
+                 currency, tuple(bars),
                  LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH, len(bars) * (BAR_HEIGHT + GAP))
 
 

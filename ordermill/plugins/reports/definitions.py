@@ -10,9 +10,11 @@ import datetime as dt
 
 import attrs
 
-from ordermill.api import InvalidInput, check_currency
+from ordermill.api import N_, InvalidInput, check_currency
 
 KEY, COUNT, MONEY = "key", "count", "money"
+# titles, descriptions and column labels are English sources (N_): the CSV and the API keep
+# them as they are, the admin page translates them with the plugin's domain
 TOTAL_LABEL = "Total"
 NO_CATEGORY = "(no category)"
 SYSTEM_MANAGER = "system"
@@ -45,37 +47,41 @@ class ReportDef:
         return next((c for c in self.columns if c.name == name), None)
 
 
-CURRENCY = Column("currency", "Currency", KEY)
-GROSS = Column("gross", "Gross", MONEY)
-TAX = Column("tax", "Tax", MONEY)
-REFUNDS = Column("refunds", "Refunds", MONEY)
-FEES = Column("fees", "Gateway fees", MONEY)
-NET = Column("net", "Net", MONEY)
-LINE_FIGURES = (Column("units", "Units", COUNT), GROSS, Column("discounts", "Discounts", MONEY),
-                TAX, REFUNDS, Column("net_of_refunds", "Net of refunds", MONEY), FEES, NET)
+CURRENCY = Column("currency", N_("Currency"), KEY)
+GROSS = Column("gross", N_("Gross"), MONEY)
+TAX = Column("tax", N_("Tax"), MONEY)
+REFUNDS = Column("refunds", N_("Refunds"), MONEY)
+FEES = Column("fees", N_("Gateway fees"), MONEY)
+NET = Column("net", N_("Net"), MONEY)
+LINE_FIGURES = (Column("units", N_("Units"), COUNT), GROSS,
+                Column("discounts", N_("Discounts"), MONEY), TAX, REFUNDS,
+                Column("net_of_refunds", N_("Net of refunds"), MONEY), FEES, NET)
 
 PAYMENTS = ReportDef(
-    "payments", "By payment system and currency",
-    "Money that moved in the period (by payment date): charges, refunds and the fees the "
-    "gateways kept. Net = gross - refunds - gateway fees; amounts exclude tax.",
-    (Column("gateway", "Payment system", KEY), CURRENCY, Column("payments", "Payments", COUNT),
+    "payments", N_("By payment system and currency"),
+    N_("Money that moved in the period (by payment date): charges, refunds and the fees the "
+       "gateways kept. Net = gross - refunds - gateway fees; amounts exclude tax."),
+    (Column("gateway", N_("Payment system"), KEY), CURRENCY,
+     Column("payments", N_("Payments"), COUNT),
      GROSS, TAX, REFUNDS, FEES, NET), "net")
 PRODUCTS = ReportDef(
-    "products", "By offer",
-    "Lines of the orders paid in the period (by payment date), per product. Gross is what "
-    "the lines were sold for after discounts and without tax; a payment's fee is split over "
-    "its order's lines in proportion to their gross.",
-    (Column("sku", "SKU", KEY), Column("product", "Offer", KEY), CURRENCY, *LINE_FIGURES),
+    "products", N_("By offer"),
+    N_("Lines of the orders paid in the period (by payment date), per product. Gross is what "
+       "the lines were sold for after discounts and without tax; a payment's fee is split "
+       "over its order's lines in proportion to their gross."),
+    (Column("sku", N_("SKU"), KEY), Column("product", N_("Offer"), KEY), CURRENCY,
+     *LINE_FIGURES),
     "gross")
 CATEGORIES = ReportDef(
-    "categories", "By offer category",
-    "As by offer, per product category.",
-    (Column("category", "Category", KEY), CURRENCY, *LINE_FIGURES), "gross")
+    "categories", N_("By offer category"),
+    N_("As by offer, per product category."),
+    (Column("category", N_("Category"), KEY), CURRENCY, *LINE_FIGURES), "gross")
 MANAGERS = ReportDef(
-    "managers", "By sales manager",
-    "Confirmed sales only: orders placed in the period (by placement date) and the money "
-    "that moved on confirmed sales in the period (by payment date).",
-    (Column("manager", "Sales manager", KEY), CURRENCY, Column("orders", "Orders", COUNT),
+    "managers", N_("By sales manager"),
+    N_("Confirmed sales only: orders placed in the period (by placement date) and the money "
+       "that moved on confirmed sales in the period (by payment date)."),
+    (Column("manager", N_("Sales manager"), KEY), CURRENCY,
+     Column("orders", N_("Orders"), COUNT),
      GROSS, TAX, REFUNDS, FEES, NET), "net")
 REPORTS = {report.name: report for report in (PAYMENTS, PRODUCTS, CATEGORIES, MANAGERS)}
 

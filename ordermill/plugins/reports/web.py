@@ -32,6 +32,7 @@ from ordermill.api import (
 from ordermill.plugins.reports import csvout, service
 from ordermill.plugins.reports.chart import chart_of
 from ordermill.plugins.reports.definitions import KEY, parse_filters
+from ordermill.plugins.reports.i18n import i18n_context
 
 reports_api = APIBlueprint("reports", __name__, url_prefix="/api/v1", tag="reports")
 reports_admin = Blueprint("reports_admin", __name__, url_prefix="/admin/reports",
@@ -146,7 +147,8 @@ def page() -> Any:
     except InvalidInput as refused:
         error = refused.message
     query = {key: value for key, value in values.items() if value}
-    return render_template("reports/reports.html", reports=offered, current=name,
+    return render_template("reports/reports.html", **i18n_context(), reports=offered,
+                           current=name,
                            result=result, error=error, values=values, sort=sort or "",
                            query=query, chart=chart_of(result) if result else None,
                            KEY=KEY, text_row=service.text_row)

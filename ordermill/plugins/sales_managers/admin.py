@@ -10,11 +10,9 @@ from flask import has_request_context
 
 from ordermill.api import Actor, Order, OrderButton, OrderPanel, holds, request_mill
 from ordermill.plugins.sales_managers import confirming
+from ordermill.plugins.sales_managers.i18n import _, i18n_context
 
 PACKAGE = __package__ or "ordermill.plugins.sales_managers"
-PANEL_TITLE = "Sale"
-BUTTON_LABEL = "Check / Confirm"
-BUTTON_CONFIRM = "Confirm the sale as attributed to {manager}?"
 
 
 def confirm_url(number: str) -> str:
@@ -27,8 +25,9 @@ def order_panels(order: Order, actor: Actor) -> list[OrderPanel] | None:
     mill = request_mill()
     sale = confirming.sale_state(mill, order.number, actor=actor)
     may_confirm = holds(actor, confirming.PERMISSION)
-    return [OrderPanel(PANEL_TITLE, "sales_managers/sale_panel.html", context={
-        "sale": sale, "may_confirm": may_confirm, "confirm_url": confirm_url(order.number),
+    return [OrderPanel(_("Sale"), "sales_managers/sale_panel.html", context={
+        **i18n_context(), "sale": sale, "may_confirm": may_confirm,
+        "confirm_url": confirm_url(order.number),
         "managers": confirming.active_managers(mill) if may_confirm and not sale.confirmed
         else []}, package=PACKAGE)]
 
@@ -39,9 +38,10 @@ def order_buttons(order: Order, actor: Actor) -> list[OrderButton] | None:
     sale = confirming.sale_state(request_mill(), order.number, actor=actor)
     if sale.confirmed:
         return None
-    return [OrderButton(BUTTON_LABEL, confirm_url(order.number),
+    return [OrderButton(_("Check / Confirm"), confirm_url(order.number),
                         permission=confirming.PERMISSION,
-                        confirm=BUTTON_CONFIRM.format(manager=sale.sales_manager))]
+                        confirm=_("Confirm the sale as attributed to %(manager)s?",
+                                  manager=sale.sales_manager))]
 
 
 __all__ = ["order_buttons", "order_panels"]

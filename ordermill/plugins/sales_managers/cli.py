@@ -11,11 +11,11 @@ import json
 import click
 from sqlalchemy import select
 
-from ordermill.api import Actor, InvalidInput, StaffUser, current_mill
+from ordermill.api import Actor, InvalidInput, StaffUser, current_mill, format_datetime
 from ordermill.plugins.sales_managers import confirming
+from ordermill.plugins.sales_managers.i18n import _
 
 CLI_ACTOR = Actor.system("cli")
-NO_STAFF = "No staff member with e-mail {email}."
 
 
 def _manager_id(email: str) -> int | None:
@@ -24,15 +24,18 @@ def _manager_id(email: str) -> int | None:
     with current_mill().read_session() as session:
         found = session.scalar(select(StaffUser.id).where(StaffUser.email == email.lower()))
     if found is None:
-        raise InvalidInput(NO_STAFF.format(email=email), details={"field": "manager"})
+        raise InvalidInput(_("No staff member with e-mail %(email)s.", email=email),
+                           details={"field": "manager"})
     return found
 
 
 def _line(state: confirming.SaleState) -> str:
     if not state.confirmed:
-        return f"{state.number}  {state.sales_manager}  unconfirmed"
-    return (f"{state.number}  {state.sales_manager}  confirmed by {state.confirmed_by} "
-            f"on {state.confirmed_at:%Y-%m-%d %H:%M}")
+        return _("%(number)s  %(manager)s  unconfirmed", number=state.number,
+                 manager=state.sales_manager)
+    return _("%(number)s  %(manager)s  confirmed by %(by)s on %(when)s", number=state.number,
+             manager=state.sales_manager, by=state.confirmed_by,
+             when=format_datetime(state.confirmed_at, "short"))
 
 
 def add_commands(cli: click.Group) -> None:

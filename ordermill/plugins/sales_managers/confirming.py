@@ -23,8 +23,10 @@ from ordermill.api import (
     Ordermill,
     OrderNotFound,
     StaffUser,
+    format_date,
     require,
 )
+from ordermill.plugins.sales_managers.i18n import _
 from ordermill.plugins.sales_managers.models import SalesConfirmation
 
 PERMISSION = "confirm_sales"
@@ -32,8 +34,6 @@ EVENT_TYPE = "sale_confirmed"
 SYSTEM = "system"
 KEEP = object()  # confirm_sale(manager_id=KEEP): leave the attribution as it is
 
-ALREADY = "The sale of order {number} was already confirmed by {by} on {when}."
-UNKNOWN_MANAGER = "No active staff member with id {manager_id} to attribute the sale to."
 CONFIRMED = "Sale confirmed: sales manager {manager}."
 CHANGED = "Sale confirmed: sales manager changed from {old} to {new}."
 
@@ -101,8 +101,10 @@ def confirm_sale(mill: Ordermill, number: str, *, actor: Actor, manager_id: Any 
         assert session is not None  # editing() always opens one
         existing = session.get(SalesConfirmation, order.id)
         if existing is not None:
-            raise AlreadyConfirmed(ALREADY.format(number=number, by=existing.confirmed_by,
-                                                  when=existing.confirmed_at.date()),
+            raise AlreadyConfirmed(_("The sale of order %(number)s was already confirmed by "
+                                     "%(by)s on %(when)s.", number=number,
+                                     by=existing.confirmed_by,
+                                     when=format_date(existing.confirmed_at)),
                                    details={"number": number})
         names = manager_names(session)
         old = order.sales_manager_id
@@ -111,7 +113,8 @@ def confirm_sale(mill: Ordermill, number: str, *, actor: Actor, manager_id: Any 
             active = session.scalar(select(exists().where(StaffUser.id == new,
                                                           StaffUser.active.is_(True))))
             if not active:
-                raise InvalidInput(UNKNOWN_MANAGER.format(manager_id=new),
+                raise InvalidInput(_("No active staff member with id %(manager_id)s to "
+                                     "attribute the sale to.", manager_id=new),
                                    details={"field": "sales_manager_id"})
         if new == old:
             message = CONFIRMED.format(manager=_name(names, new))

@@ -27,10 +27,9 @@ from ordermill.api import (
     text_field,
 )
 from ordermill.plugins.sales_managers import confirming
+from ordermill.plugins.sales_managers.i18n import _
 
 MAX_INT = 2**31 - 1
-CONFIRMED_FLASH = "Sale of order {number} confirmed: {manager}."
-BAD_MANAGER = "Choose a sales manager from the list."
 
 sales_api = APIBlueprint("sales_managers", __name__, url_prefix="/api/v1", tag="sales")
 sales_admin = Blueprint("sales_managers_admin", __name__, url_prefix="/admin/sales",
@@ -86,7 +85,7 @@ def admin_confirm(number: str) -> Any:
     if "sales_manager_id" in request.form:
         raw = request.form["sales_manager_id"].strip()
         if raw and not raw.isdigit():
-            flash(BAD_MANAGER, "error")
+            flash(_("Choose a sales manager from the list."), "error")
             return redirect(back, 303)
         manager = int(raw) if raw else None
     try:
@@ -97,7 +96,8 @@ def admin_confirm(number: str) -> Any:
     except OrdermillError as refused:
         flash(refused.message, "error")
         return redirect(back, 303)
-    flash(CONFIRMED_FLASH.format(number=number, manager=state.sales_manager), "success")
+    flash(_("Sale of order %(number)s confirmed: %(manager)s.", number=number,
+            manager=state.sales_manager), "success")
     return redirect(back, 303)
 
 

@@ -101,6 +101,7 @@ def on_payment(order: Order, payment: Payment, ctx: ActionContext) -> None:
 
 
 EMAILS = Path(__file__).resolve().parent / "templates" / "email"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 # {event type: notify_email template}: renewal invoice, payment failed, suspended
 EMAIL_MESSAGES = {"renewal_invoice": "renewal_invoice",
                   "subscription_payment_failed": "subscription_payment_failed",
@@ -110,7 +111,8 @@ EMAIL_MESSAGES = {"renewal_invoice": "renewal_invoice",
 @hookimpl(optionalhook=True)
 def register_email_messages(settings: Settings) -> Iterable[dict[str, str]]:
     """notify_email's hook: this plugin's customer e-mails and their templates."""
-    return [{"event": event, "template": template, "directory": str(EMAILS)}
+    return [{"event": event, "template": template, "directory": str(EMAILS),
+             "domain": "ordermill_subscriptions", "translations": str(TRANSLATIONS)}
             for event, template in EMAIL_MESSAGES.items()]
 
 
@@ -131,7 +133,9 @@ def register_commands(cli: click.Group) -> None:
 
 @hookimpl(trylast=True)
 def admin_menu_links(actor: Actor) -> Iterable[AdminLink]:
-    return [AdminLink("Recurring orders", "/admin/subscriptions", permission="view_orders")]
+    from ordermill.plugins.subscriptions.i18n import _
+
+    return [AdminLink(_("Recurring orders"), "/admin/subscriptions", permission="view_orders")]
 
 
 @hookimpl(trylast=True)

@@ -17,6 +17,7 @@ import click
 
 from ordermill.api import Actor, current_mill, utcnow
 from ordermill.plugins.subscriptions import engine, reading, scheduler
+from ordermill.plugins.subscriptions.i18n import _
 from ordermill.plugins.subscriptions.models import STATUSES
 
 CLI_ACTOR = Actor.system("cli")
@@ -50,7 +51,7 @@ def add_commands(cli: click.Group) -> None:
             _echo_json({"subscriptions": rows})
             return
         if not rows:
-            click.echo("No recurring orders.")
+            click.echo(_("No recurring orders."))
         for row in rows:
             click.echo(_line(row))
 
@@ -77,7 +78,8 @@ def add_commands(cli: click.Group) -> None:
         """Start the subscription of a paid order (an instalment plan, or by hand)."""
         sub = engine.create(current_mill(), number, actor=CLI_ACTOR, interval=interval,
                             count=count)
-        click.echo(f"Subscription {sub.id} started for order {number}.")
+        click.echo(_("Subscription %(id)s started for order %(number)s.", id=sub.id,
+                     number=number))
 
     for name in engine.ACTIONS:
         _add_action(subscriptions, name)
@@ -86,13 +88,15 @@ def add_commands(cli: click.Group) -> None:
     def run() -> None:
         """Run one scheduler pass now: due invoices made, due debits queued for the worker."""
         done = scheduler.run_pass(current_mill())
-        click.echo(f"{done['invoiced']} invoice(s) made, {done['queued']} debit(s) queued.")
+        click.echo(_("%(invoiced)s invoice(s) made, %(queued)s debit(s) queued.",
+                     invoiced=done["invoiced"], queued=done["queued"]))
 
     @subscriptions.command("schedule")
     def schedule() -> None:
         """Queue the scheduler job; `ordermill worker` keeps it running from then on."""
         queued = scheduler.ensure_tick(current_mill(), utcnow())
-        click.echo("Scheduler queued." if queued else "Nothing to schedule (or already queued).")
+        click.echo(_("Scheduler queued.") if queued
+                   else _("Nothing to schedule (or already queued)."))
 
 
 def _add_action(group: click.Group, name: str) -> None:
@@ -105,4 +109,4 @@ def _add_action(group: click.Group, name: str) -> None:
     @click.argument("subscription_id", type=int)
     def command(subscription_id: int) -> None:
         sub = engine.act(current_mill(), subscription_id, name, actor=CLI_ACTOR)
-        click.echo(f"Subscription {sub.id} is now {sub.status}.")
+        click.echo(_("Subscription %(id)s is now %(status)s.", id=sub.id, status=sub.status))

@@ -20,6 +20,7 @@ from flask_login import login_required
 from marshmallow import Schema, fields, validate
 
 from ordermill.api import (
+    N_,
     InvalidInput,
     OrdermillError,
     OrderPanel,
@@ -32,16 +33,20 @@ from ordermill.api import (
     text_field,
 )
 from ordermill.plugins.subscriptions import engine, reading
-from ordermill.plugins.subscriptions.models import STATUS_LABELS, STATUSES
+from ordermill.plugins.subscriptions.i18n import _, i18n_context
+from ordermill.plugins.subscriptions.models import STATUSES
 
 if TYPE_CHECKING:
     from ordermill.api import Actor, Order
 
 PACKAGE = __package__ or "ordermill.plugins.subscriptions"
-ACTION_LABELS = {"suspend": "Suspend", "resume": "Resume", "complete": "Complete early",
-                 "retry": "Retry now"}
-DONE = {"suspend": "suspended", "resume": "resumed", "complete": "completed early",
-        "retry": "will be debited on the next worker pass"}
+# English sources (the API's summaries use them as they are); pages translate them
+ACTION_LABELS = {"suspend": N_("Suspend"), "resume": N_("Resume"),
+                 "complete": N_("Complete early"), "retry": N_("Retry now")}
+DONE = {"suspend": N_("Subscription %(id)s suspended."),
+        "resume": N_("Subscription %(id)s resumed."),
+        "complete": N_("Subscription %(id)s completed early."),
+        "retry": N_("Subscription %(id)s will be debited on the next worker pass.")}
 
 subscriptions_api = APIBlueprint("subscriptions", __name__, url_prefix="/api/v1",
                                  tag="subscriptions")
@@ -206,8 +211,8 @@ def list_page() -> Any:
         rows = reading.list_subscriptions(request_mill(), actor=admin_actor(), status=status)
     except PermissionDenied as refused:
         abort(403, description=refused.message)
-    return render_template("subscriptions/list.html", rows=rows, status=status,
-                           statuses=STATUS_LABELS)
+    return render_template("subscriptions/list.html", **i18n_context(), rows=rows,
+                           status=status, statuses=STATUSES)
 
 
 @subscriptions_admin.get("/<id:subscription_id>")
@@ -219,7 +224,8 @@ def detail_page(subscription_id: int) -> Any:
         abort(403, description=refused.message)
     except OrdermillError as refused:
         abort(404, description=refused.message)
-    return render_template("subscriptions/detail.html", sub=found, labels=ACTION_LABELS)
+    return render_template("subscriptions/detail.html", **i18n_context(), sub=found,
+                           labels=ACTION_LABELS)
 
 
 @subscriptions_admin.post("/<id:subscription_id>/<action>")
@@ -236,7 +242,7 @@ def action_button(subscription_id: int, action: str) -> Any:
     except OrdermillError as refused:
         flash(refused.message, "error")
         return redirect(back, 303)
-    flash(f"Subscription {subscription_id} {DONE[action]}.", "success")
+    flash(_(DONE[action], id=subscription_id), "success")
     return redirect(back, 303)
 
 
@@ -251,5 +257,5 @@ def order_panel(order: Order, actor: Actor) -> list[OrderPanel] | None:
     if found is None:
         return None
     sub = reading.get_subscription(mill, found, actor=actor)
-    return [OrderPanel("Subscription", "subscriptions/order_panel.html",
-                       context={"sub": sub}, package=PACKAGE)]
+    return [OrderPanel(_("Subscription"), "subscriptions/order_panel.html",
+                       context={**i18n_context(), "sub": sub}, package=PACKAGE)]

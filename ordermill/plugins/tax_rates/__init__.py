@@ -31,6 +31,7 @@ from ordermill.api import (
     hookimpl,
     plugin_settings,
 )
+from ordermill.plugins.tax_rates.i18n import _, i18n
 from ordermill.plugins.tax_rates.rules import (
     FEE_TAX_LABEL,
     REVERSE_CHARGE_DISCOUNT,
@@ -158,27 +159,31 @@ def _checked_rates(value: Any) -> Any:
 def _checked_country(value: Any) -> Any:
     text = str(value or "").strip().upper()
     if text and (len(text) != 2 or not text.isalpha()):
-        raise InvalidInput("The home country is a two-letter ISO code such as FR.")
+        raise InvalidInput(_("The home country is a two-letter ISO code such as FR."))
     return text or None
 
 
 @hookimpl
 def admin_settings_pages() -> Iterable[SettingsPage]:
     """Rates, the home country and net or gross prices, over the configured ones."""
+    lazy_gettext = i18n.lazy_gettext  # read when the page is shown, in the reader's language
     return [SettingsPage(
-        name=SETTINGS_PAGE, label="Tax rates",
-        description="Tax per billing country and product tax class. Blank fields use the "
-                    "plugin's configuration.",
+        name=SETTINGS_PAGE, label=lazy_gettext("Tax rates"),
+        description=lazy_gettext("Tax per billing country and product tax class. Blank fields "
+                                 "use the plugin's configuration."),
         fields=(
-            SettingField("home_country", "Home country (ISO code)", max_length=2,
+            SettingField("home_country", lazy_gettext("Home country (ISO code)"), max_length=2,
                          validate=_checked_country),
-            SettingField("prices_include_tax", "Prices include tax (entered gross)",
+            SettingField("prices_include_tax",
+                         lazy_gettext("Prices include tax (entered gross)"), kind="checkbox"),
+            SettingField("reverse_charge",
+                         lazy_gettext("Reverse charge for EU businesses with a VAT number"),
                          kind="checkbox"),
-            SettingField("reverse_charge", "Reverse charge for EU businesses with a VAT "
-                         "number", kind="checkbox"),
-            SettingField("rates", "Rates (JSON: country -> tax class -> percent)",
+            SettingField("rates", lazy_gettext("Rates (JSON: country -> tax class -> percent)"),
                          kind="textarea", max_length=5000, validate=_checked_rates,
-                         help='For example {"FR": {"standard": "20", "reduced": "5.5"}}.'),
+                         help=lazy_gettext("For example %(example)s.",
+                                           example='{"FR": {"standard": "20", '
+                                                   '"reduced": "5.5"}}')),
         ),
         defaults=lambda settings: {key: value for key, value in
                                    settings.plugin_config(PLUGIN).items()

@@ -26,16 +26,13 @@ import attrs
 from stdnum.eu import vat as eu_vat
 
 from ordermill.api import ConfigurationError, InvalidInput
+from ordermill.plugins.tax_rates.i18n import _
 
 TAX_CLASSES = ("standard", "reduced", "zero", "exempt")
 # the EU member states, by their ISO codes (Greece's VAT prefix is EL, ISO GR)
 EU_COUNTRIES = frozenset({"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE",
                           "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT",
                           "RO", "SK", "SI", "ES", "SE"})
-INVALID_VAT_ID = ("The VAT number {vat_id} is not valid: check its country prefix and "
-                  "digits, or leave it empty to buy as a consumer.")
-VAT_ID_ELSEWHERE = ("The VAT number {vat_id} is from {vat_country}, but the billing country "
-                    "is {country}: they must match for a reverse-charge sale.")
 REVERSE_CHARGE_LABEL = "VAT reverse charge (article 196, Directive 2006/112/EC)"
 REVERSE_CHARGE_DISCOUNT = "VAT not charged (reverse charge)"
 TAX_LABEL = "VAT {rate} %"
@@ -118,13 +115,17 @@ def reverse_charge_applies(config: TaxConfig, country: str | None, vat_id: str |
     if not vat_id:
         return False
     if not eu_vat.is_valid(vat_id):
-        raise InvalidInput(INVALID_VAT_ID.format(vat_id=vat_id), details={"field": "vat_id"})
+        raise InvalidInput(_("The VAT number %(vat_id)s is not valid: check its country prefix "
+                             "and digits, or leave it empty to buy as a consumer.",
+                             vat_id=vat_id), details={"field": "vat_id"})
     vat_country = vat_id[:2].upper().replace("EL", "GR")
     if not config.reverse_charge or country not in EU_COUNTRIES:
         return False
     if vat_country != country:
-        raise InvalidInput(VAT_ID_ELSEWHERE.format(vat_id=vat_id, vat_country=vat_country,
-                                                   country=country),
+        raise InvalidInput(_("The VAT number %(vat_id)s is from %(vat_country)s, but the "
+                             "billing country is %(country)s: they must match for a "
+                             "reverse-charge sale.", vat_id=vat_id, vat_country=vat_country,
+                             country=country),
                            details={"field": "vat_id"})
     return country != config.home_country
 

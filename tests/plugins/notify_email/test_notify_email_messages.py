@@ -148,7 +148,7 @@ def test_confirmation_headers_parts_bank_details_and_invoice_pdf(
     assert f"Invoice {invoice.number}" in content
     assert f"Order: {order.number}" in content
     assert "Festival T-shirt" in content
-    assert "25.00 EUR" in content
+    assert "€25.00" in content
 
     team = only(smtp, "team_new_order")
     assert team["To"] == "team@shop.test"

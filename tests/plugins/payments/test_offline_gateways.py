@@ -84,7 +84,7 @@ def test_confirmation_instructions_carry_bank_details_and_the_order_number(
                                                                    "Bank transfer")
     assert gateway.describe_instructions is not None
     text = gateway.describe_instructions(order=order)
-    assert "Please transfer 25.00 EUR to:" in text
+    assert "Please transfer €25.00 to:" in text
     for expected in ("Account holder: Concert Hall Ltd", "IBAN: DE89 3704 0044 0532 0130 00",
                      "BIC: COBADEFFXXX", "Bank: Commerzbank",
                      f"Payment reference: {order.number}", "stays pending"):
@@ -95,7 +95,7 @@ def test_without_bank_details_the_buyer_is_told_to_wait_for_them(
         mill: Ordermill, tickets: None, order_factory: Callable[..., Order]) -> None:
     order = order_factory([("CONCERT", 1)], payment_method="banktransfer")
     text = payment_banktransfer.describe_instructions(order=order, config={})
-    assert "12.50 EUR" in text and order.number in text and "IBAN" not in text
+    assert "€12.50" in text and order.number in text and "IBAN" not in text
 
 
 def test_a_mistyped_iban_stops_the_gateway_from_registering(tmp_path: Any) -> None:
@@ -133,5 +133,5 @@ def test_cheque_and_invoice_say_how_to_pay(
     assert payment_status(cheque) == payment_status(invoice) == "unpaid"
     cheque_text = mill.gateways["cheque"].describe_instructions(order=cheque)  # type: ignore[misc]
     invoice_text = mill.gateways["invoice"].describe_instructions(order=invoice)  # type: ignore[misc]
-    assert "cheque for 12.50 EUR" in cheque_text and cheque.number in cheque_text
+    assert "cheque for €12.50" in cheque_text and cheque.number in cheque_text
     assert "payable within 30 days" in invoice_text and invoice.number in invoice_text
