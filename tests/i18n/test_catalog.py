@@ -35,17 +35,17 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]")
 PLUGIN_METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 
 
-Key = str | tuple[str, ...]  # a msgid, or (singular, plural)
+Key = tuple[str | tuple[str, ...], str | None]  # (msgid or (singular, plural), context)
 
 
 def _extract(directory: Path, method_map: list[tuple[str, str]]) -> dict[Key, tuple[str, ...]]:
     """msgid (or (singular, plural)) -> where it is used."""
     found: dict[Key, list[str]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    for filename, lineno, message, _comments, context in extract_from_dir(
             str(directory), method_map, keywords=KEYWORDS):
-        key = tuple(message[:2]) if isinstance(message, tuple) else message
-        if key and (not isinstance(key, tuple) or key[0]):
-            found.setdefault(key, []).append(f"{filename}:{lineno}")
+        msgid = tuple(message[:2]) if isinstance(message, tuple) else message
+        if msgid and (not isinstance(msgid, tuple) or msgid[0]):
+            found.setdefault((msgid, context), []).append(f"{filename}:{lineno}")
     return {key: tuple(places) for key, places in found.items()}
 
 
@@ -91,7 +91,7 @@ CASES = [(domain, str(path), lang) for domain, path in _domains() for lang in TR
 
 def test_babel_cfg_extracts_the_core_and_not_the_plugins() -> None:
     messages = core_messages()
-    assert "Pending" in messages and "Completed" in messages  # the status labels
+    assert ("Pending", None) in messages and ("Completed", None) in messages  # status labels
     assert all("ordermill/plugins/" not in place and "/.venv/" not in place
                for places in messages.values() for place in places)
 
@@ -105,9 +105,9 @@ def test_every_marked_string_is_translated(domain: str, template: str, lang: str
     found = catalog(path, lang)
     assert found is not None, f"{path.relative_to(ROOT)} is missing ({len(marked)} strings)"
     missing = []
-    for key, places in sorted(marked.items(), key=lambda item: str(item[0])):
-        if found.get(key[0] if isinstance(key, tuple) else key) is None:
-            missing.append(f"{key!r} ({places[0]})")
+    for (msgid, context), places in sorted(marked.items(), key=lambda item: str(item[0])):
+        if found.get(msgid[0] if isinstance(msgid, tuple) else msgid, context) is None:
+            missing.append(f"{msgid!r} ({places[0]})")
     assert not missing, (f"{len(missing)} marked strings are not in "
                          f"{path.relative_to(ROOT)}:\n" + "\n".join(missing[:40]))
 

@@ -138,7 +138,7 @@ def _buyer_order(mill: Ordermill, staff: Actor, language: str, currency: str = "
 @pytest.mark.parametrize(("language", "currency", "amount", "heading", "unpaid",
                           "still_to_pay"), [
     ("fr", "EUR", "12,50\u00a0€", "Articles", "Impayé", "Reste à payer"),
-    ("id", "EUR", "€12,50", "Barang", "Belum dibayar", "Sisa yang harus dibayar"),
+    ("id", "EUR", "€12,50", "Barang", "Belum lunas", "Sisa yang harus dibayar"),
     ("uk", "UAH", "12,50\u00a0₴", "Товари", "Не оплачено", "Залишилося сплатити"),  # noqa: RUF001
 ])
 def test_customer_page_speaks_the_buyers_language(
