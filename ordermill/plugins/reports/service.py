@@ -96,7 +96,7 @@ def run_report(mill: Ordermill, name: str, filters: Filters, *, actor: Actor,
     GROUP BY over the summary tables, or with `exact` the live query over the orders (the
     reference; seconds on a large shop)."""
     require(actor, PERMISSION)
-    report, confirmed = report_named(mill, name)
+    report, confirmed = report_named(mill, name, None if exact else summary.ORDER_ID)
     order = parse_sort(report, sort)
     with mill.read_session() as session:
         statement = None if exact else summary.build(report, filters, confirmed)

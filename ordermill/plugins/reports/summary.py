@@ -13,11 +13,19 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.util import find_tables
 
 from ordermill.api import Order, StaffUser
 from ordermill.plugins.reports.definitions import SYSTEM_MANAGER, Filters, ReportDef
 from ordermill.plugins.reports.facts import LINES, MONEY
 from ordermill.plugins.reports.queries import _in_period, _total
+
+ORDER_ID = MONEY.c.order_id  # what the confirmed-sales hook is asked about
+
+
+def reads_orders(condition: Any) -> bool:
+    """Whether the condition reads the orders table itself (so the rows join it)."""
+    return Order.__table__ in find_tables(condition, check_columns=True)
 
 
 def _money_figures() -> tuple[Any, Any, Any, Any]:
@@ -60,21 +68,23 @@ def lines_query(keys: tuple[str, ...], filters: Filters) -> Select[Any]:
 def managers_query(filters: Filters, confirmed: ColumnElement[bool]) -> Select[Any]:
     """Orders placed and money moved in the period on confirmed sales, per manager id and
     order currency; the manager's current name is joined to the (few) groups. The rows
-    join their order: the hook's condition may read any of its columns (docs/hooks.md)."""
+    join their order when the hook's condition reads its columns (docs/hooks.md allows it;
+    the condition is asked about `ORDER_ID`, so a confirmation table needs no join)."""
     gross, refunds, fees, tax_total = _money_figures()
     conditions = [MONEY.c.order_id.is_not(None), confirmed, *_in_period(MONEY.c.at, filters)]
     if filters.gateway:
         conditions.append(MONEY.c.gateway == filters.gateway)
     if filters.currency:
         conditions.append(MONEY.c.order_currency == filters.currency)
-    grouped = (select(MONEY.c.manager_id.label("manager_id"),
-                      MONEY.c.order_currency.label("currency"),
-                      _total(MONEY.c.orders).label("orders"), gross.label("gross"),
-                      tax_total.label("tax"), refunds.label("refunds"), fees.label("fees"))
-               .join(Order, Order.id == MONEY.c.order_id)
-               .where(and_(*conditions))
-               .group_by(MONEY.c.manager_id, MONEY.c.order_currency)
-               .subquery("grouped"))
+    query = (select(MONEY.c.manager_id.label("manager_id"),
+                    MONEY.c.order_currency.label("currency"),
+                    _total(MONEY.c.orders).label("orders"), gross.label("gross"),
+                    tax_total.label("tax"), refunds.label("refunds"), fees.label("fees"))
+             .where(and_(*conditions))
+             .group_by(MONEY.c.manager_id, MONEY.c.order_currency))
+    if reads_orders(confirmed):
+        query = query.join(Order, Order.id == MONEY.c.order_id)
+    grouped = query.subquery("grouped")
     manager = func.coalesce(StaffUser.name, SYSTEM_MANAGER)
     return (select(manager.label("manager"), grouped.c.currency, grouped.c.orders,
                    grouped.c.gross, grouped.c.tax, grouped.c.refunds, grouped.c.fees,
@@ -93,4 +103,4 @@ def build(report: ReportDef, filters: Filters, confirmed: Any = None) -> Select[
     return lines_query(tuple(k for k in report.keys if k != "currency"), filters)
 
 
-__all__ = ["build", "lines_query", "managers_query", "payments_query"]
+__all__ = ["ORDER_ID", "build", "lines_query", "managers_query", "payments_query", "reads_orders"]

@@ -27,6 +27,9 @@ branch_labels: str | Sequence[str] | None = ("reports",)
 depends_on: str | Sequence[str] | None = "a19a_customers"
 
 MONEY_AMOUNTS = ("gross", "tax", "refunds", "fees")
+# the covering indexes' columns after their GROUP BY keys
+LINE_COVER = ("paid_at", "gateway", "units", "gross", "discounts", "tax", "refunds", "fees")
+MONEY_COVER = ("at", "gateway", "orders", "payments", "gross", "tax", "refunds", "fees")
 
 
 def upgrade() -> None:
@@ -46,6 +49,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_report_line_order_id", "report_line", ["order_id"])
     op.create_index("ix_report_line_paid_at", "report_line", ["paid_at"])
+    op.create_index("ix_report_line_products", "report_line",
+                    ["sku", "product", "currency", *LINE_COVER])
+    op.create_index("ix_report_line_categories", "report_line",
+                    ["category", "currency", *LINE_COVER])
     op.create_table(
         "report_money",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -64,16 +71,22 @@ def upgrade() -> None:
     op.create_index("ix_report_money_order_id", "report_money", ["order_id"])
     op.create_index("ix_report_money_payment_id", "report_money", ["payment_id"])
     op.create_index("ix_report_money_at", "report_money", ["at"])
+    op.create_index("ix_report_money_payments", "report_money",
+                    ["currency", "gateway", "payment_id", *MONEY_COVER])
+    op.create_index("ix_report_money_managers", "report_money",
+                    ["manager_id", "order_currency", "order_id", *MONEY_COVER])
     from ordermill.plugins.reports.facts import rebuild  # see the docstring
 
     rebuild(op.get_bind())
 
 
 def downgrade() -> None:
-    for index in ("ix_report_money_at", "ix_report_money_payment_id",
+    for index in ("ix_report_money_managers", "ix_report_money_payments",
+                  "ix_report_money_at", "ix_report_money_payment_id",
                   "ix_report_money_order_id"):
         op.drop_index(index, table_name="report_money")
     op.drop_table("report_money")
-    for index in ("ix_report_line_paid_at", "ix_report_line_order_id"):
+    for index in ("ix_report_line_categories", "ix_report_line_products",
+                  "ix_report_line_paid_at", "ix_report_line_order_id"):
         op.drop_index(index, table_name="report_line")
     op.drop_table("report_line")
