@@ -63,7 +63,7 @@ NOTED = "reports_changed"  # session.info key: (order ids, payment ids) flushed,
 
 
 LINE_COVER = ("paid_at", "gateway", "units", "gross", "discounts", "tax", "refunds", "fees")
-MONEY_COVER = ("at", "gateway", "orders", "payments", "gross", "tax", "refunds", "fees")
+MONEY_COVER = ("at", "orders", "payments", "gross", "tax", "refunds", "fees")
 
 
 class ReportLine(Base):
@@ -107,7 +107,7 @@ class ReportMoney(Base):
         # covering, in GROUP BY order (see ReportLine)
         Index("ix_report_money_payments", "currency", "gateway", "payment_id", *MONEY_COVER),
         Index("ix_report_money_managers", "manager_id", "order_currency", "order_id",
-              *MONEY_COVER),
+              "gateway", *MONEY_COVER),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

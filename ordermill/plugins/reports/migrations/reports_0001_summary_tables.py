@@ -29,7 +29,7 @@ depends_on: str | Sequence[str] | None = "a19a_customers"
 MONEY_AMOUNTS = ("gross", "tax", "refunds", "fees")
 # the covering indexes' columns after their GROUP BY keys
 LINE_COVER = ("paid_at", "gateway", "units", "gross", "discounts", "tax", "refunds", "fees")
-MONEY_COVER = ("at", "gateway", "orders", "payments", "gross", "tax", "refunds", "fees")
+MONEY_COVER = ("at", "orders", "payments", "gross", "tax", "refunds", "fees")
 
 
 def upgrade() -> None:
@@ -74,7 +74,7 @@ def upgrade() -> None:
     op.create_index("ix_report_money_payments", "report_money",
                     ["currency", "gateway", "payment_id", *MONEY_COVER])
     op.create_index("ix_report_money_managers", "report_money",
-                    ["manager_id", "order_currency", "order_id", *MONEY_COVER])
+                    ["manager_id", "order_currency", "order_id", "gateway", *MONEY_COVER])
     from ordermill.plugins.reports.facts import rebuild  # see the docstring
 
     rebuild(op.get_bind())
