@@ -32,6 +32,7 @@ migration that creates the tables fills them the same way.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -41,6 +42,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    bindparam,
     case,
     delete,
     event,
@@ -152,9 +154,10 @@ def order_rows(order_ids: Any = None) -> Any:
     return query if order_ids is None else query.where(Order.id.in_(order_ids))
 
 
-def payment_rows(payment_ids: Any = None) -> Any:
-    """SELECT: the report_money rows of these payments (succeeded ones; all for None), with
-    the amounts and tax the live payments report computes."""
+def payment_rows(payment_ids: Any = None, order_ids: Any = None) -> Any:
+    """SELECT: the report_money rows of these payments, or of these orders' payments
+    (succeeded ones; all for None), with the amounts and tax the live payments report
+    computes."""
     charge = Payment.kind == "charge"
     refund = Payment.kind == "refund"
     tax_part = tax.payment_tax(Payment.amount, Order)
@@ -168,6 +171,8 @@ def payment_rows(payment_ids: Any = None) -> Any:
                     _coalesce_zero(Payment.fee))
              .select_from(Payment).outerjoin(Order, Order.id == Payment.order_id)
              .where(Payment.status == SUCCEEDED))
+    if order_ids is not None:
+        return query.where(Payment.order_id.in_(order_ids))
     return query if payment_ids is None else query.where(Payment.id.in_(payment_ids))
 
 
@@ -185,22 +190,41 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start:start + CHUNK]
 
 
+@functools.cache
+def _statements() -> dict[str, Any]:
+    """The refresh's statements, built once (building them costs more than running them);
+    `:ids` is the chunk of ids each runs for."""
+    ids = bindparam("ids", expanding=True)
+    theirs = select(Payment.id).where(Payment.order_id.in_(ids))
+    return {
+        "left": select(MONEY.c.payment_id).where(  # payments that left these orders
+            MONEY.c.order_id.in_(ids), MONEY.c.payment_id.is_not(None),
+            MONEY.c.payment_id.not_in(theirs)),
+        "drop_lines": delete(LINES).where(LINES.c.order_id.in_(ids)),
+        "drop_money": delete(MONEY).where(MONEY.c.order_id.in_(ids)),
+        "lines": insert(LINES).from_select(LINE_COLUMNS, line_rows(ids)),
+        "orders": insert(MONEY).from_select(MONEY_COLUMNS, order_rows(ids)),
+        "their_payments": insert(MONEY).from_select(MONEY_COLUMNS, payment_rows(order_ids=ids)),
+        "drop_payments": delete(MONEY).where(MONEY.c.payment_id.in_(ids)),
+        "payments": insert(MONEY).from_select(MONEY_COLUMNS, payment_rows(payment_ids=ids)),
+    }
+
+
 def refresh(db: Any, order_ids: Iterable[int], payment_ids: Iterable[int] = ()) -> None:
-    """Recompute the summary rows of these orders and payments (`db`: a Session or a
-    Connection inside the caller's transaction). A deleted order loses its rows; a payment
-    it leaves behind (order_id NULL) keeps its row, as the live report keeps counting it."""
+    """Recompute the summary rows of these orders (with their payments) and of these
+    payments without an order (`db`: a Session or a Connection inside the caller's
+    transaction). A deleted order loses its rows; a payment that leaves its order (order_id
+    NULL when the order is deleted) keeps its row, as the live report keeps counting it."""
+    statements = _statements()
     payments = set(payment_ids)
     for chunk in _chunks(order_ids):
-        payments.update(db.scalars(select(MONEY.c.payment_id).where(
-            MONEY.c.order_id.in_(chunk), MONEY.c.payment_id.is_not(None))))
-        payments.update(db.scalars(select(Payment.id).where(Payment.order_id.in_(chunk))))
-        db.execute(delete(LINES).where(LINES.c.order_id.in_(chunk)))
-        db.execute(delete(MONEY).where(MONEY.c.order_id.in_(chunk), MONEY.c.payment_id.is_(None)))
-        db.execute(insert(LINES).from_select(LINE_COLUMNS, line_rows(chunk)))
-        db.execute(insert(MONEY).from_select(MONEY_COLUMNS, order_rows(chunk)))
+        ids = {"ids": chunk}
+        payments.update(db.scalars(statements["left"], ids))
+        for name in ("drop_lines", "drop_money", "lines", "orders", "their_payments"):
+            db.execute(statements[name], ids)
     for chunk in _chunks(payments):
-        db.execute(delete(MONEY).where(MONEY.c.payment_id.in_(chunk)))
-        db.execute(insert(MONEY).from_select(MONEY_COLUMNS, payment_rows(chunk)))
+        for name in ("drop_payments", "payments"):
+            db.execute(statements[name], {"ids": chunk})
 
 
 def rebuild(db: Any) -> dict[str, int]:
@@ -233,10 +257,11 @@ def _note_flush(session: Session, _context: Any) -> None:
         if isinstance(obj, Order):
             orders.add(loaded.get("id") or state.identity[0])
         elif isinstance(obj, Payment):
-            payments.add(loaded.get("id") or state.identity[0])
             history = state.attrs.order_id.history  # a payment moved: both orders
             orders.update(i for i in (*history.sum(), loaded.get("order_id"))
                           if isinstance(i, int))
+            if not isinstance(loaded.get("order_id"), int):  # refreshed with its order else
+                payments.add(loaded.get("id") or state.identity[0])
         elif isinstance(loaded.get("order_id"), int):
             orders.add(loaded["order_id"])  # lines, history events, confirmations...
 
@@ -259,8 +284,10 @@ def _note_bulk(state: ORMExecuteState) -> None:
     query = select(*columns) if where is None else select(*columns).where(where)
     orders, payments = _noted(state.session)
     for row in state.session.execute(query):
-        orders.update(i for i in row[:1] if isinstance(i, int))
-        payments.update(i for i in row[1:] if isinstance(i, int))
+        if isinstance(row[0], int):
+            orders.add(row[0])
+        else:  # a payment without an order (its id is row[1])
+            payments.update(row[1:])
 
 
 def _has_tables(session: Session) -> bool:
