@@ -3,7 +3,8 @@
 Reports show amounts without tax and tax in a column of its own. A line's tax is the core's
 `OrderLine.tax` (the tax inside its total); a payment's tax is its share of its order's
 `tax_total`, in proportion to the order's total (a payment of half the order carries half its
-tax). The payments report joins each payment's order for it (PAYMENT_TAX_NEEDS_ORDER).
+tax, rounded down to a whole minor unit). The payments report joins each payment's order for
+it (PAYMENT_TAX_NEEDS_ORDER).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ def line_tax(line: Any) -> Any:
 
 
 def payment_tax(amount: Any, order: Any) -> Any:
-    """SQL: the tax included in a payment of `amount` on `order` (the Order entity)."""
-    return func.coalesce(amount * order.tax_total / func.nullif(order.total, 0), 0)
+    """SQL: the tax included in a payment of `amount` on `order` (the Order entity), in
+    whole minor units (rounded down): `//`, since SQLAlchemy's `/` is true division and
+    would make it a float, which then summed and truncated differently per database."""
+    return func.coalesce(amount * order.tax_total // func.nullif(order.total, 0), 0)
 
 
 __all__ = ["PAYMENT_TAX_NEEDS_ORDER", "line_tax", "payment_tax"]

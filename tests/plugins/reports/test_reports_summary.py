@@ -145,22 +145,28 @@ def test_summary_reports_equal_the_live_ones_after_random_actions(
 
 def test_changes_made_by_statement_and_dry_runs_keep_the_summary_right(
         mill: Ordermill, catalogue: tuple[list[int | None], Actor]) -> None:
-    """An UPDATE run through a session (no objects loaded) is followed too, and a dry run
-    (rolled back) leaves the summary as it was."""
+    """An UPDATE run through a session (no objects loaded) is followed too, a dry run
+    (rolled back) leaves the summary as it was, and a payment's tax share is whole minor
+    units on both databases."""
     managers, _confirmer = catalogue
     placed = mill.orders.place(order_request([("MUG", 2), ("TEE", 1)], payment_method="cheque",
                                              sales_manager_id=managers[0]), actor=STAFF)
     assert placed.order is not None
     number = placed.order.number
     mill.orders.record_payment(number, actor=STAFF, amount=None, fee=40)
+    mill.orders.refund(number, actor=STAFF, amount=1000)
     before = _snapshot(mill)
     mill.orders.cancel(number, actor=STAFF, dry_run=True)
     assert _snapshot(mill) == before
     last_year = dt.datetime(2025, 6, 1, 12, tzinfo=dt.UTC)
     with mill.write_session() as session, session.begin():
         session.execute(sa.update(Order).where(Order.number == number)
-                        .values(paid_at=last_year, payment_method="invoice"))
+                        .values(paid_at=last_year, payment_method="invoice",
+                                tax_total=777))  # a payment's share: 1000 * 777 / 4000
     _assert_summary_equals_live(mill, "update by statement")
+    payments = run_report(mill, "payments", parse_filters({}), actor=STAFF).rows
+    assert [(row["gross"], row["tax"], row["refunds"]) for row in payments] == [
+        (4000 - 777, 777 - 194, 1000 - 194)]  # whole minor units, rounded down
     june = parse_filters({"from": "2025-06-01", "to": "2025-06-30", "gateway": "invoice"})
     rows = run_report(mill, "products", june, actor=STAFF).rows
     assert [(row["sku"], row["units"]) for row in rows] == [("MUG", 2), ("TEE", 1)]
