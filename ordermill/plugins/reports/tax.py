@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import BigInteger, func
 
 PAYMENT_TAX_NEEDS_ORDER = True
 
@@ -24,8 +24,11 @@ def line_tax(line: Any) -> Any:
 def payment_tax(amount: Any, order: Any) -> Any:
     """SQL: the tax included in a payment of `amount` on `order` (the Order entity), in
     whole minor units (rounded down): `//`, since SQLAlchemy's `/` is true division and
-    would make it a float, which then summed and truncated differently per database."""
-    return func.coalesce(amount * order.tax_total // func.nullif(order.total, 0), 0)
+    would make it a float, which then summed and truncated differently per database. The
+    divisor is typed as an integer so `//` is the databases' integer division, never
+    SQLite's Python FLOOR(), which fails on the NULL of a payment without an order."""
+    return func.coalesce(
+        amount * order.tax_total // func.nullif(order.total, 0, type_=BigInteger), 0)
 
 
 __all__ = ["PAYMENT_TAX_NEEDS_ORDER", "line_tax", "payment_tax"]
