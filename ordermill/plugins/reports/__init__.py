@@ -10,6 +10,11 @@ admin's "Reports" tab (with a bar chart drawn as inline SVG) and `ordermill repo
 * `service`: permission (`view_reports`, registered here), sorting and totals: what every
   surface calls;
 * `web` (API and admin page), `cli`, `csvout`, `chart`;
+* `facts` and `summary`: the plugin's summary tables (created and filled by its Alembic
+  branch, migrations/, label "reports"), kept in step with the orders inside every write
+  transaction, and the reports as one GROUP BY each over them (p95 < 300 ms at 100,000
+  orders, bench/reports.py); `queries` stays the live reference (`--exact`), and
+  `ordermill report rebuild` refills the tables after changes made around the ORM;
 * `hookspecs`: the hook `confirmed_sales_condition`, through which the `sales_managers`
   plugin says which sales are confirmed (the "by sales manager" report counts those only and
   is offered only when a plugin answers).
@@ -20,9 +25,11 @@ Blocking the plugin removes all of it: routes, the menu link, the command, the p
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ordermill.api import N_, Actor, AdminLink, PermissionSpec, hookimpl
+from ordermill.api import N_, Actor, AdminLink, PermissionSpec, Settings, hookimpl
+from ordermill.plugins.reports import facts
 from ordermill.plugins.reports import hookspecs as reports_hookspecs
 from ordermill.plugins.reports.definitions import REPORTS, Filters, parse_filters
 from ordermill.plugins.reports.service import PERMISSION, run_report
@@ -33,6 +40,10 @@ if TYPE_CHECKING:
 
 MENU_LABEL = N_("Reports")
 MENU_PATH = "/admin/reports/"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BRANCH = "reports"
+
+facts.install()  # the summary tables follow every committed change (see facts)
 
 
 @hookimpl(trylast=True)
@@ -62,10 +73,16 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookimpl(trylast=True)
+def register_migration_locations(settings: Settings) -> Iterable[str]:
+    return [str(MIGRATIONS)]
+
+
+@hookimpl(trylast=True)
 def admin_menu_links(actor: Actor) -> Iterable[AdminLink]:
     from ordermill.plugins.reports.i18n import _
 
     return [AdminLink(_(MENU_LABEL), MENU_PATH, permission=PERMISSION)]
 
 
-__all__ = ["PERMISSION", "REPORTS", "Filters", "parse_filters", "run_report"]
+__all__ = ["BRANCH", "MIGRATIONS", "PERMISSION", "REPORTS", "Filters", "parse_filters",
+           "run_report"]

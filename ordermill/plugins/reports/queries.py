@@ -1,4 +1,5 @@
-"""The reports' SQL: one GROUP BY statement per report, over indexed columns.
+"""The reports' live SQL over the orders themselves: the reference (`--exact`, `exact=True`)
+and what fills the summary tables (`facts`), which the reports read by default (`summary`).
 
 * payments: `payment` by gateway and currency, in the period by `payment.created_at`
   (indexed); succeeded payments only.
@@ -80,15 +81,19 @@ def payments_query(filters: Filters) -> Select[Any]:
     return query
 
 
-def _paid_orders(filters: Filters) -> Any:
+def _paid_orders(filters: Filters, order_ids: Any = None) -> Any:
     """The orders paid in the period (the paid_at index), each with its payments' fees (a
-    lookup per order on the payment index), as a derived table the lines join."""
+    lookup per order on the payment index), as a derived table the lines join. `order_ids`
+    narrows it to those orders (the summary tables' refresh, `facts`)."""
     fees = (select(_total(Payment.fee)).where(Payment.order_id == Order.id,
                                               Payment.status == SUCCEEDED)
             .correlate(Order).scalar_subquery())
     query = (select(Order.id.label("id"), Order.currency.label("currency"),
+                    Order.paid_at.label("paid_at"), Order.payment_method.label("gateway"),
                     fees.label("fees"))
              .where(Order.paid_at.is_not(None), *_in_period(Order.paid_at, filters)))
+    if order_ids is not None:
+        query = query.where(Order.id.in_(order_ids))
     if filters.currency:
         query = query.where(Order.currency == filters.currency)
     if filters.gateway:
@@ -96,9 +101,9 @@ def _paid_orders(filters: Filters) -> Any:
     return query.subquery("paid")
 
 
-def _sold_lines(filters: Filters) -> Any:
+def sold_lines(filters: Filters, order_ids: Any = None) -> Any:
     """One row per sold line of the orders paid in the period, with its share of the fees."""
-    paid = _paid_orders(filters)
+    paid = _paid_orders(filters, order_ids)
     line_gross = OrderLine.total - tax.line_tax(OrderLine)
     # one window ordering (one sort): the running sum, and the whole order's sum
     running = func.sum(line_gross).over(partition_by=OrderLine.order_id, order_by=OrderLine.id,
@@ -109,7 +114,9 @@ def _sold_lines(filters: Filters) -> Any:
     share = (func.coalesce(order_fee * running // func.nullif(order_gross, 0), 0)
              - func.coalesce(order_fee * (running - line_gross) // func.nullif(order_gross, 0),
                              0))
-    return (select(OrderLine.sku.label("sku"), OrderLine.name.label("product"),
+    return (select(OrderLine.id.label("line_id"), paid.c.id.label("order_id"),
+                   paid.c.paid_at.label("paid_at"), paid.c.gateway.label("gateway"),
+                   OrderLine.sku.label("sku"), OrderLine.name.label("product"),
                    func.coalesce(OrderLine.category, NO_CATEGORY).label("category"),
                    paid.c.currency.label("currency"), OrderLine.quantity.label("units"),
                    line_gross.label("gross"), OrderLine.discount.label("discounts"),
@@ -122,7 +129,7 @@ def _sold_lines(filters: Filters) -> Any:
 
 
 def lines_query(keys: tuple[str, ...], filters: Filters) -> Select[Any]:
-    sold = _sold_lines(filters)
+    sold = sold_lines(filters)
     groups = [sold.c[key] for key in keys] + [sold.c.currency]
     gross, refunds, fees = _total(sold.c.gross), _total(sold.c.refunds), _total(sold.c.fees)
     return (select(*groups, _total(sold.c.units).label("units"), gross.label("gross"),
@@ -174,11 +181,15 @@ def build(report: ReportDef, filters: Filters, confirmed: Any = None) -> Select[
     return lines_query(tuple(k for k in report.keys if k != "currency"), filters)
 
 
-def rows_of(session: Any, report: ReportDef, filters: Filters, confirmed: Any = None
-            ) -> list[dict[str, Any]]:
-    """The report's rows as {column: value}, amounts in minor units (ints)."""
-    result = session.execute(build(report, filters, confirmed)).mappings().all()
+def rows_of(session: Any, report: ReportDef, filters: Filters, confirmed: Any = None, *,
+            statement: Any = None) -> list[dict[str, Any]]:
+    """The report's rows as {column: value}, amounts in minor units (ints); `statement`
+    (the summary tables' GROUP BY) instead of the live one."""
+    if statement is None:
+        statement = build(report, filters, confirmed)
+    result = session.execute(statement).mappings().all()
     return [{column.name: row[column.name] if column.kind == KEY else int(row[column.name])
              for column in report.columns} for row in result]
 
-__all__ = ["build", "lines_query", "managers_query", "payments_query", "rows_of"]
+__all__ = ["SUCCEEDED", "build", "lines_query", "managers_query", "payments_query", "rows_of",
+           "sold_lines"]

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from ordermill.api import Actor, NotFound, Order, Ordermill, money_text, require
-from ordermill.plugins.reports import queries
+from ordermill.plugins.reports import facts, queries, summary
 from ordermill.plugins.reports.definitions import (
     KEY,
     MONEY,
@@ -51,9 +51,10 @@ def text_row(report: ReportDef, row: dict[str, Any]) -> dict[str, Any]:
             if column.kind == MONEY else row[column.name] for column in report.columns}
 
 
-def confirmed_condition(mill: Ordermill) -> Any:
-    """The confirmed-sales condition a plugin gives through the hook, or None."""
-    return mill.plugins.call(HOOK, order_id=Order.id).first
+def confirmed_condition(mill: Ordermill, order_id: Any = None) -> Any:
+    """The confirmed-sales condition a plugin gives through the hook (about `order_id`, the
+    order's id by default), or None."""
+    return mill.plugins.call(HOOK, order_id=Order.id if order_id is None else order_id).first
 
 
 def available(mill: Ordermill) -> list[ReportDef]:
@@ -63,14 +64,14 @@ def available(mill: Ordermill) -> list[ReportDef]:
             if report.name != "managers" or has_confirmations]
 
 
-def report_named(mill: Ordermill, name: str) -> tuple[ReportDef, Any]:
+def report_named(mill: Ordermill, name: str, order_id: Any = None) -> tuple[ReportDef, Any]:
     report = REPORTS.get(name)
     if report is None:
         raise NotFound(UNKNOWN_REPORT.format(name=name, names=", ".join(REPORTS)),
                        details={"report": name})
     confirmed = None
     if report.name == "managers":
-        confirmed = confirmed_condition(mill)
+        confirmed = confirmed_condition(mill, order_id)
         if confirmed is None:
             raise NotFound(NEEDS_CONFIRMATIONS, details={"report": name})
     return report, confirmed
@@ -90,13 +91,16 @@ def totals_of(report: ReportDef, rows: list[dict[str, Any]]) -> list[dict[str, A
 
 
 def run_report(mill: Ordermill, name: str, filters: Filters, *, actor: Actor,
-               sort: str | None = None) -> ReportResult:
-    """The report `name` with these filters, sorted by `sort` ("column" or "-column")."""
+               sort: str | None = None, exact: bool = False) -> ReportResult:
+    """The report `name` with these filters, sorted by `sort` ("column" or "-column"): one
+    GROUP BY over the summary tables, or with `exact` the live query over the orders (the
+    reference; seconds on a large shop)."""
     require(actor, PERMISSION)
-    report, confirmed = report_named(mill, name)
+    report, confirmed = report_named(mill, name, None if exact else summary.ORDER_ID)
     order = parse_sort(report, sort)
     with mill.read_session() as session:
-        rows = queries.rows_of(session, report, filters, confirmed)
+        statement = None if exact else summary.build(report, filters, confirmed)
+        rows = queries.rows_of(session, report, filters, confirmed, statement=statement)
     rows.sort(key=lambda row: tuple(row[key] for key in report.keys))  # the same on both DBs
     if order is not None:
         column, descending = order
@@ -104,4 +108,13 @@ def run_report(mill: Ordermill, name: str, filters: Filters, *, actor: Actor,
     return ReportResult(report, filters, rows, totals_of(report, rows))
 
 
-__all__ = ["PERMISSION", "ReportResult", "available", "run_report", "text_row", "totals_of"]
+def rebuild_summary(mill: Ordermill, *, actor: Actor) -> dict[str, int]:
+    """Refill the summary tables from every order and payment, in one write transaction
+    (after changes made around the ORM; readers see the old rows until it commits)."""
+    require(actor, PERMISSION)
+    with mill.write_session() as session, session.begin():
+        return facts.rebuild(session)
+
+
+__all__ = ["PERMISSION", "ReportResult", "available", "rebuild_summary", "run_report",
+           "text_row", "totals_of"]
