@@ -19,9 +19,10 @@ the two cannot drift apart in meaning. Staff names and sale confirmations are no
 the reports join them when they run (a renamed manager or a new confirmation shows at once).
 
 Keeping them in step: a listener on every SQLAlchemy session notes, at each flush and before
-each UPDATE or DELETE statement run through a session, the orders whose rows are written
-(orders, lines, payments, and any row with an `order_id`: every action's history event, a
-sale confirmation...) and payments, and just before COMMIT
+each UPDATE or DELETE statement run through a session, the orders whose rows change in what
+the summaries read (ORDER_FIELDS of an order, LINE_FIELDS of a line of a paid order, any
+payment; history events and sale confirmations are not copied, so they count for nothing)
+and payments, and just before COMMIT
 recomputes their summary rows in the same transaction: an action and its summary commit or
 roll back together, whichever code path (core action, plugin, API, admin) made the change.
 Data written around the ORM (bulk SQL, a restored backup, a database used while this plugin
@@ -55,13 +56,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
-from ordermill.api import Base, Order, Payment
+from ordermill.api import Base, Order, OrderLine, Payment
 from ordermill.plugins.reports import tax
 from ordermill.plugins.reports.definitions import Filters
 from ordermill.plugins.reports.queries import SUCCEEDED, sold_lines
 
 CHUNK = 500  # ids per IN (...) list
 NOTED = "reports_changed"  # session.info key: (order ids, payment ids) flushed, not summed
+NEW_ORDERS = "reports_new_orders"  # session.info key: ids of orders placed, not yet summed
 
 
 LINE_COVER = ("paid_at", "gateway", "units", "gross", "discounts", "tax", "refunds", "fees")
@@ -244,26 +246,63 @@ def rebuild(db: Any) -> dict[str, int]:
 _HAS_TABLES: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
+#: what the summary rows read of an order and of a line: a change elsewhere (status, version,
+#: history, invoices...) leaves them as they are, and costs no statement
+ORDER_FIELDS = ("currency", "paid_at", "payment_method", "placed_at", "sales_manager_id",
+                "tax_total", "total")
+LINE_FIELDS = ("status", "quantity", "total", "tax", "discount", "refunded_amount", "name",
+               "sku", "category", "order_id")
+
+
 def _noted(session: Session) -> tuple[set[int], set[int]]:
     return session.info.setdefault(NOTED, (set(), set()))
 
 
+def _new_orders(session: Session) -> set[int]:
+    return session.info.setdefault(NEW_ORDERS, set())
+
+
+def _changed(state: Any, fields: tuple[str, ...]) -> bool:
+    return any(state.attrs[name].history.has_changes() for name in fields
+               if name in state.attrs)
+
+
+def _unpaid(session: Session, order_id: int) -> bool:
+    """An order this session holds whose `paid_at` is loaded and empty: its lines are in no
+    report (only paid orders' lines are), so changing them changes no summary row."""
+    order = session.identity_map.get(inspect(Order).identity_key_from_primary_key((order_id,)))
+    return order is not None and "paid_at" in inspect(order).dict and order.paid_at is None
+
+
 def _note_flush(session: Session, _context: Any) -> None:
-    """after_flush: the orders and payments this flush wrote (new, changed or deleted)."""
+    """after_flush: the orders and payments this flush wrote (new, changed or deleted) in a
+    way the summary rows read. A new order only needs its own row (`NEW_ORDERS`): it has no
+    old rows and, until a payment arrives (which notes it in full), no sold lines."""
     orders, payments = _noted(session)
+    fresh = _new_orders(session)
+    for obj in session.new:
+        state = inspect(obj)
+        if isinstance(obj, Order):
+            fresh.add(state.dict.get("id") or state.identity[0])
     for obj in (*session.new, *session.dirty, *session.deleted):
         state = inspect(obj)
         loaded = state.dict  # what is loaded only: never a query inside the flush
+        deleted = obj in session.deleted
         if isinstance(obj, Order):
-            orders.add(loaded.get("id") or state.identity[0])
+            if deleted or (obj not in session.new and _changed(state, ORDER_FIELDS)):
+                orders.add(loaded.get("id") or state.identity[0])
         elif isinstance(obj, Payment):
             history = state.attrs.order_id.history  # a payment moved: both orders
             orders.update(i for i in (*history.sum(), loaded.get("order_id"))
                           if isinstance(i, int))
             if not isinstance(loaded.get("order_id"), int):  # refreshed with its order else
                 payments.add(loaded.get("id") or state.identity[0])
-        elif isinstance(loaded.get("order_id"), int):
-            orders.add(loaded["order_id"])  # lines, history events, confirmations...
+        elif isinstance(obj, OrderLine) and isinstance(loaded.get("order_id"), int):
+            order_id = loaded["order_id"]
+            if order_id in fresh or _unpaid(session, order_id):
+                continue
+            if deleted or obj in session.new or _changed(state, LINE_FIELDS):
+                orders.add(order_id)
 
 
 def _note_bulk(state: ORMExecuteState) -> None:
@@ -277,8 +316,8 @@ def _note_bulk(state: ORMExecuteState) -> None:
         columns: tuple[Any, ...] = (Payment.order_id, Payment.id)
     elif entity is Order:
         columns = (Order.id,)
-    elif "order_id" in state.bind_mapper.columns and entity not in (ReportLine, ReportMoney):
-        columns = (entity.order_id,)
+    elif entity is OrderLine:
+        columns = (OrderLine.order_id,)
     else:
         return
     query = select(*columns) if where is None else select(*columns).where(where)
@@ -304,16 +343,21 @@ def _has_tables(session: Session) -> bool:
 def _refresh_before_commit(session: Session) -> None:
     """before_commit: recompute what this transaction changed, inside it."""
     noted = session.info.get(NOTED)
-    if not ((noted and any(noted)) or session.new or session.dirty or session.deleted):
+    if not ((noted and any(noted)) or session.info.get(NEW_ORDERS) or session.new
+            or session.dirty or session.deleted):
         return
     session.flush()
     orders, payments = session.info.pop(NOTED, (set(), set()))
-    if (orders or payments) and _has_tables(session):
+    fresh = session.info.pop(NEW_ORDERS, set()) - orders
+    if (orders or payments or fresh) and _has_tables(session):
         refresh(session, orders, payments)
+        for chunk in _chunks(fresh):  # one INSERT: a new order's row, nothing to drop
+            session.execute(_statements()["orders"], {"ids": chunk})
 
 
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(NOTED, None)
+    session.info.pop(NEW_ORDERS, None)
 
 
 def install() -> None:
