@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ordermill.core import billing
+from ordermill.core.labels import status_label
 from ordermill.core.models import Order
 from ordermill.core.notifications import _skip_reason as resend_refusal
 from ordermill.core.orders.documents import issuable
@@ -174,7 +175,7 @@ def status_targets(mill: Ordermill, order: Order, actor: Actor | None = None
             continue
         if actor is not None and not may_move(actor, registry, order.status, name):
             continue
-        targets.append((name, spec.label))
+        targets.append((name, status_label(registry, name)))
     return targets
 
 

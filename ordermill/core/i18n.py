@@ -239,6 +239,16 @@ class Domain:
 #: Every Domain made so far, by name (the core's and each plugin's that imported its own).
 DOMAINS: dict[str, Domain] = {}
 core_domain = Domain()
+
+
+def plugin_text(text: str, plugin: str | None = None) -> str:
+    """A label a plugin registered as plain English (a permission's description, a list
+    filter's label or choice) in the reader's language: through the plugin's own catalog
+    (`ordermill_<plugin>`, once its Domain exists), else the core's."""
+    if not text:
+        return text
+    domain = DOMAINS.get(f"ordermill_{plugin}") if plugin else None
+    return (domain or core_domain).gettext(str(text))
 gettext = core_domain.gettext
 ngettext = core_domain.ngettext
 pgettext = core_domain.pgettext

@@ -24,26 +24,27 @@ from contextvars import ContextVar, Token
 import attrs
 
 from ordermill.core.errors import ConfigurationError, PermissionDenied, PluginConflict
+from ordermill.core.i18n import N_
 from ordermill.core.i18n import gettext as _
 from ordermill.core.specs import Actor, PermissionSpec
 
 PERMISSIONS: dict[str, str] = {
-    "view_orders": "See orders, payments and history",
-    "place_orders": "Place orders (storefront, admin 'Add New Order')",
-    "edit_orders": "Accept, cancel, add products, edit buyer, comment, dispatch",
-    "record_payments": "Record payments and mark orders paid",
-    "refund": "Refund money",
-    "manage_fraud": "Set as fraud, back to pending, re-run fraud checks",
-    "delete_orders": "Delete orders for good",
-    "bulk_change": "Change the status of many orders at once",
-    "export": "Export orders and payments as CSV",
-    "manage_staff": "Create staff users and tokens",
-    "manage_settings": "Edit statuses, bank details, fraud threshold",
-    "manage_jobs": "See and retry dead background jobs (e-mails, provisioning commands)",
-    "manage_catalogue": "Create and edit products, prices and stock",
-    "manage_promotions": "Create, edit and disable promo codes",
-    "manage_customers": "Edit, merge and export customers, keep notes about them",
-    "erase_customer_data": "Erase a customer's personal data for good (GDPR article 17)",
+    "view_orders": N_("See orders, payments and history"),
+    "place_orders": N_("Place orders (storefront, admin 'Add New Order')"),
+    "edit_orders": N_("Accept, cancel, add products, edit buyer, comment, dispatch"),
+    "record_payments": N_("Record payments and mark orders paid"),
+    "refund": N_("Refund money"),
+    "manage_fraud": N_("Set as fraud, back to pending, re-run fraud checks"),
+    "delete_orders": N_("Delete orders for good"),
+    "bulk_change": N_("Change the status of many orders at once"),
+    "export": N_("Export orders and payments as CSV"),
+    "manage_staff": N_("Create staff users and tokens"),
+    "manage_settings": N_("Edit statuses, bank details, fraud threshold"),
+    "manage_jobs": N_("See and retry dead background jobs (e-mails, provisioning commands)"),
+    "manage_catalogue": N_("Create and edit products, prices and stock"),
+    "manage_promotions": N_("Create, edit and disable promo codes"),
+    "manage_customers": N_("Edit, merge and export customers, keep notes about them"),
+    "erase_customer_data": N_("Erase a customer's personal data for good (GDPR article 17)"),
 }
 # Personal-data powers stay with the admin unless a shop grants them (issue 19).
 CUSTOMER_DATA_PERMISSIONS = frozenset({"manage_customers", "erase_customer_data"})

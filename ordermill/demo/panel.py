@@ -34,6 +34,7 @@ from typing import Any
 import attrs
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template_string, request
 
+from ordermill.core.i18n import gettext as _
 from ordermill.core.settings import Settings
 from ordermill.core.specs import Actor, AdminLink
 from ordermill.demo.gateways import demo_gateway_settings
@@ -235,7 +236,7 @@ def register_blueprints() -> list[Blueprint]:
 
 @hookimpl
 def admin_menu_links(actor: Actor) -> Iterable[AdminLink]:
-    return [AdminLink("Demo panel", f"{PANEL_PATH}/")]
+    return [AdminLink(_("Demo panel"), f"{PANEL_PATH}/")]
 
 
 __all__ = ["PANEL_PATH", "PLUGIN_NAME", "REGISTRAR_PATH", "DemoAccount", "PanelStore",

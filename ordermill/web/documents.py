@@ -3,6 +3,8 @@ customer page: one lookup and one response shape, so each place only checks who 
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Response
 
 from ordermill.core.app import Ordermill
@@ -35,10 +37,21 @@ def credit_note_file(order: Order, note_id: int, *, language: str | None = None
     return credit_note_pdf(note, language=language)
 
 
+def content_disposition(disposition: str, filename: str) -> str:
+    """RFC 6266: a translated file name ("счёт-INV-2026-000001.pdf") goes in `filename*`
+    (UTF-8, percent-encoded), with an ASCII `filename` beside it for old clients; a header
+    cannot carry it raw."""
+    ascii_name = filename.encode("ascii", "ignore").decode().strip("-_ ") or "document.pdf"
+    ascii_name = ascii_name.replace('"', "").replace("\\", "")
+    if ascii_name == filename:
+        return f'{disposition}; filename="{filename}"'
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
 def pdf_response(document: DocumentFile, *, download: bool = True) -> Response:
     response = Response(document.data, mimetype=document.content_type)
     disposition = "attachment" if download else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
+    response.headers["Content-Disposition"] = content_disposition(disposition, document.filename)
     response.headers["Cache-Control"] = "no-store"
     return response
 

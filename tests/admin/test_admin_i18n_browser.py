@@ -26,6 +26,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -260,10 +261,28 @@ def test_in_the_pseudo_locale_every_visible_text_is_translated_or_data(
     assert walk.unreached == [], f"admin routes the walk never reached: {walk.unreached}"
     assert walk.pages > 20, f"only {walk.pages} admin pages found"
     assert "dlg-refund" in walk.dialogs, sorted(walk.dialogs)
+    gaps = known_gaps()
+    matched = {gap for problems in walk.found.values() for problem in problems
+               for gap in gaps if gap.search(problem)}
+    assert matched == set(gaps), ("fixed gaps to delete from i18n_pseudo_known_gaps.txt: "
+                                  f"{sorted(gap.pattern for gap in set(gaps) - matched)}")
+    for where in list(walk.found):
+        walk.found[where] = [problem for problem in walk.found[where]
+                             if not any(gap.search(problem) for gap in gaps)]
+        if not walk.found[where]:
+            del walk.found[where]
     if walk.found:
         pytest.fail(walk.report("i18n-pseudo-problems.txt",
                                 "visible texts neither pseudo-localized nor data"),
                     pytrace=False)
+
+
+def known_gaps() -> list[re.Pattern[str]]:
+    """The listed, still open gaps (tests/admin/i18n_pseudo_known_gaps.txt): the walk fails on
+    anything else, and on a listed gap that is gone (so the list only shrinks)."""
+    text = (Path(__file__).with_name("i18n_pseudo_known_gaps.txt")).read_text(encoding="utf-8")
+    return [re.compile(line) for line in text.splitlines()
+            if line.strip() and not line.startswith("#")]
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -248,3 +248,15 @@ def test_typos_are_not_read_as_thousands(typo: str) -> None:
     to refuse, never 1253 euros."""
     with use_locale("fr"), pytest.raises(ValueError, match=re.escape(typo)):
         typed_amount(typo, "EUR")
+
+
+def test_a_translated_file_name_travels_in_filename_star() -> None:
+    """A header cannot carry "[ïñvŏïçé]-INV-1.pdf" raw (the pseudo-locale's walk got 500s)."""
+    from ordermill.web.documents import content_disposition
+
+    assert content_disposition("attachment", "facture-INV-1.pdf") == (
+        'attachment; filename="facture-INV-1.pdf"')
+    header = content_disposition("inline", "[ïñvŏïçé]-INV-1.pdf")
+    assert header.startswith('inline; filename="')
+    assert "filename*=UTF-8''%5B%C3%AF%C3%B1v%C5%8F%C3%AF%C3%A7%C3%A9%5D-INV-1.pdf" in header
+    header.encode("latin-1")  # what werkzeug needs of a header value

@@ -32,6 +32,7 @@ from ordermill.api import N_, Actor, AdminLink, PermissionSpec, Settings, hookim
 from ordermill.plugins.reports import facts
 from ordermill.plugins.reports import hookspecs as reports_hookspecs
 from ordermill.plugins.reports.definitions import REPORTS, Filters, parse_filters
+from ordermill.plugins.reports.i18n import i18n as catalog  # noqa: F401 (registers its domain)
 from ordermill.plugins.reports.service import PERMISSION, run_report
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def add_hookspecs(pm: Any) -> None:
 
 @hookimpl(trylast=True)
 def register_permissions() -> list[PermissionSpec]:
-    return [PermissionSpec(PERMISSION, "See sales reports and download them as CSV",
+    return [PermissionSpec(PERMISSION, N_("See sales reports and download them as CSV"),
                            roles=("manager",))]
 
 

@@ -111,9 +111,11 @@ def sold_lines(filters: Filters, order_ids: Any = None) -> Any:
     order_gross = func.sum(line_gross).over(partition_by=OrderLine.order_id,
                                             order_by=OrderLine.id, rows=(None, None))
     order_fee = paid.c.fees
-    share = (func.coalesce(order_fee * running // func.nullif(order_gross, 0), 0)
-             - func.coalesce(order_fee * (running - line_gross) // func.nullif(order_gross, 0),
-                             0))
+    # an order whose lines total 0 (free lines and a fee) has no share to split: CASE never
+    # reaches the division there, whose NULL would fail SQLite's Python FLOOR()
+    share = case((order_gross == 0, literal(0, BigInteger)), else_=(
+        func.coalesce(order_fee * running // func.nullif(order_gross, 0), 0)
+        - func.coalesce(order_fee * (running - line_gross) // func.nullif(order_gross, 0), 0)))
     return (select(OrderLine.id.label("line_id"), paid.c.id.label("order_id"),
                    paid.c.paid_at.label("paid_at"), paid.c.gateway.label("gateway"),
                    OrderLine.sku.label("sku"), OrderLine.name.label("product"),

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ordermill.api import (
+    N_,
     ActionContext,
     Actor,
     FilterSpec,
@@ -43,6 +44,7 @@ from ordermill.plugins.sales_managers.confirming import (
     confirmed_condition,
     sale_state,
 )
+from ordermill.plugins.sales_managers.i18n import i18n as catalog  # noqa: F401 (registers its domain)
 from ordermill.plugins.sales_managers.models import SalesConfirmation
 
 if TYPE_CHECKING:
@@ -53,13 +55,13 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BRANCH = "sales_managers"
 FILTER_NAME = "sales"
-FILTER_LABEL = "Sales"
-FILTER_CHOICES = (("unconfirmed", "Unconfirmed sales"), ("confirmed", "Confirmed sales"))
+FILTER_LABEL = N_("Sales")
+FILTER_CHOICES = (("unconfirmed", N_("Unconfirmed sales")), ("confirmed", N_("Confirmed sales")))
 
 
 @hookimpl(trylast=True)
 def register_permissions() -> list[PermissionSpec]:
-    return [PermissionSpec(PERMISSION, "Check and confirm the sales manager of a sale",
+    return [PermissionSpec(PERMISSION, N_("Check and confirm the sales manager of a sale"),
                            roles=("manager",))]
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from ordermill.api import (
+    N_,
     ActionContext,
     ActionNotAllowed,
     Actor,
@@ -40,6 +41,7 @@ from ordermill.api import (
 )
 from ordermill.plugins.subscriptions import engine, scheduler
 from ordermill.plugins.subscriptions import hookspecs as subscription_hookspecs
+from ordermill.plugins.subscriptions.i18n import i18n as catalog  # noqa: F401 (registers its domain)
 from ordermill.plugins.subscriptions.models import Subscription
 
 if TYPE_CHECKING:
@@ -58,7 +60,7 @@ def add_hookspecs(pm: Any) -> None:
 
 @hookimpl(trylast=True)
 def register_permissions() -> Iterable[PermissionSpec]:
-    return [PermissionSpec("manage_recurring", "Change the status of recurring orders",
+    return [PermissionSpec("manage_recurring", N_("Change the status of recurring orders"),
                            roles=("manager",))]
 
 

@@ -23,13 +23,13 @@ from wtforms.validators import ValidationError
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput, PluginError
-from ordermill.core.i18n import N_, current_locale, parse_amount
+from ordermill.core.i18n import N_, current_locale, parse_amount, plugin_text
 from ordermill.core.i18n import format_date as locale_date
 from ordermill.core.i18n import format_datetime as locale_datetime
 from ordermill.core.i18n import format_money as locale_money
 from ordermill.core.i18n import gettext as _
 from ordermill.core.labels import gateway_label as core_gateway_label
-from ordermill.core.labels import status_label
+from ordermill.core.labels import status_label, summary_label
 from ordermill.core.money import Money
 from ordermill.core.specs import Actor, AdminLink, same_site_path
 
@@ -347,7 +347,7 @@ def header_summary(summary: str, payment_status: str, status_label: str) -> str 
     if summary in (payment_label(payment_status), english, status_label, "Complete",
                    _("Complete")):
         return None
-    return summary
+    return summary_label(summary)
 
 
 def line_badge(name: str | None) -> Markup:
@@ -401,7 +401,8 @@ def template_helpers() -> dict[str, Any]:
         "can": can, "money": format_money, "when": when, "status_badge": status_badge,
         "payment_badge": payment_badge, "line_badge": line_badge, "badge": badge,
         "gateway_label": gateway_label, "decimal_text": decimal_text, "term": term,
-        "money_list": money_list, "payment_label": payment_label,
+        "money_list": money_list, "payment_label": payment_label, "summary_label": summary_label,
+        "plugin_text": plugin_text,
         "status_label": lambda name: status_label(mill(), name),
         "status_labels": lambda names: ", ".join(status_label(mill(), name) for name in names),
         "query_with": lambda **changes: query_with(request.args, **changes),

@@ -33,6 +33,7 @@ from ordermill.core.admin_specs import (
 )
 from ordermill.core.errors import InvalidInput, PluginError
 from ordermill.core.i18n import gettext as _
+from ordermill.core.i18n import plugin_text
 from ordermill.core.models import Order
 from ordermill.core.specs import Actor
 from ordermill.web.admin.common import mill
@@ -97,8 +98,9 @@ def plugin_buttons(order: Order, actor: Actor) -> list[dict[str, Any]]:
 
 def filter_controls() -> list[dict[str, Any]]:
     """[{name, label, choices}] of the plugin filters, for the order list's filter bar."""
-    return [{"name": name, "label": spec.label, "choices": spec.choices}
-            for name, (_plugin, spec) in list_filters(mill()).items()]
+    return [{"name": name, "label": plugin_text(spec.label, plugin),
+             "choices": [(value, plugin_text(label, plugin)) for value, label in spec.choices]}
+            for name, (plugin, spec) in list_filters(mill()).items()]
 
 
 def wanted_filters(args: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

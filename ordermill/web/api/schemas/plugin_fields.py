@@ -124,7 +124,9 @@ class PluginListFilters(Schema):
                 else [original[name]] if name in original else []
             if len(values) > 1:
                 raise ValidationError(_("Give this parameter once."), name)
-            if values and str(values[0]).strip():
+            if values and not str(values[0]).strip():  # the OpenAPI document says so too
+                raise ValidationError(_("Give a value, or leave this parameter out."), name)
+            if values:
                 wanted.append((name, str(values[0]).strip()))
         return tuple(wanted)
 
