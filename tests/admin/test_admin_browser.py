@@ -83,10 +83,16 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def server(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`ordermill serve --demo` as a child process on a fresh instance folder."""
-    instance = tmp_path_factory.mktemp("admin-browser") / "instance"
+    yield from demo_server(tmp_path_factory.mktemp("admin-browser") / "instance")
+
+
+def demo_server(instance: Path, **extra_env: str) -> Iterator[dict[str, Any]]:
+    """Serve the demo shop from `instance` (with `extra_env`), plus a viewer account; yields
+    its url, the demo admin's login and a mill on the same database."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("ORDERMILL_")}
-    env.update({"ORDERMILL_INSTANCE_PATH": str(instance), "PYTHONUNBUFFERED": "1"})
+    env.update({"ORDERMILL_INSTANCE_PATH": str(instance), "PYTHONUNBUFFERED": "1",
+                **extra_env})
     with serving(env, "--demo", "--host", "127.0.0.1", "--threads", "4",
                  cwd=instance.parent, startup_seconds=START_TIMEOUT) as demo:
         login = demo.wait_for("Log in as")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import sys
 from collections.abc import Iterator
@@ -40,13 +39,11 @@ from test_admin_browser import (  # noqa: F401  (module-scoped: this module's ow
     _log_in,
     _orders,
     chromium,
+    demo_server,
 )
 from test_admin_phone import _order_shapes, _tracked_skus
 
 from ordermill.core.app import Ordermill
-from ordermill.core.settings import Settings
-from ordermill.core.staff import create_user
-from ordermill.testing_serve import serving
 from ordermill.web import create_app
 
 pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="uses SIGTERM"),
@@ -91,20 +88,8 @@ WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")  # words, "customer's" t
 def server(chromium: Any,  # noqa: F811
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`ordermill serve --demo` with the pseudo-locale allowed, on a fresh instance."""
-    instance = tmp_path_factory.mktemp("admin-i18n") / "instance"
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("ORDERMILL_")}
-    env.update({"ORDERMILL_INSTANCE_PATH": str(instance), "PYTHONUNBUFFERED": "1",
-                "ORDERMILL_PSEUDO_LOCALE": "1"})
-    with serving(env, "--demo", "--host", "127.0.0.1", "--threads", "4",
-                 cwd=instance.parent, startup_seconds=START_TIMEOUT) as demo:
-        login = demo.wait_for("Log in as")
-        email, password = login.removeprefix("Log in as ").split(" with password ")
-        mill = Ordermill(Settings.from_env(env={"ORDERMILL_INSTANCE_PATH": str(instance)}))
-        create_user(mill, email=VIEWER_EMAIL, name="Vera Viewer", role="viewer",
-                    password=VIEWER_PASSWORD)
-        yield {"url": demo.url, "email": email, "password": password, "mill": mill}
-        mill.dispose()
+    yield from demo_server(tmp_path_factory.mktemp("admin-i18n") / "instance",
+                           ORDERMILL_PSEUDO_LOCALE="1")
 
 
 def _words(value: Any) -> Iterator[str]:
