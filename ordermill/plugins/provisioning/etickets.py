@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from ordermill.api import (
     DOCUMENT_FONTS,
+    N_,
     ActionNotAllowed,
     Actor,
     NotFound,
@@ -168,10 +169,10 @@ def unsuspend(request: ServiceRequest) -> ModuleResult:
 
 
 MODULE = ProvisioningModuleSpec(
-    name=NAME, label="E-tickets with QR codes", create=create, terminate=terminate,
+    name=NAME, label=N_("E-tickets with QR codes"), create=create, terminate=terminate,
     suspend=suspend, unsuspend=unsuspend, reduce=reduce, in_transaction=True,
     requires_payment=True,
-    description="One ticket per attendee once the order is paid; PDF with QR codes; check-in.",
+    description=N_("One ticket per attendee once the order is paid; PDF with QR codes; check-in."),
 )
 
 

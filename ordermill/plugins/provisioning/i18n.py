@@ -19,6 +19,18 @@ STATUS_LABELS = {
     "void": N_("Void"), "checked_in": N_("Checked in"),
 }
 
+#: the words of the Servers page's module table: a module's type and its commands
+MODULE_WORDS = {
+    "module": N_("module"), "registrar": N_("registrar"), "create": N_("create"),
+    "suspend": N_("suspend"), "unsuspend": N_("unsuspend"), "terminate": N_("terminate"),
+    "register": N_("register"), "transfer": N_("transfer"),
+}
+
+
+def module_word(word: str) -> str:
+    """A module type or command name ('registrar', 'unsuspend') in the reader's language."""
+    return _(MODULE_WORDS[word]) if word in MODULE_WORDS else word
+
 
 def status_label(status: str) -> str:
     """'checked_in' -> 'Checked in' in the reader's language (unknown ones as they are)."""
@@ -31,7 +43,9 @@ def i18n_context() -> dict[str, Any]:
     """`_` and `ngettext` of this plugin's domain, and the reader's language, for its
     templates."""
     return {"_": i18n.gettext, "gettext": i18n.gettext, "ngettext": i18n.ngettext,
-            "language": current_locale(), "status_label": status_label}
+            "language": current_locale(), "status_label": status_label,
+            "module_word": module_word}
 
 
-__all__ = ["STATUS_LABELS", "_", "i18n", "i18n_context", "status_label"]
+__all__ = ["MODULE_WORDS", "STATUS_LABELS", "_", "i18n", "i18n_context", "module_word",
+           "status_label"]

@@ -39,7 +39,7 @@ from typing import Any
 
 import requests
 
-from ordermill.api import ConfigurationError, __version__, hookimpl, utcnow
+from ordermill.api import N_, ConfigurationError, __version__, hookimpl, utcnow
 from ordermill.plugins.provisioning.specs import (
     ModuleResult,
     ModuleSetting,
@@ -157,17 +157,17 @@ def _domain(name: str) -> Any:
 
 
 MODULE = ProvisioningModuleSpec(
-    name=NAME, label="Webhook to your own panel",
+    name=NAME, label=N_("Webhook to your own panel"),
     create=_command("create"), suspend=_command("suspend"),
     unsuspend=_command("unsuspend"), terminate=_command("terminate"),
     settings_schema=SETTINGS, needs_server=False,
-    description="POSTs each command as signed JSON (HMAC-SHA256) to a URL of yours.",
+    description=N_("POSTs each command as signed JSON (HMAC-SHA256) to a URL of yours."),
 )
 
 REGISTRAR = RegistrarSpec(
-    name=NAME, label="Webhook registrar", register=_domain("register"),
+    name=NAME, label=N_("Webhook registrar"), register=_domain("register"),
     transfer=_domain("transfer"), settings_schema=REGISTRAR_SETTINGS,
-    description="POSTs domain.register / domain.transfer as signed JSON to a URL of yours.",
+    description=N_("POSTs domain.register / domain.transfer as signed JSON to a URL of yours."),
 )
 
 
