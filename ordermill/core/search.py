@@ -56,6 +56,10 @@ def _pg_index_ddl(schema: str) -> tuple[str, ...]:
             f"USING gin (buyer_email {ops})")
 
 
+#: advisory lock key serialising CREATE EXTENSION pg_trgm ("trgm" in ASCII)
+TRGM_LOCK = 0x7472676D
+
+
 def trgm_schema(connection: Connection) -> str:
     """The schema holding pg_trgm, creating the extension when missing (in `public` when
     there is one, so a per-test schema dropped later does not take it along)."""
@@ -65,6 +69,12 @@ def trgm_schema(connection: Connection) -> str:
             " WHERE e.extname = 'pg_trgm'"))
 
     schema = found()
+    if schema is None:
+        # two processes creating the schema at once (xdist workers, two app instances) race
+        # on CREATE EXTENSION even with IF NOT EXISTS: the second fails on pg_extension's
+        # unique name. A transaction-scoped advisory lock queues them; the second then finds it.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TRGM_LOCK})
+        schema = found()
     if schema is None:
         public = connection.scalar(text(
             "SELECT count(*) FROM pg_namespace WHERE nspname = 'public'"))

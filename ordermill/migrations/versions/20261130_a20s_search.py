@@ -58,6 +58,9 @@ def upgrade() -> None:
     found = "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n " \
             "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
     schema = bind.scalar(sa.text(found))
+    if schema is None:  # queue concurrent installers: CREATE EXTENSION races on its name
+        bind.execute(sa.text("SELECT pg_advisory_xact_lock(1953654637)"))
+        schema = bind.scalar(sa.text(found))
     if schema is None:
         public = bind.scalar(sa.text("SELECT count(*) FROM pg_namespace WHERE nspname = 'public'"))
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm" + (" SCHEMA public" if public else ""))
