@@ -79,7 +79,9 @@ TERMS = {
     "biennially": N_("Biennially"), "onetime": N_("One time"), "write_off": N_("Write-off"),
     "adjustment": N_("Adjustment"), "charge": N_("Payment"), "standard": N_("Standard"),
     "reduced": N_("Reduced"), "zero": N_("Zero"), "exempt": N_("Exempt"),
-    "completed": N_("Completed"),
+    "completed": N_("Completed"), "fraud_check_failed": N_("Fraud check failed"),
+    "customer_edited": N_("Customer edited"), "note_added": N_("Note added"),
+    "exported": N_("Exported"), "erased": N_("Erased"),
 }
 SERVICE_STATUS_COLOURS = {"active": "#15803d", "pending": "#b45309", "failed": "#dc2626",
                           "suspended": "#ca8a04", "terminated": "#4b5563",
