@@ -15,7 +15,8 @@ What hooks return (frozen spec objects)
     StatusSpec (register_statuses), PaymentGatewaySpec with GatewayRefund, GatewayEventData
     and GatewayRefundData (register_payment_gateways), JobHandlerSpec (register_job_handlers),
     JobRequest (jobs_for_event, `ctx.enqueue`), FraudResult (fraud_check),
-    MessageAttachment (message_attachments), RotationReport (rotate_stored_secrets).
+    MessageAttachment (message_attachments), RotationReport (rotate_stored_secrets),
+    EventTypeSpec (register_event_types: the words for the history event types you write).
 
 The app and the action context
     Ordermill is the app a hook reaches as `ctx.mill` (`mill` in job handlers); Settings its
@@ -144,6 +145,7 @@ from ordermill.core.errors import (
     UnknownLine,
     UnknownProduct,
 )
+from ordermill.core.event_types import EventTypeSpec
 from ordermill.core.i18n import (
     LANGUAGES,
     N_,
@@ -299,6 +301,7 @@ __all__ = [
     "Domain",
     "ErasureScope",
     "EventMsg",
+    "EventTypeSpec",
     "FilterSpec",
     "FraudResult",
     "GatewayEventData",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ordermill.core import permissions
 from ordermill.core.db import is_sqlite, make_engine, session_factories
+from ordermill.core.event_types import EventTypeSpec
 from ordermill.core.models import Base, Setting
 from ordermill.core.plugins import PluginHost
 from ordermill.core.settings import Settings
@@ -46,6 +47,7 @@ class Ordermill:
         self._statuses: StatusRegistry | None = None
         self._gateways: dict[str, PaymentGatewaySpec] | None = None
         self._job_handlers: dict[str, JobHandlerSpec] | None = None
+        self._event_types: dict[str, EventTypeSpec] | None = None
         self._fraud_threshold: Decimal | None = None
         self._permissions: permissions.PermissionTable | None = None
         self.orders = OrderService(self)
@@ -68,6 +70,7 @@ class Ordermill:
     def refresh(self) -> None:
         """Forget cached registries, e.g. after a plugin was registered or settings changed."""
         self._statuses = self._gateways = self._job_handlers = None
+        self._event_types = None
         self._fraud_threshold = None
         self._permissions = None
         self._install_permissions()
@@ -140,6 +143,15 @@ class Ordermill:
                 "register_job_handlers", lambda spec: spec.kind, "job kind"
             )
         return self._job_handlers
+
+    @property
+    def event_types(self) -> dict[str, EventTypeSpec]:
+        """The history event types plugins label (register_event_types), by name."""
+        if self._event_types is None:
+            from ordermill.core.event_types import collect
+
+            self._event_types = collect(self)
+        return self._event_types
 
     def session(self) -> Session:
         """A read session for queries outside actions (lists, reports)."""

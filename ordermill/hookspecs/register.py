@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         RequestField,
         SettingsPage,
     )
+    from ordermill.core.event_types import EventTypeSpec
     from ordermill.core.models import Order
     from ordermill.core.plugins import HookspecAdder
     from ordermill.core.settings import Settings
@@ -40,6 +41,7 @@ __all__ = [
     "order_request_fields",
     "register_blueprints",
     "register_commands",
+    "register_event_types",
     "register_job_handlers",
     "register_migration_locations",
     "register_payment_gateways",
@@ -125,6 +127,20 @@ def register_permissions() -> Iterable[PermissionSpec]:
     besides `admin`, which holds every permission. `require(actor, name)`, the API's
     `/auth/me`, the admin's staff page and AdminLink.permission then know it. Reusing a core
     permission's name, or one another plugin registers, fails start-up naming both.
+    """
+
+
+@hookspec
+@register_hook
+def register_event_types() -> Iterable[EventTypeSpec]:
+    """Name the history event types your plugin writes. Register hook, runs once at start-up.
+
+    Return EventTypeSpec(name, label, catalog_domain) objects: `name` is the `type` you pass
+    to `ctx.record_event`, `label` the English words the admin shows for it (the order and
+    customer pages' history), looked up in `catalog_domain` (your plugin's catalog,
+    "ordermill_<plugin>") so each reader sees it in their language. A type nobody labels is
+    shown as its name made readable; a name the core already has a word for keeps the core's.
+    Two plugins labelling one name fail start-up with a PluginConflict naming both.
     """
 
 

@@ -203,6 +203,7 @@ def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = No
         app.wsgi_app = trust_proxies(app.wsgi_app, mill.settings.proxy_count)  # type: ignore[method-assign]
     app.extensions["ordermill"] = mill
     mill.gateways  # noqa: B018  a gateway callable of the wrong signature stops start-up here
+    mill.event_types  # noqa: B018  two plugins labelling one event type stop start-up here
 
     app.spec_processor(_require_bodies_with_required_fields)
     errors.init_app(app)

@@ -23,7 +23,8 @@ TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
 METHODS = [("**/templates/**.html", "jinja2"), ("**/templates/**.txt", "jinja2"),
            ("**.py", "python")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
-            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_": None}
+            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_": None,
+            "event_msg": None, "event_ngettext": (1, 2)}  # history messages, as the core's
 PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)[sd]")
 WITH_DOMAIN = sorted(path.parent.name for path in PLUGINS.glob("*/*.py")
                      if "Domain(" in path.read_text(encoding="utf-8"))

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ordermill.core.catalogue_models import CatalogueEvent
-from ordermill.core.context import jsonable
+from ordermill.core.context import jsonable, message_columns
+from ordermill.core.labels import event_message
 from ordermill.core.models import utcnow
 from ordermill.core.specs import Actor
 
@@ -38,8 +39,11 @@ def transaction(mill: Any, *, dry_run: bool = False) -> Iterator[Session]:
 
 def record(session: Session, actor: Actor, subject: str, key: str, type: str, message: str,
            data: dict[str, Any] | None = None) -> CatalogueEvent:
+    """One row of the catalogue's history; `message` an event_msg(...) so that each reader
+    sees it in their language (the English text is stored beside its id and parameters)."""
     event = CatalogueEvent(subject=subject, key=key, type=type, actor=actor.label,
-                           message=message, data=jsonable(data or {}), created_at=utcnow())
+                           data=jsonable(data or {}), created_at=utcnow(),
+                           **message_columns(message))
     session.add(event)
     return event
 
@@ -48,5 +52,5 @@ def events(session: Session, subject: str, key: str, limit: int = 100) -> list[d
     rows = session.scalars(select(CatalogueEvent).where(
         CatalogueEvent.subject == subject, CatalogueEvent.key == key)
         .order_by(CatalogueEvent.id.desc()).limit(limit))
-    return [{"type": e.type, "actor": e.actor, "message": e.message, "data": e.data,
+    return [{"type": e.type, "actor": e.actor, "message": event_message(e), "data": e.data,
              "created_at": e.created_at.isoformat()} for e in rows]

@@ -17,21 +17,26 @@ from ordermill.core.catalogue.fields import refuse
 from ordermill.core.catalogue.product_input import read_product, read_stock
 from ordermill.core.catalogue_models import ADJUSTMENT_REASONS
 from ordermill.core.errors import ActionNotAllowed, InvalidInput
+from ordermill.core.i18n import N_, event_msg
 from ordermill.core.i18n import gettext as _
+from ordermill.core.labels import shown_message
 from ordermill.core.models import Product, utcnow
+from ordermill.core.money import Money
 from ordermill.core.permissions import require
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor
 
 MANAGE = "manage_catalogue"
 READ = "view_orders"
-CREATED = "Product {sku} created: {name}, {price} {currency}."
-UPDATED = "Product {sku} changed: {fields}."
-UNCHANGED = "Nothing to change on product {sku}."
-ARCHIVED = "Product {sku} archived: no longer for sale; past orders keep it."
-ADJUSTED = "Stock of {sku} {change:+d} ({reason}): now {stock}."
-COUNTED = "Stock of {sku} counted: {stock} ({change:+d})."
-NOT_TRACKED = "{sku} has unlimited stock; set a stock count on the product first."
+# History sentences (event_msg: stored in English, shown in each reader's language).
+CREATED = N_("Product %(sku)s created: %(name)s, %(price)s.")
+UPDATED = N_("Product %(sku)s changed: %(fields)s.")
+UNCHANGED = N_("Nothing to change on product %(sku)s.")
+ARCHIVED = N_("Product %(sku)s archived: no longer for sale; past orders keep it.")
+ADJUSTED = N_("Stock of %(sku)s %(change)s (%(reason)s): now %(stock)s.")
+COUNTED = N_("Stock of %(sku)s counted: %(stock)s (%(change)s).")
+REASON_WORDS = {"received": N_("received"), "counted": N_("counted"),
+                "damaged": N_("damaged")}
 
 
 def find(session: Session, sku: str, *, lock: bool = False) -> Product:
@@ -110,9 +115,8 @@ class ProductActions:
         session.flush()
         result = detail(session, product)
         catalogue_history.record(session, actor, "product", product.sku, "product_created",
-                                 CREATED.format(sku=product.sku, name=product.name,
-                                                price=result["price"],
-                                                currency=product.currency),
+                                 event_msg(CREATED, sku=product.sku, name=product.name,
+                                           price=Money(product.price, product.currency)),
                                  {"product": result})
         return result
 
@@ -146,12 +150,12 @@ class ProductActions:
         after = detail(session, product)
         diff = {name: [before[name], after[name]] for name in after
                 if before[name] != after[name]}
-        message = UPDATED.format(sku=product.sku, fields=", ".join(diff)) if diff \
-            else UNCHANGED.format(sku=product.sku)
+        message = event_msg(UPDATED, sku=product.sku, fields=", ".join(diff)) if diff \
+            else event_msg(UNCHANGED, sku=product.sku)
         if diff:
             catalogue_history.record(session, actor, "product", product.sku, "product_updated",
                                      message, {"changes": diff})
-        return {**after, "changes": diff, "message": message}
+        return {**after, "changes": diff, "message": shown_message(message)}
 
     def _set_stock(self, session: Session, product: Product, stock: int | None,
                    actor: Actor) -> None:
@@ -176,11 +180,11 @@ class ProductActions:
         with catalogue_history.transaction(self.mill, dry_run=dry_run) as session:
             product = find(session, sku, lock=True)
             product.active = False
-            message = ARCHIVED.format(sku=product.sku)
+            message = event_msg(ARCHIVED, sku=product.sku)
             catalogue_history.record(session, actor, "product", product.sku,
                                      "product_archived", message)
             session.flush()
-            return {**detail(session, product), "message": message}
+            return {**detail(session, product), "message": shown_message(message)}
 
     def adjust_stock(self, sku: str, *, actor: Actor, change: int | str | None = None,
                      count: int | str | None = None, reason: str | None = None,
@@ -198,7 +202,8 @@ class ProductActions:
         with catalogue_history.transaction(self.mill, dry_run=dry_run) as session:
             product = find(session, sku, lock=True)
             if product.stock is None:
-                raise ActionNotAllowed(NOT_TRACKED.format(sku=product.sku),
+                raise ActionNotAllowed(_("%(sku)s has unlimited stock; set a stock count on "
+                                         "the product first.", sku=product.sku),
                                        details={"sku": product.sku})
             if count is not None:
                 target = read_stock(count)
@@ -212,12 +217,13 @@ class ProductActions:
             stock = stock_ledger.adjust(session, product, delta, reason=reason,
                                         actor=actor.label, note=note) if delta else product.stock
             template = COUNTED if count is not None else ADJUSTED
-            message = template.format(sku=product.sku, change=delta, reason=reason, stock=stock)
+            message = event_msg(template, sku=product.sku, change=f"{delta:+d}", stock=stock,
+                                reason=event_msg(REASON_WORDS[reason]))
             catalogue_history.record(session, actor, "product", product.sku, "stock_adjusted",
                                      message, {"change": delta, "reason": reason,
                                                "stock": stock, "note": note})
             return {"sku": product.sku, "change": delta, "reason": reason, "stock": stock,
-                    "message": message}
+                    "message": shown_message(message)}
 
     def ledger(self, sku: str, *, actor: Actor, limit: int = 200) -> dict[str, Any]:
         require(actor, READ)

@@ -16,7 +16,9 @@ from ordermill.core.catalogue import catalogue_history, fields
 from ordermill.core.catalogue.errors import DuplicatePromoCode, PromoNotFound
 from ordermill.core.catalogue.fields import refuse
 from ordermill.core.catalogue_models import PromoTerms
+from ordermill.core.i18n import N_, event_msg
 from ordermill.core.i18n import gettext as _
+from ordermill.core.labels import shown_message
 from ordermill.core.models import Product, PromoCode, utcnow
 from ordermill.core.permissions import require
 from ordermill.core.serialize import money_text
@@ -28,9 +30,9 @@ PROMO_FIELDS = ("code", "kind", "percent", "amounts", "valid_from", "valid_until
                 "usage_limit", "per_customer_limit", "min_subtotal", "products", "categories",
                 "first_order_only", "combinable", "active")
 PERCENT = re.compile(r"^(?P<int>[0-9]{1,3})(?:\.(?P<frac>[0-9]{1,2}))?$")
-CREATED = "Promo code {code} created: {what}."
-UPDATED = "Promo code {code} changed: {fields}."
-DISABLED = "Promo code {code} disabled."
+# History sentences (event_msg: stored in English, shown in each reader's language).
+UPDATED = N_("Promo code %(code)s changed: %(fields)s.")
+DISABLED = N_("Promo code %(code)s disabled.")
 
 
 def _percent(value: object) -> int:
@@ -134,10 +136,13 @@ class PromoActions:
             session.add(terms)
             session.flush()
             result = promo_to_dict(promo, terms)
-            what = (f"{result['percent']}% off" if promo.kind == "percent" else
-                    ", ".join(f"{v} {c} off" for c, v in result["amounts"].items()))
+            created = (event_msg("Promo code %(code)s created: %(percent)s%% off.", code=code,
+                                 percent=result["percent"]) if promo.kind == "percent" else
+                       event_msg("Promo code %(code)s created: %(amounts)s off.", code=code,
+                                 amounts=", ".join(f"{v} {c}"
+                                                   for c, v in result["amounts"].items())))
             catalogue_history.record(session, actor, "promo_code", code, "promo_created",
-                                     CREATED.format(code=code, what=what), {"promo": result})
+                                     created, {"promo": result})
             return result
 
     def update(self, code: str, changes: Mapping[str, Any], *, actor: Actor,
@@ -162,23 +167,24 @@ class PromoActions:
             session.flush()
             after = promo_to_dict(promo, terms)
             diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
-            message = UPDATED.format(code=promo.code, fields=", ".join(diff) or "nothing")
+            message = event_msg(UPDATED, code=promo.code,
+                                fields=", ".join(diff) or event_msg("nothing"))
             if diff:
                 catalogue_history.record(session, actor, "promo_code", promo.code,
                                          "promo_updated", message, {"changes": diff})
-            return {**after, "changes": diff, "message": message}
+            return {**after, "changes": diff, "message": shown_message(message)}
 
     def disable(self, code: str, *, actor: Actor, dry_run: bool = False) -> dict[str, Any]:
         require(actor, MANAGE)
         with catalogue_history.transaction(self.mill, dry_run=dry_run) as session:
             promo = _find(session, code, lock=True)
             promo.active = False
-            message = DISABLED.format(code=promo.code)
+            message = event_msg(DISABLED, code=promo.code)
             catalogue_history.record(session, actor, "promo_code", promo.code,
                                      "promo_disabled", message)
             session.flush()
             return {**promo_to_dict(promo, session.get(PromoTerms, promo.id)),
-                    "message": message}
+                    "message": shown_message(message)}
 
     def _apply(self, session: Session, promo: PromoCode, terms: PromoTerms,
                data: Mapping[str, Any], *, new: bool) -> None:

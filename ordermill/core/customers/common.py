@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ordermill.core.context import ActionContext, jsonable
+from ordermill.core.context import ActionContext, jsonable, message_columns
 from ordermill.core.customer_models import CustomerErasure, CustomerEvent
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, NotFound
 from ordermill.core.i18n import gettext as _
@@ -84,9 +84,11 @@ def refuse_if_erased(session: Session, customer: Customer, doing: str) -> None:
 
 def record(session: Session, customer_id: int, actor: Actor, type: str, message: str,
            data: dict[str, Any] | None = None) -> CustomerEvent:
-    """One row of the customer's history, in the action's transaction."""
+    """One row of the customer's history, in the action's transaction; `message` an
+    event_msg(...) so that each reader sees it in their language."""
     event = CustomerEvent(customer_id=customer_id, type=type, actor=actor.label,
-                          message=message, data=jsonable(data or {}), created_at=utcnow())
+                          data=jsonable(data or {}), created_at=utcnow(),
+                          **message_columns(message))
     session.add(event)
     session.flush()
     return event

@@ -19,6 +19,7 @@ from ordermill.core.customers.common import (
     refuse_if_erased,
 )
 from ordermill.core.errors import ActionNotAllowed, InvalidInput
+from ordermill.core.i18n import N_, EventMsg, event_msg
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Customer, utcnow
 from ordermill.core.permissions import require
@@ -28,6 +29,19 @@ if TYPE_CHECKING:
     from ordermill.core.app import Ordermill
 
 MAX_NOTE = 10_000
+# The customer's fields as the history's "Details changed" sentence names them.
+FIELD_WORDS = {"name": N_("name"), "email": N_("e-mail"), "phone": N_("phone"),
+               "company": N_("company"), "billing_address": N_("billing address"),
+               "language": N_("language")}
+
+
+def changed_fields(names: list[str]) -> str | EventMsg:
+    """'name, billing address' with each field's word in the reader's language."""
+    joined: str | EventMsg = ""
+    for index, name in enumerate(names):
+        word = event_msg(FIELD_WORDS[name]) if name in FIELD_WORDS else name
+        joined = word if index == 0 else joined + ", " + word
+    return joined
 
 
 class EmailTaken(ActionNotAllowed):
@@ -61,7 +75,8 @@ def update_customer(mill: Ordermill, customer_id: object, changes: dict[str, Any
         if not diff:
             raise InvalidInput(_("These details are already the customer's."))
         record(session, customer.id, actor, "customer_edited",
-               "Details changed: " + ", ".join(diff) + ".", {"changes": diff})
+               event_msg("Details changed: %(fields)s.", fields=changed_fields(list(diff))),
+               {"changes": diff})
     return diff
 
 
@@ -82,7 +97,7 @@ def add_note(mill: Ordermill, customer_id: object, text: str, *, actor: Actor) -
                             created_at=utcnow())
         session.add(note)
         session.flush()
-        record(session, customer.id, actor, "note_added", "Staff note added.",
+        record(session, customer.id, actor, "note_added", event_msg("Staff note added."),
                {"note_id": note.id})
         return note.id
 

@@ -34,7 +34,7 @@ from ordermill.core.customers.common import (
     record,
 )
 from ordermill.core.customers.scrub import Scrubber
-from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import event_msg, event_ngettext
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import (
     Customer,
@@ -321,8 +321,11 @@ def _erase(mill: Ordermill, session: Session, ctx: ActionContext, customer: Cust
     session.add(CustomerErasure(customer_id=customer.id, pseudonym=pseudonym,
                                 actor=actor.label, report=report, erased_at=now))
     record(session, customer.id, actor, "erased",
-           f"Personal data erased; the customer is now {pseudonym}. Issued invoices are "
-           f"retained for {mill.settings.invoice_retention_years} years.",
+           event_ngettext("Personal data erased; the customer is now %(pseudonym)s. Issued "
+                          "invoices are retained for %(num)s year.",
+                          "Personal data erased; the customer is now %(pseudonym)s. Issued "
+                          "invoices are retained for %(num)s years.",
+                          mill.settings.invoice_retention_years, pseudonym=pseudonym),
            {"pseudonym": pseudonym, "orders": len(orders)})
     return report
 

@@ -61,9 +61,12 @@ def export_customer(mill: Ordermill, customer_id: object, *, actor: Actor) -> di
 
 def record(session: Any, customer_id: int, actor: Actor, numbers: list[str]) -> None:
     from ordermill.core.customers.common import record as write
+    from ordermill.core.i18n import event_ngettext
 
     write(session, customer_id, actor, "exported",
-          f"Personal data exported ({len(numbers)} order(s)) for an access request.",
+          event_ngettext("Personal data exported (%(num)s order) for an access request.",
+                         "Personal data exported (%(num)s orders) for an access request.",
+                         len(numbers)),
           {"orders": numbers})
 
 

@@ -19,6 +19,7 @@ from ordermill.core.customer_models import CustomerErasure, CustomerEvent, Custo
 from ordermill.core.customers.common import customer_to_dict, erasure_of, load, when
 from ordermill.core.errors import InvalidInput
 from ordermill.core.i18n import gettext as _
+from ordermill.core.labels import event_message
 from ordermill.core.models import Customer, Order, Payment
 from ordermill.core.permissions import require
 from ordermill.core.queries import MAX_PER_PAGE, Page, order_summary
@@ -240,7 +241,7 @@ def customer_detail(mill: Ordermill, customer_id: object, *, actor: Actor) -> di
 
 
 def history_of(session: Session, customer_id: int) -> list[dict[str, Any]]:
-    return [{"id": e.id, "type": e.type, "actor": e.actor, "message": e.message,
+    return [{"id": e.id, "type": e.type, "actor": e.actor, "message": event_message(e),
              "data": e.data, "created_at": when(e.created_at)}
             for e in session.scalars(select(CustomerEvent)
                                      .where(CustomerEvent.customer_id == customer_id)

@@ -18,7 +18,7 @@ from ordermill.core.customers.common import (
     valid_id,
 )
 from ordermill.core.errors import InvalidInput
-from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import event_msg, event_ngettext
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order, OrderEvent, utcnow
 from ordermill.core.permissions import require
@@ -68,8 +68,12 @@ def merge_customers(mill: Ordermill, keep_id: object, merge_id: object, *,
         session.flush()
         session.delete(gone)
         record(session, kept.id, actor, "customer_merged",
-               f"Customer {gone.id} ({gone.email}) merged into this one: "
-               f"{len(numbers)} order(s) and {notes} note(s) moved.", summary)
+               event_msg("Customer %(id)s (%(email)s) merged into this one: %(orders)s and "
+                         "%(notes)s moved.", id=gone.id, email=gone.email,
+                         orders=event_ngettext("%(num)s order", "%(num)s orders",
+                                               len(numbers)),
+                         notes=event_ngettext("%(num)s note", "%(num)s notes", notes)),
+               summary)
     return {"kept_customer_id": kept_id, **summary}
 
 

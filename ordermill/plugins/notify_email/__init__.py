@@ -34,7 +34,9 @@ from typing import Any
 import attrs
 
 from ordermill.api import (
+    N_,
     ActionContext,
+    EventTypeSpec,
     JobHandlerSpec,
     JobRequest,
     Order,
@@ -94,6 +96,12 @@ def dedupe_key(event_id: int, template: str, recipient: str) -> str:
     """One message per (event, template, recipient), however often the hook runs."""
     digest = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()[:20]
     return f"{JOB_KIND}:{event_id}:{template}:{digest}"
+
+
+@hookimpl
+def register_event_types() -> list[EventTypeSpec]:
+    """`email_sent` (handler.deliver) in the order's history, in the reader's language."""
+    return [EventTypeSpec("email_sent", N_("E-mail sent"), "ordermill_notify_email")]
 
 
 @hookimpl

@@ -45,11 +45,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from ordermill.api import (
+    N_,
     ActionContext,
     Actor,
     AdminLink,
     Customer,
     ErasureScope,
+    EventTypeSpec,
     JobHandlerSpec,
     JobRequest,
     MessageAttachment,
@@ -77,6 +79,22 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BRANCH = "provisioning"
+# The history event types this plugin writes (worker, commands) beside the core's words for
+# `provisioned` and `ticket_checked_in`.
+EVENT_TYPES = {
+    "service_suspended": N_("Service suspended"),
+    "service_unsuspended": N_("Service unsuspended"),
+    "service_terminated": N_("Service terminated"),
+    "domain_transferred": N_("Domain transferred"),
+    "provisioning_failed": N_("Provisioning failed"),
+    "provisioning_requested": N_("Provisioning requested"),
+}
+
+
+@hookimpl(trylast=True)
+def register_event_types() -> list[EventTypeSpec]:
+    return [EventTypeSpec(name, label, "ordermill_provisioning")
+            for name, label in EVENT_TYPES.items()]
 
 
 @hookimpl(trylast=True)

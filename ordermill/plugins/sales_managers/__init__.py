@@ -29,6 +29,7 @@ from ordermill.api import (
     N_,
     ActionContext,
     Actor,
+    EventTypeSpec,
     FilterSpec,
     InvalidInput,
     Order,
@@ -39,11 +40,13 @@ from ordermill.api import (
     hookimpl,
 )
 from ordermill.plugins.sales_managers.confirming import (
+    EVENT_TYPE,
     PERMISSION,
     confirm_sale,
     confirmed_condition,
     sale_state,
 )
+from ordermill.plugins.sales_managers.i18n import DOMAIN
 from ordermill.plugins.sales_managers.i18n import i18n as catalog  # noqa: F401 (registers its domain)
 from ordermill.plugins.sales_managers.models import SalesConfirmation
 
@@ -63,6 +66,12 @@ FILTER_CHOICES = (("unconfirmed", N_("Unconfirmed sales")), ("confirmed", N_("Co
 def register_permissions() -> list[PermissionSpec]:
     return [PermissionSpec(PERMISSION, N_("Check and confirm the sales manager of a sale"),
                            roles=("manager",))]
+
+
+@hookimpl(trylast=True)
+def register_event_types() -> list[EventTypeSpec]:
+    """`sale_confirmed` in the order's history, in the reader's language."""
+    return [EventTypeSpec(EVENT_TYPE, N_("Sale confirmed"), DOMAIN)]
 
 
 @hookimpl(trylast=True)

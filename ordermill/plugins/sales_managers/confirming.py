@@ -18,15 +18,17 @@ from sqlalchemy.orm import Session
 from ordermill.api import (
     ActionNotAllowed,
     Actor,
+    EventMsg,
     InvalidInput,
     Order,
     Ordermill,
     OrderNotFound,
     StaffUser,
+    event_msg,
     format_date,
     require,
 )
-from ordermill.plugins.sales_managers.i18n import _
+from ordermill.plugins.sales_managers.i18n import DOMAIN, _
 from ordermill.plugins.sales_managers.models import SalesConfirmation
 
 PERMISSION = "confirm_sales"
@@ -34,8 +36,6 @@ EVENT_TYPE = "sale_confirmed"
 SYSTEM = "system"
 KEEP = object()  # confirm_sale(manager_id=KEEP): leave the attribution as it is
 
-CONFIRMED = "Sale confirmed: sales manager {manager}."
-CHANGED = "Sale confirmed: sales manager changed from {old} to {new}."
 
 
 class AlreadyConfirmed(ActionNotAllowed):
@@ -75,6 +75,16 @@ def active_managers(mill: Ordermill) -> list[tuple[int, str]]:
 
 def _name(names: dict[int, str], manager_id: int | None) -> str:
     return names.get(manager_id, f"staff #{manager_id}") if manager_id else SYSTEM
+
+
+def _name_param(names: dict[int, str], manager_id: int | None) -> str | EventMsg:
+    """The manager as a history message parameter: a staff name as it is, "system" and an
+    unknown id in the reader's language."""
+    if not manager_id:
+        return event_msg("system", catalog_domain=DOMAIN)
+    if manager_id in names:
+        return names[manager_id]
+    return event_msg("staff #%(id)s", catalog_domain=DOMAIN, id=manager_id)
 
 
 def sale_state(mill: Ordermill, number: str, *, actor: Actor) -> SaleState:
@@ -117,9 +127,12 @@ def confirm_sale(mill: Ordermill, number: str, *, actor: Actor, manager_id: Any 
                                      "attribute the sale to.", manager_id=new),
                                    details={"field": "sales_manager_id"})
         if new == old:
-            message = CONFIRMED.format(manager=_name(names, new))
+            message = event_msg("Sale confirmed: sales manager %(manager)s.",
+                                catalog_domain=DOMAIN, manager=_name_param(names, new))
         else:
-            message = CHANGED.format(old=_name(names, old), new=_name(names, new))
+            message = event_msg("Sale confirmed: sales manager changed from %(old)s to "
+                                "%(new)s.", catalog_domain=DOMAIN,
+                                old=_name_param(names, old), new=_name_param(names, new))
             order.sales_manager_id = new
         row = SalesConfirmation(order_id=order.id, confirmed_by_id=actor.user_id,
                                 confirmed_by=actor.label)

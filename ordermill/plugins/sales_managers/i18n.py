@@ -8,7 +8,8 @@ from typing import Any
 
 from ordermill.api import Domain, current_locale, format_datetime
 
-i18n = Domain("ordermill_sales_managers", Path(__file__).parent / "translations")
+DOMAIN = "ordermill_sales_managers"  # history events name it (event_msg's catalog_domain)
+i18n = Domain(DOMAIN, Path(__file__).parent / "translations")
 _ = i18n.gettext
 
 
@@ -18,4 +19,4 @@ def i18n_context() -> dict[str, Any]:
             "language": current_locale(), "format_datetime": format_datetime}
 
 
-__all__ = ["_", "i18n", "i18n_context"]
+__all__ = ["DOMAIN", "_", "i18n", "i18n_context"]

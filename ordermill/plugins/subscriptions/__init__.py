@@ -31,6 +31,7 @@ from ordermill.api import (
     ActionNotAllowed,
     Actor,
     AdminLink,
+    EventTypeSpec,
     JobHandlerSpec,
     Order,
     OrderPanel,
@@ -41,6 +42,7 @@ from ordermill.api import (
 )
 from ordermill.plugins.subscriptions import engine, scheduler
 from ordermill.plugins.subscriptions import hookspecs as subscription_hookspecs
+from ordermill.plugins.subscriptions.i18n import DOMAIN
 from ordermill.plugins.subscriptions.i18n import i18n as catalog  # noqa: F401 (registers its domain)
 from ordermill.plugins.subscriptions.models import Subscription
 
@@ -62,6 +64,26 @@ def add_hookspecs(pm: Any) -> None:
 def register_permissions() -> Iterable[PermissionSpec]:
     return [PermissionSpec("manage_recurring", N_("Change the status of recurring orders"),
                            roles=("manager",))]
+
+
+# The history event types this plugin writes (engine.record, demo), as the admin names them.
+EVENT_TYPES = {
+    "subscription_started": N_("Subscription started"),
+    "subscription_suspend": N_("Subscription suspended"),
+    "subscription_resume": N_("Subscription resumed"),
+    "subscription_complete": N_("Subscription completed"),
+    "subscription_retry": N_("Subscription payment retried"),
+    "subscription_paid": N_("Subscription payment received"),
+    "subscription_payment_failed": N_("Subscription payment failed"),
+    "subscription_released": N_("Subscription payment taken again"),
+    "subscription_demo": N_("Subscription status set (demo)"),
+    "renewal_invoice": N_("Renewal invoice"),
+}
+
+
+@hookimpl(trylast=True)
+def register_event_types() -> Iterable[EventTypeSpec]:
+    return [EventTypeSpec(name, label, DOMAIN) for name, label in EVENT_TYPES.items()]
 
 
 @hookimpl(trylast=True)

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from ordermill.api import utcnow
+from ordermill.api import event_msg, event_ngettext, utcnow
 from ordermill.plugins.subscriptions import engine
+from ordermill.plugins.subscriptions.i18n import DOMAIN
 from ordermill.plugins.subscriptions.models import ACTIVE, FAILED, PROCESSING, Subscription
 
 if TYPE_CHECKING:
@@ -47,10 +48,14 @@ def seed(mill: Ordermill, numbers: Sequence[str]) -> list[str]:
             sub.status = status
             if status == FAILED:
                 sub.attempts, sub.last_error, sub.ended_at = 3, DEMO_ERROR, utcnow()
-                text = f"Subscription {sub.id} failed: the payment was declined 3 times."
+                text = event_ngettext(
+                    "Subscription %(id)s failed: the payment was declined once.",
+                    "Subscription %(id)s failed: the payment was declined %(num)s times.",
+                    sub.attempts, catalog_domain=DOMAIN, id=sub.id)
             else:
                 sub.claimed_by = "demo"
-                text = f"Subscription {sub.id}: a payment is being taken."
+                text = event_msg("Subscription %(id)s: a payment is being taken.",
+                                 catalog_domain=DOMAIN, id=sub.id)
             engine.record(ctx, order, "subscription_demo", text, subscription=sub)
     with mill.read_session() as session:
         return list(session.scalars(select(Subscription.status)

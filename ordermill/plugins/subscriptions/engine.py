@@ -17,20 +17,25 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from ordermill.api import (
+    N_,
     ActionContext,
     ActionNotAllowed,
     Actor,
+    EventMsg,
     InvalidInput,
     JobRequest,
+    Money,
     NotFound,
     Order,
     add_renewal_invoice,
-    money_text,
+    event_msg,
+    event_ngettext,
     require,
     saved_method,
     utcnow,
 )
 from ordermill.plugins.subscriptions.config import SubscriptionsConfig, parse_interval
+from ordermill.plugins.subscriptions.i18n import DOMAIN
 from ordermill.plugins.subscriptions.models import (
     ACTIVE,
     COMPLETED,
@@ -130,8 +135,10 @@ def announce(mill: Ordermill, subscription: Subscription, old: str, new: str,
         log.warning("%s of %s failed: %s", HOOK, failure.plugin, failure.error)
 
 
-def record(ctx: ActionContext, order: Order, kind: str, message: str, *,
+def record(ctx: ActionContext, order: Order, kind: str, message: EventMsg, *,
            subscription: Subscription, notify: bool = False, **data: Any) -> None:
+    """One history event of the subscription; `message` an event_msg of this plugin's
+    catalog, so each reader sees it in their language."""
     ctx.record_event(order, kind, message, notify_customer=notify,
                      data={"subscription": subscription.id, "status": subscription.status,
                            **data})
@@ -223,13 +230,30 @@ def create(mill: Ordermill, number: str, *, actor: Actor, interval: str | None =
     return copy
 
 
-def describe_plan(subscription: Subscription) -> str:
-    every = f"{subscription.interval_count} {subscription.interval_unit}"
-    times = (f"{subscription.total_count} payments" if subscription.total_count
-             else "until stopped")
-    return (f"Subscription {subscription.id} started: "
-            f"{money_text(subscription.amount, subscription.currency)} "
-            f"{subscription.currency} every {every}, {times}.")
+def every_interval(count: int, unit: str) -> EventMsg:
+    """'every month', 'every 2 weeks' as a part of a history sentence."""
+    if unit == "day":
+        return event_ngettext("every day", "every %(num)s days", count, catalog_domain=DOMAIN)
+    if unit == "week":
+        return event_ngettext("every week", "every %(num)s weeks", count,
+                              catalog_domain=DOMAIN)
+    if unit == "year":
+        return event_ngettext("every year", "every %(num)s years", count,
+                              catalog_domain=DOMAIN)
+    return event_ngettext("every month", "every %(num)s months", count, catalog_domain=DOMAIN)
+
+
+def describe_plan(subscription: Subscription) -> EventMsg:
+    """The started event's sentence: amount, interval and how many payments."""
+    times = (event_ngettext("%(num)s payment", "%(num)s payments", subscription.total_count,
+                            catalog_domain=DOMAIN)
+             if subscription.total_count else event_msg("until stopped", catalog_domain=DOMAIN))
+    return event_msg("Subscription %(id)s started: %(amount)s %(every)s, %(times)s.",
+                     catalog_domain=DOMAIN, id=subscription.id,
+                     amount=Money(subscription.amount, subscription.currency),
+                     every=every_interval(subscription.interval_count,
+                                          subscription.interval_unit),
+                     times=times)
 
 
 # ---------------------------------------------------------------------------- staff actions
@@ -251,7 +275,8 @@ def act(mill: Ordermill, subscription_id: int, action: str, *, actor: Actor,
         ACTION_STEPS[action](sub, order, now, config)
         if action in ("resume", "retry"):
             ctx.enqueue(tick_job(now, f"{action}:{sub.id}"))
-        record(ctx, order, f"subscription_{action}", ACTION_MESSAGES[action].format(id=sub.id),
+        record(ctx, order, f"subscription_{action}",
+               event_msg(ACTION_MESSAGES[action], catalog_domain=DOMAIN, id=sub.id),
                subscription=sub, notify=action == "suspend", comment=comment)
         copy = snapshot(sub)
     return copy
@@ -294,10 +319,10 @@ ACTION_STEPS: dict[str, Callable[[Subscription, Order, dt.datetime, Subscription
                                  None]] = {
     "suspend": _suspend, "resume": _resume, "complete": _complete, "retry": _retry}
 ACTION_MESSAGES = {
-    "suspend": "Subscription {id} suspended: no payment is taken until it is resumed.",
-    "resume": "Subscription {id} resumed.",
-    "complete": "Subscription {id} completed early: nothing more is billed.",
-    "retry": "Subscription {id}: payment retried now.",
+    "suspend": N_("Subscription %(id)s suspended: no payment is taken until it is resumed."),
+    "resume": N_("Subscription %(id)s resumed."),
+    "complete": N_("Subscription %(id)s completed early: nothing more is billed."),
+    "retry": N_("Subscription %(id)s: payment retried now."),
 }
 
 
@@ -326,8 +351,10 @@ def make_invoice(mill: Ordermill, subscription_id: int, config: SubscriptionsCon
         sub.current_invoice_id, sub.attempts, sub.next_attempt_at = invoice.id, 0, due
         ctx.enqueue(tick_job(due))  # debited on the due date, not a tick later
         record(ctx, order, "renewal_invoice",
-               f"Invoice {invoice.id} of {money_text(invoice.amount, order.currency)} "
-               f"{order.currency} for subscription {sub.id}, due {due:%Y-%m-%d}.",
+               event_msg("Invoice %(invoice)s of %(amount)s for subscription %(id)s, due "
+                         "%(due)s.", catalog_domain=DOMAIN, invoice=invoice.id,
+                         amount=Money(invoice.amount, order.currency), id=sub.id,
+                         due=f"{due:%Y-%m-%d}"),
                subscription=sub, notify=True, invoice_id=invoice.id,
                debited=bool(sub.saved_method))
 
@@ -352,23 +379,32 @@ def settle(mill: Ordermill, subscription_id: int, *, claim: str | None,
                 sub.status, sub.ended_at = COMPLETED, now
             elif sub.status in (PROCESSING, FAILED):
                 sub.status = ACTIVE
-            record(ctx, order, "subscription_paid",
-                   f"Subscription {sub.id}: payment {sub.payments_made} received"
-                   f"{'; all payments made.' if sub.status == COMPLETED else '.'}",
-                   subscription=sub, invoice_id=invoice_id)
+            text = (event_msg("Subscription %(id)s: payment %(payment)s received; all "
+                              "payments made.", catalog_domain=DOMAIN, id=sub.id,
+                              payment=sub.payments_made)
+                    if sub.status == COMPLETED else
+                    event_msg("Subscription %(id)s: payment %(payment)s received.",
+                              catalog_domain=DOMAIN, id=sub.id, payment=sub.payments_made))
+            record(ctx, order, "subscription_paid", text, subscription=sub,
+                   invoice_id=invoice_id)
             return
         sub.attempts += 1
         sub.last_error = message[:500]
         if sub.attempts > config.max_retries:
             sub.status, sub.next_attempt_at, sub.ended_at = FAILED, None, now
-            text = (f"Subscription {sub.id} failed: the payment was declined "
-                    f"{sub.attempts} times ({message}).")
+            text = event_ngettext(
+                "Subscription %(id)s failed: the payment was declined once (%(reason)s).",
+                "Subscription %(id)s failed: the payment was declined %(num)s times "
+                "(%(reason)s).", sub.attempts, catalog_domain=DOMAIN, id=sub.id,
+                reason=message)
         else:
             sub.status, sub.next_attempt_at = ACTIVE, now + config.retry_delta
             ctx.enqueue(tick_job(sub.next_attempt_at))  # the retry runs on the dot
-            text = (f"Subscription {sub.id}: payment declined ({message}); retry "
-                    f"{sub.attempts} of {config.max_retries} on "
-                    f"{sub.next_attempt_at:%Y-%m-%d %H:%M} UTC.")
+            text = event_msg("Subscription %(id)s: payment declined (%(reason)s); retry "
+                             "%(attempt)s of %(retries)s on %(when)s UTC.",
+                             catalog_domain=DOMAIN, id=sub.id, reason=message,
+                             attempt=sub.attempts, retries=config.max_retries,
+                             when=f"{sub.next_attempt_at:%Y-%m-%d %H:%M}")
         record(ctx, order, "subscription_payment_failed", text, subscription=sub, notify=True,
                invoice_id=invoice_id, attempts=sub.attempts)
 
@@ -393,7 +429,8 @@ def release(mill: Ordermill, subscription_id: int, *, before: dt.datetime) -> No
             return
         sub.status, sub.claimed_by, sub.next_attempt_at = ACTIVE, None, utcnow()
         record(ctx, order, "subscription_released",
-               f"Subscription {sub.id}: the interrupted payment is taken again.",
+               event_msg("Subscription %(id)s: the interrupted payment is taken again.",
+                         catalog_domain=DOMAIN, id=sub.id),
                subscription=sub)
 
 
@@ -422,5 +459,7 @@ def reconcile(mill: Ordermill, number: str) -> None:
             if locked.remaining == 0:
                 locked.status, locked.ended_at = COMPLETED, utcnow()
             record(ctx, order, "subscription_paid",
-                   f"Subscription {locked.id}: {locked.payments_made} payments made.",
+                   event_ngettext("Subscription %(id)s: %(num)s payment made.",
+                                  "Subscription %(id)s: %(num)s payments made.",
+                                  locked.payments_made, catalog_domain=DOMAIN, id=locked.id),
                    subscription=locked)

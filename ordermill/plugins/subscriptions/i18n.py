@@ -8,7 +8,8 @@ from typing import Any
 
 from ordermill.api import N_, Domain, InvalidInput, Money, current_locale, format_money
 
-i18n = Domain("ordermill_subscriptions", Path(__file__).parent / "translations")
+DOMAIN = "ordermill_subscriptions"  # history events name it (event_msg's catalog_domain)
+i18n = Domain(DOMAIN, Path(__file__).parent / "translations")
 _ = i18n.gettext
 
 STATUS_LABELS = {"active": N_("Active"), "processing": N_("Processing"),
@@ -54,4 +55,4 @@ def i18n_context() -> dict[str, Any]:
             "every": every}
 
 
-__all__ = ["_", "every", "i18n", "i18n_context", "money", "status_label"]
+__all__ = ["DOMAIN", "_", "every", "i18n", "i18n_context", "money", "status_label"]

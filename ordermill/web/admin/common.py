@@ -23,6 +23,7 @@ from wtforms.validators import ValidationError
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import InvalidInput, PluginError
+from ordermill.core.event_types import event_type_label
 from ordermill.core.i18n import N_, current_locale, parse_amount, plugin_text
 from ordermill.core.i18n import format_date as locale_date
 from ordermill.core.i18n import format_datetime as locale_datetime
@@ -78,7 +79,9 @@ TERMS = {
     "biennially": N_("Biennially"), "onetime": N_("One time"), "write_off": N_("Write-off"),
     "adjustment": N_("Adjustment"), "charge": N_("Payment"), "standard": N_("Standard"),
     "reduced": N_("Reduced"), "zero": N_("Zero"), "exempt": N_("Exempt"),
-    "completed": N_("Completed"),
+    "completed": N_("Completed"), "fraud_check_failed": N_("Fraud check failed"),
+    "customer_edited": N_("Customer edited"), "note_added": N_("Note added"),
+    "exported": N_("Exported"), "erased": N_("Erased"),
 }
 SERVICE_STATUS_COLOURS = {"active": "#15803d", "pending": "#b45309", "failed": "#dc2626",
                           "suspended": "#ca8a04", "terminated": "#4b5563",
@@ -340,6 +343,17 @@ def term(name: str | None) -> str:
     return _(known) if known else name.replace("_", " ").capitalize()
 
 
+def event_type(name: str | None) -> str:
+    """A history event's type as the reader's word: the core's word for its own types, else
+    the label the plugin that writes it registered (register_event_types), else the name
+    made readable ('order_deleted' -> 'Order deleted')."""
+    if not name:
+        return ""
+    if name in TERMS:
+        return term(name)
+    return event_type_label(mill(), name) or term(name)
+
+
 def header_summary(summary: str, payment_status: str, status_label: str) -> str | None:
     """The line summary for the order page's header, or None when it only repeats the
     status or payment badge beside it ("Pending · Paid · Complete" reads as three states)."""
@@ -401,6 +415,7 @@ def template_helpers() -> dict[str, Any]:
         "can": can, "money": format_money, "when": when, "status_badge": status_badge,
         "payment_badge": payment_badge, "line_badge": line_badge, "badge": badge,
         "gateway_label": gateway_label, "decimal_text": decimal_text, "term": term,
+        "event_type": event_type,
         "money_list": money_list, "payment_label": payment_label, "summary_label": summary_label,
         "plugin_text": plugin_text,
         "status_label": lambda name: status_label(mill(), name),

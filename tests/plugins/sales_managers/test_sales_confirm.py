@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import PermissionDenied
+from ordermill.core.i18n import use_locale
+from ordermill.core.labels import event_message
 from ordermill.core.models import Order, Product
 from ordermill.core.permissions import PERMISSIONS
 from ordermill.core.specs import Actor
@@ -71,6 +73,8 @@ def test_confirming_needs_confirm_sales(mill: Ordermill, sale: str, api_client: 
     assert answer["confirmed_by"].startswith("token:")
     [event] = [e for e in mill.orders.history(sale) if e.type == "sale_confirmed"]
     assert event.message == "Sale confirmed: sales manager Anna."
+    with use_locale("fr"):
+        assert event_message(event, mill) == "Vente confirmée : responsable des ventes Anna."
     again = api_client.post(f"/api/v1/orders/{sale}/sale/confirm", json={}, role="manager")
     assert again.status_code == 409
     assert "already confirmed" in again.get_json()["error"]["message"]
@@ -89,6 +93,9 @@ def test_confirming_may_change_the_manager(mill: Ordermill, sale: str, people: d
     assert mill.orders.get(sale).sales_manager_id == people["ben"]
     [event] = [e for e in mill.orders.history(sale) if e.type == "sale_confirmed"]
     assert event.message == "Sale confirmed: sales manager changed from Anna to Ben."
+    with use_locale("uk"):
+        assert event_message(event, mill) == (
+            "Продаж підтверджено: менеджера з продажу змінено з Anna на Ben.")
     assert event.comment == "Phoned"
     assert event.data == {"sales_manager_id": people["ben"],
                           "previous_sales_manager_id": people["anna"]}
@@ -156,3 +163,17 @@ def test_the_command_line(mill: Ordermill, sale: str, people: dict[str, int],
     assert done.exit_code == 0, done.output
     assert "system  confirmed by system:cli" in done.output
     assert mill.orders.get(sale).sales_manager_id is None
+
+
+def test_a_sale_attributed_to_the_system_reads_system_in_each_language(
+        mill: Ordermill, sale: str) -> None:
+    manager = Actor(kind="user", name="mia@shop.test", role="manager")
+    confirm_sale(mill, sale, actor=manager, manager_id=None)
+    [event] = [e for e in mill.orders.history(sale) if e.type == "sale_confirmed"]
+    assert event.message == "Sale confirmed: sales manager changed from Anna to system."
+    with use_locale("fr"):
+        assert event_message(event, mill) == (
+            "Vente confirmée : responsable des ventes changé de Anna à système.")
+    with use_locale("ru"):
+        assert event_message(event, mill) == (
+            "Продажа подтверждена: менеджер по продажам изменён с Anna на система.")  # noqa: RUF001

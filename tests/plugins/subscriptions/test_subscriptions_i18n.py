@@ -15,7 +15,7 @@ from test_subscriptions_emails import (  # noqa: F401  (its mail server and sett
     smtp,
 )
 
-from ordermill.api import use_locale
+from ordermill.api import event_message, use_locale
 from ordermill.core.app import Ordermill
 from ordermill.core.specs import Actor
 from ordermill.plugins.notify_email.testing import SmtpSink
@@ -69,3 +69,35 @@ def test_a_french_buyer_gets_the_subscription_mails_in_french(
     assert suspended["Subject"] == f"Abonnement suspendu pour la commande {number}"
     assert "Nouvelle facture" in renewal.get_body(("html",)).get_content()
 
+
+
+def test_the_subscription_history_reads_in_the_readers_language(
+        mill: Ordermill, staff: Actor, make_product: Callable[..., Any],
+        pay_first: Callable[[str], str], admin_client: Any) -> None:
+    """The events the plugin writes (sentence and type) follow the reader, not English."""
+    make_product("VPS", price=2500, stock=None, kind="service", billing_cycle="monthly")
+    number = mill.orders.place(order_request([("VPS", 1)], payment_method="stripe"),
+                               actor=staff).order.number
+    pay_first(number)
+    with mill.read_session() as session:
+        sub = session.scalar(select(Subscription).where(Subscription.order_number == number))
+    assert sub is not None
+    engine.act(mill, sub.id, "suspend", actor=staff)
+    events = {e.type: e for e in mill.orders.history(number)}
+    started, suspended = events["subscription_started"], events["subscription_suspend"]
+    assert started.message == (f"Subscription {sub.id} started: €25.00 every month, "
+                               f"until stopped.")
+    with use_locale("fr"):
+        assert event_message(started, mill) == (
+            f"Abonnement {sub.id} démarré : 25,00\u00a0€ chaque mois, jusqu'à l'arrêt.")
+        assert event_message(suspended, mill) == (
+            f"Abonnement {sub.id} suspendu : aucun paiement n'est encaissé jusqu'à sa "
+            f"reprise.")
+    with use_locale("uk"):
+        assert event_message(suspended, mill).startswith(f"Підписку {sub.id} призупинено")
+
+    page = admin_client.get(f"/admin/orders/{number}",
+                            headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Abonnement démarré" in page and "Abonnement suspendu" in page
+    assert "Subscription started" not in page and "Subscription suspend" not in page
+    assert f"Abonnement {sub.id} démarré : 25,00" in page
