@@ -186,3 +186,30 @@ def test_the_seller_settings_page_sets_the_seller_of_documents_issued_later(
     assert seller == {"name": "Hôtel Żółć SARL", "address": "1 rue de Rivoli\n75001 Paris",
                       "vat_number": "FR40303265045"}
     assert admin_login("support").get("/admin/settings/seller").status_code == 403
+
+
+# The shipped fonts are a subset of DejaVu (see fonts/LICENSE-DejaVu.txt): what a buyer's
+# name, an address or an amount may hold must stay in it, in both weights.
+SCRIPTS_PRINTED = {
+    "Latin-1, Latin Extended-A and B": (0x20, 0x24F),
+    "Greek": (0x391, 0x3C9),
+    "Cyrillic (Russian, Ukrainian, ...)": (0x400, 0x45F),
+    "Armenian": (0x531, 0x556),
+    "Hebrew": (0x5D0, 0x5EA),
+    "Georgian": (0x10D0, 0x10F0),
+    "Vietnamese (Latin Extended Additional)": (0x1EA0, 0x1EF9),
+}
+
+
+@pytest.mark.parametrize("font", ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"])
+def test_the_document_fonts_print_every_script_a_name_may_be_written_in(font: str) -> None:
+    from fontTools.ttLib import TTFont
+
+    from ordermill.api import DOCUMENT_FONTS
+
+    cmap = TTFont(DOCUMENT_FONTS / font).getBestCmap()
+    missing = {script: [hex(cp) for cp in range(first, last + 1)
+                        if cp not in cmap and chr(cp).isprintable() and chr(cp).isalpha()]
+               for script, (first, last) in SCRIPTS_PRINTED.items()}
+    assert {script: cps for script, cps in missing.items() if cps} == {}
+    assert all(ord(symbol) in cmap for symbol in "€₴₽₹£¥₺₫№—“”…•\u2013\u2018\u2019")
