@@ -70,6 +70,7 @@ class Ordermill:
         self._statuses = self._gateways = self._job_handlers = None
         self._fraud_threshold = None
         self._permissions = None
+        self.__dict__.pop("_settings_storage_keys", None)  # shop_settings._storage_key
         self._install_permissions()
 
     @property

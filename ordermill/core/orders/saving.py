@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ordermill.core.models import Order, OrderLine
 
 _TABLE = OrderLine.__table__
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)  # built once
 
 
 def batch_lines(session: Session, order: Order) -> list[OrderLine] | None:
@@ -44,12 +45,15 @@ def insert_lines(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
     for line in lines:
         line.order_id = order.id
         rows.append(_values(line))
-    ids = sorted(session.scalars(insert(_TABLE).returning(_TABLE.c.id), rows))
+    # Core on the session's connection: the rows are new, nothing to autoflush first
+    ids = sorted(session.connection().scalars(_INSERT, rows))
     if len(ids) != len(lines):  # pragma: no cover - the database refused a row: it raised
         raise RuntimeError("order lines were not all inserted")
     for line, row, new_id in zip(lines, rows, ids, strict=True):
+        state = line.__dict__
         for key, value in row.items():
-            setattr(line, key, value)
+            if key not in state or state[key] is not value:  # defaults the insert filled
+                setattr(line, key, value)
         line.id = new_id
         make_transient_to_detached(line)
         session.add(line)
