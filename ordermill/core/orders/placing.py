@@ -141,7 +141,7 @@ class PlacingActions(OrderSteps):
                                 billing_address=dict(details.billing_address),
                                 language=details.language, vat_id=details.vat_id,
                                 created_at=utcnow())
-            session.add(customer)
+            saving.insert_one(session, customer)  # its id now, without a flush of its own
         elif details.vat_id and customer.vat_id != details.vat_id:
             customer.vat_id = details.vat_id  # the buyer's latest VAT number
         return customer
