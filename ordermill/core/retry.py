@@ -170,6 +170,9 @@ def retry_read(read: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+EVENTS_WRITTEN = "ordermill.events_written"  # session.info: (id, number, type) of its events
+
+
 @contextmanager
 def action_transaction(mill: Any, ctx: ActionContext) -> Iterator[Session]:
     """One write transaction for an action: committed, or rolled back for a dry run or an
@@ -183,6 +186,7 @@ def action_transaction(mill: Any, ctx: ActionContext) -> Iterator[Session]:
                        if isinstance(obj, OrderEvent) and obj.id is not None)
 
     event.listen(session, "after_flush", note_events)
+    session.info[EVENTS_WRITTEN] = flushed  # events inserted without a flush add themselves
     transaction = session.begin()
     ctx.session = session
     committing = False
