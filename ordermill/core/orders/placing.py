@@ -221,9 +221,12 @@ class PlacingActions(OrderSteps):
             if not ctx.dry_run:
                 invoicing.number_now(session, issued, ctx)
         batched = saving.batch_lines(session, order)  # SQLite: one INSERT for the lines
+        invoice = saving.take_invoice(session, order)  # one INSERT, outside the flush
         session.flush()
         if batched is not None:
             saving.insert_lines(session, order, batched)
+        if invoice is not None:
+            saving.insert_invoice(session, order, invoice)
         adjustments.settle_line_ids(order)
         return order, results
 

@@ -19,7 +19,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ordermill.core.models import Order, OrderLine
+from ordermill.core.models import Invoice, Order, OrderLine
 
 _TABLE = OrderLine.__table__
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)  # built once
@@ -60,6 +60,29 @@ def insert_lines(session: Session, order: Order, lines: Sequence[OrderLine]) -> 
         session.add(line)
         set_committed_value(line, "order", order)
     set_committed_value(order, "lines", list(lines))
+
+
+def take_invoice(session: Session, order: Order) -> Invoice | None:
+    """Before the flush: take a new order's one invoice out of the unit of work (written by
+    `insert_invoice` after the order's insert): the order's flush is then one row, without
+    the relationship bookkeeping of a second table. None when there is not exactly one."""
+    invoices = list(order.invoices)
+    if len(invoices) != 1 or invoices[0].id is not None:
+        return None
+    invoice = invoices[0]
+    if invoice in session:
+        session.expunge(invoice)
+    set_committed_value(order, "invoices", [])
+    return invoice
+
+
+def insert_invoice(session: Session, order: Order, invoice: Invoice) -> None:
+    """After the flush: the invoice taken by `take_invoice`, inserted and attached to the
+    order as the flush would have left it."""
+    invoice.order_id = order.id
+    insert_one(session, invoice)
+    set_committed_value(invoice, "order", order)
+    set_committed_value(order, "invoices", [invoice])
 
 
 def insert_one(session: Session, obj: Any) -> None:
