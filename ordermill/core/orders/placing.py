@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ordermill.core import adjustments, billing, countries, invoicing, pricing
 from ordermill.core.catalogue import prices, promotions
@@ -194,10 +195,9 @@ class PlacingActions(OrderSteps):
             plugin_data={name: dict(values) for name, values in request.plugin_data.items()},
         )
         order.lines = lines
-        order.invoices = []
-        order.payments = []
-        order.fraud_checks = []
-        order.credit_notes = []
+        for empty in ("invoices", "payments", "fraud_checks", "credit_notes"):
+            # known empty, without history to flush (rows appended later still are)
+            set_committed_value(order, empty, [])
         self._reserve(session, lines, products, order.number)
         promotions.claim(session, promo, order.number, request.customer.email)
         # priced before the order is saved (it is inserted once, at version 1): the lines
