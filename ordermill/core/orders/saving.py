@@ -1,4 +1,4 @@
-"""Inserting a new order's lines in one statement on SQLite.
+"""Inserting a new order's rows with Core statements instead of unit-of-work flushes.
 
 The ORM inserts rows whose ids it must read back one at a time on SQLite (the database does
 not promise the order of RETURNING rows, so SQLAlchemy will not batch them); PostgreSQL gets
@@ -7,6 +7,10 @@ of the unit of work before the flush and written with one multi-row INSERT ... R
 SQLite gives a statement's new rows increasing ids in the order of its VALUES (the writer
 holds the database lock), so the sorted ids are the lines' ids in order. The lines are then
 attached to the session as persistent rows, exactly as a flush would have left them.
+
+`insert_one` does the same for single rows that nothing else in the flush depends on (the
+new customer, the order's invoice, the action's event): a flush costs several times the
+INSERT it sends (issue 20).
 """
 
 from __future__ import annotations
@@ -88,23 +92,46 @@ def insert_invoice(session: Session, order: Order, invoice: Invoice) -> None:
 def insert_one(session: Session, obj: Any) -> None:
     """Insert one new object with a Core INSERT ... RETURNING id on the session's connection
     and attach it as a persistent row, as a flush would have left it; for a row nothing else
-    in the unit of work depends on (a placement's new customer), whose id the action needs
-    before its main flush: a whole flush of one row cost several times its statement."""
+    in the unit of work depends on (a placement's new customer and invoice, an action's
+    event): a whole flush of one row cost several times its statement.
+
+    The values are the ORM's: an attribute left unset, or None where the column has a
+    default, takes the column's default (a database default is read back by RETURNING)."""
     table = type(obj).__table__
-    row = _values(obj, table)
-    new_id = session.connection().scalar(_insert_of(table), row)
+    row: dict[str, Any] = {}
+    from_database: list[str] = []
+    unset: list[str] = []
     state = obj.__dict__
-    for key, value in row.items():
+    for column in table.c:
+        key = column.key
+        if column.primary_key:
+            continue
+        value = state.get(key)
+        if value is not None or (key in state and column.type.should_evaluate_none):
+            row[key] = value
+        elif column.default is not None:
+            default = column.default
+            row[key] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+        elif column.server_default is not None:
+            from_database.append(key)
+        elif not column.type.should_evaluate_none:
+            row[key] = None
+        else:
+            unset.append(key)  # left out, so SQL NULL (None would be JSON's 'null')
+    returned = session.connection().execute(_insert_of(table, tuple(from_database)),
+                                            row).one()
+    for key, value in (*row.items(), *zip(from_database, returned[1:], strict=True),
+                       *((key, None) for key in unset)):
         if key not in state or state[key] is not value:  # defaults the insert filled
             setattr(obj, key, value)
-    obj.id = new_id
+    obj.id = returned[0]
     make_transient_to_detached(obj)
     session.add(obj)
 
 
 @cache
-def _insert_of(table: Any) -> Any:
-    return insert(table).returning(table.c.id)
+def _insert_of(table: Any, read_back: tuple[str, ...]) -> Any:
+    return insert(table).returning(table.c.id, *(table.c[key] for key in read_back))
 
 
 def _values(line: Any, table: Any = _TABLE) -> dict[str, Any]:
