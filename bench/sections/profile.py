@@ -1,8 +1,9 @@
-"""Section `profile` (`--profile`): a cProfile of the place action, saved for reading.
+"""Section `profile` (`--profile`): cProfiles of the place and accept actions, saved for reading.
 
 Places orders on the peers' workload (SQLite, every plugin loaded) under cProfile after a
-warm-up, and writes `place.prof` (for snakeviz / pstats) and `place.txt` (the top functions
-by cumulative and by own time) into the results folder.
+warm-up, then accepts each of them under a second profiler, and writes `place.prof` /
+`accept.prof` (for snakeviz / pstats) and `place.txt` / `accept.txt` (the top functions by
+cumulative and by own time) into the results folder.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from bench.peers.ordermill_place import ACTOR, make_mill, order_request, place
 def run(knobs: Knobs) -> list[Figure]:
     orders = 30 if knobs.smoke else min(knobs.orders, 500)
     knobs.out_dir.mkdir(parents=True, exist_ok=True)
-    prof_path, text_path = knobs.out_dir / "place.prof", knobs.out_dir / "place.txt"
-    log(f"profile: {orders} placements under cProfile")
+    log(f"profile: {orders} placements, then {orders} accepts, under cProfile")
     with tempfile.TemporaryDirectory() as work:
         mill = make_mill(f"sqlite:///{Path(work) / 'profile.sqlite'}", Path(work))
         try:
@@ -31,24 +31,42 @@ def run(knobs: Knobs) -> list[Figure]:
             for n in range(10):
                 mill.orders.accept(place(mill, order_request(n, rnd, "w")), actor=ACTOR)
             requests = [order_request(n, rnd) for n in range(orders)]
-            profiler = cProfile.Profile()
+            placing = cProfile.Profile()
             t = time.perf_counter()
-            profiler.enable()
-            for request in requests:
-                place(mill, request)
-            profiler.disable()
-            elapsed = time.perf_counter() - t
+            placing.enable()
+            numbers = [place(mill, request) for request in requests]
+            placing.disable()
+            place_s = time.perf_counter() - t
+            accepting = cProfile.Profile()
+            t = time.perf_counter()
+            accepting.enable()
+            for number in numbers:
+                mill.orders.accept(number, actor=ACTOR)
+            accepting.disable()
+            accept_s = time.perf_counter() - t
         finally:
             mill.engine.dispose()
+    figures = []
+    for name, profiler, elapsed in (("place", placing, place_s), ("accept", accepting, accept_s)):
+        prof_path, text_path = _save(knobs.out_dir, name, profiler, orders, elapsed)
+        figures.append(Figure("profile", f"{name} under cProfile",
+                              round(elapsed / orders * 1000, 2), "ms/order",
+                              note=f"saved {_short(prof_path)} and {text_path.name}"))
+    return figures
+
+
+def _save(out_dir: Path, name: str, profiler: cProfile.Profile, orders: int,
+          elapsed: float) -> tuple[Path, Path]:
+    prof_path, text_path = out_dir / f"{name}.prof", out_dir / f"{name}.txt"
     profiler.dump_stats(prof_path)
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).strip_dirs()
-    out.write(f"{orders} placements in {elapsed:.2f} s under cProfile\n\n")
+    what = "placements" if name == "place" else "accepts"
+    out.write(f"{orders} {what} in {elapsed:.2f} s under cProfile\n\n")
     stats.sort_stats("cumulative").print_stats(40)
     stats.sort_stats("tottime").print_stats(25)
     text_path.write_text(out.getvalue())
-    return [Figure("profile", "place under cProfile", round(elapsed / orders * 1000, 2),
-                   "ms/order", note=f"saved {_short(prof_path)} and {text_path.name}")]
+    return prof_path, text_path
 
 
 def _short(path: Path) -> str:

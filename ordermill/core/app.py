@@ -73,6 +73,7 @@ class Ordermill:
         self._event_types = None
         self._fraud_threshold = None
         self._permissions = None
+        self.__dict__.pop("_settings_storage_keys", None)  # shop_settings._storage_key
         self._install_permissions()
 
     @property

@@ -9,8 +9,10 @@ unit can never both win, and stock never goes negative.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
+from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Integer, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from ordermill.core.catalogue import stock_ledger
@@ -57,16 +59,13 @@ def reserve_many(session: Session, wanted: Mapping[int, tuple[Product, int]], *,
         reserve(session, product, quantity, order_number=order_number)
         return
     ids = sorted(tracked)
-    table = Product.__table__  # Core, on the session's connection: no ORM bookkeeping
-    taken = case({pid: tracked[pid][1] for pid in ids}, value=table.c.id)
-    statement = update(table).values(stock=table.c.stock - taken)
-    if session.get_bind().dialect.name == "postgresql":
-        locked = (select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id)
-                  .with_for_update().cte("locked"))
-        statement = statement.where(table.c.id == locked.c.id, table.c.stock >= taken)
-    else:  # SQLite: the write lock is the database's, there is no row order to keep
-        statement = statement.where(table.c.id.in_(ids), table.c.stock >= taken)
-    done = set(session.connection().scalars(statement.returning(table.c.id)))
+    params: dict[str, int] = {}
+    for index, pid in enumerate(ids):
+        params[f"id_{index}"] = pid
+        params[f"units_{index}"] = tracked[pid][1]
+    statement = _reserve_statement(session.get_bind().dialect.name, len(ids))
+    # Core, on the session's connection: no ORM bookkeeping
+    done = set(session.connection().scalars(statement, params))
     if len(done) != len(ids):  # the rows that passed are rolled back with the transaction
         short = next(pid for pid in ids if pid not in done)
         product, quantity = tracked[short]
@@ -76,6 +75,24 @@ def reserve_many(session: Session, wanted: Mapping[int, tuple[Product, int]], *,
         )
     stock_ledger.record_many(session, [(pid, -tracked[pid][1]) for pid in ids], "hold",
                              order_number=order_number)
+
+
+@cache
+def _reserve_statement(dialect: str, count: int) -> Any:
+    """reserve_many's UPDATE for `count` products, built once per dialect and count (ids
+    and units are parameters `id_<i>` / `units_<i>`): building it cost more than running it."""
+    table = Product.__table__
+    ids = [bindparam(f"id_{index}", type_=Integer) for index in range(count)]
+    taken = case(*[(pid, bindparam(f"units_{index}", type_=Integer))
+                   for index, pid in enumerate(ids)], value=table.c.id)
+    statement = update(table).values(stock=table.c.stock - taken)
+    if dialect == "postgresql":
+        locked = (select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id)
+                  .with_for_update().cte("locked"))
+        statement = statement.where(table.c.id == locked.c.id, table.c.stock >= taken)
+    else:  # SQLite: the write lock is the database's, there is no row order to keep
+        statement = statement.where(table.c.id.in_(ids), table.c.stock >= taken)
+    return statement.returning(table.c.id)
 
 
 def release(session: Session, product_id: int, quantity: int, *,

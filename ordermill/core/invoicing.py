@@ -15,11 +15,12 @@ INV-2026-000123 for invoices, CN-2026-000045 for credit notes, gapless per serie
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, object_session
 
@@ -267,14 +268,9 @@ def next_document_number(session: Session, series: str, year: int) -> int:
     """The next number of a series and year, gapless: one atomic upsert of its counter row
     (the row stays locked until the transaction ends; a rollback gives the number back)."""
     dialect = session.get_bind().dialect.name
-    table = DocumentCounter.__table__
     if dialect in ("postgresql", "sqlite"):
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-        statement = insert.values(series=series, year=year, last_value=1).on_conflict_do_update(
-            index_elements=["series", "year"],
-            set_={"last_value": table.c.last_value + 1},
-        ).returning(table.c.last_value)
-        return int(session.connection().execute(statement).scalar_one())
+        return int(session.connection().execute(
+            _counter_upsert(dialect), {"series": series, "year": year}).scalar_one())
     bumped = session.execute(update(DocumentCounter).where(
         DocumentCounter.series == series, DocumentCounter.year == year)
         .values(last_value=DocumentCounter.last_value + 1)
@@ -284,6 +280,19 @@ def next_document_number(session: Session, series: str, year: int) -> int:
         session.flush()
         return 1
     return int(bumped)
+
+
+@functools.cache
+def _counter_upsert(dialect: str) -> Any:
+    """The counter's upsert for one dialect, built once (placing numbers an invoice each
+    time: building the statement cost more than running it)."""
+    table = DocumentCounter.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert.values(series=bindparam("series"), year=bindparam("year"), last_value=1
+                         ).on_conflict_do_update(
+        index_elements=["series", "year"],
+        set_={"last_value": table.c.last_value + 1},
+    ).returning(table.c.last_value)
 
 
 def default_number(session: Session, document: Document) -> str:

@@ -62,6 +62,15 @@ def too_large(shown: str, currency: str, field: str | None = None) -> str:
 
 def exponent(currency: str) -> int:
     """Number of minor-unit digits of the currency (2 for EUR, 0 for JPY)."""
+    if isinstance(currency, str):
+        return _exponent(currency)
+    return get_currency_precision(check_currency(currency))  # refused with InvalidInput
+
+
+@cache
+def _exponent(currency: str) -> int:
+    """exponent() remembered per code (an unknown one raises and is not remembered): every
+    amount shown asks it."""
     return get_currency_precision(check_currency(currency))
 
 

@@ -170,6 +170,21 @@ def retry_read(read: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+EVENTS_WRITTEN = "ordermill.events_written"  # session.info: (id, number, type) of its events
+
+
+def _note_events(flushing: Session, _context: Any) -> None:
+    """after_flush of every session: an action transaction's flushed events (one listener
+    for all: listening on each new session cost more than the check)."""
+    flushed = flushing.info.get(EVENTS_WRITTEN)
+    if flushed is not None:
+        flushed.extend((obj.id, obj.order_number, obj.type) for obj in flushing.new
+                       if isinstance(obj, OrderEvent) and obj.id is not None)
+
+
+event.listen(Session, "after_flush", _note_events)
+
+
 @contextmanager
 def action_transaction(mill: Any, ctx: ActionContext) -> Iterator[Session]:
     """One write transaction for an action: committed, or rolled back for a dry run or an
@@ -177,12 +192,8 @@ def action_transaction(mill: Any, ctx: ActionContext) -> Iterator[Session]:
     connection or a busy database becomes the error that says what happened (see above)."""
     session = mill.write_session()
     flushed: list[tuple[int, str, str]] = []
-
-    def note_events(flushing: Session, _context: Any) -> None:
-        flushed.extend((obj.id, obj.order_number, obj.type) for obj in flushing.new
-                       if isinstance(obj, OrderEvent) and obj.id is not None)
-
-    event.listen(session, "after_flush", note_events)
+    session.info[EVENTS_WRITTEN] = flushed  # _note_events fills it; events inserted without
+    # a flush add themselves
     transaction = session.begin()
     ctx.session = session
     committing = False

@@ -51,7 +51,7 @@ def _in_transaction(session: Session, key: str) -> Setting | None:
     if transaction is None or cached is None or cached[0] is not transaction:
         if transaction is None:
             return session.get(Setting, key)
-        keys = {row.key for row in session.scalars(select(Setting))}
+        keys = {row.key for row in session.scalars(_ALL_SETTINGS)}
         session.info[_LOADED] = cached = (transaction, keys)
     if key in cached[1]:
         return session.get(Setting, key)  # in the identity map: no SQL
@@ -60,6 +60,7 @@ def _in_transaction(session: Session, key: str) -> Setting | None:
 
 
 _LOADED = "ordermill.settings_loaded"
+_ALL_SETTINGS = select(Setting)  # built once: every action's first settings read runs it
 
 
 def _store(mill: Ordermill, key: str, value: dict[str, Any]) -> None:
@@ -111,7 +112,25 @@ def plugin_settings(mill: Ordermill, page_name: str, *, session: Session | None 
                     ) -> dict[str, Any]:
     """The values an admin stored on a plugin's settings page (only those: merge them over
     your configured defaults). `session`: read inside an action's transaction."""
-    return read_setting(mill, settings_page(mill, page_name).storage_key, session=session)
+    return read_setting(mill, _storage_key(mill, page_name), session=session)
+
+
+def _storage_key(mill: Ordermill, page_name: str) -> str:
+    """settings_page(...).storage_key, remembered per app and set of page plugins: actions
+    read plugin settings on every placement, and collecting every plugin's pages each time
+    cost more than the read (a plugin registered later, or refresh(), starts over)."""
+    owners = tuple(mill.plugins.implementers("admin_settings_pages"))
+    cached: tuple[tuple[str, ...], dict[str, str]] | None = getattr(mill, _KEYS, None)
+    if cached is None or cached[0] != owners:
+        cached = (owners, {})
+        setattr(mill, _KEYS, cached)
+    keys = cached[1]
+    if page_name not in keys:
+        keys[page_name] = settings_page(mill, page_name).storage_key
+    return keys[page_name]
+
+
+_KEYS = "_settings_storage_keys"
 
 
 def may_edit(actor: Actor, page: SettingsPage) -> bool:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ordermill.core import adjustments, billing, countries, invoicing, pricing
 from ordermill.core.catalogue import prices, promotions
@@ -30,6 +32,13 @@ from ordermill.core.serialize import money_text, pricing_preview, pricing_summar
 from ordermill.core.specs import Actor, FraudResult
 
 NUMBER_ATTEMPTS = 5
+
+
+@cache
+def _customer_query() -> Any:
+    """The buyer's customer row by e-mail, built once (the e-mail is its parameter)."""
+    return select(Customer).where(Customer.email == bindparam("email")) \
+        .order_by(Customer.id).limit(1)
 
 
 class PlacingActions(OrderSteps):
@@ -126,15 +135,14 @@ class PlacingActions(OrderSteps):
         return ActionResult(order, event, preview, hook_failures=tuple(failures))
 
     def _customer(self, session: Session, details: CustomerDetails) -> Customer:
-        customer = session.scalar(select(Customer).where(Customer.email == details.email)
-                                  .order_by(Customer.id).limit(1))
+        customer = session.scalar(_customer_query(), {"email": details.email})
         if customer is None:
             customer = Customer(email=details.email, name=details.name, phone=details.phone,
                                 company=details.company,
                                 billing_address=dict(details.billing_address),
                                 language=details.language, vat_id=details.vat_id,
                                 created_at=utcnow())
-            session.add(customer)
+            saving.insert_one(session, customer)  # its id now, without a flush of its own
         elif details.vat_id and customer.vat_id != details.vat_id:
             customer.vat_id = details.vat_id  # the buyer's latest VAT number
         return customer
@@ -187,10 +195,9 @@ class PlacingActions(OrderSteps):
             plugin_data={name: dict(values) for name, values in request.plugin_data.items()},
         )
         order.lines = lines
-        order.invoices = []
-        order.payments = []
-        order.fraud_checks = []
-        order.credit_notes = []
+        for empty in ("invoices", "payments", "fraud_checks", "credit_notes"):
+            # known empty, without history to flush (rows appended later still are)
+            set_committed_value(order, empty, [])
         self._reserve(session, lines, products, order.number)
         promotions.claim(session, promo, order.number, request.customer.email)
         # priced before the order is saved (it is inserted once, at version 1): the lines
@@ -214,9 +221,12 @@ class PlacingActions(OrderSteps):
             if not ctx.dry_run:
                 invoicing.number_now(session, issued, ctx)
         batched = saving.batch_lines(session, order)  # SQLite: one INSERT for the lines
+        invoice = saving.take_invoice(session, order)  # one INSERT, outside the flush
         session.flush()
         if batched is not None:
             saving.insert_lines(session, order, batched)
+        if invoice is not None:
+            saving.insert_invoice(session, order, invoice)
         adjustments.settle_line_ids(order)
         return order, results
 

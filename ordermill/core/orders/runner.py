@@ -27,12 +27,13 @@ from ordermill.core.i18n import event_msg
 from ordermill.core.i18n import gettext as _
 from ordermill.core.labels import shown_message
 from ordermill.core.models import Order, OrderEvent, utcnow
+from ordermill.core.orders import saving
 from ordermill.core.orders.loading import lock_order
 from ordermill.core.orders.plans import plan_message
 from ordermill.core.outbox import enqueue
 from ordermill.core.permissions import require
 from ordermill.core.plugins import HookFailure
-from ordermill.core.retry import action_transaction, retry_once
+from ordermill.core.retry import EVENTS_WRITTEN, action_transaction, retry_once
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor
 from ordermill.core.statuses import line_summary, payment_status
@@ -208,8 +209,15 @@ class ActionRunner:
         numbered = ctx.notes.get(invoicing.NUMBERED_NOTE_KEY)
         if numbered:  # documents numbered before the event was written (placing)
             invoicing.name_numbers_in_event(numbered, event)
-        session.add(event)
-        session.flush()
+        if any(isinstance(obj, OrderEvent) for obj in session.new):
+            session.add(event)  # events the work added go first, in the order they were added
+            session.flush()
+        else:  # one INSERT, outside the unit of work
+            saving.insert_one(session, event)
+            written = session.info.get(EVENTS_WRITTEN)
+            if written is not None:
+                written.append((event.id, event.order_number, event.type))
+            session.flush()  # the order's changes (its version), if any: nothing for a placement
         ctx.notes["action_event"] = event  # documents numbered at the end name themselves here
         self._queue_jobs(session, order, event, ctx)
         if event.notify_customer and not any(job.to_customer for job in ctx.jobs):
