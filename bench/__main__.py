@@ -3,7 +3,7 @@
     python -m bench                       # everything (about 30-60 min: 100k orders x 2 DBs)
     python -m bench --smoke               # tiny sizes, no Oscar, under a minute (tests run it)
     python -m bench --only peers,statements --rounds 5
-    python -m bench --profile             # also a cProfile of the place action
+    python -m bench --profile             # also a cProfile of the place and accept actions
 
 Sections: peers (floor vs ordermill vs django-oscar), statements (SQL per action, per
 plugin), scale (100k-order HTTP reads and CSV export), http (8-client placement), contention

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from phonekit import LAYOUT_PROBLEMS_JS, PHONE, Crawl
+from playwright.sync_api import Error as PlaywrightError
 from test_admin_browser import (  # noqa: F401  (module-scoped fixtures: one demo server here)
     ARTIFACTS,
     VIEWER_EMAIL,
@@ -125,11 +126,13 @@ class Checker:
 
 def _visit(page: Any, context: Any, url: str, path: str) -> tuple[bool, str]:
     """Open a page; (True, final path) if it is HTML, (False, type) for a file (CSV, PDF)."""
-    answer = context.request.get(url + path, max_redirects=5)
-    kind = answer.headers.get("content-type", "")
+    try:  # one request per page: the browser's answer tells its type
+        answer = page.goto(url + path)
+    except PlaywrightError:  # a download (CSV, PDF) does not open as a page
+        answer = context.request.get(url + path, max_redirects=5)
+    kind = answer.headers.get("content-type", "") if answer is not None else ""
     if not kind.startswith("text/html"):
         return False, kind
-    page.goto(url + path)
     return True, page.url.removeprefix(url)
 
 
