@@ -277,6 +277,14 @@ def payment_status(order: Order) -> str:
     return "partially_paid"
 
 
+def store_payment_status(order: Order) -> None:
+    """Keep the stored `Order.payment_status` equal to the derivation (the list filters on
+    the stored column by an index); called by every action before its order is saved."""
+    derived = payment_status(order)
+    if order.payment_status != derived:
+        order.payment_status = derived
+
+
 def line_summary(order: Order) -> str:
     """The Webex display: Complete, X/Y Complete, Refunded, Cancelled, Refunded/Cancelled, Unpaid,
     Partially paid.

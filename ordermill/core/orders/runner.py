@@ -35,7 +35,7 @@ from ordermill.core.plugins import HookFailure
 from ordermill.core.retry import action_transaction, retry_once
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor
-from ordermill.core.statuses import line_summary, payment_status
+from ordermill.core.statuses import line_summary, payment_status, store_payment_status
 from ordermill.core.tax_models import pricing_loads
 
 log = logging.getLogger("ordermill.orders")
@@ -123,6 +123,7 @@ class ActionRunner:
             before = self._state(order)
             change = work(session, order, ctx)
             stock_ledger.after_order_action(session, order, ctx)
+            store_payment_status(order)  # in the order's UPDATE below: no statement of its own
             order.updated_at = utcnow()
             event = self._record(session, order, ctx, change, status_from=before["status"])
             for _hook, kwargs in change.after:
@@ -159,6 +160,7 @@ class ActionRunner:
         with self._transaction(ctx) as session:
             order = self._lock_order(session, number, None)
             yield order, ctx
+            store_payment_status(order)  # a renewal invoice or a plugin's payment changes it
             for event in ctx.notes.get(CUSTOMER_EVENTS, ()):  # news for the customer
                 for jobs in self.mill.plugins.call("jobs_for_event", order=order, event=event,
                                                    ctx=ctx).values:
