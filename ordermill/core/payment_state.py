@@ -4,7 +4,9 @@
 on it by an index instead of summing every order's payments (2.5 s at 100k orders). The
 actions keep it (statuses.store_payment_status); the migration that added the column fills
 it with `refresh`, computed by the installed derivation from the rows as they are, and
-`mismatches` is the check the tests (and a worried admin) run.
+`mismatches` is the check the tests (and a worried admin) run. The migration leaves
+existing orders at "" (revisions import no ordermill code); `ordermill init` runs
+`fill_blank` after upgrading, which computes them here.
 
 Rows are read with Core from the reflected tables and turned into detached model objects,
 so this works inside a migration whatever columns later revisions add.
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, bindparam, select, update
+from sqlalchemy import Connection, MetaData, Table, bindparam, inspect, select, update
 
 from ordermill.core.models import Invoice, Order, OrderLine, Payment
 from ordermill.core.statuses import payment_status
@@ -70,6 +72,17 @@ def refresh(connection: Connection) -> int:
     for start in range(0, len(changed), BATCH):
         connection.execute(statement, changed[start:start + BATCH])
     return len(changed)
+
+
+def fill_blank(connection: Connection) -> int:
+    """After an upgrade: compute the statuses the migration left blank (none: one probe of
+    the index)."""
+    if "payment_status" not in {c["name"] for c in inspect(connection).get_columns("shop_order")}:
+        return 0  # a database stepped down below the revision that adds it
+    table = Order.__table__
+    if connection.scalar(select(table.c.id).where(table.c.payment_status == "").limit(1)) is None:
+        return 0
+    return refresh(connection)
 
 
 def mismatches(connection: Connection) -> list[tuple[int, str, str]]:

@@ -115,6 +115,22 @@ def test_refresh_fills_what_is_wrong_and_mismatches_finds_it(mill: Ordermill, st
     check(mill, unpaid, "unpaid")
 
 
+def test_init_fills_the_statuses_the_migration_left_blank(mill: Ordermill, staff: Actor,
+                                                         shop: None) -> None:
+    """The migration adds the column as "" for existing orders; `ordermill init` (after the
+    upgrade) computes them, and does nothing more once none is blank."""
+    unpaid, paid = place(mill, staff), place(mill, staff)
+    mill.orders.mark_paid(paid, actor=staff)
+    with mill.write_session() as session, session.begin():
+        connection = session.connection()
+        assert payment_state.fill_blank(connection) == 0
+        connection.execute(update(Order).values(payment_status=""))
+        assert payment_state.fill_blank(connection) == 2
+        assert payment_state.fill_blank(connection) == 0
+    check(mill, paid, "paid")
+    check(mill, unpaid, "unpaid")
+
+
 def test_the_filter_pages_from_the_index(mill: Ordermill, staff: Actor, shop: None) -> None:
     for _ in range(3):
         place(mill, staff)

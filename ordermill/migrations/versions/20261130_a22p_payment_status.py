@@ -6,10 +6,10 @@ by every action in its own transaction, and indexed with `placed_at` so a filter
 pages newest first from the index. `ix_shop_order_placed_at` gets `id` (the sort's tie
 break), so the default list and its deep pages read the index alone.
 
-The filling computes each existing order's status with the installed derivation
-(`ordermill.core.payment_state.refresh`, imported when it runs), as the reports plugin's
-migration does for its derived tables: a derived value must be computed the way the running
-code computes it.
+Existing orders get "" (not computed yet): `ordermill init` (core.schema.upgrade_database)
+then fills them with the installed derivation (core.payment_state.refresh), since revisions
+import no ordermill code and a derived value must be computed the way the running code
+computes it.
 
 Revision ID: a22p_payment_status
 Revises: a21w_staff_language
@@ -35,10 +35,7 @@ INDEX = "ix_shop_order_payment_status_placed_at"
 def upgrade() -> None:
     # a plain ADD COLUMN, not a batch copy: on SQLite that would drop the search triggers
     op.add_column("shop_order", sa.Column("payment_status", sa.String(length=20),
-                                          nullable=False, server_default="unpaid"))
-    from ordermill.core.payment_state import refresh  # see the docstring
-
-    refresh(op.get_bind())
+                                          nullable=False, server_default=""))
     op.create_index(INDEX, "shop_order", ["payment_status", "placed_at", "id"], unique=False)
     # the default sort (placed_at, id) from the index alone: deep pages skip index entries
     op.drop_index("ix_shop_order_placed_at", table_name="shop_order")
