@@ -33,13 +33,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from ordermill.core import search
+from ordermill.core import order_cursor, search
 from ordermill.core.admin_specs import check_filter_values, list_filters
 from ordermill.core.errors import InvalidInput, OrdermillError, PluginError
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import (
     ApiToken,
     IdempotencyRecord,
+    Invoice,
     Order,
     OrderLine,
     Payment,
@@ -120,6 +121,8 @@ class Page:
     # False: `total` is a lower bound (the order list counts at most COUNT_CAP rows past
     # its page: a COUNT(*) of 100k orders is a scan on PostgreSQL)
     exact: bool = True
+    # the order list: `after` this (core.order_cursor) reads the next page from the index
+    next_cursor: str | None = None
 
     @property
     def pages(self) -> int:
@@ -250,9 +253,21 @@ def _filtered(mill: Any, filters: OrderFilters) -> Select[tuple[Order]]:
 # ---------------------------------------------------------------------------- orders
 
 
+# what order_summary reads (money_totals: succeeded payments; renewals_billed: renewal
+# invoices): most orders have none of the latter, so their query returns no rows
+_SUMMARY_LOADS = (
+    selectinload(Order.lines),
+    selectinload(Order.payments.and_(Payment.status == "succeeded")),
+    selectinload(Order.invoices.and_(Invoice.kind == "renewal")),
+)
+
+
 def search_orders(mill: Any, filters: OrderFilters | None = None, *, actor: Actor,
-                  sort: str = "-placed_at", page: int = 1, per_page: int = 50) -> Page:
-    """A page of orders (lines and payments loaded, nothing else) matching `filters`.
+                  sort: str = "-placed_at", page: int = 1, per_page: int = 50,
+                  after: str | None = None) -> Page:
+    """A page of orders matching `filters`, loaded for `order_summary`: their lines, their
+    succeeded payments and their renewal invoices (all the summary's money reads), nothing
+    else; not for anything that needs every payment or invoice.
 
     Five queries whatever the page size: a count (capped: `Page.exact`), the page's orders
     (their ids picked from the sort's index first), their lines, payments and invoices.
@@ -262,29 +277,33 @@ def search_orders(mill: Any, filters: OrderFilters | None = None, *, actor: Acto
     _check_paging(page, per_page)
     order_by = _order_by(sort)
     base = _filtered(mill, filters)
-    offset = (page - 1) * per_page
+    offset = 0 if after else (page - 1) * per_page
     cap = max(COUNT_CAP, offset + per_page)
+    rows = base.where(order_cursor.after(sort, after)) if after else base
     with mill.read_session() as session:
         counted = session.scalar(select(func.count()).select_from(
             base.with_only_columns(Order.id).order_by(None).limit(cap + 1).subquery())) or 0
         # the page's ids first, from the sort's index (deep pages skip index entries, not
-        # whole rows), then those orders only
-        ids = base.with_only_columns(Order.id).order_by(*order_by).limit(per_page) \
+        # whole rows), then those orders only; one more id says whether a next page exists
+        ids = rows.with_only_columns(Order.id).order_by(*order_by).limit(per_page + 1) \
             .offset(offset).subquery()
         orders = list(session.scalars(
             select(Order).join(ids, Order.id == ids.c.id).order_by(*order_by)
-            .options(selectinload(Order.lines), selectinload(Order.payments),
-                     selectinload(Order.invoices))))
-    return Page(orders, page, per_page, min(counted, cap), exact=counted <= cap)
+            .options(*_SUMMARY_LOADS)))
+    more = len(orders) > per_page
+    orders = orders[:per_page]
+    return Page(orders, page, per_page, min(counted, cap), exact=counted <= cap,
+                next_cursor=order_cursor.encode(sort, orders[-1]) if more else None)
 
 
 def order_summary(order: Order) -> dict[str, Any]:
     """One row of the order list (the Webex table): needs the order's lines and payments."""
     currency = order.currency
     totals = money_totals(order)
+    paid = order.payment_status or payment_status(order)  # stored, kept equal by the actions
     return {
         "number": order.number, "status": order.status,
-        "payment_status": payment_status(order), "summary": line_summary(order),
+        "payment_status": paid, "summary": line_summary(order, paid),
         "buyer_name": order.buyer_name, "buyer_email": order.buyer_email,
         "quantity": sum(line.quantity for line in order.lines), "currency": currency,
         "total": money_text(order.total, currency),

@@ -285,7 +285,7 @@ def store_payment_status(order: Order) -> None:
         order.payment_status = derived
 
 
-def line_summary(order: Order) -> str:
+def line_summary(order: Order, paid: str | None = None) -> str:
     """The Webex display: Complete, X/Y Complete, Refunded, Cancelled, Refunded/Cancelled, Unpaid,
     Partially paid.
 
@@ -303,7 +303,7 @@ def line_summary(order: Order) -> str:
         if counts["refunded"] == 0:
             return "Cancelled"
         return "Refunded/Cancelled"
-    paid = payment_status(order)
+    paid = paid or payment_status(order)  # a list passes the stored one (the same value)
     if paid == "unpaid":
         return "Unpaid"
     if paid == "partially_paid":  # as the payment column says it (issue 14)

@@ -364,6 +364,9 @@ class PageOut(Schema):
 
 class OrderListOut(PageOut):
     orders = fields.List(fields.Nested(OrderSummaryOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True, metadata={
+        "description": "Pass as `after` for the next page (keyset: as fast on page 2,000 as "
+                       "on page 1); null on the last page."})
 
 
 class PaymentRowOut(PaymentOut):
