@@ -123,7 +123,6 @@ class ActionRunner:
             before = self._state(order)
             change = work(session, order, ctx)
             stock_ledger.after_order_action(session, order, ctx)
-            store_payment_status(order)  # in the order's UPDATE below: no statement of its own
             order.updated_at = utcnow()
             event = self._record(session, order, ctx, change, status_from=before["status"])
             for _hook, kwargs in change.after:
@@ -198,6 +197,9 @@ class ActionRunner:
 
     def _record(self, session: Session, order: Order, ctx: ActionContext, change: Change,
                 *, status_from: str | None) -> OrderEvent:
+        # every action records its event here (one order, a bulk change, a placement): the
+        # stored payment status goes out with the order's UPDATE below, no statement of its own
+        store_payment_status(order)
         event = OrderEvent(
             order_id=order.id, order_number=order.number, type=change.event_type,
             actor=ctx.actor.label, **message_columns(change.message),
