@@ -74,6 +74,10 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Knobs, list[str]]
     ap.add_argument("--rounds", type=int, default=3, help="interleaved peers rounds (3)")
     ap.add_argument("--scale-orders", type=int, default=100_000,
                     help="orders in the scale database (100000)")
+    ap.add_argument("--scale-keep", type=Path, metavar="DIR",
+                    help="keep the scale databases (SQLite file and PostgreSQL schema named "
+                         "after DIR's files) and reuse them on the next run with the same "
+                         "--scale-orders: migrated to the newest schema, not seeded again")
     ap.add_argument("--http-seconds", type=float, default=20.0,
                     help="length of the 8-client placement run (20)")
     ap.add_argument("--db", choices=("sqlite", "postgresql"), action="append",
@@ -94,7 +98,8 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Knobs, list[str]]
     knobs = Knobs(smoke=a.smoke, orders=a.orders, rounds=a.rounds,
                   scale_orders=a.scale_orders, http_seconds=a.http_seconds,
                   databases=tuple(a.db or ("sqlite", "postgresql")),
-                  oscar=not (a.smoke or a.no_oscar), profile=a.profile)
+                  oscar=not (a.smoke or a.no_oscar), profile=a.profile,
+                  scale_keep=a.scale_keep)
     return a, knobs, wanted
 
 

@@ -75,6 +75,8 @@ class Knobs:
     databases: Sequence[str] = ("sqlite", "postgresql")
     oscar: bool = True
     profile: bool = False
+    # where the scale section keeps its seeded databases between runs (None: seed afresh)
+    scale_keep: Path | None = None
     out_dir: Path = field(default_factory=lambda: BENCH / "results")
 
 

@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serve")]
 PER_DB = [
     "SQL per placement ({db})", "SQL per accept ({db})",
     "list first page p95 ({db})", "list status=pending p95 ({db})",
+    "list payment_status=paid p95 ({db})",
     "search exact number p95 ({db})", "search exact e-mail p95 ({db})",
     "search substring p95 ({db})", "admin order list p95 ({db})",
     "CSV export server peak RSS ({db})",

@@ -1,7 +1,8 @@
 """Sections `scale` and `http`: a shop-sized database served by a real `ordermill serve`.
 
 `scale`: with N orders (100,000 by default; bench/seed.py builds them), the API list (first
-page, status filter, search by exact number, exact e-mail and substring, sort, page 200),
+page, status and payment-status filters, search by exact number, exact e-mail and substring,
+sort, page 200),
 one order's detail and the admin's order list, p50/p95 over loopback HTTP; then the CSV export
 of every order: seconds and the server's peak RSS (VmHWM). `http`: POST /api/v1/orders from 8
 client threads for a fixed time on the same server: orders/s, p99 and errors. Both databases.
@@ -10,6 +11,7 @@ client threads for a fixed time on the same server: orders/s, p99 and errors. Bo
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import random
 import re
 import secrets
@@ -17,12 +19,14 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+from sqlalchemy import create_engine, text
 
-from bench.common import Figure, Knobs, database, log, percentile, postgres_problem
+from bench.common import PG_URL, Figure, Knobs, database, log, percentile, postgres_problem
 from bench.seed import cli, clone, env_for, init_demo, ordermill_command
 
 PASSWORD = "Bench-pass-123"
@@ -61,8 +65,10 @@ class Server:
     def __init__(self, url: str, workdir: Path) -> None:
         self.env = env_for(url, workdir)
         om = ordermill_command()
-        cli(["user", "create", "--email", "bench@example.com", "--name", "Bench", "--role",
-             "admin", "--password", PASSWORD], self.env)
+        # a kept database (--scale-keep) has the user from a run before
+        with contextlib.suppress(RuntimeError):
+            cli(["user", "create", "--email", "bench@example.com", "--name", "Bench", "--role",
+                 "admin", "--password", PASSWORD], self.env)
         out = cli(["token", "create", "--email", "bench@example.com", "--name", "bench"],
                   self.env)
         found = re.search(r"om_[A-Za-z0-9_\-]+", out)
@@ -122,6 +128,8 @@ def reads(server: Server, db: str, orders: int, n: int) -> list[Figure]:
     checks: list[tuple[str, Callable[[], requests.Response], float, float | None]] = [
         ("list first page", lambda: s.get(api), 95, LIST_TARGET),
         ("list status=pending", lambda: s.get(api, params={"status": "pending"}), 95,
+         LIST_TARGET),
+        ("list payment_status=paid", lambda: s.get(api, params={"payment_status": "paid"}), 95,
          LIST_TARGET),
         ("search exact number", lambda: s.get(api, params={"q": num}), 95, LIST_TARGET),
         ("search exact e-mail", lambda: s.get(api, params={"q": email()}), 95, LIST_TARGET),
@@ -201,6 +209,55 @@ def placements(server: Server, db: str, seconds: float, clients: int = 8) -> lis
     ]
 
 
+@contextmanager
+def scale_database(db: str, knobs: Knobs, orders: int) -> Iterator[tuple[str, Path]]:
+    """(url, instance folder) of the scale database: fresh and dropped afterwards, or with
+    `--scale-keep DIR` a SQLite file / PostgreSQL schema kept for the next run (seeding 100k
+    orders takes minutes on a shared machine; the measurements take seconds)."""
+    if knobs.scale_keep is None:
+        with tempfile.TemporaryDirectory() as work, database(db, Path(work), "scale") as url:
+            yield url, Path(work)
+        return
+    work = knobs.scale_keep.resolve() / f"{db}-{orders}"
+    work.mkdir(parents=True, exist_ok=True)
+    if db == "sqlite":
+        yield f"sqlite:///{work / 'scale.sqlite'}", work
+        return
+    schema = f"om_bench_keep_{orders}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    admin.dispose()
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}", work
+
+
+def seeded_orders(url: str) -> int:
+    """How many orders a kept database holds (0 when it has no schema yet)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM shop_order")).scalar() or 0)
+    except Exception:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def prepare(url: str, work: Path, orders: int, want: tuple[str, ...]) -> int:
+    """Seed the database to `orders` orders, or, when a kept one has them already, only
+    upgrade its schema to the newest migration (`ordermill init`); the order count."""
+    have = seeded_orders(url)
+    if have >= orders:
+        cli(["init"], env_for(url, work))
+        log(f"scale: reusing the kept database ({have} orders), schema upgraded")
+        return have
+    if have == 0:
+        init_demo(url, work)
+    else:
+        cli(["init"], env_for(url, work))
+    return clone(url, orders) if "scale" in want else orders
+
+
 def run(knobs: Knobs, want: tuple[str, ...] = ("scale", "http")) -> list[Figure]:
     orders = 300 if knobs.smoke else knobs.scale_orders
     seconds = 2.0 if knobs.smoke else knobs.http_seconds
@@ -209,13 +266,12 @@ def run(knobs: Knobs, want: tuple[str, ...] = ("scale", "http")) -> list[Figure]
     for db in knobs.databases:
         if db == "postgresql" and (problem := postgres_problem()):
             raise RuntimeError(f"PostgreSQL not reachable: {problem}")
-        with tempfile.TemporaryDirectory() as work, database(db, Path(work), "scale") as url:
+        with scale_database(db, knobs, orders) as (url, work):
             log(f"scale: building {orders} orders on {db}")
             t = time.perf_counter()
-            init_demo(url, Path(work))
-            have = clone(url, orders) if "scale" in want else orders
+            have = prepare(url, work, orders, want)
             seeded = time.perf_counter() - t
-            server = Server(url, Path(work))
+            server = Server(url, work)
             log(f"scale: server up on {db}")
             try:
                 if "scale" in want:

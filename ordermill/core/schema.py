@@ -38,7 +38,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from ordermill.core import search
+from ordermill.core import payment_state, search
 from ordermill.core.db import make_engine
 from ordermill.core.errors import ConfigurationError, OrdermillError
 from ordermill.core.models import Base, UTCDateTime
@@ -209,6 +209,7 @@ def upgrade_database(mill: Ordermill) -> None:
                 _adopt_unversioned(config, connection)
                 _run(config, connection, command.upgrade, "heads")
                 _repair_search(connection)
+                payment_state.fill_blank(connection)
             return
         _check_known_revisions(config, connection)
         _adopt_unversioned(config, connection)
@@ -216,6 +217,7 @@ def upgrade_database(mill: Ordermill) -> None:
         _run(config, connection, command.upgrade, "heads")
         with connection.begin():
             _repair_search(connection)
+            payment_state.fill_blank(connection)
 
 
 def _repair_search(connection: sa.Connection) -> None:

@@ -12,6 +12,7 @@ number by its first digits. At 100k orders a `LIKE '%...%'` scan costs hundreds 
 - an order number prefix is a range on the unique `number` column (digits only).
 - a whole e-mail address is an equality on the indexed `buyer_email` column (stored
   lower-case), not a substring: its trigrams ("@example.com") are in every row.
+- a whole order number (10 digits) is an equality on the unique `number` column.
 
 Created by the migration `a20s_search` and, for databases made from the models (tests),
 by the `after_create` listener below. This module imports no models: models.py attaches it.
@@ -149,6 +150,12 @@ def is_email(q: str) -> bool:
     local, at, domain = q.partition("@")
     return bool(at and local and "." in domain.strip(".") and "@" not in domain
                 and not any(char.isspace() for char in q))
+
+
+def is_order_number(q: str) -> bool:
+    """Whether `q` is a whole order number (10 digits, "#" allowed): found by equality."""
+    digits = q.lstrip("#")
+    return len(digits) == 10 and digits.isdigit() and digits.isascii()
 
 
 def fts_phrase(q: str) -> str:

@@ -277,7 +277,15 @@ def payment_status(order: Order) -> str:
     return "partially_paid"
 
 
-def line_summary(order: Order) -> str:
+def store_payment_status(order: Order) -> None:
+    """Keep the stored `Order.payment_status` equal to the derivation (the list filters on
+    the stored column by an index); called by every action before its order is saved."""
+    derived = payment_status(order)
+    if order.payment_status != derived:
+        order.payment_status = derived
+
+
+def line_summary(order: Order, paid: str | None = None) -> str:
     """The Webex display: Complete, X/Y Complete, Refunded, Cancelled, Refunded/Cancelled, Unpaid,
     Partially paid.
 
@@ -295,7 +303,7 @@ def line_summary(order: Order) -> str:
         if counts["refunded"] == 0:
             return "Cancelled"
         return "Refunded/Cancelled"
-    paid = payment_status(order)
+    paid = paid or payment_status(order)  # a list passes the stored one (the same value)
     if paid == "unpaid":
         return "Unpaid"
     if paid == "partially_paid":  # as the payment column says it (issue 14)

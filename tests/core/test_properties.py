@@ -11,7 +11,8 @@ must change nothing at all. After every step the invariants are checked from the
 - money: refunded <= captured for every order and every charge, nothing negative;
 - history: each successful action adds exactly one event to each order it changed, a
   refused action none, and the order's version moves on with every change and only then;
-- derived statuses (payment status, Webex summary) agree with a recomputation from rows;
+- derived statuses (payment status, Webex summary) agree with a recomputation from rows,
+  and so does the stored `payment_status` column the order list filters on;
 - the books survive deletion: a payment or invoice row, once written, is never erased (its
   amount, fee and kind never change); rows of a deleted order are detached (order_id NULL)
   under that order's number, and still refund no more than was charged.
@@ -591,6 +592,8 @@ class OrderBooks(RuleBasedStateMachine):
             event(f"payment status {paid_state}")
             core_order = as_core_sees[order.number]
             assert payment_status(core_order) == paid_state, order.number
+            # the stored column the list filters on (issue 20) equals the derivation
+            assert order.payment_status == paid_state, (order.number, order.payment_status)
             assert line_summary(core_order) == expected_summary(lines, paid_state), order.number
 
     def check_history(self) -> None:

@@ -1,7 +1,8 @@
 """Lists: order search and filters, sorting, paging, CSV export, payments, reference data.
 
-Also proves the list is a fixed number of queries whatever the page size (no N+1), and that
-the payment status computed in SQL for filtering equals the one computed in Python.
+Also proves the list is a fixed number of queries whatever the page size (no N+1), that the
+stored payment status the filter uses equals the one computed in Python, and that cursor
+pages, capped counts and page numbers agree (issue 20).
 """
 
 from __future__ import annotations
@@ -207,7 +208,8 @@ def counting_queries(mill: Ordermill) -> Iterator[list[str]]:
 
 def test_list_is_a_fixed_number_of_queries(mill: Ordermill, api: Any, shop: None,
                                            staff: Actor) -> None:
-    """Count, orders, lines, payments (+ the token check): the same for 2 rows or 30."""
+    """Count, orders, lines, payments, invoices (+ the token check): the same for 2 rows or
+    30."""
     for index in range(2):
         place(mill, staff, [("TSHIRT", 1), ("MUG", 1)], name=f"Buyer {index}")
     with counting_queries(mill) as few:
@@ -337,3 +339,55 @@ def test_plugins(api: Any) -> None:
 def test_reference_data_needs_a_token(client: Any, path: str,
                                       error_of: Callable[..., Any]) -> None:
     error_of(client.get(f"/api/v1/{path}"), 401, "unauthenticated")
+
+
+# ---------------------------------------------------------------- deep lists (issue 20)
+
+
+@pytest.mark.parametrize("sort", ["-placed_at", "placed_at", "-total", "total", "number",
+                                  "-buyer_name", "status"])
+def test_cursor_pages_walk_the_list_like_page_numbers(api: Any, orders: dict[str, str],
+                                                      sort: str) -> None:
+    """`after=next_cursor` gives the same rows, in the same order, as page=1, 2, 3..."""
+    by_page = [row["number"] for page in (1, 2, 3)
+               for row in api.get(f"orders?per_page=2&page={page}&sort={sort}")
+               .get_json()["orders"]]
+    by_cursor: list[str] = []
+    body = api.get(f"orders?per_page=2&sort={sort}").get_json()
+    while True:
+        by_cursor += [row["number"] for row in body["orders"]]
+        if body["next_cursor"] is None:
+            break
+        body = api.get(f"orders?per_page=2&sort={sort}&after={body['next_cursor']}").get_json()
+    assert by_cursor == by_page and len(by_page) == 6
+    filtered = api.get(f"orders?per_page=1&sort={sort}&payment_status=paid").get_json()
+    assert filtered["next_cursor"] is not None  # "paid" and "free"
+    rest = api.get(f"orders?per_page=5&sort={sort}&payment_status=paid"
+                   f"&after={filtered['next_cursor']}").get_json()
+    assert len(rest["orders"]) == 1 and rest["next_cursor"] is None
+    assert {filtered["orders"][0]["number"], rest["orders"][0]["number"]} == \
+        {orders["paid"], orders["free"]}
+
+
+def test_a_cursor_of_another_sort_or_damaged_is_422(api: Any, orders: dict[str, str],
+                                                    error_of: Callable[..., Any]) -> None:
+    cursor = api.get("orders?per_page=2&sort=-total").get_json()["next_cursor"]
+    for bad in (cursor, cursor[:-3] + "xyz", "not-a-cursor", "W10"):
+        error = error_of(api.get(f"orders?per_page=2&after={bad}"), 422, "invalid_input")
+        assert error["details"]["field"] == "after"
+
+
+def test_the_count_is_capped_and_says_so(api: Any, orders: dict[str, str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past COUNT_CAP matches the total is a lower bound (`total_exact` false) and the
+    next page is still offered; a count under the cap is exact."""
+    assert api.get("orders?per_page=2").get_json()["total_exact"] is True
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    first = api.get("orders?per_page=2").get_json()
+    assert (first["total"], first["total_exact"], first["next_page"]) == (3, False, 2)
+    second = api.get("orders?per_page=2&page=2").get_json()  # counts up to its own page
+    assert (second["total"], second["total_exact"], second["next_page"]) == (4, False, 3)
+    third = api.get("orders?per_page=2&page=3").get_json()
+    assert (third["total"], third["total_exact"], third["next_page"]) == (6, True, None)
+    filtered = api.get("orders?per_page=2&payment_status=paid").get_json()
+    assert (filtered["total"], filtered["total_exact"]) == (2, True)

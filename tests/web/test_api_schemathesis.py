@@ -109,9 +109,9 @@ def follow_data_rules(case: Any) -> None:
     line and invoice ids of the order (none: the whole order), the one promo code, an
     invoice plan that adds up (none), a module's own credential settings (none), unit
     prices whose line totals stay within the money bound (the catalogue's), a fee no larger
-    than its payment (none), a buyer edit that changes something (a new name), and date
-    ranges that run forward. Everything the document can
-    state it states (order number pattern, live status, gateway and module enums, money
+    than its payment (none), a buyer edit that changes something (a new name), no list
+    cursor (one comes from a list answer), and date ranges that run forward. Everything the
+    document can state it states (order number pattern, live status, gateway and module enums, money
     pattern and bound); negative cases are sent exactly as generated."""
     body = case.body
     if isinstance(body, dict):
@@ -149,6 +149,8 @@ def follow_data_rules(case: Any) -> None:
     if isinstance(query, dict):
         if "/reports/" in case.operation.label and query.get("currency"):
             query["currency"] = "EUR"  # a known ISO 4217 code is data, not a pattern
+        if case.operation.label == "GET /api/v1/orders" and query.get("after"):
+            del query["after"]  # a cursor is data: one a list answer gave (next_cursor)
         for start, end in DATE_RANGES:
             if query.get(start) and query.get(end) and str(query[end]) < str(query[start]):
                 query[start], query[end] = query[end], query[start]

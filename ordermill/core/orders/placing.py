@@ -30,6 +30,7 @@ from ordermill.core.requests import CustomerDetails, OrderRequest
 from ordermill.core.retry import retry_once
 from ordermill.core.serialize import money_text, pricing_preview, pricing_summary
 from ordermill.core.specs import Actor, FraudResult
+from ordermill.core.statuses import store_payment_status
 
 NUMBER_ATTEMPTS = 5
 
@@ -220,6 +221,7 @@ class PlacingActions(OrderSteps):
                 issued = invoicing.issue_open(order)
             if not ctx.dry_run:
                 invoicing.number_now(session, issued, ctx)
+        store_payment_status(order)  # inserted with the order's row
         batched = saving.batch_lines(session, order)  # SQLite: one INSERT for the lines
         invoice = saving.take_invoice(session, order)  # one INSERT, outside the flush
         session.flush()

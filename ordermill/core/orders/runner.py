@@ -36,7 +36,7 @@ from ordermill.core.plugins import HookFailure
 from ordermill.core.retry import EVENTS_WRITTEN, action_transaction, retry_once
 from ordermill.core.serialize import money_text
 from ordermill.core.specs import Actor
-from ordermill.core.statuses import line_summary, payment_status
+from ordermill.core.statuses import line_summary, payment_status, store_payment_status
 from ordermill.core.tax_models import pricing_loads
 
 log = logging.getLogger("ordermill.orders")
@@ -160,6 +160,7 @@ class ActionRunner:
         with self._transaction(ctx) as session:
             order = self._lock_order(session, number, None)
             yield order, ctx
+            store_payment_status(order)  # a renewal invoice or a plugin's payment changes it
             for event in ctx.notes.get(CUSTOMER_EVENTS, ()):  # news for the customer
                 for jobs in self.mill.plugins.call("jobs_for_event", order=order, event=event,
                                                    ctx=ctx).values:
@@ -197,6 +198,9 @@ class ActionRunner:
 
     def _record(self, session: Session, order: Order, ctx: ActionContext, change: Change,
                 *, status_from: str | None) -> OrderEvent:
+        # every action records its event here (one order, a bulk change, a placement): the
+        # stored payment status goes out with the order's UPDATE below, no statement of its own
+        store_payment_status(order)
         event = OrderEvent(
             order_id=order.id, order_number=order.number, type=change.event_type,
             actor=ctx.actor.label, **message_columns(change.message),

@@ -69,5 +69,6 @@ def day_range(first: dt.date | None, last: dt.date | None
 
 def page_fields(page: Page) -> dict[str, Any]:
     return {"page": page.page, "per_page": page.per_page, "total": page.total,
+            "total_exact": page.exact,
             "pages": page.pages, "next_page": page.page + 1 if page.has_next else None,
             "prev_page": page.page - 1 if page.has_prev else None}

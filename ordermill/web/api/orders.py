@@ -290,9 +290,10 @@ def _filters(data: Mapping[str, Any]) -> queries.OrderFilters:
 def list_orders(query_data: dict[str, Any]) -> Any:
     page = queries.search_orders(mill(), _filters(query_data), actor=require_actor(),
                                  sort=query_data["sort"], page=query_data["page"],
-                                 per_page=query_data["per_page"])
+                                 per_page=query_data["per_page"],
+                                 after=query_data.get("after"))
     return {"orders": [queries.order_summary(order) for order in page.items],
-            **page_fields(page)}
+            **page_fields(page), "next_cursor": page.next_cursor}
 
 
 @api.get("/orders/export.csv")

@@ -260,7 +260,10 @@ class PageQuery(QuerySchema):
 
 
 class OrderListQuery(OrderFilterQuery, PageQuery):
-    pass
+    after = optional_text(200, metadata={
+        "description": "The `next_cursor` of the page before (same filters and sort): the "
+                       "next page, read from the index however deep (`page` is then "
+                       "ignored)."})
 
 
 class PaymentFilterQuery(QuerySchema):

@@ -354,6 +354,9 @@ class PageOut(Schema):
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
     total = fields.Integer(required=True)
+    total_exact = fields.Boolean(required=True, metadata={
+        "description": "false: `total` and `pages` are lower bounds (the order list counts "
+                       "at most 10,000 matches past the page asked for); follow next_page"})
     pages = fields.Integer(required=True)
     next_page = fields.Integer(allow_none=True, required=True)
     prev_page = fields.Integer(allow_none=True, required=True)
@@ -361,6 +364,9 @@ class PageOut(Schema):
 
 class OrderListOut(PageOut):
     orders = fields.List(fields.Nested(OrderSummaryOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True, metadata={
+        "description": "Pass as `after` for the next page (keyset: as fast on page 2,000 as "
+                       "on page 1); null on the last page."})
 
 
 class PaymentRowOut(PaymentOut):
