@@ -12,7 +12,7 @@ import no ordermill code and a derived value must be computed the way the runnin
 computes it.
 
 Revision ID: a22p_payment_status
-Revises: a21w_staff_language
+Revises: a21h_history_messages
 Create Date: 2026-11-30 04:00:00
 """
 
@@ -25,7 +25,7 @@ from alembic import op
 
 # Revision identifiers, used by Alembic.
 revision: str = "a22p_payment_status"
-down_revision: str | Sequence[str] | None = "a21w_staff_language"
+down_revision: str | Sequence[str] | None = "a21h_history_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
