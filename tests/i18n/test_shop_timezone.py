@@ -105,6 +105,20 @@ def test_the_admin_order_page_shows_the_shops_local_time(admin_client: Any, numb
         assert case.utc not in page
 
 
+def test_api_and_admin_requests_format_in_the_shop_zone(app: Any, zone: str) -> None:
+    """Every request (the API's error texts, the admin's pages) enters the shop's zone
+    before any view runs, and leaves it afterwards."""
+    for method, path in (("POST", "/api/v1/auth/login"), ("GET", "/admin/login")):
+        with app.test_request_context(path, method=method, headers={"Accept-Language": "fr"}):
+            app.preprocess_request()
+            assert current_timezone() == zone
+            assert format_date(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC), "long") == {
+                "Pacific/Auckland": "1 janvier 2027", "America/Los_Angeles": "31 décembre 2026",
+                "UTC": "31 décembre 2026"}[zone]
+            app.do_teardown_request()
+        assert current_timezone() == "UTC"
+
+
 def test_the_customer_page_shows_the_shops_local_date(client: Any, mill: Ordermill,
                                                       number: str, case: Case) -> None:
     page = client.get(f"/my-order/{order_link_token(mill, number)}").get_data(as_text=True)
