@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -24,9 +25,11 @@ from ordermill.core.errors import OrdermillError
 from ordermill.core.i18n import (
     DEFAULT_LOCALE,
     current_locale,
+    current_timezone,
     format_datetime,
     format_money,
     locale_from_env,
+    set_timezone,
     use_locale,
 )
 from ordermill.core.i18n import gettext as _
@@ -66,12 +69,21 @@ def cli_money(decimal_text: str | None, currency: str, *, code: bool = True) -> 
 
 
 def cli_when(iso_text: str | None) -> str:
-    """A stored ISO time: "2026-11-30 12:00" in English, babel's short form otherwise."""
+    """A stored ISO time in the shop's time zone: "2026-11-30 12:00" in English, babel's
+    short form otherwise (see `cli_zone` for the zone's name)."""
     if not iso_text:
         return ""
+    when = dt.datetime.fromisoformat(str(iso_text))
     if cli_english():
-        return str(iso_text)[:16].replace("T", " ")
-    return format_datetime(dt.datetime.fromisoformat(str(iso_text)), "short")
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return when.astimezone(ZoneInfo(current_timezone())).strftime("%Y-%m-%d %H:%M")
+    return format_datetime(when, "short")
+
+
+def cli_zone() -> str:
+    """The zone `cli_when` shows times in ("UTC", "Europe/Paris"), printed beside them."""
+    return current_timezone()
 
 
 def _database_message(error: DBAPIError) -> str:
@@ -115,6 +127,9 @@ def get_mill() -> Ordermill:
         root.call_on_close(mill.dispose)
     mill = state["mill"]
     assert isinstance(mill, Ordermill)
+    # from here on the command shows dates in the shop's zone (until the group's
+    # use_locale block ends, so nothing outlives the command)
+    set_timezone(mill.settings.timezone)
     return mill
 
 

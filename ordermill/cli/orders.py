@@ -20,6 +20,7 @@ from ordermill.cli.common import (
     cli_english,
     cli_money,
     cli_when,
+    cli_zone,
     get_mill,
 )
 from ordermill.core.app import Ordermill
@@ -147,7 +148,8 @@ def _print_order(data: Mapping[str, Any]) -> None:
                     version=data["version"]))
     console.print(_("Buyer: %(name)s <%(email)s>", name=buyer["name"], email=buyer["email"])
                   + (f", {buyer['phone']}" if buyer.get("phone") else ""))
-    placed = _("Placed %(when)s UTC, payment by %(method)s", when=cli_when(data["placed_at"]),
+    placed = _("Placed %(when)s %(zone)s, payment by %(method)s",
+               when=cli_when(data["placed_at"]), zone=cli_zone(),
                method=data["payment_method"] if cli_english()
                else gateway_label(mill, data["payment_method"]))
     if data.get("promo_code"):
@@ -162,7 +164,8 @@ def _print_order(data: Mapping[str, Any]) -> None:
     for key, label in (("accepted_at", _("Accepted")), ("dispatched_at", _("Dispatched")),
                        ("delivered_at", _("Delivered")), ("cancelled_at", _("Cancelled"))):
         if data.get(key):
-            console.print(_("%(what)s: %(when)s UTC", what=label, when=cli_when(data[key])))
+            console.print(_("%(what)s: %(when)s %(zone)s", what=label,
+                            when=cli_when(data[key]), zone=cli_zone()))
     if data.get("customer_note"):
         console.print(_("Customer note: %(note)s", note=data["customer_note"]))
     if data.get("needs_attention"):

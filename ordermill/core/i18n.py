@@ -55,7 +55,9 @@ def current_locale() -> str:
 
 
 def current_timezone() -> str:
-    """The time zone dates are shown in: what `use_locale` set, else UTC."""
+    """The time zone dates are shown in: what `use_locale` (or `set_timezone`) set, else UTC.
+
+    The web app, the CLI, e-mails and PDFs set the shop's zone (Settings.timezone)."""
     return _current_timezone.get() or "UTC"
 
 
@@ -68,13 +70,23 @@ def use_locale(locale: str | None, timezone: str | None = None) -> Iterator[str]
     """
     chosen = normalize_locale(locale) or DEFAULT_LOCALE
     token = _current_locale.set(chosen)
-    tz_token = _current_timezone.set(timezone) if timezone else None
+    # without a zone the block keeps the enclosing one (a buyer's e-mail inside the shop's
+    # zone); either way the zone is restored on leaving, so `set_timezone` stays inside it
+    tz_token = _current_timezone.set(timezone or _current_timezone.get())
     try:
         yield chosen
     finally:
         _current_locale.reset(token)
-        if tz_token is not None:
-            _current_timezone.reset(tz_token)
+        _current_timezone.reset(tz_token)
+
+
+def set_timezone(zone: str | None) -> None:
+    """Show dates in `zone` until the enclosing `use_locale` block ends.
+
+    For code that learns the shop's zone only inside such a block: a CLI command makes its
+    app (and reads the settings) after the command group chose the shell's language.
+    """
+    _current_timezone.set(zone or None)
 
 
 def normalize_locale(tag: str | None, available: tuple[str, ...] | None = None) -> str | None:
@@ -525,6 +537,7 @@ __all__ = [
     "parse_amount",
     "pgettext",
     "render_event_text",
+    "set_timezone",
     "translations",
     "use_locale",
 ]

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
@@ -29,6 +30,7 @@ from ordermill.core.backoff import (
     outbox_env,
 )
 from ordermill.core.errors import ConfigurationError
+from ordermill.core.i18n import gettext as _
 
 DEFAULT_ORDER_LINK_MAX_AGE_DAYS = 180
 
@@ -57,6 +59,26 @@ def _check_secret_key(_instance: Any, attribute: attrs.Attribute[Any], value: An
         secret_keys.check_key(value)
 
 
+def _check_timezone(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """An unknown zone stops start-up: dates shown in a guessed zone would be wrong on every
+    page, e-mail and invoice, silently."""
+    if not is_timezone_name(value):
+        raise ConfigurationError(_(
+            "ORDERMILL_TIMEZONE is '%(zone)s', which is not a time zone name; use an IANA "
+            "name such as Europe/Paris.", zone=value))
+
+
+def is_timezone_name(value: Any) -> bool:
+    """True for a name zoneinfo knows ("Europe/Paris", "UTC"); paths and odd text are not."""
+    if not isinstance(value, str) or not value or value != value.strip():
+        return False
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
 def _check_fallbacks(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     for key in value:
         secret_keys.check_key(key, "ORDERMILL_SECRET_KEY_FALLBACKS")
@@ -68,6 +90,9 @@ class Settings:
     instance_path: Path
     fraud_threshold: Decimal = Decimal("75")
     default_currency: str = "EUR"
+    # the shop's IANA time zone: every date a person reads is shown in it (machine formats,
+    # API JSON and CSV, stay UTC)
+    timezone: str = attrs.field(default="UTC", validator=_check_timezone)
     load_plugins: tuple[str, ...] | None = None
     block_plugins: tuple[str, ...] = ()
     trace_plugins: bool = False
@@ -145,6 +170,8 @@ class Settings:
         values["secure_cookies"] = _truthy(env.get("ORDERMILL_SECURE_COOKIES"))
         if "ORDERMILL_DEFAULT_CURRENCY" in env:
             values["default_currency"] = env["ORDERMILL_DEFAULT_CURRENCY"]
+        if "ORDERMILL_TIMEZONE" in env:
+            values["timezone"] = env["ORDERMILL_TIMEZONE"].strip() or "UTC"
         for key, name in (("ORDERMILL_PLUGIN_CONFIG", "plugins"),
                           ("ORDERMILL_CUSTOM_STATUSES", "custom_statuses")):
             if key in env:

@@ -69,7 +69,7 @@ def order_status(token: str) -> Any:
     except NotFound:
         abort(404)
     language = page_language(request.args.get("lang"), order.language)
-    with use_locale(language, getattr(mill.settings, "timezone", None)):
+    with use_locale(language, mill.settings.timezone):  # dates in the shop's zone
         comments = [
             {"when": event.created_at, "text": event.comment}
             for event in mill.orders.history(number)

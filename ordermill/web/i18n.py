@@ -89,7 +89,9 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    """The shop's time zone when a setting gives one, else UTC."""
+    """The shop's time zone (Settings.timezone, ORDERMILL_TIMEZONE; validated when the
+    settings load), else UTC: the admin, the API's error texts and the customer page show
+    dates in it."""
     mill = current_app.extensions.get("ordermill")
     zone = getattr(getattr(mill, "settings", None), "timezone", None)
     return zone if isinstance(zone, str) and zone else "UTC"

@@ -17,7 +17,7 @@ import attrs
 
 from ordermill.core import invoicing
 from ordermill.core.documents.pdf import labels_for, render
-from ordermill.core.i18n import current_locale
+from ordermill.core.i18n import current_locale, current_timezone
 from ordermill.core.invoice_models import CreditNote
 from ordermill.core.models import Invoice, Order
 
@@ -72,6 +72,7 @@ def invoice_pdf(mill: Ordermill, order: Order | None, invoice: Invoice, *,
     Labelled, and its amounts and dates formatted, in `language` (the reader's locale when
     not given: the customer page and e-mails pass the buyer's); its content never changes."""
     language = language or current_locale()
+    zone = mill.settings.timezone  # the issue date is the shop's day, whoever reads it
     if invoice.state == "draft" or not invoice.snapshot:
         if order is None:
             raise ValueError("a draft invoice is drawn from its order")
@@ -82,21 +83,27 @@ def invoice_pdf(mill: Ordermill, order: Order | None, invoice: Invoice, *,
         title = "void_invoice" if invoice.state == "void" else "invoice"
     name = invoice.number or f"{snapshot.get('order_number')}-draft-{invoice.id}"
     key = None if title == "draft_invoice" else (
-        "invoice", invoice.id, invoice.number, invoice.state, invoice.issued_at, language)
+        "invoice", invoice.id, invoice.number, invoice.state, invoice.issued_at, language,
+        zone)
     data = _draw_once(key, lambda: render(snapshot, title_key=title, number=invoice.number,
-                                          issued_at=invoice.issued_at, language=language))
+                                          issued_at=invoice.issued_at, language=language,
+                                          timezone=zone))
     prefix = labels_for(language)["file_invoice"]
     return DocumentFile(FILE_NAME.format(prefix=prefix, name=name), data)
 
 
-def credit_note_pdf(note: CreditNote, *, language: str | None = None) -> DocumentFile:
-    """The credit note as a PDF, from its snapshot, in `language` (else the reader's)."""
+def credit_note_pdf(note: CreditNote, *, language: str | None = None,
+                    timezone: str | None = None) -> DocumentFile:
+    """The credit note as a PDF, from its snapshot, in `language` (else the reader's), dated
+    in `timezone` (else the current one, which web requests and the CLI set to the shop's)."""
     language = language or current_locale()
+    zone = timezone or current_timezone()
     key = None if note.number is None else (
-        "credit_note", note.id, note.number, note.issued_at, language)
+        "credit_note", note.id, note.number, note.issued_at, language, zone)
     data = _draw_once(key, lambda: render(note.snapshot or {}, title_key="credit_note",
                                           number=note.number, issued_at=note.issued_at,
-                                          total_label="total_credited", language=language))
+                                          total_label="total_credited", language=language,
+                                          timezone=zone))
     name = note.number or f"{note.order_number}-{note.id}"
     prefix = labels_for(language)["file_credit_note"]
     return DocumentFile(FILE_NAME.format(prefix=prefix, name=name), data)

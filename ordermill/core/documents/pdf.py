@@ -154,10 +154,13 @@ def _totals(pdf: FPDF, labels: Mapping[str, str], totals: Mapping[str, Any], cur
 
 def render(snapshot: Mapping[str, Any], *, title_key: str, number: str | None,
            issued_at: dt.datetime | None, total_label: str = "total",
-           language: str | None = None) -> bytes:
+           language: str | None = None, timezone: str | None = None) -> bytes:
     """The PDF of one document snapshot (see core.invoicing for its keys), labelled in
-    `language` (English when it has no catalog), amounts and dates in its locale."""
-    with use_locale(language or current_locale()):
+    `language` (English when it has no catalog), amounts and dates in its locale.
+
+    The date of issue is the day in the shop's `timezone` (the reader's current zone when
+    not given): an invoice issued at 23:30 UTC on 31 December is dated 1 January in Paris."""
+    with use_locale(language or current_locale(), timezone):
         return _render(snapshot, title_key=title_key, number=number, issued_at=issued_at,
                        total_label=total_label, labels=_translated())
 

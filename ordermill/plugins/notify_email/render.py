@@ -38,7 +38,6 @@ from typing import Any
 
 import attrs
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from jinja2 import (
     BaseLoader,
@@ -57,7 +56,7 @@ from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from ordermill.api import LANGUAGES, Domain, use_locale
+from ordermill.api import LANGUAGES, Domain, format_date, format_datetime, use_locale
 from ordermill.plugins.notify_email.i18n import i18n, line_status_text
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
@@ -153,20 +152,21 @@ def _parse_when(value: Any) -> dt.datetime | dt.date | None:
 
 @pass_context
 def date_filter(context: Context, value: Any, format: str = "long") -> str:
-    """An ISO date or datetime in the message's language ('3 mai 2024')."""
+    """An ISO date or datetime in the message's language ('3 mai 2024'); a time is the day
+    it was in the shop's time zone (ordermill.api.format_date: the zone `use_locale` set)."""
     when = _parse_when(value)
     if when is None:
         return "" if value is None else str(value)
-    day = when.date() if isinstance(when, dt.datetime) else when
-    return format_date(day, format=format, locale=_locale(context))
+    return format_date(when, format, locale=str(_locale(context)))
 
 
 @pass_context
 def datetime_filter(context: Context, value: Any, format: str = "medium") -> str:
+    """An ISO datetime in the message's language, at the shop's time zone's clock."""
     when = _parse_when(value)
     if not isinstance(when, dt.datetime):
         return date_filter(context, value)
-    return format_datetime(when, format=format, locale=_locale(context))
+    return format_datetime(when, format, locale=str(_locale(context)))
 
 
 class TranslatedLoader(BaseLoader):
@@ -296,8 +296,11 @@ def render_message(name: str, context: Mapping[str, Any], *, language: str | Non
                    default_language: str = FALLBACK_LANGUAGE,
                    template_dir: Path | None = None,
                    extra_dirs: Sequence[str] = (),
-                   extra_domains: Sequence[tuple[str, str]] = ()) -> RenderedMessage:
-    """Render the text part (which sets the subject) and the HTML part of one message."""
+                   extra_domains: Sequence[tuple[str, str]] = (),
+                   timezone: str | None = None) -> RenderedMessage:
+    """Render the text part (which sets the subject) and the HTML part of one message.
+
+    Dates (`|date`, `|datetime`) are shown in `timezone`, the shop's (else the current one)."""
     env = environment(str(template_dir) if template_dir else None, tuple(extra_dirs),
                       tuple(extra_domains))
     languages = language_chain(language, default_language)
@@ -307,7 +310,7 @@ def render_message(name: str, context: Mapping[str, Any], *, language: str | Non
         env, template_candidates(name, "txt", languages, keys, with_shop=with_shop))
     used_language = language_of(text_name, languages)
     values = {**context, "language": used_language}
-    with use_locale(used_language):
+    with use_locale(used_language, timezone):
         module = text_template.make_module(values)
         text = str(module).strip() + "\n"
         subject = _one_line(str(getattr(module, "subject", "") or "")) or name.replace("_", " ")
