@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ordermill.cli.common import CLI_ACTOR, _console, _echo_json, _fail, get_mill
+from ordermill.cli.common import CLI_ACTOR, _console, _echo_json, _fail, cli_when, get_mill
 from ordermill.core.catalogue.csv_import import CSV_COLUMNS
 from ordermill.core.catalogue.product_input import KINDS
 from ordermill.core.catalogue_models import ADJUSTMENT_REASONS
@@ -119,7 +119,7 @@ def product_show(sku: str, as_json: bool) -> None:
     _print_product(data, as_json)
     if not as_json:
         for event in data["history"]:
-            click.echo(f"  {event['created_at'][:16]} {event['actor']}: {event['message']}")
+            click.echo(f"  {cli_when(event['created_at'])} {event['actor']}: {event['message']}")
 
 
 @product.command("add")
@@ -227,7 +227,7 @@ def stock_ledger(sku: str, as_json: bool) -> None:
     click.echo(_("%(sku)s: stock %(stock)s, ledger total %(ledger_total)s",
                  sku=data['sku'], stock=data['stock'], ledger_total=data['ledger_total']))
     for row in data["movements"]:
-        click.echo(f"  {row['created_at'][:16]} {row['kind']:<10} {row['change']:+d} "
+        click.echo(f"  {cli_when(row['created_at'])} {row['kind']:<10} {row['change']:+d} "
                    f"{row['reason'] or ''} {row['order_number'] or ''}".rstrip())
 
 

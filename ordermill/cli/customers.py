@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ordermill.cli.common import CLI_ACTOR, _console, _echo_json, get_mill
+from ordermill.cli.common import CLI_ACTOR, _console, _echo_json, cli_when, get_mill
 from ordermill.core import customers
 from ordermill.core.customers import CUSTOMER_SORTS
 from ordermill.core.i18n import gettext as _
@@ -48,7 +48,7 @@ def customer_list(search: str | None, sort: str, limit: int, as_json: bool) -> N
         spent = ", ".join(f"{amount} {cur}" for cur, amount in row["total_spent"].items())
         table.add_row(str(row["id"]), row["name"] + (" (erased)" if row["erased"] else ""),
                       row["email"], row["company"] or "", str(row["orders_count"]),
-                      spent or "-", (row["last_order_at"] or "-")[:16].replace("T", " "))
+                      spent or "-", cli_when(row["last_order_at"]) or "-")
     console = _console()
     console.print(table)
     console.print(_("%(value)s of %(total)s customer(s).", value=len(rows), total=page.total))
@@ -77,7 +77,7 @@ def customer_show(customer_id: str, as_json: bool) -> None:
     for note in data["notes"]:
         click.echo(_("  Note (%(author)s): %(text)s", author=note['author'], text=note['text']))
     for event in data["history"][:10]:
-        click.echo(f"  {event['created_at'][:16].replace('T', ' ')}  {event['message']}")
+        click.echo(f"  {cli_when(event['created_at'])}  {event['message']}")
 
 
 @customer.command("merge")

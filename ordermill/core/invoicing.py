@@ -15,10 +15,12 @@ INV-2026-000123 for invoices, CN-2026-000045 for credit notes, gapless per serie
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -295,9 +297,13 @@ def _counter_upsert(dialect: str) -> Any:
     ).returning(table.c.last_value)
 
 
-def default_number(session: Session, document: Document) -> str:
+def default_number(session: Session, document: Document, timezone: str = "UTC") -> str:
+    """INV-<year>-<n>: the year the document was issued in the shop's time zone (an invoice of
+    00:30 on 1 January in Auckland belongs to the new year's series, as its date says)."""
     series = INVOICE_SERIES if document.document_kind == "invoice" else CREDIT_NOTE_SERIES
-    year = (document.issued_at or utcnow()).year
+    issued = document.issued_at or utcnow()
+    year = (issued if issued.tzinfo else issued.replace(tzinfo=dt.UTC)).astimezone(
+        ZoneInfo(timezone)).year
     return f"{series}-{year}-{next_document_number(session, series, year):06d}"
 
 
@@ -364,7 +370,7 @@ def _number(session: Session, documents: Sequence[Document], ctx: ActionContext)
         chosen = ctx.mill.plugins.call("generate_invoice_number", invoice=document, ctx=ctx)
         number = chosen.first
         if number is None:
-            number = default_number(session, document)
+            number = default_number(session, document, ctx.mill.settings.timezone)
         elif not (isinstance(number, str) and 0 < len(number.strip()) <= 40):
             raise InvalidInput(_("Plugin %(first_plugin)s made invoice number %(number)s; a number "
                                  "is 1 to 40 characters of text.",

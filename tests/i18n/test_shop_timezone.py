@@ -130,6 +130,8 @@ def test_the_invoice_is_dated_the_shops_day_in_every_reader_zone(
     order = mill.orders.get(number)
     [invoice] = [inv for inv in order.invoices if inv.state == "issued"]
     assert invoice.issued_at == case.instant  # stored as the UTC instant
+    # numbered in the series of the year its date shows (INV-2027-... in Auckland)
+    assert invoice.number.startswith(f"INV-{case.long_date[-4:]}-"), invoice.number
     text = pdf_text(invoice_pdf(mill, order, invoice, language="en").data)
     assert f"Date of issue: {case.long_date}" in text
     # the date is the shop's, not the zone a reader's process happens to be in
