@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from ordermill.core.backoff import DEFAULT_CAP_SECONDS, DEFAULT_LEASE_SECONDS, RetrySchedule
 from ordermill.core.context import ActionContext, message_columns
 from ordermill.core.errors import ActionNotAllowed, NotFound
-from ordermill.core.i18n import event_msg
+from ordermill.core.i18n import current_locale, event_msg, use_locale
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order, OrderEvent, OutboxJob, utcnow
 from ordermill.core.specs import Actor, JobRequest, OutboxJobView
@@ -228,7 +228,10 @@ class Outbox:
         try:
             if spec is None:
                 raise LookupError(f"no plugin registers a handler for job kind {job.kind!r}")
-            with self._heartbeat(job, worker_id):
+            # a worker thread has no request to inherit a zone from: handlers format dates in
+            # the shop's zone, in the language around them unless they choose the buyer's
+            with self._heartbeat(job, worker_id), \
+                    use_locale(current_locale(), self.mill.settings.timezone):
                 spec.handler(job=job, mill=self.mill)
         except Exception as error:
             self._record_failure(job, worker_id, f"{type(error).__name__}: {error}")

@@ -28,6 +28,7 @@ from ordermill.core.errors import (
     NotFound,
     PluginError,
 )
+from ordermill.core.i18n import current_timezone
 from ordermill.core.models import Order, OrderEvent, OutboxJob, Product, utcnow
 from ordermill.core.outbox import LEASE_SECONDS, MAX_BACKOFF_SECONDS, enqueue
 from ordermill.core.plugins import PluginHost
@@ -54,6 +55,7 @@ class Handlers:
         self.fail_first: dict[str, int] = {}
         self.failing: set[str] = set()
         self.seen_by: dict[int, str] = {}
+        self.zones: dict[int, str] = {}
 
     @hookimpl
     def register_job_handlers(self, settings: Settings) -> Iterable[JobHandlerSpec]:
@@ -65,6 +67,7 @@ class Handlers:
             with self.lock:
                 self.calls.append(job)
                 self.seen_by[job.id] = threading.current_thread().name
+                self.zones[job.id] = current_timezone()
                 tries = sum(1 for call in self.calls if call.id == job.id)
             if kind in self.failing:
                 raise RuntimeError(f"{kind} service is down")
@@ -106,6 +109,19 @@ def job_count(mill: Ordermill) -> int:
 
 def events_of(mill: Ordermill, number: str) -> list[OrderEvent]:
     return mill.orders.history(number)
+
+
+@pytest.mark.parametrize("ordermill_settings_overrides",
+                         [{"load_plugins": ("restock",), "timezone": "Asia/Jakarta"}])
+def test_a_handler_runs_in_the_shops_time_zone(mill: Ordermill, handlers: Handlers) -> None:
+    """A worker thread has no request around it: the runner gives handlers the shop's zone,
+    so a date a handler formats for a person is the shop's day."""
+    job_id = add_job(mill, JobRequest(kind="count"))
+    assert job_id is not None
+    assert current_timezone() == "UTC"  # nothing set here, in the test's own thread
+    mill.outbox.run_until_empty("w1")
+    assert handlers.zones == {job_id: "Asia/Jakarta"}
+    assert current_timezone() == "UTC"  # and nothing left set after it
 
 
 # ---------------------------------------------------------------------------- retries
