@@ -123,6 +123,9 @@ def negotiate(accept_language: str | None, available: tuple[str, ...] | None = N
             return found
     return DEFAULT_LOCALE
 
+#: the variables the CLI reads its reader's language from, in POSIX order
+LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANGUAGE", "LANG")
+
 
 def locale_from_env(environ: dict[str, str] | Any = None) -> str:
     """The CLI's language from LC_ALL, LC_MESSAGES, LANGUAGE or LANG (POSIX order).
@@ -132,7 +135,7 @@ def locale_from_env(environ: dict[str, str] | Any = None) -> str:
     import os
 
     env = os.environ if environ is None else environ
-    for key in ("LC_ALL", "LC_MESSAGES", "LANGUAGE", "LANG"):
+    for key in LOCALE_VARS:
         value = (env.get(key) or "").strip()
         if not value:
             continue

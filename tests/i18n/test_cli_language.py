@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -18,17 +16,6 @@ from ordermill.core.models import Product
 from ordermill.core.settings import Settings
 from ordermill.core.specs import Actor
 from ordermill.testing import order_request
-
-LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANGUAGE", "LANG")
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for key in list(os.environ):
-        if key.startswith("ORDERMILL_") or key in LOCALE_VARS:
-            monkeypatch.delenv(key)
-    return {"ORDERMILL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}",
-            "ORDERMILL_INSTANCE_PATH": str(tmp_path / "instance")}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -31,7 +31,6 @@ from ordermill.core.order_links import order_link_token
 from ordermill.core.settings import Settings
 from ordermill.testing import order_request
 
-LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANGUAGE", "LANG")
 BAD_ZONE = ("ORDERMILL_TIMEZONE is 'Mars/Base', which is not a time zone name; use an IANA "
             "name such as Europe/Paris.")
 
@@ -74,11 +73,9 @@ def ordermill_settings_overrides(zone: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def english_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+def english_shell(shell_language: Callable[[str], None]) -> None:
     """The CLI reads LANG from the process: make it English whatever the machine says."""
-    for key in LOCALE_VARS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
+    shell_language("C.UTF-8")
 
 
 @pytest.fixture
@@ -174,11 +171,9 @@ def test_order_show_prints_the_shops_local_time(cli: Any, number: str, case: Cas
 
 
 def test_order_show_in_french_uses_babels_date_in_the_shop_zone(
-        cli: Any, number: str, case: Case, zone: str, monkeypatch: pytest.MonkeyPatch
+        cli: Any, number: str, case: Case, zone: str, shell_language: Callable[[str], None]
 ) -> None:
-    for key in LOCALE_VARS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("LANG", "fr_FR.UTF-8")
+    shell_language("fr_FR.UTF-8")
     shown = cli("order", "show", number).output
     day, clock = case.local.split()
     year, month, date = day.split("-")
@@ -197,36 +192,27 @@ def test_format_date_gives_the_day_in_the_zone() -> None:
 
 # ---- a zone zoneinfo does not know stops start-up ------------------------------------------
 
-@pytest.fixture
-def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for key in list(os.environ):
-        if key.startswith("ORDERMILL_") or key in LOCALE_VARS:
-            monkeypatch.delenv(key)
-    return {"ORDERMILL_DATABASE_URL": f"sqlite:///{tmp_path / 'tz.sqlite'}",
-            "ORDERMILL_INSTANCE_PATH": str(tmp_path / "instance")}
-
-
 @pytest.mark.parametrize("name", ["Mars/Base", "europe/paris", "Europe", "../../etc/passwd",
                                   " Europe/Paris/"])
-def test_an_unknown_zone_is_refused_when_settings_load(clean_env: dict[str, str],
+def test_an_unknown_zone_is_refused_when_settings_load(cli_env: dict[str, str],
                                                        name: str) -> None:
     with pytest.raises(ConfigurationError) as refused:
-        Settings.from_env(env={**clean_env, "ORDERMILL_TIMEZONE": name})
+        Settings.from_env(env={**cli_env, "ORDERMILL_TIMEZONE": name})
     assert "is not a time zone name; use an IANA name such as Europe/Paris." in \
         refused.value.message
     with pytest.raises(ConfigurationError):
         Settings(database_url="sqlite://", instance_path=Path("."), timezone=name)
 
 
-def test_a_known_zone_loads_and_the_default_is_utc(clean_env: dict[str, str]) -> None:
-    assert Settings.from_env(env=clean_env).timezone == "UTC"
-    loaded = Settings.from_env(env={**clean_env, "ORDERMILL_TIMEZONE": " Asia/Jakarta "})
+def test_a_known_zone_loads_and_the_default_is_utc(cli_env: dict[str, str]) -> None:
+    assert Settings.from_env(env=cli_env).timezone == "UTC"
+    loaded = Settings.from_env(env={**cli_env, "ORDERMILL_TIMEZONE": " Asia/Jakarta "})
     assert loaded.timezone == "Asia/Jakarta"
 
 
 def test_a_bad_zone_stops_the_cli_and_the_web_app_with_one_sentence(
-        clean_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {**clean_env, "ORDERMILL_TIMEZONE": "Mars/Base"}
+        cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {**cli_env, "ORDERMILL_TIMEZONE": "Mars/Base"}
     result = CliRunner().invoke(main, ["order", "list"], env={**env, "LANG": "C.UTF-8"})
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {BAD_ZONE}"

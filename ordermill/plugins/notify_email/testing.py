@@ -24,6 +24,18 @@ import attrs
 from aiosmtpd.controller import Controller
 
 
+def flat(text: str) -> str:
+    """Babel separates amount and symbol with a no-break space; compare with plain spaces."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def message_part(message: EmailMessage, kind: str) -> str:
+    """The text of a message's "plain" or "html" body, spaces made plain (`flat`)."""
+    body = message.get_body((kind,))
+    assert body is not None, f"the message has no {kind} part"
+    return flat(str(body.get_content()))
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-from email.message import EmailMessage
 from typing import Any
 
 import attrs
@@ -15,7 +14,8 @@ import pytest
 from pypdf import PdfReader
 
 from ordermill.plugins.notify_email.render import render_message
-from ordermill.plugins.notify_email.testing import SmtpSink
+from ordermill.plugins.notify_email.testing import SmtpSink, flat
+from ordermill.plugins.notify_email.testing import message_part as part
 from ordermill.testing import order_request
 
 CUSTOMER_MESSAGES = ("order_confirmation", "order_updated", "payment_received",
@@ -102,17 +102,6 @@ def ordermill_settings_overrides(notify_config: dict[str, Any]) -> dict[str, Any
             "bic": "COBADEFFXXX", "bank": "Commerzbank"}
     return {"plugins": {"notify_email": notify, "payment_banktransfer": bank},
             "shop_name": "Test Shop"}
-
-
-def flat(text: str) -> str:
-    """Babel separates amount and symbol with a no-break space; compare with plain spaces."""
-    return text.replace("\u00a0", " ").replace("\u202f", " ")
-
-
-def part(message: EmailMessage, kind: str) -> str:
-    body = message.get_body((kind,))
-    assert body is not None
-    return flat(str(body.get_content()))
 
 
 def pdf_text(data: bytes) -> str:

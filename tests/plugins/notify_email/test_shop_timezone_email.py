@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,8 @@ import time_machine
 from pypdf import PdfReader
 
 from ordermill.plugins.notify_email.render import render_message
-from ordermill.plugins.notify_email.testing import SmtpSink
+from ordermill.plugins.notify_email.testing import SmtpSink, flat
+from ordermill.plugins.notify_email.testing import message_part as part
 from ordermill.testing import order_request
 
 #: zone -> (UTC instant of the order, {language: the confirmation's sentence})
@@ -54,16 +54,6 @@ def zone(request: pytest.FixtureRequest) -> str:
 def ordermill_settings_overrides(notify_config: dict[str, Any], zone: str) -> dict[str, Any]:
     return {"plugins": {"notify_email": notify_config}, "shop_name": "Test Shop",
             "timezone": zone}
-
-
-def flat(text: str) -> str:
-    return text.replace("\u00a0", " ").replace("\u202f", " ")
-
-
-def part(message: EmailMessage, kind: str) -> str:
-    body = message.get_body((kind,))
-    assert body is not None
-    return flat(str(body.get_content()))
 
 
 def test_the_confirmation_says_the_day_the_order_was_placed_in_the_shops_zone(
