@@ -236,17 +236,16 @@ def deliver(job: OutboxJobView, mill: Ordermill) -> None:
     sent, event = job_state(mill, number, job.id, payload.get("event_id"))
     if sent:
         return
-    # the buyer's language for everything the message says, the gateway's instructions too,
-    # and dates in the shop's time zone (a worker thread has no request to inherit it from)
-    zone = mill.settings.timezone
-    with use_locale(str(payload.get("language") or config.default_language), zone):
+    # the buyer's language for everything the message says, the gateway's instructions too;
+    # dates come out in the shop's time zone, which the outbox runner sets around every handler
+    with use_locale(str(payload.get("language") or config.default_language)):
         context = build_context(mill, order, event, payload, config)
     rendered = render_message(template, context, language=payload.get("language"),
                               default_language=config.default_language,
                               template_dir=config.template_dir,
                               extra_dirs=sorted({d for _t, d in email_messages(mill).values()}),
-                              extra_domains=email_domains(mill), timezone=zone)
-    with use_locale(rendered.language, zone):
+                              extra_domains=email_domains(mill))
+    with use_locale(rendered.language):
         attachments = attachments_for(mill, order, template, language=rendered.language)
     email = build_email(config, rendered, recipients, job_id=job.id, number=number,
                         template=template, attachments=attachments)

@@ -36,6 +36,18 @@ def ordermill_settings_overrides(httpserver: HTTPServer, smtp: SmtpSink) -> dict
     return {"plugins": plugins, "shop_name": "Test Shop"}
 
 
+def decline_then_suspend(mill: Ordermill, sub: Subscription, staff: Actor,
+                         stripe_fake: FakeStripe, clock: Any) -> None:
+    """The card declines at the renewal, staff suspend the subscription, and the outbox sends
+    what follows: the renewal invoice, payment failed and suspended messages."""
+    stripe_fake.declining.add(sub.saved_method["customer"])
+    clock.move_to(sub.next_due_at)
+    mill.outbox.run_until_empty(worker_id="w")
+    engine.act(mill, sub.id, "suspend", actor=staff)
+    clock.move_to(sub.next_due_at + dt.timedelta(minutes=1))
+    mill.outbox.run_until_empty(worker_id="w")
+
+
 def test_hook_register_email_messages(
         mill: Ordermill, staff: Actor, make_product: Callable[..., Any], clock: Any,
         stripe_fake: FakeStripe, pay_first: Callable[[str], str], smtp: SmtpSink) -> None:
@@ -49,12 +61,7 @@ def test_hook_register_email_messages(
     with mill.read_session() as session:
         sub = session.scalar(select(Subscription).where(Subscription.order_number == number))
     assert sub is not None and sub.next_due_at is not None
-    stripe_fake.declining.add(sub.saved_method["customer"])
-    clock.move_to(sub.next_due_at)
-    mill.outbox.run_until_empty(worker_id="w")
-    engine.act(mill, sub.id, "suspend", actor=staff)
-    clock.move_to(sub.next_due_at + dt.timedelta(minutes=1))
-    mill.outbox.run_until_empty(worker_id="w")
+    decline_then_suspend(mill, sub, staff, stripe_fake, clock)
     mails = {m["X-Ordermill-Template"]: m for m in smtp.messages}
     assert {"renewal_invoice", "subscription_payment_failed",
             "subscription_suspended"} <= set(mails)

@@ -4,13 +4,13 @@ and the admin's Recurring orders pages in French."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import attrs
 from sqlalchemy import select
 from test_subscriptions_emails import (  # noqa: F401  (its mail server and settings)
+    decline_then_suspend,
     ordermill_settings_overrides,
     smtp,
 )
@@ -48,12 +48,7 @@ def test_a_french_buyer_gets_the_subscription_mails_in_french(
     for english in ("Recurring orders", "Remaining payments", "Next payment date"):
         assert english not in listing, english
 
-    stripe_fake.declining.add(sub.saved_method["customer"])
-    clock.move_to(sub.next_due_at)
-    mill.outbox.run_until_empty(worker_id="w")
-    engine.act(mill, sub.id, "suspend", actor=staff)
-    clock.move_to(sub.next_due_at + dt.timedelta(minutes=1))
-    mill.outbox.run_until_empty(worker_id="w")
+    decline_then_suspend(mill, sub, staff, stripe_fake, clock)
 
     mails = {m["X-Ordermill-Template"]: m for m in smtp.messages}
     renewal = mails["renewal_invoice"]
