@@ -29,6 +29,7 @@ subprocess) and `slow` (the tail that `-m "not slow"` leaves out locally).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,13 @@ from ordermill.testing_web import (  # fixtures, registered by being in this mod
     tokens,
     unchanged,
 )
+
+# The suite starts many Python processes: the xdist workers, `ordermill serve`, the CLI, outbox
+# workers. Each one compiles ordermill (and pytest rewrites its asserts) again unless bytecode
+# is cached, which a shell exporting PYTHONDONTWRITEBYTECODE=1 forbids: a test run allows it
+# for itself and the processes it starts (__pycache__ is ignored by git).
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Tests sign and encrypt with a fixed key of their own (PostgreSQL has no instance key)

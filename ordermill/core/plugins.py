@@ -26,8 +26,9 @@ import os
 import re
 import sys
 import types
+import weakref
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 import pluggy
@@ -208,12 +209,49 @@ class HookspecAdder:
         return f"<hookspecs of plugin {self._plugin_name!r}>"
 
 
+_ABSENT = object()
+
+
+class _PluginManager(pluggy.PluginManager):
+    """pluggy's manager, remembering which names of a module plugin are hook implementations.
+
+    Every app (each CLI run, each test) builds a manager and registers the same built-in
+    modules; pluggy inspects every name of every module each time (`inspect.getattr_static`
+    per name), which was most of the cost of building one. A module's answers (hook
+    implementations and hook specifications) are kept while it holds the same object under
+    that name.
+    """
+
+    _found: ClassVar[weakref.WeakKeyDictionary[types.ModuleType,
+                                               dict[tuple[str, str], tuple[object, Any]]]] = \
+        weakref.WeakKeyDictionary()
+
+    def _remembered(self, kind: str, holder: Any, name: str,
+                    parse: Callable[[Any, str], Any]) -> Any:
+        if not isinstance(holder, types.ModuleType):
+            return parse(holder, name)
+        value = holder.__dict__.get(name, _ABSENT)
+        known = self._found.setdefault(holder, {})
+        hit = known.get((kind, name))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        opts = parse(holder, name)
+        known[kind, name] = (value, opts)
+        return opts
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        return self._remembered("impl", plugin, name, super().parse_hookimpl_opts)
+
+    def parse_hookspec_opts(self, module_or_class: Any, name: str) -> Any:
+        return self._remembered("spec", module_or_class, name, super().parse_hookspec_opts)
+
+
 class PluginHost:
     """A pluggy PluginManager with ordermill's loading rules and one way to call a hook."""
 
     def __init__(self, settings: Settings, *, load_entry_points: bool = True) -> None:
         self.settings = settings
-        self.pm = pluggy.PluginManager("ordermill")
+        self.pm: pluggy.PluginManager = _PluginManager("ordermill")
         self.pm.add_hookspecs(hookspecs)
         self._sources: dict[str, tuple[str, str | None, str | None]] = {}
         self._spec_owners: dict[str, str | None] = {

@@ -31,6 +31,7 @@ from ordermill.web.customer import customer_bp
 from ordermill.web.docs_assets import DOCS_PATH, docs_csp, init_docs_assets
 from ordermill.web.extensions import limiter
 from ordermill.web.i18n import init_i18n
+from ordermill.web.template_code import TEMPLATE_CODE
 from ordermill.web.webhooks import payments_bp, webhooks_bp
 
 API_DESCRIPTION = """\
@@ -196,6 +197,7 @@ def create_app(mill: Ordermill | None = None, config: dict[str, Any] | None = No
         spec_path="/openapi.json", docs_path="/docs", docs_oauth2_redirect_path=None,
         openapi_blueprint_url_prefix="/api/v1", json_errors=False,
     )
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": TEMPLATE_CODE}
     app.config.update(DEFAULTS)
     app.config.update(security_config(mill.settings))
     app.config.update(config or {})
