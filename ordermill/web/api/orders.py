@@ -124,14 +124,17 @@ def _line_requests(lines: Sequence[Mapping[str, Any]], field: str,
     return requests
 
 
-def order_dict(number: str, order: Any = None, actor: Actor | None = None) -> dict[str, Any]:
-    """The order as GET /orders/{number} shows it, history included (read back from the
-    database unless given), with the actions that apply to it for the caller."""
+def order_dict(number: str, actor: Actor | None = None, *, viewing: bool = False
+               ) -> dict[str, Any]:
+    """The order as GET /orders/{number} shows it: read from the database with its history
+    in one read session, with the actions that apply to it for the caller (`actor`, else
+    the request's). `viewing`: the caller must hold view_orders (GET); an action's answer
+    is read as its actor acted."""
     service = mill().orders
-    loaded = order if order is not None else service.get(number)
-    data = order_to_dict(loaded, events=service.history(number))
     caller = actor or current_actor()
-    data["available_actions"] = (mill().orders.available_actions(loaded, caller)
+    order, events = service.detail(number, actor=caller if viewing else None)
+    data = order_to_dict(order, events=events)
+    data["available_actions"] = (service.available_actions(order, caller)
                                  if caller is not None else [])
     return data
 
@@ -311,9 +314,7 @@ def export_orders(query_data: dict[str, Any]) -> Any:
 @api.output(OrderDetailOut)
 @documented(403, summary="One order: lines, invoices, payments, fraud checks, history")
 def get_order(number: str) -> Any:
-    actor = require_actor()
-    order = mill().orders.get(number, actor=actor)
-    return order_dict(number, order, actor)
+    return order_dict(number, require_actor(), viewing=True)
 
 
 # ---------------------------------------------------------------------------- actions
