@@ -107,8 +107,11 @@ def _order_currency(number: str) -> str:
 
 def _line_requests(lines: Sequence[Mapping[str, Any]], field: str,
                    currency: str | None = None) -> list[LineRequest]:
-    """LineRequests from JSON; a price override is read in its product's currency."""
-    known = queries.currencies_of_skus(mill(), [line["sku"] for line in lines])
+    """LineRequests from JSON; a price override is read in its product's currency (looked up
+    only when a line has one and the body names no currency)."""
+    known: dict[str, str] = {}
+    if currency is None and any(line.get("price_override") is not None for line in lines):
+        known = queries.currencies_of_skus(mill(), [line["sku"] for line in lines])
     fallback = currency or mill().settings.default_currency
     requests = []
     for index, line in enumerate(lines):
