@@ -228,12 +228,15 @@ class PlacingActions(OrderSteps):
         store_payment_status(order)  # inserted with the order's row
         batched = saving.batch_lines(session, order)  # SQLite: one INSERT for the lines
         invoice = saving.take_invoice(session, order)  # one INSERT, outside the flush
+        priced = saving.take_adjustments(session, order)  # inserted once the lines have ids
         session.flush()
         if batched is not None:
             saving.insert_lines(session, order, batched)
         if invoice is not None:
             saving.insert_invoice(session, order, invoice)
-        adjustments.settle_line_ids(order)
+        if priced is not None:
+            adjustments.settle_line_ids(order, priced)
+            saving.insert_adjustments(session, order, priced)
         return order, results
 
     def _plan_invoices(self, order: Order, plan: Sequence[int] | None) -> None:
