@@ -36,9 +36,11 @@ _INSERT = insert(_TABLE).returning(_TABLE.c.id)  # built once
 
 def batch_lines(session: Session, order: Order) -> list[OrderLine] | None:
     """Before the flush: take the order's new lines out of the unit of work (the caller
-    writes them with `insert_lines` after the order's insert). None when not worth it."""
+    writes them with `insert_lines` after the order's insert): on SQLite, one line too (the
+    order's flush then skips the lines' mapper, ~4 % of a placement's Python calls). None on
+    PostgreSQL (the ORM batches there), without lines, or when they are rows already."""
     lines = list(order.lines)
-    if session.get_bind().dialect.name != "sqlite" or len(lines) < 2 \
+    if session.get_bind().dialect.name != "sqlite" or not lines \
             or any(line in session and line.id is not None for line in lines):
         return None
     for line in lines:
