@@ -294,9 +294,10 @@ def provisional_line_ids(order: Order) -> Iterator[None]:
             line.id = None  # type: ignore[assignment]
 
 
-def settle_line_ids(order: Order) -> None:
-    """After the insert: adjustments of provisional lines (-1, -2, ...) name real ids."""
-    for row in order.adjustments:  # type: ignore[attr-defined]
+def settle_line_ids(order: Order, rows: Iterable[OrderAdjustment] | None = None) -> None:
+    """After the lines' insert: adjustments of provisional lines (-1, -2, ...) name real ids
+    (`rows`: adjustments taken out of `order.adjustments` to be inserted next)."""
+    for row in order.adjustments if rows is None else rows:  # type: ignore[attr-defined]
         if row.line_id is not None and row.line_id < 0:
             row.line_id = order.lines[-row.line_id - 1].id
 

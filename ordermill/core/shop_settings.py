@@ -51,10 +51,12 @@ def _in_transaction(session: Session, key: str) -> Setting | None:
     if transaction is None or cached is None or cached[0] is not transaction:
         if transaction is None:
             return session.get(Setting, key)
-        keys = {row.key for row in session.scalars(_ALL_SETTINGS)}
-        session.info[_LOADED] = cached = (transaction, keys)
+        # the rows are held here for the transaction: the identity map only holds them weakly,
+        # and a row collected between two reads was read again by its key
+        rows = {row.key: row for row in session.scalars(_ALL_SETTINGS)}
+        session.info[_LOADED] = cached = (transaction, rows)
     if key in cached[1]:
-        return session.get(Setting, key)  # in the identity map: no SQL
+        return cached[1][key]  # the same object session.get would find: no SQL
     found = session.identity_map.get(identity_key(Setting, key))
     return found if isinstance(found, Setting) else None
 

@@ -15,8 +15,9 @@ import hashlib
 import logging
 import secrets
 from functools import cache
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -123,15 +124,19 @@ def actor_for_token(mill: Ordermill, token: str) -> Actor:
     Only reads: the last-used time is recorded by token_use.touch_token (at most once a
     minute, never waiting for a lock), so a GET never queues behind another writer."""
     with mill.read_session() as session:
-        row = session.execute(
-            select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == _hash_token(token or ""))
-        ).first()
+        row = session.execute(_token_query(), {"token_hash": _hash_token(token or "")}).first()
     if row is None or row.ApiToken.revoked_at is not None or not row.User.active:
         raise PermissionDenied(_("Invalid or revoked API token."))
     touch_token(mill, row.ApiToken.id, row.ApiToken.last_used_at)
     return Actor(kind="token", name=row.User.email, role=row.User.role,
                  user_id=row.User.id, token_id=row.ApiToken.id)
+
+
+@cache
+def _token_query() -> Any:
+    """A token's row and its user's, by the token's hash (built once: every API call)."""
+    return select(ApiToken, User).join(User, User.id == ApiToken.user_id) \
+        .where(ApiToken.token_hash == bindparam("token_hash"))
 
 
 def revoke_token(mill: Ordermill, token_id: int) -> None:

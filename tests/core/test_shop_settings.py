@@ -51,3 +51,25 @@ def test_bank_details_saved_by_an_admin_reach_the_payment_instructions(
     text = gateway.describe_instructions(order=order, mill=mill)
     assert "Concert Hall Ltd" in text and "DE89 3704 0044 0532 0130 00" in text
     assert order.number in text
+
+
+def test_a_transaction_reads_the_settings_rows_once(mill, staff):
+    """The first read in a transaction loads every row; later reads of a stored key find it
+    without SQL, even after the rows left the (weak) identity map's other references."""
+    import gc
+
+    from ordermill.testing_bench import statements_of
+
+    shop_settings.write_setting(mill, "plugin:example", {"rate": "20"}, actor=staff)
+    with mill.write_session() as session, session.begin():
+        seen = []
+
+        def read_twice():
+            seen.append(shop_settings.read_setting(mill, "plugin:example", session=session))
+            gc.collect()
+            seen.append(shop_settings.read_setting(mill, "plugin:example", session=session))
+            seen.append(shop_settings.read_setting(mill, "absent", session=session))
+
+        counts = statements_of(mill, read_twice, skip_savepoints=True)
+    assert seen == [{"rate": "20"}, {"rate": "20"}, {}]
+    assert counts["total"] == 1, counts

@@ -63,6 +63,29 @@ def test_turns_go_in_order_of_arrival() -> None:
     assert not held(queue)
 
 
+def test_a_release_wakes_only_the_first_in_line() -> None:
+    """One wake-up per hand-over: the others sleep on (waking them all, for all but one to
+    sleep again, took the GIL from the turn's holder once per waiter)."""
+    queue = WriterQueue()
+    assert queue.acquire(1)
+    woken: list[int] = []
+    threads = []
+    for index in range(3):
+        thread = threading.Thread(target=lambda: (queue.acquire(5), queue.release()))
+        thread.start()
+        threads.append(thread)
+        while len(queue._waiters) < index + 1:
+            time.sleep(0.001)
+    for index, waiter in enumerate(list(queue._waiters)):
+        plain = waiter.wakeup.notify
+        waiter.wakeup.notify = lambda n=1, i=index, plain=plain: (woken.append(i), plain(n))
+    queue.release()
+    for thread in threads:
+        thread.join(5)
+    assert woken == [0, 1, 2]
+    assert not held(queue)
+
+
 def test_a_wait_that_times_out_leaves_the_line() -> None:
     queue = WriterQueue()
     assert queue.acquire(1)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from ordermill.api import Adjustment, hookimpl
 from ordermill.core.app import Ordermill
@@ -67,10 +68,32 @@ def test_hook_price_adjustments(mill: Ordermill, goods: None, staff: Actor,
     assert order.version == 1  # priced before it was saved: inserted once
     line_ids = [line.id for line in order.lines]
     assert [a.line_id for a in stored] == [*line_ids, None, None]
+    # inserted after the lines, naming their ids: the placed order's rows are those stored
+    assert [(a.id, a.position, a.line_id, a.amount) for a in order.adjustments] == [
+        (a.id, a.position, a.line_id, a.amount) for a in stored]
     assert [(a.stage, a.kind, a.amount, a.source) for a in stored] == [
         ("tax", "tax", 100, "recorder"), ("tax", "tax", 67, "recorder"),
         ("fee", "fee", 100, "recorder"), ("fee_tax", "tax", 10, "recorder")]
     assert order.invoices[0].amount == order.total
+
+
+def test_placing_writes_each_adjustment_once(mill: Ordermill, goods: None, staff: Actor,
+                                            register_plugin: Callable[..., object]) -> None:
+    """A new order's adjustments are inserted after its lines, with their ids: one INSERT,
+    no UPDATE of a provisional line id afterwards."""
+    register_plugin(Recorder(), "recorder")
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(" ".join(statement.split()).upper())
+
+    event.listen(mill.engine, "before_cursor_execute", record)
+    try:
+        mill.orders.place(order_request([("BOOK", 1), ("PEN", 2)]), actor=staff)
+    finally:
+        event.remove(mill.engine, "before_cursor_execute", record)
+    touching = [text for text in sent if "ORDER_ADJUSTMENT" in text]
+    assert len(touching) == 1 and touching[0].startswith("INSERT INTO ORDER_ADJUSTMENT"), touching
 
 
 def test_per_document_rounding_half_even(mill: Ordermill, goods: None, staff: Actor,

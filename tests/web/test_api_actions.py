@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import pytest
 
+from ordermill import hookimpl
 from ordermill.core.app import Ordermill
 from ordermill.core.models import Order
 from ordermill.core.permissions import ROLES
@@ -364,3 +365,36 @@ def test_cancel_one_line_keeps_the_rest(api: Any, make_order: Callable[[str], Or
     assert answer["order"]["total"] == "33.00"
     statuses = {line["sku"]: line["status"] for line in answer["order"]["lines"]}
     assert statuses == {"TSHIRT": "active", "MUG": "cancelled"}
+
+
+ANSWERING = [c for c in ACTIONS if c.method != "GET" and c.name not in ("delete", "bulk status")]
+
+
+@pytest.mark.parametrize("case", ANSWERING, ids=[c.name for c in ANSWERING])
+def test_the_answer_shows_the_order_as_get_does(api: Any, make_order: Callable[[str], Order],
+                                                case: ActionCase) -> None:
+    """Every action answers the order as stored: the body GET gives right after, history and
+    available actions included (the answer is read back in one read session)."""
+    order = make_order(case.state)
+    answer = call(api, case, order.number).get_json()
+    assert answer["order"] == api.get(f"orders/{order.number}").get_json()
+    assert answer["order"]["history"][-1] == answer["event"]
+
+
+def test_the_answer_shows_what_after_commit_hooks_wrote(
+        api: Any, make_order: Callable[[str], Order],
+        register_plugin: Callable[..., object]) -> None:
+    """A failing after-commit hook's `hook_failed` event is written after the action's commit:
+    the answer's history has it, as GET's does."""
+
+    class Broken:
+        @hookimpl
+        def on_accept(self, order: Order, options: Any, ctx: Any) -> None:
+            raise RuntimeError("provisioning is down")
+
+    register_plugin(Broken(), "broken_provisioner")
+    order = make_order("pending")
+    answer = api.post(f"orders/{order.number}/accept", json={}).get_json()
+    assert [f["plugin"] for f in answer["hook_failures"]] == ["broken_provisioner"]
+    assert [e["type"] for e in answer["order"]["history"]][-2:] == ["accepted", "hook_failed"]
+    assert answer["order"] == api.get(f"orders/{order.number}").get_json()

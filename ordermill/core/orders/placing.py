@@ -33,6 +33,7 @@ from ordermill.core.specs import Actor, FraudResult
 from ordermill.core.statuses import store_payment_status
 
 NUMBER_ATTEMPTS = 5
+PRICED_PRODUCTS = "ordermill.priced_products"
 
 
 @cache
@@ -163,6 +164,9 @@ class PlacingActions(OrderSteps):
                         ) -> tuple[Order, list[FraudResult]]:
         products, table = pricing.load_priced_products(
             session, [line.sku for line in request.lines])
+        # held for the transaction: the identity map holds rows weakly, and a hook reading a
+        # line's product (tax classes, provisioning modules) finds it there without SQL
+        session.info[PRICED_PRODUCTS] = products
         promo = pricing.load_promo(session, request.promo_code)
         currency = prices.order_currency(session, products, request.currency,
                                          self.mill.settings.default_currency, table=table)
@@ -224,12 +228,15 @@ class PlacingActions(OrderSteps):
         store_payment_status(order)  # inserted with the order's row
         batched = saving.batch_lines(session, order)  # SQLite: one INSERT for the lines
         invoice = saving.take_invoice(session, order)  # one INSERT, outside the flush
+        priced = saving.take_adjustments(session, order)  # inserted once the lines have ids
         session.flush()
         if batched is not None:
             saving.insert_lines(session, order, batched)
         if invoice is not None:
             saving.insert_invoice(session, order, invoice)
-        adjustments.settle_line_ids(order)
+        if priced is not None:
+            adjustments.settle_line_ids(order, priced)
+            saving.insert_adjustments(session, order, priced)
         return order, results
 
     def _plan_invoices(self, order: Order, plan: Sequence[int] | None) -> None:

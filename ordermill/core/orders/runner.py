@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from functools import cache
 from typing import Any
 
 import attrs
@@ -78,7 +79,10 @@ class BulkResult:
     skipped: Mapping[str, str]
 
 
+@cache
 def _order_loader() -> Any:
+    """Every collection of orders, selectin-loaded: for reading many orders at once (bulk
+    status changes, a replayed placement). Built once; add a `.where()` to it."""
     return select(Order).options(
         selectinload(Order.lines), selectinload(Order.invoices),
         selectinload(Order.payments), selectinload(Order.fraud_checks),

@@ -8,6 +8,10 @@ SQLite gives a statement's new rows increasing ids in the order of its VALUES (t
 holds the database lock), so the sorted ids are the lines' ids in order. The lines are then
 attached to the session as persistent rows, exactly as a flush would have left them.
 
+A new order's adjustments are taken out of the unit of work too and written after the lines
+(`insert_adjustments`, one INSERT on either database), naming the lines' real ids: an UPDATE
+of each one's provisional line id is saved.
+
 `insert_one` does the same for single rows that nothing else in the flush depends on (the
 new customer, the order's invoice, the action's event): a flush costs several times the
 INSERT it sends (issue 20).
@@ -24,6 +28,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ordermill.core.models import Invoice, Order, OrderLine
+from ordermill.core.tax_models import OrderAdjustment
 
 _TABLE = OrderLine.__table__
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)  # built once
@@ -31,9 +36,11 @@ _INSERT = insert(_TABLE).returning(_TABLE.c.id)  # built once
 
 def batch_lines(session: Session, order: Order) -> list[OrderLine] | None:
     """Before the flush: take the order's new lines out of the unit of work (the caller
-    writes them with `insert_lines` after the order's insert). None when not worth it."""
+    writes them with `insert_lines` after the order's insert): on SQLite, one line too (the
+    order's flush then skips the lines' mapper, ~4 % of a placement's Python calls). None on
+    PostgreSQL (the ORM batches there), without lines, or when they are rows already."""
     lines = list(order.lines)
-    if session.get_bind().dialect.name != "sqlite" or len(lines) < 2 \
+    if session.get_bind().dialect.name != "sqlite" or not lines \
             or any(line in session and line.id is not None for line in lines):
         return None
     for line in lines:
@@ -46,24 +53,65 @@ def batch_lines(session: Session, order: Order) -> list[OrderLine] | None:
 def insert_lines(session: Session, order: Order, lines: Sequence[OrderLine]) -> None:
     """After the flush: one INSERT of every line, then the lines are persistent rows of the
     order (in `order.lines`, in the same order) as if the ORM had inserted them."""
-    rows = []
     for line in lines:
         line.order_id = order.id
-        rows.append(_values(line))
-    # Core on the session's connection: the rows are new, nothing to autoflush first
-    ids = sorted(session.connection().scalars(_INSERT, rows))
-    if len(ids) != len(lines):  # pragma: no cover - the database refused a row: it raised
-        raise RuntimeError("order lines were not all inserted")
-    for line, row, new_id in zip(lines, rows, ids, strict=True):
-        state = line.__dict__
-        for key, value in row.items():
-            if key not in state or state[key] is not value:  # defaults the insert filled
-                setattr(line, key, value)
-        line.id = new_id
-        make_transient_to_detached(line)
-        session.add(line)
+    _insert_rows(session, lines, _TABLE)
+    for line in lines:
         set_committed_value(line, "order", order)
     set_committed_value(order, "lines", list(lines))
+
+
+def take_adjustments(session: Session, order: Order) -> list[Any] | None:
+    """Before the flush: take a new order's adjustments out of the unit of work. They name
+    the lines by provisional ids (-1, -2, ...) until the lines are inserted; written by
+    `insert_adjustments` after that with the real ids, they cost one INSERT and no UPDATE
+    of their line ids. None when there are none (or they are rows already)."""
+    rows = list(order.adjustments)  # type: ignore[attr-defined]
+    if not rows or any(row.id is not None for row in rows):
+        return None
+    for row in rows:
+        if row in session:
+            session.expunge(row)
+    set_committed_value(order, "adjustments", [])
+    return rows
+
+
+def insert_adjustments(session: Session, order: Order, rows: Sequence[Any]) -> None:
+    """After the lines' insert: the adjustments taken by `take_adjustments` (their line ids
+    settled by the caller) in one INSERT, attached to the order as a flush leaves them."""
+    for row in rows:
+        row.order_id = order.id
+    _insert_rows(session, rows, OrderAdjustment.__table__)
+    set_committed_value(order, "adjustments", list(rows))
+
+
+def _insert_rows(session: Session, objects: Sequence[Any], table: Any) -> None:
+    """One INSERT ... RETURNING id of new objects of one table, then each is a persistent
+    row with its id, as if the ORM had inserted it. Core on the session's connection: the
+    rows are new, nothing to autoflush first."""
+    rows = [_values(obj, table) for obj in objects]
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":  # ids in the order of VALUES (see the module)
+        ids = sorted(connection.scalars(_returning(table, False), rows))
+    else:  # PostgreSQL numbers them in order too, and SQLAlchemy sorts them to match
+        ids = list(connection.scalars(_returning(table, True), rows))
+    if len(ids) != len(objects):  # pragma: no cover - the database refused a row: it raised
+        raise RuntimeError(f"{table.name} rows were not all inserted")
+    for obj, row, new_id in zip(objects, rows, ids, strict=True):
+        state = obj.__dict__
+        for key, value in row.items():
+            if key not in state or state[key] is not value:  # defaults the insert filled
+                setattr(obj, key, value)
+        obj.id = new_id
+        make_transient_to_detached(obj)
+        session.add(obj)
+
+
+@cache
+def _returning(table: Any, in_order: bool) -> Any:
+    if table is _TABLE and not in_order:
+        return _INSERT
+    return insert(table).returning(table.c.id, sort_by_parameter_order=in_order)
 
 
 def take_invoice(session: Session, order: Order) -> Invoice | None:

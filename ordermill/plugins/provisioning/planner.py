@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from ordermill.api import (
     ActionContext,
@@ -312,11 +313,20 @@ class Planner:
 
 
 def _products(session: Session, lines: Sequence[OrderLine]) -> dict[int, Product]:
-    ids = {line.product_id for line in lines}
-    if not ids:
-        return {}
-    return {product.id: product for product in session.scalars(
-        select(Product).where(Product.id.in_(ids)))}
+    """The lines' products: those this transaction already read from its identity map (a
+    placement's priced products), the others by one query."""
+    found: dict[int, Product] = {}
+    missing = set()
+    for product_id in {line.product_id for line in lines if line.product_id is not None}:
+        known = session.identity_map.get(identity_key(Product, product_id))
+        if isinstance(known, Product):
+            found[product_id] = known
+        else:
+            missing.add(product_id)
+    if missing:
+        found.update((product.id, product) for product in session.scalars(
+            select(Product).where(Product.id.in_(missing))))
+    return found
 
 
 def plan_for_event(order: Order, event: OrderEvent, ctx: ActionContext) -> list[JobRequest]:

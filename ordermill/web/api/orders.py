@@ -107,8 +107,11 @@ def _order_currency(number: str) -> str:
 
 def _line_requests(lines: Sequence[Mapping[str, Any]], field: str,
                    currency: str | None = None) -> list[LineRequest]:
-    """LineRequests from JSON; a price override is read in its product's currency."""
-    known = queries.currencies_of_skus(mill(), [line["sku"] for line in lines])
+    """LineRequests from JSON; a price override is read in its product's currency (looked up
+    only when a line has one and the body names no currency)."""
+    known: dict[str, str] = {}
+    if currency is None and any(line.get("price_override") is not None for line in lines):
+        known = queries.currencies_of_skus(mill(), [line["sku"] for line in lines])
     fallback = currency or mill().settings.default_currency
     requests = []
     for index, line in enumerate(lines):
@@ -124,14 +127,17 @@ def _line_requests(lines: Sequence[Mapping[str, Any]], field: str,
     return requests
 
 
-def order_dict(number: str, order: Any = None, actor: Actor | None = None) -> dict[str, Any]:
-    """The order as GET /orders/{number} shows it, history included (read back from the
-    database unless given), with the actions that apply to it for the caller."""
+def order_dict(number: str, actor: Actor | None = None, *, viewing: bool = False
+               ) -> dict[str, Any]:
+    """The order as GET /orders/{number} shows it: read from the database with its history
+    in one read session, with the actions that apply to it for the caller (`actor`, else
+    the request's). `viewing`: the caller must hold view_orders (GET); an action's answer
+    is read as its actor acted."""
     service = mill().orders
-    loaded = order if order is not None else service.get(number)
-    data = order_to_dict(loaded, events=service.history(number))
     caller = actor or current_actor()
-    data["available_actions"] = (mill().orders.available_actions(loaded, caller)
+    order, events = service.detail(number, actor=caller if viewing else None)
+    data = order_to_dict(order, events=events)
+    data["available_actions"] = (service.available_actions(order, caller)
                                  if caller is not None else [])
     return data
 
@@ -311,9 +317,7 @@ def export_orders(query_data: dict[str, Any]) -> Any:
 @api.output(OrderDetailOut)
 @documented(403, summary="One order: lines, invoices, payments, fraud checks, history")
 def get_order(number: str) -> Any:
-    actor = require_actor()
-    order = mill().orders.get(number, actor=actor)
-    return order_dict(number, order, actor)
+    return order_dict(number, require_actor(), viewing=True)
 
 
 # ---------------------------------------------------------------------------- actions

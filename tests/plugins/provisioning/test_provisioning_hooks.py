@@ -295,3 +295,17 @@ def test_hook_register_provisioning_modules_documented_example_runs(
     for name in added:
         spec = installed.modules.get(name) or installed.registrars[name]
         assert isinstance(spec, ProvisioningModuleSpec | RegistrarSpec)
+
+
+def test_placing_reads_no_product_again_for_provisioning(
+        mill: Ordermill, staff: Actor, make_product: Callable[..., Any]) -> None:
+    """The planner finds the placement's priced products in the transaction's identity map:
+    a ticket or a module's product costs the provisioning plugin no statement to place."""
+    from ordermill.testing_bench import statements_of
+
+    make_product("GIG", price=3000, stock=10, kind="ticket")
+    make_product("HOST", price=3000, stock=None, kind="service", provisioning_module="webhook")
+    for sku in ("GIG", "HOST"):
+        counts = statements_of(mill, lambda sku=sku: mill.orders.place(
+            order_request([LineRequest(sku=sku)]), actor=staff), skip_savepoints=True)
+        assert "plugin:provisioning" not in counts, (sku, counts)
