@@ -28,6 +28,7 @@ subprocess) and `slow` (the tail that `-m "not slow"` leaves out locally).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -78,6 +79,12 @@ from ordermill.testing_web import (  # fixtures, registered by being in this mod
 # for itself and the processes it starts (__pycache__ is ignored by git).
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+# A test process makes and drops thousands of apps, engines and sessions full of reference
+# cycles; with Python's default thresholds the cyclic GC took about a fifth of a web test's
+# time. Collecting young objects every 50,000 allocations instead of 700 cut that to a
+# twentieth (tests/web/test_api_actions.py: 31 s -> 25 s). Memory stays bounded: the full
+# collections still run.
+gc.set_threshold(50_000, 20, 100)
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Tests sign and encrypt with a fixed key of their own (PostgreSQL has no instance key)

@@ -36,25 +36,31 @@ share_url_builders()  # every test that makes an app pays for URL rule compilati
 
 ROLES = ("admin", "manager", "support", "viewer")
 PASSWORD = "correct horse battery"
+# Test users' hashes: scrypt at 1/32 of the production cost (staff.PASSWORD_METHOD), which is
+# slow on purpose: the suite logs in hundreds of times and each check took ~100 ms. The login
+# code reads the cost from the hash; a test about the production cost makes its own users
+# with `method=staff.PASSWORD_METHOD`.
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
 
 
 @cache
-def password_hash() -> str:
-    """One scrypt hash for every test user: hashing is slow on purpose."""
-    return generate_password_hash(PASSWORD, method="scrypt")
+def password_hash(method: str = TEST_PASSWORD_METHOD) -> str:
+    """One hash per method for every test user."""
+    return generate_password_hash(PASSWORD, method=method)
 
 
 def add_user(mill: Ordermill, role: str, email: str | None = None, *,
-             active: bool = True) -> str:
+             active: bool = True, method: str = TEST_PASSWORD_METHOD) -> str:
     """A staff user of `role` who can log in with PASSWORD; returns the e-mail."""
     email = email or f"{role}@shop.test"
     with mill.write_session() as session, session.begin():
-        session.add(_user(role, email, active=active))
+        session.add(_user(role, email, active=active, method=method))
     return email
 
 
-def _user(role: str, email: str, *, active: bool = True) -> User:
-    return User(email=email, name=role.title(), role=role, password_hash=password_hash(),
+def _user(role: str, email: str, *, active: bool = True,
+          method: str = TEST_PASSWORD_METHOD) -> User:
+    return User(email=email, name=role.title(), role=role, password_hash=password_hash(method),
                 active=active, created_at=utcnow())
 
 

@@ -23,6 +23,17 @@ Checks = list[str]
 
 
 @pytest.fixture
+def add_staff_user(mill: Ordermill) -> Callable[..., str]:
+    """Staff users hashed at the production cost (other tests' users use a cheaper one)."""
+    from ordermill.testing_web import add_user
+
+    def add(role: str, email: str | None = None) -> str:
+        return add_user(mill, role, email, method=staff.PASSWORD_METHOD)
+
+    return add
+
+
+@pytest.fixture
 def checks(monkeypatch: pytest.MonkeyPatch) -> Checks:
     """The parameters ("scrypt:32768:8:1") of every hash the login verifies, in order."""
     seen: Checks = []
