@@ -37,6 +37,8 @@ from ordermill.core.schema import (
 from ordermill.hookspecs import hookimpl
 from ordermill.testing import in_ci, ordermill_settings, postgres_base_url
 
+pytestmark = pytest.mark.slow  # Alembic up and down on real databases, several times a test
+
 PLUGIN_TABLE = "loyalty_points"
 
 

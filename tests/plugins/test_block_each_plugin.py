@@ -48,6 +48,8 @@ from ordermill.core.specs import Actor
 from ordermill.testing import TEST_SECRET_KEY
 from ordermill.web import create_app
 
+pytestmark = pytest.mark.slow  # two apps and ~50 API calls per built-in plugin, both databases
+
 Json = dict[str, Any]
 
 

@@ -20,7 +20,7 @@ import pytest
 from ordermill.plugins.notify_email.testing import SmtpSink
 
 # the worker runs in a thread: its commits must be real
-pytestmark = pytest.mark.commits
+pytestmark = [pytest.mark.commits, pytest.mark.slow]  # waits out SMTP timeouts
 
 OUTAGE_ATTEMPTS = 6  # the old schedule's whole life was 5 attempts
 

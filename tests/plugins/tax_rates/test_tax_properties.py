@@ -11,6 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from taxkit import tax_request
@@ -22,6 +23,8 @@ from ordermill.core.refund_tax import charged_tax
 from ordermill.core.shop_settings import write_setting
 from ordermill.core.specs import Actor
 from ordermill.testing import in_ci
+
+pytestmark = pytest.mark.slow  # property-based: hundreds of orders a test
 
 COUNTER = itertools.count()
 CLASSES = ["standard", "reduced", "zero", "exempt"]
