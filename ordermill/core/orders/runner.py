@@ -205,7 +205,7 @@ class ActionRunner:
         # every action records its event here (one order, a bulk change, a placement): the
         # stored payment status goes out with the order's UPDATE below, no statement of its own
         store_payment_status(order)
-        event = OrderEvent(
+        values = dict(
             order_id=order.id, order_number=order.number, type=change.event_type,
             actor=ctx.actor.label, **message_columns(change.message),
             status_from=status_from if status_from != order.status else None,
@@ -215,13 +215,20 @@ class ActionRunner:
             created_at=utcnow(),
         )
         numbered = ctx.notes.get(invoicing.NUMBERED_NOTE_KEY)
-        if numbered:  # documents numbered before the event was written (placing)
-            invoicing.name_numbers_in_event(numbered, event)
-        if any(isinstance(obj, OrderEvent) for obj in session.new):
+        if numbered or any(isinstance(obj, OrderEvent) for obj in session.new):
+            event = OrderEvent(**values)
+            if numbered:  # documents numbered before the event was written (placing)
+                invoicing.name_numbers_in_event(numbered, event)
+        else:
+            event = None
+        if event is not None and any(isinstance(obj, OrderEvent) for obj in session.new):
             session.add(event)  # events the work added go first, in the order they were added
             session.flush()
         else:  # one INSERT, outside the unit of work
-            saving.insert_one(session, event)
+            if event is None:
+                event = saving.insert_new(session, OrderEvent, values)
+            else:
+                saving.insert_one(session, event)
             written = session.info.get(EVENTS_WRITTEN)
             if written is not None:
                 written.append((event.id, event.order_number, event.type))

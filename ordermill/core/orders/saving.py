@@ -146,10 +146,45 @@ def insert_one(session: Session, obj: Any) -> None:
     The values are the ORM's: an attribute left unset, or None where the column has a
     default, takes the column's default (a database default is read back by RETURNING)."""
     table = type(obj).__table__
+    state = obj.__dict__
+    row, from_database, unset = _row_of(table, state)
+    returned = session.connection().execute(_insert_of(table, tuple(from_database)),
+                                            row).one()
+    for key, value in (*row.items(), *zip(from_database, returned[1:], strict=True),
+                       *((key, None) for key in unset)):
+        if key not in state or state[key] is not value:  # defaults the insert filled
+            setattr(obj, key, value)
+    obj.id = returned[0]
+    make_transient_to_detached(obj)
+    session.add(obj)
+
+
+def insert_new(session: Session, cls: Any, values: dict[str, Any]) -> Any:
+    """`insert_one` for a row not built yet: the INSERT from `values` (attribute -> value,
+    defaults as `insert_one` takes them), then the object made straight as the persistent
+    row, its attributes filled as a query fills them, without the instrumented sets of a
+    constructor (an action's event: a third of its cost). No `init` event fires."""
+    table = cls.__table__
+    row, from_database, unset = _row_of(table, values)
+    returned = session.connection().execute(_insert_of(table, tuple(from_database)),
+                                            row).one()
+    obj = cls.__mapper__.class_manager.new_instance()
+    state = obj.__dict__
+    state.update(row)
+    state.update(zip(from_database, returned[1:], strict=True))
+    state.update(dict.fromkeys(unset))
+    state["id"] = returned[0]
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+def _row_of(table: Any, state: dict[str, Any]) -> tuple[dict[str, Any], list[str], list[str]]:
+    """(the INSERT's values, columns whose database default RETURNING reads back, columns
+    left out as SQL NULL) for the attribute values in `state`."""
     row: dict[str, Any] = {}
     from_database: list[str] = []
     unset: list[str] = []
-    state = obj.__dict__
     for column in table.c:
         key = column.key
         if column.primary_key:
@@ -166,15 +201,7 @@ def insert_one(session: Session, obj: Any) -> None:
             row[key] = None
         else:
             unset.append(key)  # left out, so SQL NULL (None would be JSON's 'null')
-    returned = session.connection().execute(_insert_of(table, tuple(from_database)),
-                                            row).one()
-    for key, value in (*row.items(), *zip(from_database, returned[1:], strict=True),
-                       *((key, None) for key in unset)):
-        if key not in state or state[key] is not value:  # defaults the insert filled
-            setattr(obj, key, value)
-    obj.id = returned[0]
-    make_transient_to_detached(obj)
-    session.add(obj)
+    return row, from_database, unset
 
 
 @cache
