@@ -43,11 +43,7 @@ def batch_lines(session: Session, order: Order) -> list[OrderLine] | None:
     if session.get_bind().dialect.name != "sqlite" or not lines \
             or any(line in session and line.id is not None for line in lines):
         return None
-    for line in lines:
-        if line in session:
-            session.expunge(line)
-    set_committed_value(order, "lines", [])
-    return lines
+    return _take_out(session, order, "lines", lines)
 
 
 def insert_lines(session: Session, order: Order, lines: Sequence[OrderLine]) -> None:
@@ -69,10 +65,16 @@ def take_adjustments(session: Session, order: Order) -> list[Any] | None:
     rows = list(order.adjustments)  # type: ignore[attr-defined]
     if not rows or any(row.id is not None for row in rows):
         return None
+    return _take_out(session, order, "adjustments", rows)
+
+
+def _take_out(session: Session, order: Order, key: str, rows: list[Any]) -> list[Any]:
+    """The order's new rows of collection `key`, out of the unit of work and off the order
+    (as loaded, so the flush sees no change), for the caller to INSERT itself."""
     for row in rows:
         if row in session:
             session.expunge(row)
-    set_committed_value(order, "adjustments", [])
+    set_committed_value(order, key, [])
     return rows
 
 
