@@ -15,13 +15,20 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from ordermill.core.i18n import N_
+from ordermill.core.i18n import N_, lazy_gettext
 from ordermill.core.i18n import gettext as _
 
 MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,12})?$"  # ASCII digits only; bound: core.money
 MAX_INT = 2**31 - 1
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+# A query value is trimmed of the spaces and tabs a person types around it (and around the
+# commas of a list); it must hold something else. Only these two, not every character Python
+# calls white space ("\x1f" is one), because the OpenAPI document states the rule as a
+# pattern and a JSON Schema regex knows another set.
+TRIMMED = " \t"
+FILLED_PATTERN = r"^[ \t]*[^ \t]"
+FILLED_LIST_PATTERN = r"^[ \t]*[^ \t,][^,]*(,[ \t]*[^ \t,][^,]*)*$"
 
 
 def text(max_length: int, *, min_length: int = 0, **kwargs: Any) -> fields.String:
@@ -31,6 +38,14 @@ def text(max_length: int, *, min_length: int = 0, **kwargs: Any) -> fields.Strin
 
 def optional_text(max_length: int, **kwargs: Any) -> fields.String:
     return text(max_length, allow_none=True, load_default=None, **kwargs)
+
+
+def listed_text(max_length: int) -> fields.String:
+    """One value of a `CsvList` query parameter: some text, or several separated by commas,
+    none of them empty (the pattern says so in the OpenAPI document)."""
+    refused = lazy_gettext("Give a value, or leave this parameter out.")
+    return fields.String(validate=[validate.Length(min=1, max=max_length),
+                                   validate.Regexp(FILLED_LIST_PATTERN, error=refused)])
 
 
 class MoneyText(fields.String):
@@ -145,7 +160,7 @@ class CsvList(fields.List):
             for item in items:
                 if isinstance(item, str):
                     validate.Length(max=self.sent_max_length)(item)
-        split = [part.strip() for item in items
+        split = [part.strip(TRIMMED) for item in items
                  for part in (item.split(",") if isinstance(item, str) else [item])]
         if any(part == "" for part in split):
             raise ValidationError(_("Give a value, or leave this parameter out."))

@@ -25,6 +25,7 @@ from ordermill.web.api.schemas.fields import (
     QuerySchema,
     in_year_range,
     json_object,
+    listed_text,
     money,
     optional_text,
     sort_choices,
@@ -230,10 +231,10 @@ class BulkStatusIn(Schema):
 
 class OrderFilterQuery(PluginListFilters, QuerySchema):
     q = optional_text(200, metadata={"description": "Buyer name, e-mail or order number."})
-    status = CsvList(text(40, min_length=1), load_default=list)
+    status = CsvList(listed_text(40), load_default=list)
     payment_status = CsvList(fields.String(validate=validate.OneOf(PAYMENT_STATUSES)),
                              load_default=list)
-    payment_method = CsvList(text(64, min_length=1), load_default=list)
+    payment_method = CsvList(listed_text(64), load_default=list)
     promo_code = optional_text(64)
     sku = optional_text(64)
     category = optional_text(100)
@@ -242,7 +243,7 @@ class OrderFilterQuery(PluginListFilters, QuerySchema):
     placed_to = fields.Date(allow_none=True, load_default=None,
                             metadata={"description": "Last day, inclusive (UTC)."})
     needs_attention = fields.Boolean(allow_none=True, load_default=None)
-    number = CsvList(text(10, min_length=1), load_default=list, sent_max_length=1099,
+    number = CsvList(listed_text(10), load_default=list, sent_max_length=1099,
                      metadata={"description": "Only these order numbers (repeat the "
                                               "parameter, or separate up to 100 by commas)."})
     sort = fields.String(load_default="-placed_at",
@@ -268,10 +269,10 @@ class OrderListQuery(OrderFilterQuery, PageQuery):
 
 
 class PaymentFilterQuery(QuerySchema):
-    gateway = CsvList(text(64, min_length=1), load_default=list)
+    gateway = CsvList(listed_text(64), load_default=list)
     kind = CsvList(fields.String(validate=validate.OneOf(["charge", "refund"])),
                    load_default=list)
-    status = CsvList(text(20, min_length=1), load_default=list)
+    status = CsvList(listed_text(20), load_default=list)
     order = optional_text(10, metadata={"description": "An order number."})
     currency = optional_text(3)
     created_from = fields.Date(allow_none=True, load_default=None)

@@ -28,6 +28,7 @@ from ordermill.core.admin_specs import (
 )
 from ordermill.core.errors import InvalidInput
 from ordermill.core.i18n import gettext as _
+from ordermill.web.api.schemas.fields import FILLED_PATTERN, TRIMMED
 
 PLACE_SCHEMA = "PlaceIn"
 LIST_PATHS = ("/api/v1/orders", "/api/v1/orders/export.csv")
@@ -124,10 +125,11 @@ class PluginListFilters(Schema):
                 else [original[name]] if name in original else []
             if len(values) > 1:
                 raise ValidationError(_("Give this parameter once."), name)
-            if values and not str(values[0]).strip():  # the OpenAPI document says so too
+            value = str(values[0]).strip(TRIMMED) if values else None
+            if value == "":  # the OpenAPI document says so too (FILLED_PATTERN)
                 raise ValidationError(_("Give a value, or leave this parameter out."), name)
-            if values:
-                wanted.append((name, str(values[0]).strip()))
+            if value is not None:
+                wanted.append((name, value))
         return tuple(wanted)
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
@@ -173,7 +175,8 @@ def document(app: Flask, spec: dict[str, Any]) -> dict[str, Any]:
             continue
         parameters = operation.setdefault("parameters", [])
         for name, filter_spec in filters.items():
-            schema: dict[str, Any] = {"type": "string", "minLength": 1}
+            schema: dict[str, Any] = {"type": "string", "minLength": 1,
+                                      "pattern": FILLED_PATTERN}
             if filter_spec.choices:
                 schema = {"type": "string", "enum": [value for value, _l in filter_spec.choices]}
             parameters.append({"in": "query", "name": name, "required": False,
