@@ -118,6 +118,12 @@ MARKERS = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from ordermill.core import staff
+    from ordermill.testing_web import TEST_PASSWORD_METHOD
+
+    # logins with no user verify a dummy hash made like the test users' (a tenth of a second
+    # less per miss); tests/web/test_hardening_login_timing.py uses the production cost
+    staff.DUMMY_HASH_METHOD = TEST_PASSWORD_METHOD
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     remember_installed_plugins(config)

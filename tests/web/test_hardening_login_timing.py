@@ -23,9 +23,12 @@ Checks = list[str]
 
 
 @pytest.fixture
-def add_staff_user(mill: Ordermill) -> Callable[..., str]:
-    """Staff users hashed at the production cost (other tests' users use a cheaper one)."""
+def add_staff_user(mill: Ordermill, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Staff users hashed at the production cost, and the dummy hash made at that cost too
+    (other tests' users, and so their dummy hash, use a cheaper one)."""
     from ordermill.testing_web import add_user
+
+    monkeypatch.setattr(staff, "DUMMY_HASH_METHOD", staff.PASSWORD_METHOD)
 
     def add(role: str, email: str | None = None) -> str:
         return add_user(mill, role, email, method=staff.PASSWORD_METHOD)

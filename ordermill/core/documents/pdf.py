@@ -12,10 +12,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.numbers import format_percent
-from fpdf import FPDF
 
 from ordermill.core.i18n import (
     babel_locale,
@@ -25,6 +24,9 @@ from ordermill.core.i18n import (
     pgettext,
     use_locale,
 )
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
@@ -170,6 +172,8 @@ def _render(snapshot: Mapping[str, Any], *, title_key: str, number: str | None,
             ) -> bytes:
     currency = str(snapshot.get("currency") or "EUR")
     seller = snapshot.get("seller") or {}
+    from fpdf import FPDF  # fpdf and Pillow take a tenth of a second: only when a PDF is drawn
+
     pdf = FPDF(format="A4")
     pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))

@@ -35,19 +35,10 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import requests
-from minfraud import Client
-from minfraud.errors import (
-    AuthenticationError,
-    HTTPError,
-    InsufficientFundsError,
-    InvalidRequestError,
-    MinFraudError,
-    PermissionRequiredError,
-)
 
 from ordermill.api import (
     ActionContext,
@@ -59,6 +50,9 @@ from ordermill.api import (
     hookimpl,
     money_text,
 )
+
+if TYPE_CHECKING:  # the SDK (with aiohttp) loads on the first check, not on every start
+    from minfraud import Client
 
 PLUGIN = "fraud_maxmind"
 PROVIDER = "maxmind"
@@ -210,6 +204,8 @@ def _score(value: Any) -> Decimal:
     try:
         return Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
+        from minfraud.errors import MinFraudError
+
         raise MinFraudError(
             f"minFraud answered a risk score that is not a number: {value!r}") from None
 
@@ -222,6 +218,14 @@ def _text(error: BaseException) -> str:
 
 def _explain(error: Exception) -> str:
     """What went wrong, in words an admin can act on."""
+    from minfraud.errors import (
+        AuthenticationError,
+        HTTPError,
+        InsufficientFundsError,
+        InvalidRequestError,
+        PermissionRequiredError,
+    )
+
     text = _text(error)
     if isinstance(error, AuthenticationError):
         return f"MaxMind refused the account ID or license key ({text})"
@@ -240,6 +244,8 @@ def _explain(error: Exception) -> str:
 
 def make_client(config: MaxMindConfig) -> Client:
     """The official client; with `ca_bundle`, its requests session trusts that CA."""
+    from minfraud import Client
+
     assert config.account_id is not None and config.license_key is not None
     client = Client(config.account_id, config.license_key, host=config.host,
                     timeout=config.timeout, proxy=config.proxy)

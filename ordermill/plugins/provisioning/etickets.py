@@ -31,8 +31,6 @@ import secrets
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import segno
-from fpdf import FPDF
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -220,6 +218,8 @@ FONT = "DejaVu"
 
 
 def qr_png(code: str) -> bytes:
+    import segno  # drawn only for a ticket: not on every start of the CLI or the server
+
     buffer = io.BytesIO()
     segno.make(code, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
     return buffer.getvalue()
@@ -230,6 +230,8 @@ def render_pdf(tickets: Sequence[ETicket], *, shop_name: str) -> bytes:
 
     In the core documents' Unicode font (DejaVu: Дмитрий prints as written) and labelled in
     the reader's language (`use_locale`: an e-mail attaches it in the buyer's)."""
+    from fpdf import FPDF  # with Pillow a tenth of a second: only when tickets are drawn
+
     pdf = FPDF(orientation="landscape", format=(148, 210))  # A5
     pdf.add_font(FONT, "", str(DOCUMENT_FONTS / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(DOCUMENT_FONTS / "DejaVuSans-Bold.ttf"))

@@ -1,0 +1,31 @@
+"""Starting the CLI (and so `ordermill serve`) loads every plugin but not the heavy libraries
+only some actions use: fpdf and Pillow (PDFs), segno (QR codes) and the minFraud SDK with
+aiohttp. Together they were about a fifth of every `ordermill` command's start-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+HEAVY = ("fpdf", "PIL", "segno", "minfraud", "aiohttp")
+PROBE = f"""
+import json, sys
+from ordermill.cli import main
+try:
+    main(["--help"])
+except SystemExit:
+    pass
+print(json.dumps([name for name in {HEAVY!r} if name in sys.modules]))
+"""
+
+
+def test_the_cli_starts_without_the_libraries_of_pdfs_qr_codes_and_fraud_checks() -> None:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("ORDERMILL_LOAD", "ORDERMILL_BLOCK"))}
+    ran = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
+                         env=env, timeout=120, check=False)
+    assert ran.returncode == 0, ran.stderr
+    assert "Usage:" in ran.stdout  # the plugins' commands were listed, so they were loaded
+    assert json.loads(ran.stdout.strip().splitlines()[-1]) == []
