@@ -27,13 +27,10 @@ import json
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from typing import Any
 
 import requests
-from paypalserversdk.configuration import Configuration, Environment, Server
-from paypalserversdk.exceptions.api_exception import ApiException
-from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
-from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 
 from ordermill.api import (
     ActionContext,
@@ -64,15 +61,29 @@ CAPTURE_KINDS = {"COMPLETED": "payment_succeeded", "REFUNDED": "payment_succeede
                  "PARTIALLY_REFUNDED": "payment_succeeded", "PENDING": "ignored"}
 
 
-class _Configuration(Configuration):
-    """The SDK's configuration with its base URI replaceable (tests, proxies)."""
+def _sdk_configuration(config: Mapping[str, Any]) -> Any:
+    """The SDK's configuration, with its base URI replaceable (tests, proxies). The SDK is
+    imported here, on first use: it is a tenth of a second of every start otherwise."""
+    from paypalserversdk.configuration import Configuration, Environment, Server
+    from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
 
-    def __init__(self, base_uri: str | None, **kwargs: Any) -> None:
-        self._ordermill_base = base_uri
-        super().__init__(**kwargs)
+    class _Configuration(Configuration):  # type: ignore[misc]
+        def __init__(self, base_uri: str | None, **kwargs: Any) -> None:
+            self._ordermill_base = base_uri
+            super().__init__(**kwargs)
 
-    def get_base_uri(self, server: Server = Server.DEFAULT) -> str:
-        return self._ordermill_base or str(super().get_base_uri(server))
+        def get_base_uri(self, server: Server = Server.DEFAULT) -> str:
+            return self._ordermill_base or str(super().get_base_uri(server))
+
+    environment = (Environment.PRODUCTION if config.get("environment") == "production"
+                   else Environment.SANDBOX)
+    base = str(config["api_base"]).rstrip("/") if config.get("api_base") else None
+    return _Configuration(
+        base, environment=environment, timeout=int(config.get("timeout", 30)),
+        client_credentials_auth_credentials=ClientCredentialsAuthCredentials(
+            o_auth_client_id=str(config.get("client_id") or ""),
+            o_auth_client_secret=str(config.get("client_secret") or "")),
+    )
 
 
 def minor(value: Mapping[str, Any] | None) -> int:
@@ -91,19 +102,22 @@ class PayPalGateway:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
-        environment = (Environment.PRODUCTION if config.get("environment") == "production"
-                       else Environment.SANDBOX)
-        base = str(config["api_base"]).rstrip("/") if config.get("api_base") else None
-        sdk_config = _Configuration(
-            base, environment=environment, timeout=int(config.get("timeout", 30)),
-            client_credentials_auth_credentials=ClientCredentialsAuthCredentials(
-                o_auth_client_id=str(config.get("client_id") or ""),
-                o_auth_client_secret=str(config.get("client_secret") or "")),
-        )
-        self.base_uri = sdk_config.get_base_uri()
-        self.client = PaypalServersdkClient(config=sdk_config)
         self._token: tuple[str, float] | None = None
         self._lock = threading.Lock()
+
+    @cached_property
+    def _sdk_config(self) -> Any:
+        return _sdk_configuration(self.config)
+
+    @cached_property
+    def base_uri(self) -> str:
+        return str(self._sdk_config.get_base_uri())
+
+    @cached_property
+    def client(self) -> Any:
+        from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
+
+        return PaypalServersdkClient(config=self._sdk_config)
 
     # ---- paying ----------------------------------------------------------------------------
 
@@ -152,6 +166,8 @@ class PayPalGateway:
 
     def _call(self, method: Any, options: Mapping[str, Any]) -> dict[str, Any]:
         """Call the SDK; return the answer as plain JSON (the wire format the docs show)."""
+        from paypalserversdk.exceptions.api_exception import ApiException
+
         try:
             response = method(dict(options))
         except ApiException as error:
