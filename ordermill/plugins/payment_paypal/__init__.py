@@ -305,5 +305,5 @@ def register_payment_gateways(settings: Settings) -> Iterable[PaymentGatewaySpec
         configured=bool(config.get("client_id") and config.get("client_secret")),
         refund=gateway.refund, start_payment=gateway.start_payment,
         capture_payment=gateway.capture_payment, parse_webhook=gateway.parse_webhook,
-        extra={"client": gateway.client},
+        extra={"gateway": gateway},  # its `client`: the SDK client, made on first use
     )]

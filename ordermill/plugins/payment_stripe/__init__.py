@@ -246,7 +246,7 @@ def register_payment_gateways(settings: Settings) -> Iterable[PaymentGatewaySpec
         refund=gateway.refund, start_payment=gateway.start_payment,
         parse_webhook=gateway.parse_webhook,
         describe_instructions=_instructions,
-        extra={"client": gateway.client},
+        extra={"gateway": gateway},  # its `client`: the SDK client, made on first use
     )]
 
 
