@@ -61,7 +61,7 @@ CAPTURE_KINDS = {"COMPLETED": "payment_succeeded", "REFUNDED": "payment_succeede
                  "PARTIALLY_REFUNDED": "payment_succeeded", "PENDING": "ignored"}
 
 
-def _sdk_configuration(config: Mapping[str, Any]) -> Any:
+def _sdk_configuration(config: Mapping[str, Any], timeout: int) -> Any:
     """The SDK's configuration, with its base URI replaceable (tests, proxies). The SDK is
     imported here, on first use: it is a tenth of a second of every start otherwise."""
     from paypalserversdk.configuration import Configuration, Environment, Server
@@ -79,7 +79,7 @@ def _sdk_configuration(config: Mapping[str, Any]) -> Any:
                    else Environment.SANDBOX)
     base = str(config["api_base"]).rstrip("/") if config.get("api_base") else None
     return _Configuration(
-        base, environment=environment, timeout=int(config.get("timeout", 30)),
+        base, environment=environment, timeout=timeout,
         client_credentials_auth_credentials=ClientCredentialsAuthCredentials(
             o_auth_client_id=str(config.get("client_id") or ""),
             o_auth_client_secret=str(config.get("client_secret") or "")),
@@ -102,12 +102,13 @@ class PayPalGateway:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
+        self.timeout = int(config.get("timeout", 30))  # a bad value stops the start
         self._token: tuple[str, float] | None = None
         self._lock = threading.Lock()
 
     @cached_property
     def _sdk_config(self) -> Any:
-        return _sdk_configuration(self.config)
+        return _sdk_configuration(self.config, self.timeout)
 
     @cached_property
     def base_uri(self) -> str:

@@ -60,6 +60,8 @@ class StripeGateway:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
+        # read now, so a bad value stops the start, not the first payment
+        self.retries = int(config.get("max_network_retries", 2))
 
     @cached_property
     def sdk(self) -> Any:
@@ -75,7 +77,7 @@ class StripeGateway:
         return self.sdk.StripeClient(
             str(self.config.get("secret_key") or "sk_unconfigured"),
             base_addresses={"api": str(base).rstrip("/")} if base else None,
-            max_network_retries=int(self.config.get("max_network_retries", 2)),
+            max_network_retries=self.retries,
         )
 
     # ---- paying ----------------------------------------------------------------------------
