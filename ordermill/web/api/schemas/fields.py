@@ -29,6 +29,7 @@ LATEST = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 TRIMMED = " \t"
 FILLED_PATTERN = r"^[ \t]*[^ \t]"
 FILLED_LIST_PATTERN = r"^[ \t]*[^ \t,][^,]*(,[ \t]*[^ \t,][^,]*)*$"
+EMPTY_VALUE = lazy_gettext("Give a value, or leave this parameter out.")
 
 
 def text(max_length: int, *, min_length: int = 0, **kwargs: Any) -> fields.String:
@@ -43,9 +44,8 @@ def optional_text(max_length: int, **kwargs: Any) -> fields.String:
 def listed_text(max_length: int) -> fields.String:
     """One value of a `CsvList` query parameter: some text, or several separated by commas,
     none of them empty (the pattern says so in the OpenAPI document)."""
-    refused = lazy_gettext("Give a value, or leave this parameter out.")
     return fields.String(validate=[validate.Length(min=1, max=max_length),
-                                   validate.Regexp(FILLED_LIST_PATTERN, error=refused)])
+                                   validate.Regexp(FILLED_LIST_PATTERN, error=EMPTY_VALUE)])
 
 
 class MoneyText(fields.String):
@@ -163,7 +163,7 @@ class CsvList(fields.List):
         split = [part.strip(TRIMMED) for item in items
                  for part in (item.split(",") if isinstance(item, str) else [item])]
         if any(part == "" for part in split):
-            raise ValidationError(_("Give a value, or leave this parameter out."))
+            raise ValidationError(str(EMPTY_VALUE))
         return super()._deserialize(split, attr, data, **kwargs)
 
 

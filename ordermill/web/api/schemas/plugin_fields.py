@@ -28,7 +28,7 @@ from ordermill.core.admin_specs import (
 )
 from ordermill.core.errors import InvalidInput
 from ordermill.core.i18n import gettext as _
-from ordermill.web.api.schemas.fields import FILLED_PATTERN, TRIMMED
+from ordermill.web.api.schemas.fields import EMPTY_VALUE, FILLED_PATTERN, TRIMMED
 
 PLACE_SCHEMA = "PlaceIn"
 LIST_PATHS = ("/api/v1/orders", "/api/v1/orders/export.csv")
@@ -127,7 +127,7 @@ class PluginListFilters(Schema):
                 raise ValidationError(_("Give this parameter once."), name)
             value = str(values[0]).strip(TRIMMED) if values else None
             if value == "":  # the OpenAPI document says so too (FILLED_PATTERN)
-                raise ValidationError(_("Give a value, or leave this parameter out."), name)
+                raise ValidationError(str(EMPTY_VALUE), name)
             if value is not None:
                 wanted.append((name, value))
         return tuple(wanted)
