@@ -38,6 +38,7 @@ ORDERS = 5
 ROUNDS = 20  # one "order updated" message per order and round: 100 jobs
 LEASE_SECONDS = 3
 SMTP_DELAY = 0.05
+WAITING_DELAY = 0.25  # while a killed worker's lease runs out: at most ~15 messages sent
 MAX_STRANDED_SECONDS = 30.0
 
 
@@ -156,12 +157,17 @@ def test_kill_9_of_the_worker_costs_at_most_one_duplicate_and_strands_nothing(
             # one job at a time: nothing but the job in flight is stuck behind the dead worker
             assert len(stranded) <= 1, stranded
             assert counts(mill).get("running", 0) <= 1
+            # while the stranded lease runs out (3 s) the new worker sends slowly, so messages
+            # are left for the next kill however fast it starts (at full speed it could send
+            # them all in that time, and the next kill would wait for a worker that is idle)
+            smtp.delay = WAITING_DELAY
             worker = Worker(env, log)
             stranded_for.append(wait_until(lambda p=dead.pid: not held_by(mill, p),
                                            MAX_STRANDED_SECONDS, "the stranded job's lease"))
             # each kill hits a new message: the next one comes only once the reclaimed job is
             # done, so "at most one duplicate per kill" is measured kill by kill
             wait_until(lambda ids=stranded: finished(mill, ids), 30, "the reclaimed job")
+            smtp.delay = SMTP_DELAY
         wait_until(lambda: counts(mill) == {"done": jobs}, 90, "every job to be done")
     finally:
         worker.stop()
