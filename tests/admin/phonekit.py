@@ -6,7 +6,7 @@ Imported by name (`from phonekit import ...`), like adminkit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -165,3 +165,38 @@ class Crawl:
 
     def unreached(self) -> list[Rule]:
         return [rule for rule in self.rules if rule.endpoint not in self.reached]
+
+
+# Whether an element is visible as Playwright's is_visible() means it: a box of some size,
+# not visibility:hidden, not inside display:none. Read in the page, many at once, so a walk
+# pays one round trip per page instead of one per element.
+SHOWN_JS = """const shown = (el) => { const box = el.getBoundingClientRect();
+  return el.checkVisibility() && getComputedStyle(el).visibility !== "hidden"
+    && box.width > 0 && box.height > 0; };"""
+DIALOG_TRIGGERS_JS = ("() => { " + SHOWN_JS + """
+  return Array.from(document.querySelectorAll("[data-dialog]"))
+    .map(el => [el.dataset.dialog || "", shown(el)]); }""")
+# Open and done loading: the preview some dialogs fetch on opening has arrived.
+DIALOG_READY_JS = ("(name) => { " + SHOWN_JS + """
+  const dialog = document.querySelector(`dialog#${name}`);
+  return !!dialog && shown(dialog)
+    && !dialog.querySelector("[data-preview][data-state=loading]"); }""")
+DIALOG_CLOSED_JS = ("(name) => { " + SHOWN_JS + """
+  const dialog = document.querySelector(`dialog#${name}`);
+  return !dialog || !shown(dialog); }""")
+
+
+def each_dialog(page: Any, check: Callable[[str], None],
+                wanted: Callable[[str], bool] = lambda _name: True) -> None:
+    """Open each visible dialog of the page by a real click on its button, wait until it is
+    open and its preview loaded, `check(name)`, and close it with Escape (waiting until it is
+    gone). The buttons are listed in one round trip; `wanted(name)` False skips one."""
+    triggers = page.locator("[data-dialog]")
+    for index, (name, shown) in enumerate(page.evaluate(DIALOG_TRIGGERS_JS)):
+        if not shown or not wanted(name):
+            continue
+        triggers.nth(index).click(force=True)  # shown (checked above): no actionability wait
+        page.wait_for_function(DIALOG_READY_JS, arg=name)
+        check(name)
+        page.keyboard.press("Escape")
+        page.wait_for_function(DIALOG_CLOSED_JS, arg=name)

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from phonekit import PHONE, Crawl
+from phonekit import PHONE, Crawl, each_dialog
 from playwright.sync_api import Error as PlaywrightError
 from test_admin_browser import (  # noqa: F401  (module-scoped: this module's own server)
     ARTIFACTS,
@@ -188,21 +188,12 @@ class Walk:
                 continue
             self.pages += 1
             check(self.page, path, None)
-            for trigger in self.page.locator("[data-dialog]").all():
-                if not trigger.is_visible():
-                    continue
-                name = trigger.get_attribute("data-dialog") or ""
-                if not every_dialog and name in self.dialogs:
-                    continue
-                trigger.click()
-                self.page.locator(f"dialog#{name}").wait_for(state="visible")
-                self.page.wait_for_function(
-                    "n => !document.querySelector(`#${n} [data-preview][data-state=loading]`)",
-                    arg=name)
+            def check_dialog(name: str, path: str = path) -> None:
                 check(self.page, f"{path} dialog #{name}", f"dialog#{name}")
                 self.dialogs.add(name)
-                self.page.keyboard.press("Escape")
-                self.page.locator(f"dialog#{name}").wait_for(state="hidden")
+
+            each_dialog(self.page, check_dialog,
+                        lambda name: every_dialog or name not in self.dialogs)
             crawl.add_links(self.page.eval_on_selector_all(
                 "a[href]", "links => links.map(a => a.href)"))
         self.unreached = [rule.rule for rule in crawl.unreached()

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from phonekit import LAYOUT_PROBLEMS_JS, PHONE, Crawl
+from phonekit import LAYOUT_PROBLEMS_JS, PHONE, SHOWN_JS, Crawl, each_dialog
 from playwright.sync_api import Error as PlaywrightError
 from test_admin_browser import (  # noqa: F401  (module-scoped fixtures: one demo server here)
     ARTIFACTS,
@@ -44,15 +44,17 @@ MENU_TOGGLE = "[data-testid=nav-toggle]"
 MENU_LINKS = "header nav a[href]"
 MAX_REPORTED = 80
 INLINE_FORMS = {"comment"}  # a dialog action the order page shows as a form in a card
-# Each menu entry's text and whether it is visible as Playwright's is_visible() means it (a
-# box of some size, not visibility:hidden, not inside display:none), in one round trip.
-MENU_ENTRIES_JS = """
-(selector) => Array.from(document.querySelectorAll(selector)).map(entry => {
-  const box = entry.getBoundingClientRect();
-  return [entry.innerText.trim(), entry.checkVisibility()
-          && getComputedStyle(entry).visibility !== "hidden" && box.width > 0 && box.height > 0];
-})
-"""
+# Each menu entry's text and whether it is shown (phonekit.SHOWN_JS), in one round trip; the
+# menu's state and, once opened, its layout with its entries, in one more.
+MENU_ENTRIES_JS = ("(selector) => { " + SHOWN_JS + """
+  return Array.from(document.querySelectorAll(selector))
+    .map(entry => [entry.innerText.trim(), shown(entry)]); }""")
+MENU_STATE_JS = ("([links, toggle]) => { " + SHOWN_JS + """
+  const button = document.querySelector(toggle), first = document.querySelector(links);
+  return [document.querySelectorAll(links).length, !!button && shown(button),
+          !!first && shown(first)]; }""")
+OPEN_MENU_JS = (f"([links, toggle]) => [({LAYOUT_PROBLEMS_JS})(null), "
+                f"({MENU_ENTRIES_JS})(links), ({MENU_STATE_JS})([links, toggle])[1]]")
 SHOTS = {"admin.orders": "phone-orders.png", "admin.order": "phone-order.png",
          "admin.new_order": "phone-new-order.png", "admin.payments": "phone-payments.png"}
 
@@ -86,39 +88,31 @@ class Checker:
 
     def check_menu(self, page: Any, where: str) -> None:
         """Closed, the menu fits; opened by its button, every entry is visible and fits."""
-        entries = page.locator(MENU_LINKS)
-        if entries.count() == 0:
+        count, toggled, _first = page.evaluate(MENU_STATE_JS, [MENU_LINKS, MENU_TOGGLE])
+        if count == 0:
             return  # a page without the admin's top bar (login, some plugin pages)
-        toggle = page.locator(MENU_TOGGLE)
-        if toggle.count() and toggle.is_visible():
-            toggle.click()
-            self.check(page, f"{where} (menu open)")
-        hidden = [text for text, shown in page.evaluate(MENU_ENTRIES_JS, MENU_LINKS)
-                  if not shown]
+        if toggled:  # shown: a real click at its place, without Playwright's actionability wait
+            page.locator(MENU_TOGGLE).click(force=True)
+            problems, entries, toggled = page.evaluate(OPEN_MENU_JS, [MENU_LINKS, MENU_TOGGLE])
+            self.problems.extend(f"{where} (menu open): {problem}" for problem in problems)
+        else:
+            entries = page.evaluate(MENU_ENTRIES_JS, MENU_LINKS)
+        hidden = [text for text, shown in entries if not shown]
         if hidden:
             self.problems.append(f"{where}: menu entries {hidden} cannot be reached: not shown "
                                  f"and no visible {MENU_TOGGLE} button opens them")
-        if toggle.count() and toggle.is_visible():
-            toggle.click()
-            if entries.first.is_visible():
+        if toggled:
+            page.locator(MENU_TOGGLE).click(force=True)
+            if page.evaluate(MENU_STATE_JS, [MENU_LINKS, MENU_TOGGLE])[2]:
                 self.problems.append(f"{where}: the menu button does not close the menu")
 
     def check_dialogs(self, page: Any, where: str) -> None:
         """Open every dialog of the page by its own button and check it, then close it."""
-        for trigger in page.locator("[data-dialog]").all():
-            if not trigger.is_visible():
-                continue
-            name = trigger.get_attribute("data-dialog") or ""
-            dialog = page.locator(f"dialog#{name}")
-            trigger.click()
-            dialog.wait_for(state="visible")
-            page.wait_for_function(  # the preview some dialogs fetch on opening
-                "name => !document.querySelector(`#${name} [data-preview][data-state=loading]`)",
-                arg=name)
+        def check(name: str) -> None:
             self.check(page, f"{where} dialog #{name}", f"dialog#{name}")
             self.dialogs.add(name)
-            page.keyboard.press("Escape")
-            dialog.wait_for(state="hidden")
+
+        each_dialog(page, check)
 
     def report(self, name: str) -> str:
         """The first problems for the assertion; all of them in artifacts/<name>."""
