@@ -18,10 +18,20 @@ production, and must answer as documented and never a 5xx; but a request the doc
 valid still lacks the gateway's signature over its raw bytes, which no generator can compute,
 so it is rightly refused with a 400 and `positive_data_acceptance` is off for that one
 operation. tests/plugins/payments/ send it signed events.
+
+Both databases get the same requests. Generation is derandomized and does not depend on the
+answers, so the run on one database would generate exactly the cases the other one did: the
+first run in a process keeps a copy of each case it sends (`sent`), per operation, and the
+run on the other database sends those copies instead of generating them again (generation was
+about two thirds of these tests' time). An operation
+whose run failed is not kept, so the other database generates its own. Order numbers are drawn
+from a counter (`CountedNumbers`) so a kept case's order number names the same order on both.
+The six tests share one xdist group, so both databases' runs meet in one process.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 from collections.abc import Callable
@@ -33,14 +43,17 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.config import OperationConfig
+from schemathesis.core import NOT_SET
+from schemathesis.generation.case import Case
 from schemathesis.generation.modes import GenerationMode
 from sqlalchemy import func, select
 
+from ordermill import hookimpl
 from ordermill.core.app import Ordermill
 from ordermill.core.models import OrderEvent
 from ordermill.core.specs import Actor
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("schemathesis")]
 
 MAX_EXAMPLES = 20
 ORDER_NUMBER = re.compile(r"[0-9]{10}")
@@ -55,10 +68,63 @@ def ordermill_settings_overrides() -> dict[str, Any]:
                         "payment_paypal": {"webhook_id": "WH-SCHEMATHESIS"}}}
 
 
+class CountedNumbers:
+    """Order numbers 1000000001, 1000000002, ... in the order orders are placed: the same
+    requests make the same numbers on both databases."""
+
+    def __init__(self) -> None:
+        self.numbers = itertools.count(1_000_000_001)
+
+    @hookimpl
+    def generate_order_number(self, ctx: Any) -> str:
+        return str(next(self.numbers))
+
+
+# Cases kept per (mode or "coverage", operation label) for the other database's run; None for
+# an operation with nothing to generate (hypothesis found it Unsatisfiable).
+KEPT: dict[tuple[str, str], list[dict[str, Any]] | None] = {}
+_SHARED = {id(NOT_SET): NOT_SET}  # schemathesis tests `body is NOT_SET`: not copied
+
+
+def kept_copy(case: Case) -> dict[str, Any]:
+    """Everything of a case but its operation (which holds this database's app)."""
+    return {slot: copy.deepcopy(getattr(case, slot), dict(_SHARED))
+            for slot in Case.__slots__ if slot != "operation"}
+
+
+def from_kept(operation: Any, kept: dict[str, Any]) -> Case:
+    """A new case of this database's operation, the same as the kept one in every slot."""
+    case: Case = object.__new__(Case)
+    object.__setattr__(case, "operation", operation)
+    for slot, value in kept.items():
+        object.__setattr__(case, slot, copy.deepcopy(value, dict(_SHARED)))
+    return case
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """A copy of every case the test sends, as sent (`follow_data_rules` applied)."""
+    cases: list[dict[str, Any]] = []
+    original = Case.call_and_validate
+
+    def call_and_validate(case: Case, *args: Any, **kwargs: Any) -> Any:
+        cases.append(kept_copy(case))
+        return original(case, *args, **kwargs)
+
+    monkeypatch.setattr(Case, "call_and_validate", call_and_validate)
+    return cases
+
+
+def send_kept(operation: Any, cases: list[dict[str, Any]], headers: dict[str, str]) -> None:
+    for kept in cases:
+        from_kept(operation, kept).call_and_validate(headers=headers)
+
+
 @pytest.fixture
 def seeded_numbers(mill: Ordermill, make_product: Callable[..., Any],
                    make_promo: Callable[..., Any], order_factory: Callable[..., Any],
-                   staff: Actor) -> list[str]:
+                   staff: Actor, register_plugin: Callable[..., Any]) -> list[str]:
+    register_plugin(CountedNumbers(), name="counted-numbers")
     make_product("TSHIRT", price=1250, stock=500, category="apparel")
     make_product("MUG", price=800, stock=None, category="kitchen")
     make_product("HOST", price=500, stock=None, kind="service", billing_cycle="monthly")
@@ -203,7 +269,8 @@ def _operations(loaded: Any) -> list[Any]:
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_api_conforms_to_its_openapi_document(api_schema: Any, tokens: dict[str, str],
-                                              mode: GenerationMode, mill: Ordermill) -> None:
+                                              mode: GenerationMode, mill: Ordermill,
+                                              sent: list[dict[str, Any]]) -> None:
     """Each operation in turn, so one report lists every operation that fails.
 
     (Driven by hand rather than by `schemathesis.pytest.from_fixture`, whose lazy loader does
@@ -216,6 +283,21 @@ def test_api_conforms_to_its_openapi_document(api_schema: Any, tokens: dict[str,
     assert len(operations) >= 25
 
     for operation in operations:
+        key = (mode.value, operation.label)
+        if key in KEPT:  # generated for the other database in this process: sent again
+            kept = KEPT[key]
+            if kept is None:
+                unsatisfiable.append(operation.label)
+                continue
+            try:
+                send_kept(operation, kept, headers)
+            except (Exception, BaseExceptionGroup) as error:
+                failures[operation.label] = f"{type(error).__name__}: {error}"[:3000]
+            continue
+        sent.clear()
+
+        # `run` must stay as it is: derandomize seeds the generation from its source, decorators
+        # included (a changed line draws other cases); `sent` copies what it sends
         @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy(generation_mode=mode))
@@ -226,9 +308,11 @@ def test_api_conforms_to_its_openapi_document(api_schema: Any, tokens: dict[str,
 
         try:
             run()
+            KEPT[key] = list(sent)
         except Unsatisfiable:
             if mode is GenerationMode.POSITIVE:
                 raise
+            KEPT[key] = None
             unsatisfiable.append(operation.label)  # nothing but the token to negate
         except (Exception, BaseExceptionGroup) as error:  # collect, report every failure
             failures[operation.label] = f"{type(error).__name__}: {error}"[:3000]
@@ -242,24 +326,36 @@ def test_api_conforms_to_its_openapi_document(api_schema: Any, tokens: dict[str,
 
 
 def test_api_coverage_phase_conforms_to_its_openapi_document(
-        api_schema: Any, tokens: dict[str, str]) -> None:
+        api_schema: Any, tokens: dict[str, str], sent: list[dict[str, Any]]) -> None:
     """schemathesis' coverage phase: boundary values of every parameter, missing required
     ones, and methods and OPTIONS the document does not list (the Allow header must name
     exactly the documented methods; an undocumented method is a 405 with Allow)."""
     headers = {"Authorization": f"Bearer {tokens['admin']}"}
     modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
     failures: dict[str, str] = {}
-    sent = 0
+    count = 0
     for operation in _operations(api_schema):
+        key = ("coverage", operation.label)
+        kept = KEPT.get(key)
+        if kept is not None:  # generated for the other database in this process
+            count += len(kept)
+            try:
+                send_kept(operation, kept, headers)
+            except (Exception, BaseExceptionGroup) as error:
+                failures[operation.label] = f"{type(error).__name__}: {error}"[:3000]
+            continue
+        sent.clear()
         config = api_schema.config.generation_for(operation=operation)
         for case in api_schema.iter_coverage_cases(operation, generation_modes=modes,
                                                    generation_config=config):
             if case.meta is not None and case.meta.generation.mode is GenerationMode.POSITIVE:
                 follow_data_rules(case)
-            sent += 1
+            count += 1
             try:
                 case.call_and_validate(headers=headers)
             except (Exception, BaseExceptionGroup) as error:
                 failures.setdefault(operation.label, f"{type(error).__name__}: {error}"[:3000])
+        if operation.label not in failures:
+            KEPT[key] = list(sent)
     assert not failures, "\n\n".join(f"{label}\n{text}" for label, text in failures.items())
-    assert sent > 1000
+    assert count > 1000
