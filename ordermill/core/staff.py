@@ -131,17 +131,20 @@ def actor_for_token(mill: Ordermill, token: str) -> Actor:
     minute, never waiting for a lock), so a GET never queues behind another writer."""
     with mill.read_session() as session:
         row = session.execute(_token_query(), {"token_hash": _hash_token(token or "")}).first()
-    if row is None or row.ApiToken.revoked_at is not None or not row.User.active:
+    if row is None or row.revoked_at is not None or not row.active:
         raise PermissionDenied(_("Invalid or revoked API token."))
-    touch_token(mill, row.ApiToken.id, row.ApiToken.last_used_at)
-    return Actor(kind="token", name=row.User.email, role=row.User.role,
-                 user_id=row.User.id, token_id=row.ApiToken.id)
+    touch_token(mill, row.token_id, row.last_used_at)
+    return Actor(kind="token", name=row.email, role=row.role, user_id=row.user_id,
+                 token_id=row.token_id)
 
 
 @cache
 def _token_query() -> Any:
-    """A token's row and its user's, by the token's hash (built once: every API call)."""
-    return select(ApiToken, User).join(User, User.id == ApiToken.user_id) \
+    """What a request needs of a token and its user, by the token's hash (built once: every
+    API call). Columns, not the two rows as objects: a third of the lookup's cost."""
+    return select(ApiToken.id.label("token_id"), ApiToken.revoked_at, ApiToken.last_used_at,
+                  User.id.label("user_id"), User.email, User.role, User.active) \
+        .join(User, User.id == ApiToken.user_id) \
         .where(ApiToken.token_hash == bindparam("token_hash"))
 
 
