@@ -8,6 +8,7 @@ notice a newly installed plugin; `serving()` must run and stop a real server.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -194,3 +195,9 @@ def test_serving_runs_a_real_server_on_a_free_port_and_stops_it(tmp_path: Path) 
     assert server.process.poll() is not None
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.url}/healthz", timeout=5)
+
+
+def test_the_collected_suite_is_frozen_out_of_the_cyclic_collector() -> None:
+    """What was imported and collected before the first test (ordermill.testing's
+    pytest_collection_finish) is frozen, so full collections walk only what tests make."""
+    assert gc.get_freeze_count() > 10_000
