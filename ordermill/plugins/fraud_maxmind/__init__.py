@@ -38,7 +38,6 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import requests
 
 from ordermill.api import (
     ActionContext,
@@ -237,6 +236,8 @@ def _explain(error: Exception) -> str:
         return f"minFraud refused the request ({text})"
     if isinstance(error, HTTPError):
         return f"minFraud answered HTTP {error.http_status} ({text})"
+    import requests  # the client's transport: loaded with minfraud, on first use
+
     if isinstance(error, requests.RequestException):
         return f"minFraud could not be reached ({type(error).__name__}: {text})"
     return f"{type(error).__name__}: {text}"
@@ -244,6 +245,7 @@ def _explain(error: Exception) -> str:
 
 def make_client(config: MaxMindConfig) -> Client:
     """The official client; with `ca_bundle`, its requests session trusts that CA."""
+    import requests
     from minfraud import Client
 
     assert config.account_id is not None and config.license_key is not None

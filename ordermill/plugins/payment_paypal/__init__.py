@@ -30,8 +30,6 @@ from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import Any
 
-import requests
-
 from ordermill.api import (
     ActionContext,
     ConfigurationError,
@@ -283,6 +281,8 @@ class PayPalGateway:
             return self._token[0]
 
     def _post(self, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        import requests  # on first use, with the SDK (see the module docstring)
+
         response = requests.post(f"{self.base_uri}{path}", json=payload, timeout=30,
                                  headers={"Authorization": f"Bearer {self._access_token()}"})
         if response.status_code >= 500:

@@ -37,8 +37,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import requests
-
 from ordermill.api import N_, ConfigurationError, __version__, hookimpl, utcnow
 from ordermill.plugins.provisioning.specs import (
     ModuleResult,
@@ -114,6 +112,8 @@ def deliver(event: str, request: ServiceRequest, target: tuple[str, str, int]) -
         "send_email": request.send_email, "reason": request.reason,
         "service": request.to_payload(), "buyer": dict(request.buyer),
     }, sort_keys=True).encode()
+    import requests  # on first delivery: not every start-up pays for it
+
     response = requests.post(url, data=body, timeout=timeout, headers={
         "Content-Type": "application/json", "User-Agent": f"ordermill/{__version__}",
         SIGNATURE_HEADER: sign(secret, body), DELIVERY_HEADER: request.delivery_id,
