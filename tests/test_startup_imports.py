@@ -1,7 +1,7 @@
 """Starting the CLI (and so `ordermill serve`) loads every plugin but not the heavy libraries
-only some actions use: fpdf and Pillow (PDFs), segno (QR codes), and the Stripe, PayPal and
-minFraud SDKs (with aiohttp), and requests. Together they were a third of every `ordermill` command's
-start-up (1.51 s of CPU before, 0.95 s after, on the session-8 VM)."""
+only some actions use: fpdf and Pillow (PDFs), segno (QR codes), the Stripe, PayPal and
+minFraud SDKs (with aiohttp) and requests. Together they were a third of every `ordermill`
+command's start-up (1.51 s of CPU before, 0.95 s after, on the session-8 VM)."""
 
 from __future__ import annotations
 
