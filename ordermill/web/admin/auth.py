@@ -29,7 +29,7 @@ from ordermill.core.staff import (
     authenticate,
     change_password,
     end_sessions,
-    session_actor,
+    session_staff,
 )
 from ordermill.web.admin import admin_bp
 from ordermill.web.admin.common import actor as current_actor
@@ -86,14 +86,8 @@ def load_user(user_id: str) -> StaffUser | None:
         return None
     if stamped is None or stamped[0] != key:
         return None
-    actor = session_actor(mill(), *stamped)
-    if actor is None:
-        return None
-    with mill().read_session() as db:
-        user = db.get(User, key)
-    if user is None:
-        return None
-    return StaffUser(actor, user.name or user.email, user.language)
+    staff = session_staff(mill(), *stamped)
+    return StaffUser(*staff) if staff is not None else None
 
 
 @login_manager.unauthorized_handler
