@@ -15,7 +15,7 @@ import hashlib
 import logging
 import secrets
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -41,7 +41,18 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def actor_for_user(user: User) -> Actor:
+class StaffRecord(Protocol):
+    """What an actor is made from: a User, or a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+
+
+def actor_for_user(user: StaffRecord) -> Actor:
     return Actor(kind="user", name=user.email, role=user.role, user_id=user.id)
 
 
@@ -211,8 +222,7 @@ def session_staff(mill: Ordermill, user_id: int, version: object
     if row is None or not row.active or row.role == "customer" \
             or row.session_version != version:
         return None
-    actor = Actor(kind="user", name=row.email, role=row.role, user_id=row.id)
-    return actor, row.name or row.email, row.language
+    return actor_for_user(row), row.name or row.email, row.language
 
 
 @cache

@@ -24,8 +24,8 @@ answers, so the run on one database would generate exactly the cases the other o
 first run in a process keeps each case it sends (`sent`), per operation, and the run on the
 other database sends copies of them instead of generating them again (generation was about
 two thirds of the positive and negative runs' time; the coverage phase's cases are cheap to
-make, so each database makes its own). An operation
-whose run failed is not kept, so the other database generates its own. Order numbers are drawn
+make, so each database makes its own). An operation whose run failed is not kept, so the
+other database generates its own. Order numbers are drawn
 from a counter (`CountedNumbers`) so a kept case's order number names the same order on both.
 The six tests share one xdist group, so both databases' runs meet in one process.
 """
@@ -104,7 +104,8 @@ def from_kept(operation: Any, kept: dict[str, Any]) -> Case:
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """A copy of every case the test sends, as sent (`follow_data_rules` applied)."""
+    """Every case the test sends, as sent (`follow_data_rules` applied), kept by reference
+    (`kept_copy`)."""
     cases: list[dict[str, Any]] = []
     original = Case.call_and_validate
 
