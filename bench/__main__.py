@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import BENCH, PG_URL, Figure, Knobs, log, postgres_problem
+from bench.common import BENCH, DEFAULT_SERVE, PG_URL, Figure, Knobs, log, postgres_problem
 
 SECTIONS = ("peers", "statements", "scale", "http", "contention", "outbox", "profile")
 DEFAULT = SECTIONS[:-1]  # profile only on --profile
@@ -80,6 +80,9 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Knobs, list[str]]
                          "--scale-orders: migrated to the newest schema, not seeded again")
     ap.add_argument("--http-seconds", type=float, default=20.0,
                     help="length of the 8-client placement run (20)")
+    ap.add_argument("--serve", default=DEFAULT_SERVE, metavar="ARGS",
+                    help=f"options of the `ordermill serve` measured by scale and http "
+                         f"({DEFAULT_SERVE!r})")
     ap.add_argument("--db", choices=("sqlite", "postgresql"), action="append",
                     help="only this database (repeatable; default both)")
     ap.add_argument("--no-oscar", action="store_true", help="leave django-oscar out")
@@ -99,7 +102,7 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Knobs, list[str]]
                   scale_orders=a.scale_orders, http_seconds=a.http_seconds,
                   databases=tuple(a.db or ("sqlite", "postgresql")),
                   oscar=not (a.smoke or a.no_oscar), profile=a.profile,
-                  scale_keep=a.scale_keep)
+                  scale_keep=a.scale_keep, serve_args=tuple(a.serve.split()))
     return a, knobs, wanted
 
 

@@ -63,6 +63,11 @@ class Figure:
         return {**asdict(self), "met": self.met, "ratio": self.ratio}
 
 
+# How the scale and http sections run the server: a process per core of this 2-core machine,
+# as a busy shop would run it (README, Performance).
+DEFAULT_SERVE = "--processes 2 --threads 2"
+
+
 @dataclass
 class Knobs:
     """The command line, as the sections read it."""
@@ -77,6 +82,8 @@ class Knobs:
     profile: bool = False
     # where the scale section keeps its seeded databases between runs (None: seed afresh)
     scale_keep: Path | None = None
+    # the `ordermill serve` options of the scale and http sections
+    serve_args: Sequence[str] = tuple(DEFAULT_SERVE.split())
     out_dir: Path = field(default_factory=lambda: BENCH / "results")
 
 

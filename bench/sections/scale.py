@@ -19,7 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,7 +62,7 @@ def timed(fn: Callable[[], requests.Response], n: int) -> list[float]:
 class Server:
     """`ordermill serve --no-worker` on a free port, with an admin user and an API token."""
 
-    def __init__(self, url: str, workdir: Path) -> None:
+    def __init__(self, url: str, workdir: Path, serve_args: Sequence[str] = ()) -> None:
         self.env = env_for(url, workdir)
         om = ordermill_command()
         # a kept database (--scale-keep) has the user from a run before
@@ -78,7 +78,7 @@ class Server:
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen([om, "serve", "--host", "127.0.0.1", "--port", str(port),
-                                      "--no-worker"], env=self.env,
+                                      "--no-worker", *serve_args], env=self.env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while True:
@@ -271,7 +271,7 @@ def run(knobs: Knobs, want: tuple[str, ...] = ("scale", "http")) -> list[Figure]
             t = time.perf_counter()
             have = prepare(url, work, orders, want)
             seeded = time.perf_counter() - t
-            server = Server(url, work)
+            server = Server(url, work, knobs.serve_args)
             log(f"scale: server up on {db}")
             try:
                 if "scale" in want:

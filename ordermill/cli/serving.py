@@ -7,7 +7,7 @@ import logging
 import socket
 import threading
 from contextlib import suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,7 @@ from ordermill.cli.secrets import startup_checks
 from ordermill.core.i18n import gettext as _
 
 if TYPE_CHECKING:
+    from ordermill.core.app import Ordermill
     from ordermill.demo import DemoLogin
 
 DEMO_PANEL = "demo_panel"  # ordermill.demo.panel.PLUGIN_NAME, registered only by serve --demo
@@ -103,20 +104,25 @@ def _use_demo_app(base_url: str) -> None:
 @click.option("--demo/--no-demo", "with_demo", default=False, show_default=True,
               help="On an empty database: create the schema, load demo data and a demo admin.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
-              help="Request threads of the waitress server.")
+              help="Request threads of each server process.")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port (one per core for a busy shop; "
+                   "rate limits are counted per process unless RATELIMIT_STORAGE_URI is "
+                   "shared).")
 @click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
               help="Run outbox jobs in this process (turn off when `ordermill worker` runs).")
-def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool) -> None:
+def serve(host: str, port: int, with_demo: bool, threads: int, processes: int,
+          with_worker: bool) -> None:
     """Run the web app (JSON API and admin) under waitress."""
-    import waitress
-
     from ordermill.web import create_app
 
     logging.getLogger("ordermill").setLevel(logging.INFO)
     logging.getLogger("waitress").setLevel(logging.INFO)
     listener = None
-    if with_demo:  # the demo panel's URL needs the port before the app is made
+    if with_demo or processes > 1:  # the demo panel's URL needs the port before the app
         listener = _listen(host, port)
+    if with_demo:
+        assert listener is not None
         _use_demo_app(f"http://{_display_host(host)}:{listener.getsockname()[1]}")
     mill = get_mill()
     startup_checks(mill)  # no key (PostgreSQL without one): refuse; stale vault: warn
@@ -135,25 +141,37 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
                 "or `ordermill serve --demo` to try it out.",
                 value=_safe_url(mill.settings.database_url)))
     app = create_app(mill)
-    try:
-        if listener is not None:
-            server = waitress.create_server(app, sockets=[listener], threads=threads)
-        else:
-            server = waitress.create_server(app, host=host, port=port, threads=threads)
-    except OSError as error:
-        _fail(_("Cannot listen on %(host)s:%(port)s: %(value)s",
-                host=host, port=port, value=error.strerror or error))
+    if processes > 1:
+        assert listener is not None
+        _serve_processes(mill, app, listener, processes, threads, with_worker, login)
+        return
+    server = _server(app, listener, host, port, threads)
     effective_port = getattr(server, "effective_port", None)
     if effective_port is None:  # several sockets (e.g. "localhost" on IPv4 and IPv6)
         effective_port = server.effective_listen[0][1]  # type: ignore[attr-defined]
-    url = f"http://{_display_host(host)}:{effective_port}/"
-    stop = threading.Event()
-    outbox = None
-    if with_worker:
-        outbox = threading.Thread(target=mill.outbox.run_forever, args=(stop,),
-                                  name="ordermill-outbox", daemon=True)
-        outbox.start()
+    _echo_running(mill, f"http://{_display_host(host)}:{effective_port}/", login)
+    _run_server(mill, server, with_worker)
+    click.echo(_("Stopped."))
+
+
+def _server(app: Any, listener: socket.socket | None, host: str, port: int,
+            threads: int) -> Any:
+    import waitress
+
+    try:
+        if listener is not None:
+            return waitress.create_server(app, sockets=[listener], threads=threads)
+        return waitress.create_server(app, host=host, port=port, threads=threads)
+    except OSError as error:
+        _fail(_("Cannot listen on %(host)s:%(port)s: %(value)s",
+                host=host, port=port, value=error.strerror or error))
+
+
+def _echo_running(mill: Ordermill, url: str, login: DemoLogin | None,
+                  processes: str | None = None) -> None:
     click.echo(_("ordermill %(version)s is running at %(url)s", version=__version__, url=url))
+    if processes:
+        click.echo(processes)
     click.echo(_("Database: %(value)s", value=_safe_url(mill.settings.database_url)))
     if login is not None:
         _echo_login(login)
@@ -161,6 +179,16 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
         click.echo(_("Demo control panel (what accepting a hosting order creates): "
                      "%(url)sdemo/panel/", url=url))
     click.echo(_("Press Ctrl+C to stop."))
+
+
+def _run_server(mill: Ordermill, server: Any, with_worker: bool) -> None:
+    """Serve until SIGTERM or Ctrl+C, with the outbox worker in a thread when asked."""
+    stop = threading.Event()
+    outbox = None
+    if with_worker:
+        outbox = threading.Thread(target=mill.outbox.run_forever, args=(stop,),
+                                  name="ordermill-outbox", daemon=True)
+        outbox.start()
 
     def interrupt() -> None:
         raise KeyboardInterrupt  # waitress's loop catches it and shuts down cleanly
@@ -170,6 +198,27 @@ def serve(host: str, port: int, with_demo: bool, threads: int, with_worker: bool
     stop.set()
     if outbox is not None:
         outbox.join(timeout=10)
+
+
+def _serve_processes(mill: Ordermill, app: Any, listener: socket.socket, processes: int,
+                     threads: int, with_worker: bool, login: DemoLogin | None) -> None:
+    """`--processes N`: the children serve (the first one runs the outbox worker), this
+    process supervises them (cli.prefork)."""
+    from ordermill.cli.prefork import run_children
+
+    mill.engine.dispose()  # no connection crosses the fork: each child opens its own
+    host, port = listener.getsockname()[:2]
+    _echo_running(mill, f"http://{_display_host(host)}:{port}/", login,
+                  _("%(count)s server processes of %(threads)s threads each.",
+                    count=processes, threads=threads))
+
+    def child(index: int) -> None:
+        server = _server(app, listener, host, port, threads)
+        _run_server(mill, server, with_worker and index == 0)
+
+    stop = threading.Event()
+    with _until_signalled(stop):
+        run_children(processes, child, stop)
     click.echo(_("Stopped."))
 
 

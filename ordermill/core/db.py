@@ -10,10 +10,11 @@ with a ping when taken from the pool, so one the server dropped while idle is re
 Writers of one process queue for the SQLite file (`WriterQueue`: a free turn is taken at
 once, a writer waiting over 20 ms is handed the next one) before BEGIN IMMEDIATE, instead of
 sleeping in SQLite's busy handler, whose back-off (up to 100 ms a try) made 8 concurrent
-clients wait seconds at p99. The turn is given back when the holder's connection commits or
-rolls back; another process still waits for the
-file lock through the busy timeout, and a writer that waits longer than the busy timeout
-for the queue fails as "database is locked" (DatabaseBusy), as it would on the file lock.
+clients wait seconds at p99. Then it takes the turn between processes, an flock beside the
+file (core.writer_lock), so two server processes, or a server and a worker, do not meet in
+the busy handler either. The turns are given back when the holder's connection commits or
+rolls back; a writer that waits longer than the busy timeout for them fails as "database is
+locked" (DatabaseBusy), as it would on SQLite's own lock.
 
 Every COMMIT of a write session is reported to `writes`, so an error answer knows whether
 the request changed anything.
@@ -36,6 +37,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ordermill.core import writes
+from ordermill.core.writer_lock import FileTurn
 
 WRITE_OPTION = "ordermill_write"
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -93,7 +95,7 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         queued = isinstance(dbapi, QueuedConnection) and dbapi.writers is not None
         if queued and not dbapi.take_turn(busy_timeout):
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(
-                "database is locked (other writers of this process came first)"))
+                "database is locked (other writers came first)"))
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -117,13 +119,28 @@ class WriterQueue:
 
     patience = 0.02
 
-    def __init__(self) -> None:
+    def __init__(self, files: FileTurn | None = None) -> None:
         self._lock = threading.Lock()
         self._held = False
         self._waiters: deque[_Waiter] = deque()
+        self.files = files  # the turn between processes, taken after this process's
 
     def acquire(self, timeout: float) -> bool:
+        """This process's turn, then the file's (core.writer_lock) within `timeout`."""
         deadline = time.monotonic() + timeout
+        if not self._acquire_here(deadline):
+            return False
+        if self.files is not None and not self.files.acquire(deadline - time.monotonic()):
+            self._release_here()
+            return False
+        return True
+
+    def release(self) -> None:
+        if self.files is not None:
+            self.files.release()
+        self._release_here()
+
+    def _acquire_here(self, deadline: float) -> bool:
         with self._lock:
             if not self._held:
                 self._held = True
@@ -146,7 +163,7 @@ class WriterQueue:
                     return False
                 me.wakeup.wait(remaining)
 
-    def release(self) -> None:
+    def _release_here(self) -> None:
         with self._lock:
             if self._waiters and time.monotonic() - self._waiters[0].since >= self.patience:
                 self._waiters[0].granted = True  # still held: now by that waiter
@@ -179,7 +196,13 @@ def writer_queue(dbapi_connection: sqlite3.Connection) -> WriterQueue | None:
         return None
     key = os.path.realpath(path)
     with _queues_lock:
-        return _queues.setdefault(key, WriterQueue())
+        if key not in _queues:
+            _queues[key] = WriterQueue(FileTurn(key))
+        return _queues[key]
+
+
+# A forked child (`serve --processes`) makes its own queues and lock files (see writer_lock).
+os.register_at_fork(after_in_child=_queues.clear)
 
 
 class QueuedConnection(sqlite3.Connection):
