@@ -5,7 +5,10 @@ BEGIN IMMEDIATE: a deferred transaction that reads and then writes can fail at o
 "database is locked" when another writer got in between, busy timeout or not. How long a
 write waits for another process's lock is the busy timeout (ORDERMILL_DB_BUSY_TIMEOUT); past
 it the action fails as DatabaseBusy (503), never a 500. PostgreSQL connections are checked
-with a ping when taken from the pool, so one the server dropped while idle is replaced.
+with a ping when taken from the pool after `PING_AFTER_IDLE` seconds unused, so one the server
+dropped while idle is replaced; one back in the pool for less was just used (a ping on every
+checkout was 3 round trips of the 25 of a placement over HTTP), and a connection lost all
+the same is what the actions' retry (core.retry) is for.
 
 Writers of one process queue for the SQLite file (`WriterQueue`: a free turn is taken at
 once, a writer waiting over 20 ms is handed the next one) before BEGIN IMMEDIATE, instead of
@@ -33,7 +36,7 @@ from typing import Any
 import attrs
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ordermill.core import writes
@@ -55,9 +58,36 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, **kwarg
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine, busy_timeout)
     else:
-        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, **kwargs)
+        _ping_when_idle(engine)
     event.listen(engine, "commit", _on_commit)
     return engine
+
+
+PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may rest before a ping
+_CHECKED_IN = "ordermill_checked_in"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pool_pre_ping, for connections idle `PING_AFTER_IDLE` or more: a
+    DisconnectionError makes the pool throw the dead one away and take another."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi: Any, record: Any, _proxy: Any) -> None:
+        rested = time.monotonic() - record.info.get(_CHECKED_IN, float("-inf"))
+        if rested < PING_AFTER_IDLE:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi)
+        except Exception as error:
+            raise DisconnectionError(f"ping failed: {error}") from error
+        if not alive:  # pragma: no cover - psycopg raises instead
+            raise DisconnectionError("ping failed")
 
 
 def _on_commit(connection: Any) -> None:
