@@ -281,8 +281,15 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def session_factories(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
-    """(read, write) session factories; write sessions take SQLite's write lock up front."""
-    read = sessionmaker(engine, expire_on_commit=False)
+    """(read, write) session factories; write sessions take SQLite's write lock up front.
+
+    On PostgreSQL read sessions autocommit: each statement of a READ COMMITTED transaction
+    sees its own snapshot anyway, so the BEGIN and ROLLBACK around a read bought nothing and
+    cost two of a placement's round trips each time (issue 20). On SQLite a read
+    transaction is one snapshot for all its statements, and is kept."""
+    reading = engine if is_sqlite(engine) else engine.execution_options(
+        isolation_level="AUTOCOMMIT")
+    read = sessionmaker(reading, expire_on_commit=False)
     write = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
     event.listen(write, "after_commit", _on_session_commit)
     return read, write

@@ -4,7 +4,8 @@ Every authenticated request used to write the token's last-used time in a write 
 so on SQLite a plain GET queued behind another process's write lock and answered 500 once
 the busy timeout ran out. Now the time is only written when the stored one is over a minute
 old, in a transaction that does not wait for a lock (SQLite: busy timeout 0 for that one
-statement; PostgreSQL: a short lock_timeout) and whose failure is logged and forgotten: the
+statement; PostgreSQL: the row is locked with SKIP LOCKED in the UPDATE itself, so a row
+another transaction holds is left alone) and whose failure is logged and forgotten: the
 next request a minute later tries again. The request itself only ever reads.
 """
 
@@ -14,7 +15,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
 from ordermill.core.models import ApiToken, utcnow
 
@@ -39,10 +40,9 @@ def touch_token(mill: Any, token_id: int, last_used: dt.datetime | None) -> bool
     now = utcnow()
     if not needs_touch(last_used, now):
         return False
-    statement = (update(ApiToken).where(ApiToken.id == token_id)
-                 .where(or_(ApiToken.last_used_at.is_(None),
-                            ApiToken.last_used_at < now - TOUCH_EVERY))
-                 .values(last_used_at=now))
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOUCH_EVERY)
+    statement = update(ApiToken).where(ApiToken.id == token_id).where(stale) \
+        .values(last_used_at=now)
     try:
         # a plain (deferred) session, not a write one: on SQLite a write session starts with
         # BEGIN IMMEDIATE, which would wait for the lock before the timeout below applies
@@ -50,8 +50,11 @@ def touch_token(mill: Any, token_id: int, last_used: dt.datetime | None) -> bool
             if mill.is_sqlite:
                 _touch_sqlite(session, statement)
             else:
-                session.connection().exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
-                session.execute(statement)
+                # one statement, its own transaction when read sessions autocommit (core.db)
+                unlocked = select(ApiToken.id).where(ApiToken.id == token_id).where(stale) \
+                    .with_for_update(skip_locked=True).scalar_subquery()
+                session.execute(update(ApiToken).where(ApiToken.id == unlocked)
+                                .values(last_used_at=now))
                 session.commit()
     except Exception as error:  # bookkeeping only: the request goes on without it
         log.debug("token %s last-used time not recorded: %s", token_id, error)

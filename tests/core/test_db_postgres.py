@@ -1,4 +1,10 @@
-"""PostgreSQL connections are pinged when taken from the pool after resting, not every time.
+"""PostgreSQL round trips: pings only after rest, reads without BEGIN and ROLLBACK (issue 20).
+
+Read sessions autocommit: each statement of a READ COMMITTED transaction has its own
+snapshot anyway, so BEGIN and ROLLBACK around a read cost two round trips for nothing.
+Write sessions keep their transaction.
+
+Connections are pinged when taken from the pool after resting, not every time.
 
 A ping on every checkout cost a placement over HTTP 3 of its 25 round trips (issue 20). A
 connection back in the pool for less than PING_AFTER_IDLE was just used and is taken as it
@@ -16,7 +22,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.pool import NullPool
 
 from ordermill.core import db
-from ordermill.core.db import make_engine
+from ordermill.core.db import make_engine, session_factories
 from ordermill.testing import PostgresSchema, in_ci, postgres_base_url
 
 
@@ -76,3 +82,14 @@ def test_a_rested_connection_is_pinged_and_replaced_when_the_server_dropped_it(
     second = backend_pid(engine)  # no error: the dead connection was replaced
     assert second != first
     assert pings  # the dead one was found by a ping (and, at 0 s, the new one pinged too)
+
+
+def test_read_sessions_autocommit_and_write_sessions_keep_their_transaction(
+        engine: Engine) -> None:
+    """now() is the transaction's start: two statements of one transaction see the same."""
+    read, write = session_factories(engine)
+    clock = text("SELECT now(), pg_sleep(0.01)")
+    with read() as session:
+        assert session.execute(clock).one()[0] != session.execute(clock).one()[0]
+    with write() as session, session.begin():
+        assert session.execute(clock).one()[0] == session.execute(clock).one()[0]
