@@ -121,7 +121,7 @@ def test_two_processes_place_every_order_once_and_survive_a_lost_child(
         os.kill(kids[0], signal.SIGKILL)
         wait_until(lambda: len(children_of(parent)) == 2 and kids[0] not in children_of(parent))
         assert place(ORDERS) == 201
-        assert "stopped unexpectedly (signal 9); starting a new one" in server.output()
+        server.wait_for("stopped unexpectedly (signal 9); starting a new one", timeout=10)
 
         survivors = children_of(parent)
         assert server.stop() == 0
