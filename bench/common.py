@@ -64,8 +64,10 @@ class Figure:
 
 
 # How the scale and http sections run the server: a process per core of this 2-core machine,
-# as a busy shop would run it (README, Performance).
-DEFAULT_SERVE = "--processes 2 --threads 2"
+# one request at a time each (as gunicorn's default sync workers do): placements are CPU-bound,
+# and threads of one process only share its core (8 clients measured on SQLite: 2 x 1 thread
+# 173-238 orders/s, p99 65-99 ms; 2 x 2 threads 133-170/s, p99 126-170 ms; README).
+DEFAULT_SERVE = "--processes 2 --threads 1"
 
 
 @dataclass

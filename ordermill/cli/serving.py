@@ -3,6 +3,7 @@ worker in one process) and `worker`."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import threading
@@ -141,6 +142,7 @@ def serve(host: str, port: int, with_demo: bool, threads: int, processes: int,
                 "or `ordermill serve --demo` to try it out.",
                 value=_safe_url(mill.settings.database_url)))
     app = create_app(mill)
+    _settle_heap()
     if processes > 1:
         assert listener is not None
         _serve_processes(mill, app, listener, processes, threads, with_worker, login)
@@ -152,6 +154,20 @@ def serve(host: str, port: int, with_demo: bool, threads: int, processes: int,
     _echo_running(mill, f"http://{_display_host(host)}:{effective_port}/", login)
     _run_server(mill, server, with_worker)
     click.echo(_("Stopped."))
+
+
+GC_FIRST_GENERATION = 7000  # allocations between young-generation collections (Python's: 700)
+
+
+def _settle_heap() -> None:
+    """Freeze what start-up made (modules, app, statements built once) out of the garbage
+    collector's reach and collect the young generation less often: collections cost a
+    request 0.33 ms, 0.10 ms after this (issue 20). Before a fork, frozen objects also stay
+    shared between the server processes instead of being copied by the collector's writes."""
+    gc.collect()
+    gc.freeze()
+    _young, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_FIRST_GENERATION, middle, old)
 
 
 def _server(app: Any, listener: socket.socket | None, host: str, port: int,
