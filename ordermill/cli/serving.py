@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import socket
 import threading
 from contextlib import suppress
@@ -119,6 +120,9 @@ def serve(host: str, port: int, with_demo: bool, threads: int, processes: int,
 
     logging.getLogger("ordermill").setLevel(logging.INFO)
     logging.getLogger("waitress").setLevel(logging.INFO)
+    if processes > 1 and not hasattr(os, "fork"):
+        _fail(_("Several server processes need fork(), which this system does not have; run "
+                "one process, or several behind a load balancer."))
     listener = None
     if with_demo or processes > 1:  # the demo panel's URL needs the port before the app
         listener = _listen(host, port)
