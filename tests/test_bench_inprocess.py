@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # builds the demo shop and times requests
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs pytest in a subprocess
+
 ROOT = Path(__file__).resolve().parent.parent
 
 TESTS = '''

@@ -10,6 +10,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # starts Python processes
+
 HEAVY = ("fpdf", "PIL", "segno", "minfraud", "aiohttp", "stripe", "paypalserversdk", "requests")
 PROBE = f"""
 import json, sys, tempfile

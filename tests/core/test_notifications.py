@@ -63,6 +63,7 @@ def flush_mail(mill: Any, smtp: SmtpSink) -> None:
 # ------------------------------------------------------------------------------ limits
 
 
+@pytest.mark.slow  # places 101 orders
 def test_more_than_100_orders_is_refused_and_nothing_is_queued(
     mill: Any, make_product: Any, order_factory: Any, staff: Actor, smtp: SmtpSink
 ) -> None:
@@ -266,6 +267,7 @@ def test_order_links_are_signed_and_tamper_proof(mill: Any, make_product: Any,
         verify_order_link(mill, token)
 
 
+@pytest.mark.slow  # waits for a link to age
 def test_order_links_can_be_given_a_maximum_age(mill: Any, make_product: Any,
                                                 order_factory: Any) -> None:
     import time

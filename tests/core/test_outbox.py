@@ -351,6 +351,7 @@ def test_dedupe_key_makes_enqueue_idempotent(
     assert jobs_for(mill, number) == [("notify", {"event": "placed", "number": number})]
 
 
+@pytest.mark.slow  # a race between threads
 @pytest.mark.commits  # two connections
 def test_dedupe_key_holds_when_two_transactions_enqueue_at_once(mill: Ordermill) -> None:
     """The second transaction waits on the first one's unique key, then queues nothing

@@ -64,6 +64,7 @@ def database(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # two writer processes
 def test_two_processes_writing_together_never_meet_the_busy_handler(database: Path) -> None:
     context = multiprocessing.get_context("fork")
     start, errors = context.Event(), context.Queue()

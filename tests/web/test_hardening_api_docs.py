@@ -115,6 +115,7 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+@pytest.mark.slow  # Chromium
 def test_swagger_ui_renders_offline_with_no_csp_violation(
     docs_server: str, chromium: Any,
 ) -> None:

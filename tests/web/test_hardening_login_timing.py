@@ -55,6 +55,7 @@ def login(client: Any, email: str, password: str) -> int:
     return int(response.status_code)
 
 
+@pytest.mark.slow  # production-cost password hashes
 def test_every_login_attempt_verifies_one_hash_of_the_same_kind(
         app: Any, mill: Ordermill, add_staff_user: Callable[..., str], staff_password: str,
         checks: Checks) -> None:

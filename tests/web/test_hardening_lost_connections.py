@@ -28,7 +28,7 @@ from ordermill.testing import TEST_SECRET_KEY, postgres_base_url
 from ordermill.web import create_app
 
 # pg_terminate_backend kills real server connections: no shared rolled-back transaction
-pytestmark = pytest.mark.commits
+pytestmark = [pytest.mark.commits, pytest.mark.slow]  # kills real PostgreSQL backends
 
 
 @pytest.fixture(params=["postgresql"])

@@ -95,6 +95,7 @@ def test_the_maximum_age_is_configurable(
                               database_url="sqlite://", instance_path=tmp_path)
 
 
+@pytest.mark.slow  # waits for the signing second to pass
 def test_every_email_carries_a_freshly_signed_link(
         mill: Ordermill, client: Any, api: Any, smtp: SmtpSink,
         make_product: Callable[..., Any], order_factory: Callable[..., Any]) -> None:

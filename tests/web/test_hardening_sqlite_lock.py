@@ -32,6 +32,8 @@ from ordermill.core.staff import create_token, create_user
 from ordermill.core.token_use import TOUCH_EVERY
 from ordermill.web import create_app
 
+pytestmark = pytest.mark.slow  # another process holds the write lock
+
 BUSY_TIMEOUT = 0.5
 PASSWORD = "correct horse battery"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -32,6 +32,7 @@ def message_ids(smtp: SmtpSink) -> Counter[str]:
     return Counter(str(message["Message-ID"]) for message in smtp.messages)
 
 
+@pytest.mark.slow  # waits out the back-off
 def test_mail_server_down_actions_succeed_jobs_wait_then_each_message_goes_once(
     mill: Any, make_product: Any, order_factory: Any, smtp: SmtpSink, staff: Any,
     reconfigure: Any,
