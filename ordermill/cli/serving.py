@@ -188,10 +188,12 @@ def _server(app: Any, listener: socket.socket | None, host: str, port: int,
 
 
 def _echo_running(mill: Ordermill, url: str, login: DemoLogin | None,
-                  processes: str | None = None) -> None:
+                  how: str | None = None) -> None:
+    """What a person starting the server reads: where it runs (and `how`, a line on its
+    processes), the database, the demo login and panel."""
     click.echo(_("ordermill %(version)s is running at %(url)s", version=__version__, url=url))
-    if processes:
-        click.echo(processes)
+    if how:
+        click.echo(how)
     click.echo(_("Database: %(value)s", value=_safe_url(mill.settings.database_url)))
     if login is not None:
         _echo_login(login)
