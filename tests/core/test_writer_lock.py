@@ -112,3 +112,22 @@ def test_a_lock_held_past_the_timeout_is_busy(database: Path) -> None:
     with write() as session, session.begin():  # both turns were given back
         session.execute(text("INSERT INTO item (who) VALUES ('now')"))
     engine.dispose()
+
+
+def test_a_lock_file_that_cannot_be_opened_leaves_writes_to_sqlite(
+        database: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A folder in the lock file's place (as a file another user owns would be): the write
+    still happens, SQLite's own lock serializes it, and the log says why."""
+    Path(f"{database}-writer.lock").mkdir()
+    engine = make_engine(f"sqlite:///{database}")
+    _read, write = session_factories(engine)
+    with caplog.at_level("WARNING", logger="ordermill.db"):
+        for who in ("first", "second"):
+            with write() as session, session.begin():
+                session.execute(text("INSERT INTO item (who) VALUES (:who)"), {"who": who})
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM item")) == 2
+    engine.dispose()
+    warnings = [r.getMessage() for r in caplog.records if "busy handler" in r.getMessage()]
+    assert len(warnings) == 1  # once, not at every write
+    assert f"cannot open {os.path.realpath(database)}-writer.lock" in warnings[0]
