@@ -7,8 +7,10 @@ write waits for another process's lock is the busy timeout (ORDERMILL_DB_BUSY_TI
 it the action fails as DatabaseBusy (503), never a 500. PostgreSQL connections are checked
 with a ping when taken from the pool after `PING_AFTER_IDLE` seconds unused, so one the server
 dropped while idle is replaced; one back in the pool for less was just used (a ping on every
-checkout was 3 round trips of the 25 of a placement over HTTP), and a connection lost all
-the same is what the actions' retry (core.retry) is for.
+checkout was 3 round trips of the 25 of a placement over HTTP). A connection the server
+dropped within that second fails its statement: actions run again once (core.retry), as do
+the reads every request makes (the API token, the admin's session user), and any other read
+answers 503 with Retry-After; SQLAlchemy then throws the pool's older connections away.
 
 Writers of one process queue for the SQLite file (`WriterQueue`: a free turn is taken at
 once, a writer waiting over 20 ms is handed the next one) before BEGIN IMMEDIATE, instead of

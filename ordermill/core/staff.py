@@ -26,6 +26,7 @@ from ordermill.core.errors import InvalidInput, NotFound, PermissionDenied
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import ApiToken, User, utcnow
 from ordermill.core.permissions import ROLES
+from ordermill.core.retry import retry_read
 from ordermill.core.specs import Actor
 from ordermill.core.token_use import touch_token
 
@@ -140,14 +141,21 @@ def actor_for_token(mill: Ordermill, token: str) -> Actor:
 
     Only reads: the last-used time is recorded by token_use.touch_token (at most once a
     minute, never waiting for a lock), so a GET never queues behind another writer."""
-    with mill.read_session() as session:  # its connection, read with Core: no ORM loading
-        row = session.connection().execute(_token_query(),
-                                           {"token_hash": _hash_token(token or "")}).first()
+    row = _read_row(mill, _token_query(), {"token_hash": _hash_token(token or "")})
     if row is None or row.revoked_at is not None or not row.active:
         raise PermissionDenied(_("Invalid or revoked API token."))
     touch_token(mill, row.token_id, row.last_used_at)
     return Actor(kind="token", name=row.email, role=row.role, user_id=row.user_id,
                  token_id=row.token_id)
+
+
+@retry_read
+def _read_row(mill: Ordermill, query: Any, params: dict[str, Any]) -> Any:
+    """The first row of `query`, its columns read with Core on a read session's connection
+    (no ORM loading: every request asks); read again once if the connection was lost (a
+    pooled PostgreSQL connection is only pinged after resting, core.db)."""
+    with mill.read_session() as session:
+        return session.connection().execute(query, params).first()
 
 
 @cache
@@ -217,8 +225,7 @@ def session_staff(mill: Ordermill, user_id: int, version: object
     one read: every admin request asks."""
     if not isinstance(version, int) or isinstance(version, bool):
         return None
-    with mill.read_session() as session:  # columns read with Core, as for a bearer token
-        row = session.connection().execute(_session_user_query(), {"user_id": user_id}).first()
+    row = _read_row(mill, _session_user_query(), {"user_id": user_id})
     if row is None or not row.active or row.role == "customer" \
             or row.session_version != version:
         return None

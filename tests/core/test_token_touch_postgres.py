@@ -1,4 +1,4 @@
-"""PostgreSQL: recording a token's last use never waits for a row another transaction holds.
+"""PostgreSQL: a token's lookup and last-use touch, with read sessions that autocommit.
 
 Read sessions autocommit on PostgreSQL (core.db), so the touch is one UPDATE that locks the
 token's row with SKIP LOCKED: a row locked elsewhere is left as it is, at once, and the next
@@ -11,11 +11,14 @@ import time
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.pool import NullPool
 
 from ordermill.core.app import Ordermill
+from ordermill.core.db import make_engine
 from ordermill.core.models import ApiToken
-from ordermill.core.staff import create_token, create_user
+from ordermill.core.staff import actor_for_token, create_token, create_user
 from ordermill.core.token_use import touch_token
+from ordermill.testing import postgres_base_url
 
 pytestmark = pytest.mark.commits  # a second transaction holds the row
 
@@ -46,3 +49,30 @@ def test_a_locked_token_row_is_skipped_at_once_and_touched_when_free(mill: Order
         holder.rollback()
     assert touch_token(mill, token_id, None)
     assert last_used(mill) is not None
+
+
+def test_a_token_is_read_again_when_its_pooled_connection_was_just_dropped(
+        mill: Ordermill) -> None:
+    """A connection back in the pool for under a second is not pinged (core.db): when the
+    server dropped it meanwhile, the token lookup reads again on a new one, and the request
+    is not refused for it. (A mill of its own with one pooled connection: the one dropped.)"""
+    create_user(mill, email="ops@shop.test", name="Ops", role="admin",
+                password="correct horse battery")
+    token = create_token(mill, email="ops@shop.test", name="lookup")
+    url = mill.engine.url.render_as_string(hide_password=False)
+    alone = Ordermill(mill.settings, engine=make_engine(url, pool_size=1, max_overflow=0))
+    try:
+        assert actor_for_token(alone, token).name == "ops@shop.test"
+        with alone.read_session() as session:
+            pid = session.scalar(text("SELECT pg_backend_pid()"))
+        admin = make_engine(postgres_base_url(), poolclass=NullPool)
+        with admin.connect() as connection:
+            assert connection.scalar(text("SELECT pg_terminate_backend(:pid, 5000)"),
+                                     {"pid": pid})
+            connection.commit()
+        admin.dispose()
+        assert actor_for_token(alone, token).name == "ops@shop.test"
+        with alone.read_session() as session:
+            assert session.scalar(text("SELECT pg_backend_pid()")) != pid
+    finally:
+        alone.dispose()
