@@ -28,6 +28,7 @@ subprocess) and `slow` (the tail that `-m "not slow"` leaves out locally).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -155,6 +156,24 @@ def _postgres_reachable(url: str) -> str | None:
     except Exception as error:
         return f"{type(error).__name__}: {error}"
     return None
+
+
+@contextlib.contextmanager
+def own_postgres_schema() -> Iterator[PostgresSchema]:
+    """A PostgreSQL schema of the test's own (not this process's shared one), dropped after:
+    for a test that hands its database to another process or a second engine. Without a
+    server the test is skipped, and fails under CI=true."""
+    try:
+        schema = PostgresSchema(postgres_base_url())
+    except Exception as error:  # no server here
+        problem = f"PostgreSQL not reachable at {postgres_base_url()}: {error}"
+        if in_ci():
+            pytest.fail(f"{problem}; CI=true requires the PostgreSQL tests.")
+        pytest.skip(problem)
+    try:
+        yield schema
+    finally:
+        schema.drop()
 
 
 @pytest.fixture(scope="session")

@@ -41,14 +41,13 @@ def touch_token(mill: Any, token_id: int, last_used: dt.datetime | None) -> bool
     if not needs_touch(last_used, now):
         return False
     stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOUCH_EVERY)
-    statement = update(ApiToken).where(ApiToken.id == token_id).where(stale) \
-        .values(last_used_at=now)
     try:
         # a plain (deferred) session, not a write one: on SQLite a write session starts with
         # BEGIN IMMEDIATE, which would wait for the lock before the timeout below applies
         with mill.read_session() as session:
             if mill.is_sqlite:
-                _touch_sqlite(session, statement)
+                _touch_sqlite(session, update(ApiToken).where(ApiToken.id == token_id)
+                              .where(stale).values(last_used_at=now))
             else:
                 # one statement, its own transaction when read sessions autocommit (core.db)
                 unlocked = select(ApiToken.id).where(ApiToken.id == token_id).where(stale) \

@@ -23,24 +23,17 @@ from sqlalchemy.pool import NullPool
 
 from ordermill.core import db
 from ordermill.core.db import make_engine, session_factories
-from ordermill.testing import PostgresSchema, in_ci, postgres_base_url
+from ordermill.testing import own_postgres_schema, postgres_base_url
 
 
 @pytest.fixture
 def engine() -> Iterator[Engine]:
-    try:
-        schema = PostgresSchema(postgres_base_url())
-    except Exception as error:  # no server here
-        problem = f"PostgreSQL not reachable at {postgres_base_url()}: {error}"
-        if in_ci():
-            pytest.fail(f"{problem}; CI=true requires the PostgreSQL tests.")
-        pytest.skip(problem)
-    made = make_engine(schema.url, pool_size=1, max_overflow=0)
-    try:
-        yield made
-    finally:
-        made.dispose()
-        schema.drop()
+    with own_postgres_schema() as schema:
+        made = make_engine(schema.url, pool_size=1, max_overflow=0)
+        try:
+            yield made
+        finally:
+            made.dispose()
 
 
 def counting_pings(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -29,7 +29,7 @@ from ordermill.core.db import make_engine
 from ordermill.core.models import Order, Product
 from ordermill.core.settings import Settings
 from ordermill.core.staff import create_token, create_user
-from ordermill.testing import PostgresSchema, in_ci, postgres_base_url
+from ordermill.testing import PostgresSchema, own_postgres_schema, postgres_base_url
 
 pytestmark = pytest.mark.slow
 CLIENTS = 4
@@ -48,17 +48,8 @@ class Attempt:
 
 @pytest.fixture
 def pg_schema() -> Iterator[PostgresSchema]:
-    problem = None
-    try:
-        schema = PostgresSchema(postgres_base_url())
-    except Exception as error:  # no server here
-        problem = f"PostgreSQL not reachable at {postgres_base_url()}: {error}"
-    if problem:
-        if in_ci():
-            pytest.fail(f"{problem}; CI=true requires the PostgreSQL tests.")
-        pytest.skip(problem)
-    yield schema
-    schema.drop()
+    with own_postgres_schema() as schema:
+        yield schema
 
 
 def terminate_backends(application_name: str) -> int:

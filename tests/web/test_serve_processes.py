@@ -22,7 +22,7 @@ from ordermill.core.app import Ordermill
 from ordermill.core.models import Order, Product
 from ordermill.core.settings import Settings
 from ordermill.core.staff import create_token, create_user
-from ordermill.testing import PostgresSchema, in_ci, postgres_base_url
+from ordermill.testing import own_postgres_schema
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serve")]
 
@@ -36,18 +36,9 @@ def database_env(request: pytest.FixtureRequest, tmp_path: Path,
     if request.param == "sqlite":
         yield env
         return
-    try:
-        schema = PostgresSchema(postgres_base_url())
-    except Exception as error:  # no server here
-        problem = f"PostgreSQL not reachable at {postgres_base_url()}: {error}"
-        if in_ci():
-            pytest.fail(f"{problem}; CI=true requires the PostgreSQL tests.")
-        pytest.skip(problem)
-    env["ORDERMILL_DATABASE_URL"] = schema.url
-    try:
+    with own_postgres_schema() as schema:
+        env["ORDERMILL_DATABASE_URL"] = schema.url
         yield env
-    finally:
-        schema.drop()
 
 
 def shop_with_token(env: dict[str, str], ordermill_cli: Callable[..., str]) -> str:
