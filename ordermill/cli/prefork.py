@@ -2,10 +2,10 @@
 
 One Python process runs one request's Python at a time (the GIL): a busy shop's placements
 used one core of two (issue 20). The parent binds the socket, prepares the database, then
-forks the children, which each run waitress on the inherited socket (the kernel hands each
-new connection to one of them). The parent only supervises: it never opens a database
-connection after the fork, and has no other thread, so forking a replacement for a child
-that died is safe. SIGTERM or Ctrl+C stops the children (SIGTERM each, SIGKILL after
+forks the children, which each run waitress on the inherited socket; a new connection goes
+to the child holding the fewest (cli.balance). The parent only supervises: it never opens a
+database connection after the fork, and has no other thread, so forking a replacement for a
+child that died is safe. SIGTERM or Ctrl+C stops the children (SIGTERM each, SIGKILL after
 `STOP_GRACE` seconds) and then the parent. A child whose parent died stops itself.
 
 The outbox worker, when on, runs in the first child only. Rate limits are counted per

@@ -226,8 +226,10 @@ def _serve_processes(mill: Ordermill, app: Any, listener: socket.socket, process
                      threads: int, with_worker: bool, login: DemoLogin | None) -> None:
     """`--processes N`: the children serve (the first one runs the outbox worker), this
     process supervises them (cli.prefork)."""
+    from ordermill.cli.balance import ConnectionBalance
     from ordermill.cli.prefork import run_children
 
+    balance = ConnectionBalance(processes)  # shared with the children: made before the fork
     mill.engine.dispose()  # no connection crosses the fork: each child opens its own
     host, port = listener.getsockname()[:2]
     _echo_running(mill, f"http://{_display_host(host)}:{port}/", login,
@@ -236,6 +238,7 @@ def _serve_processes(mill: Ordermill, app: Any, listener: socket.socket, process
 
     def child(index: int) -> None:
         server = _server(app, listener, host, port, threads)
+        balance.attach(server, index)
         _run_server(mill, server, with_worker and index == 0)
 
     stop = threading.Event()

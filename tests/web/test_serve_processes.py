@@ -2,11 +2,13 @@
 
 Orders placed concurrently are all placed, once each, stock counted right; a child killed is
 replaced; the parent's SIGTERM stops every child; a child whose parent died stops by itself.
+Keep-alive connections are spread evenly over the children (cli.balance).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import http.client
 import os
 import signal
 import time
@@ -139,3 +141,49 @@ def test_children_stop_when_the_parent_dies(
         assert len(kids) == 2
         os.kill(server.process.pid, signal.SIGKILL)
         wait_until(lambda: not any(running(kid) for kid in kids), seconds=15)
+
+
+def established_sockets(port: int) -> set[int]:
+    """Socket inodes of the established TCP connections whose local port is `port`."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as file:
+            for line in list(file)[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                    found.add(int(fields[9]))
+    return found
+
+
+def sockets_of(pid: int) -> set[int]:
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        target = os.readlink(f"/proc/{pid}/fd/{fd}") if os.path.exists(
+            f"/proc/{pid}/fd/{fd}") else ""
+        if target.startswith("socket:["):
+            inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def test_eight_keep_alive_clients_are_spread_four_and_four(
+    cli_environment: Callable[[Path], dict[str, str]], tmp_path: Path,
+    ordermill_cli: Callable[..., str], ordermill_serving: Callable[..., Any],
+) -> None:
+    env = cli_environment(tmp_path)
+    ordermill_cli(env, "init")
+    with ordermill_serving(env, "--processes", "2") as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
+        try:
+            for client in clients:  # each one connected, then kept open
+                client.request("GET", "/healthz")
+                answer = client.getresponse()
+                answer.read()
+                assert answer.status == 200
+            open_now = established_sockets(port)
+            held = sorted(len(sockets_of(kid) & open_now)
+                          for kid in children_of(server.process.pid))
+            assert held == [4, 4]
+        finally:
+            for client in clients:
+                client.close()
