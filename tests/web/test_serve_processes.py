@@ -8,6 +8,7 @@ Keep-alive connections are spread evenly over the children (cli.balance).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import http.client
 import os
 import signal
@@ -130,17 +131,23 @@ def test_two_processes_place_every_order_once_and_survive_a_lost_child(
         mill.dispose()
 
 
-def test_children_stop_when_the_parent_dies(
+@pytest.fixture
+def two_processes(
     cli_environment: Callable[[Path], dict[str, str]], tmp_path: Path,
     ordermill_cli: Callable[..., str], ordermill_serving: Callable[..., Any],
-) -> None:
+) -> Iterator[Any]:
+    """`ordermill serve --processes 2` on a new SQLite shop."""
     env = cli_environment(tmp_path)
     ordermill_cli(env, "init")
     with ordermill_serving(env, "--processes", "2") as server:
-        kids = children_of(server.process.pid)
-        assert len(kids) == 2
-        os.kill(server.process.pid, signal.SIGKILL)
-        wait_until(lambda: not any(running(kid) for kid in kids), seconds=15)
+        yield server
+
+
+def test_children_stop_when_the_parent_dies(two_processes: Any) -> None:
+    kids = children_of(two_processes.process.pid)
+    assert len(kids) == 2
+    os.kill(two_processes.process.pid, signal.SIGKILL)
+    wait_until(lambda: not any(running(kid) for kid in kids), seconds=15)
 
 
 def established_sockets(port: int) -> set[int]:
@@ -156,34 +163,29 @@ def established_sockets(port: int) -> set[int]:
 
 
 def sockets_of(pid: int) -> set[int]:
+    """Socket inodes of the open files of process `pid`."""
     inodes = set()
     for fd in os.listdir(f"/proc/{pid}/fd"):
-        target = os.readlink(f"/proc/{pid}/fd/{fd}") if os.path.exists(
-            f"/proc/{pid}/fd/{fd}") else ""
-        if target.startswith("socket:["):
-            inodes.add(int(target[8:-1]))
+        with contextlib.suppress(FileNotFoundError):  # closed since listed
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(int(target[8:-1]))
     return inodes
 
 
-def test_eight_keep_alive_clients_are_spread_four_and_four(
-    cli_environment: Callable[[Path], dict[str, str]], tmp_path: Path,
-    ordermill_cli: Callable[..., str], ordermill_serving: Callable[..., Any],
-) -> None:
-    env = cli_environment(tmp_path)
-    ordermill_cli(env, "init")
-    with ordermill_serving(env, "--processes", "2") as server:
-        port = int(server.url.rsplit(":", 1)[1])
-        clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
-        try:
-            for client in clients:  # each one connected, then kept open
-                client.request("GET", "/healthz")
-                answer = client.getresponse()
-                answer.read()
-                assert answer.status == 200
-            open_now = established_sockets(port)
-            held = sorted(len(sockets_of(kid) & open_now)
-                          for kid in children_of(server.process.pid))
-            assert held == [4, 4]
-        finally:
-            for client in clients:
-                client.close()
+def test_eight_keep_alive_clients_are_spread_four_and_four(two_processes: Any) -> None:
+    port = int(two_processes.url.rsplit(":", 1)[1])
+    clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
+    try:
+        for client in clients:  # each one connected, then kept open
+            client.request("GET", "/healthz")
+            answer = client.getresponse()
+            answer.read()
+            assert answer.status == 200
+        open_now = established_sockets(port)
+        held = sorted(len(sockets_of(kid) & open_now)
+                      for kid in children_of(two_processes.process.pid))
+        assert held == [4, 4]
+    finally:
+        for client in clients:
+            client.close()
