@@ -13,6 +13,8 @@ Fixtures:
   make_product      make_product(sku=..., price=..., stock=...) -> Product
   order_factory     order_factory(lines=[("SKU", qty)], payment_method=..., ...) -> Order
   staff             an admin Actor for calling actions
+  data_snapshot     data_snapshot(name, build): a module's shop history built once per
+                    database, then restored for each test (ordermill.testing_snapshots)
   app, client, tokens, unchanged, app_config, app_blueprints: see ordermill.testing_web
   api_client, api_token, admin_client, admin_login, deliver_webhook, cli: the plugin
                     author's kit, see ordermill.testing_kit and docs/plugins.md
@@ -65,6 +67,10 @@ from ordermill.testing_kit import (  # fixtures and hooks, registered by being h
     plugin_choice,
     pytest_addoption,
     remember_installed_plugins,
+)
+from ordermill.testing_snapshots import (  # fixtures, registered by being in this module
+    data_snapshot,
+    ordermill_snapshots,
 )
 from ordermill.testing_web import (  # fixtures, registered by being in this module
     app,
@@ -122,9 +128,11 @@ def pytest_configure(config: pytest.Config) -> None:
     from ordermill.core import staff
     from ordermill.testing_web import TEST_PASSWORD_METHOD
 
-    # logins with no user verify a dummy hash made like the test users' (a tenth of a second
-    # less per miss); tests/web/test_hardening_login_timing.py uses the production cost
-    staff.DUMMY_HASH_METHOD = TEST_PASSWORD_METHOD
+    # users the tests create through the product (create_user, a changed password) are hashed
+    # like the test users, and logins with no user verify a dummy hash made that way too (a
+    # tenth of a second less each); tests/web/test_hardening_login_timing.py uses the
+    # production cost
+    staff.HASH_METHOD = TEST_PASSWORD_METHOD
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     remember_installed_plugins(config)
@@ -342,5 +350,6 @@ def order_factory(mill: Ordermill, staff: Actor) -> Callable[..., Order]:
 
 __all__ = ["TEST_SECRET_KEY", "Money", "PostgresSchema", "admin_client", "admin_login",
            "api_client", "api_token", "app", "app_blueprints", "app_config", "cli", "client",
+           "data_snapshot", "ordermill_snapshots",
            "deliver_webhook", "gateway_conformance", "import_plugin_models", "in_ci",
            "order_request", "pytest_addoption", "tokens", "unchanged"]

@@ -34,6 +34,10 @@ TOKEN_PREFIX = "om_"
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1000  # scrypt over megabytes of "password" would be a cheap DoS
 PASSWORD_METHOD = "scrypt"
+# The method new hashes are made with (a staff user's, a changed password's) and the dummy
+# hash copies. A test harness that makes its users at a cheaper cost sets that cost here
+# (ordermill.testing), so there too a miss costs what a hit costs.
+HASH_METHOD = PASSWORD_METHOD
 
 log = logging.getLogger("ordermill.staff")
 
@@ -69,7 +73,7 @@ def create_user(mill: Ordermill, *, email: str, name: str, role: str, password: 
         if session.scalar(select(User.id).where(User.email == email)) is not None:
             raise InvalidInput(_("A staff user %(email)s already exists.", email=email))
         user = User(email=email, name=name or email, role=role,
-                    password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+                    password_hash=generate_password_hash(password, method=HASH_METHOD),
                     active=True, created_at=utcnow())
         session.add(user)
     return user
@@ -84,12 +88,6 @@ def _check_new_password(password: str | None) -> None:
                              MAX_PASSWORD_LENGTH=MAX_PASSWORD_LENGTH))
 
 
-# The method the shop's stored hashes are made with, which the dummy hash copies. A test
-# harness that makes its users at a cheaper cost sets that cost here (ordermill.testing), so
-# there too a miss costs what a hit costs.
-DUMMY_HASH_METHOD = PASSWORD_METHOD
-
-
 @cache
 def dummy_password_hash(method: str = PASSWORD_METHOD) -> str:
     """A hash of a random password, made like real ones, for logins with no user to check:
@@ -100,7 +98,7 @@ def dummy_password_hash(method: str = PASSWORD_METHOD) -> str:
 def _password_matches(user: User | None, password: str) -> bool:
     """Exactly one scrypt verification whatever the account's state: an unknown, inactive
     or password-less account verifies the dummy hash and fails."""
-    dummy = dummy_password_hash(DUMMY_HASH_METHOD)  # made on the first login, hit or miss
+    dummy = dummy_password_hash(HASH_METHOD)  # made on the first login, hit or miss
     stored = user.password_hash if user is not None and user.active else None
     if not stored:
         check_password_hash(dummy, password or "")
@@ -289,7 +287,7 @@ def change_password(mill: Ordermill, user_id: int, *, current_password: str,
         if not _password_matches(user, current_password) or user is None:
             raise InvalidInput(_("The current password is wrong."),
                                details={"field": "current_password"})
-        user.password_hash = generate_password_hash(new_password, method=PASSWORD_METHOD)
+        user.password_hash = generate_password_hash(new_password, method=HASH_METHOD)
         session.flush()
         version = _bump(session, user_id, None)
         email = user.email
@@ -307,7 +305,7 @@ def set_password(mill: Ordermill, email: str, new_password: str) -> str:
         user = session.scalar(select(User).where(User.email == wanted))
         if user is None or user.role == "customer":
             raise NotFound(_("No staff user %(wanted)s.", wanted=wanted))
-        user.password_hash = generate_password_hash(new_password, method=PASSWORD_METHOD)
+        user.password_hash = generate_password_hash(new_password, method=HASH_METHOD)
         session.flush()
         _bump(session, user.id, None)
     log.info("password of staff user %s set from the command line; sessions ended", wanted)

@@ -22,15 +22,21 @@ READERS = ("admin", "manager", "support", "viewer")
 
 
 @pytest.fixture
-def two_customers(mill: Ordermill, make_product: Any, order_factory: Any) -> tuple[int, int]:
-    """Ann (two orders, one paid) and Bob (one paid order), both in EUR."""
-    make_product("TSHIRT", price=1000, stock=100)
-    order_factory([("TSHIRT", 1)], email="ann@example.com", name="Ann Archer", paid=True)
-    order_factory([("TSHIRT", 2)], email="ann@example.com", name="Ann Archer")
-    order_factory([("TSHIRT", 3)], email="bob@example.com", name="Bob Baker", paid=True)
-    with mill.read_session() as session:
-        ids = dict(session.execute(select(Customer.email, Customer.id)).all())
-    return ids["ann@example.com"], ids["bob@example.com"]
+def two_customers(mill: Ordermill, make_product: Any, order_factory: Any,
+                  data_snapshot: Any) -> tuple[int, int]:
+    """Ann (two orders, one paid) and Bob (one paid order), both in EUR; built once per
+    database, then restored (ordermill.testing_snapshots)."""
+
+    def build() -> tuple[int, int]:
+        make_product("TSHIRT", price=1000, stock=100)
+        order_factory([("TSHIRT", 1)], email="ann@example.com", name="Ann Archer", paid=True)
+        order_factory([("TSHIRT", 2)], email="ann@example.com", name="Ann Archer")
+        order_factory([("TSHIRT", 3)], email="bob@example.com", name="Bob Baker", paid=True)
+        with mill.read_session() as session:
+            ids = dict(session.execute(select(Customer.email, Customer.id)).all())
+        return ids["ann@example.com"], ids["bob@example.com"]
+
+    return data_snapshot("two_customers", build)
 
 
 def _row(api: Api, customer_id: int) -> dict[str, Any]:

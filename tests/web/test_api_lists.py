@@ -25,12 +25,16 @@ from ordermill.core.specs import Actor
 from ordermill.core.statuses import StatusSpec, payment_status
 
 
-@pytest.fixture
-def shop(make_product: Callable[..., Any], make_promo: Callable[..., Any]) -> None:
+def stock_the_shop(make_product: Callable[..., Any], make_promo: Callable[..., Any]) -> None:
     make_product("TSHIRT", price=1250, stock=100, category="apparel")
     make_product("MUG", price=800, stock=None, category="kitchen")
     make_product("TICKET", price=0, stock=None, category="events")
     make_promo("SAVE10")
+
+
+@pytest.fixture
+def shop(make_product: Callable[..., Any], make_promo: Callable[..., Any]) -> None:
+    stock_the_shop(make_product, make_promo)
 
 
 def place(mill: Ordermill, staff: Actor, lines: list[tuple[str, int]], *,
@@ -52,8 +56,20 @@ def place(mill: Ordermill, staff: Actor, lines: list[tuple[str, int]], *,
 
 
 @pytest.fixture
-def orders(mill: Ordermill, shop: None, staff: Actor) -> dict[str, str]:
-    """A small shop history with one order per interesting situation."""
+def orders(mill: Ordermill, staff: Actor, make_product: Callable[..., Any],
+           make_promo: Callable[..., Any],
+           data_snapshot: Callable[..., dict[str, str]]) -> dict[str, str]:
+    """A small shop history with one order per interesting situation (with the `shop`), built
+    once per database; the module's other tests get a copy (ordermill.testing_snapshots)."""
+
+    def build() -> dict[str, str]:
+        stock_the_shop(make_product, make_promo)
+        return place_history(mill, staff)
+
+    return data_snapshot("orders", build)
+
+
+def place_history(mill: Ordermill, staff: Actor) -> dict[str, str]:
     made = {
         "unpaid": place(mill, staff, [("TSHIRT", 1)], name="Alice Martin",
                         email="alice@example.com", days_ago=10),

@@ -28,7 +28,7 @@ def add_staff_user(mill: Ordermill, monkeypatch: pytest.MonkeyPatch) -> Callable
     (other tests' users, and so their dummy hash, use a cheaper one)."""
     from ordermill.testing_web import add_user
 
-    monkeypatch.setattr(staff, "DUMMY_HASH_METHOD", staff.PASSWORD_METHOD)
+    monkeypatch.setattr(staff, "HASH_METHOD", staff.PASSWORD_METHOD)
 
     def add(role: str, email: str | None = None) -> str:
         return add_user(mill, role, email, method=staff.PASSWORD_METHOD)

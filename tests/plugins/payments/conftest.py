@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
-from werkzeug.security import generate_password_hash
 
 from ordermill.core.app import Ordermill
 from ordermill.core.models import User, utcnow
@@ -24,6 +23,7 @@ from ordermill.testing_gateways import (
     serve_fakes,
     stripe_signature,
 )
+from ordermill.testing_web import password_hash
 from ordermill.web.webhooks import payments_bp, webhooks_bp
 
 
@@ -59,7 +59,7 @@ def token(mill: Ordermill) -> str:
     """A bearer token of a support user (may place orders and record payments)."""
     with mill.write_session() as session, session.begin():
         session.add(User(email="desk@shop.test", name="Desk", role="support",
-                         password_hash=generate_password_hash("x" * 12, method="pbkdf2"),
+                         password_hash=password_hash(),
                          active=True, created_at=utcnow()))
     return create_token(mill, email="desk@shop.test", name="storefront")
 

@@ -103,8 +103,10 @@ CASES: list[tuple[str, dict[str, str], list[Row], list[Row]]] = [
 
 @pytest.fixture
 def shop(mill: Ordermill, make_product: Callable[..., Product],
-         make_promo: Callable[..., Any]) -> dict[str, str]:
-    return shop12.build(mill, make_product, make_promo)
+         make_promo: Callable[..., Any],
+         data_snapshot: Callable[..., dict[str, str]]) -> dict[str, str]:
+    """The twelve orders, built once per database (ordermill.testing_snapshots)."""
+    return data_snapshot("shop12", lambda: shop12.build(mill, make_product, make_promo))
 
 
 def _as_rows(name: str, dicts: list[dict[str, Any]]) -> list[Row]:
