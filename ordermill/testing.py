@@ -348,8 +348,27 @@ def order_factory(mill: Ordermill, staff: Actor) -> Callable[..., Order]:
     return make
 
 
-__all__ = ["TEST_SECRET_KEY", "Money", "PostgresSchema", "admin_client", "admin_login",
-           "api_client", "api_token", "app", "app_blueprints", "app_config", "cli", "client",
-           "data_snapshot", "ordermill_snapshots",
-           "deliver_webhook", "gateway_conformance", "import_plugin_models", "in_ci",
-           "order_request", "pytest_addoption", "tokens", "unchanged"]
+__all__ = [
+    "TEST_SECRET_KEY",
+    "Money",
+    "PostgresSchema",
+    "admin_client",
+    "admin_login",
+    "api_client",
+    "api_token",
+    "app",
+    "app_blueprints",
+    "app_config",
+    "cli",
+    "client",
+    "data_snapshot",
+    "deliver_webhook",
+    "gateway_conformance",
+    "import_plugin_models",
+    "in_ci",
+    "order_request",
+    "ordermill_snapshots",
+    "pytest_addoption",
+    "tokens",
+    "unchanged",
+]
