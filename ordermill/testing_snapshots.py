@@ -39,11 +39,8 @@ WRITE = re.compile(r'\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM)\s
                    re.IGNORECASE)
 
 
-class SnapshotStore:
-    """One process's snapshots: {(module, name, backend, tables): (rows, value)}."""
-
-    def __init__(self) -> None:
-        self.saved: dict[tuple[str, ...], tuple[Rows, Any]] = {}
+#: one process's snapshots: {(module, name, backend, *model tables): (rows, build's value)}
+SnapshotStore = dict[tuple[str, ...], tuple[Rows, Any]]
 
 
 def _counts(connection: Connection) -> list[int]:
@@ -95,18 +92,20 @@ def restore_rows(connection: Connection, rows: Rows) -> None:
         if not rows[table.name]:
             continue
         connection.execute(table.insert(), rows[table.name])
+        if connection.dialect.name != "postgresql":
+            continue
         for column in table.primary_key.columns:
             if isinstance(column.type, Integer) and column.autoincrement in (True, "auto"):
                 moves.append(f"setval(pg_get_serial_sequence('\"{table.name}\"', "
                              f"'{column.name}'), (SELECT max(\"{column.name}\") "
                              f"FROM \"{table.name}\"))")
-    if moves and connection.dialect.name == "postgresql":
+    if moves:
         connection.execute(text("SELECT " + ", ".join(moves)))
 
 
 @pytest.fixture(scope="session")
 def ordermill_snapshots() -> SnapshotStore:
-    return SnapshotStore()
+    return {}
 
 
 @pytest.fixture
@@ -131,8 +130,8 @@ def data_snapshot(
                 ordermill_postgres is None or ordermill_postgres.pinned_connection is None):
             return build()  # a `commits` test: no transaction to restore into
         key = (request.node.module.__name__, name, ordermill_backend, *metadata_key())
-        if key in ordermill_snapshots.saved:
-            rows, value = ordermill_snapshots.saved[key]
+        if key in ordermill_snapshots:
+            rows, value = ordermill_snapshots[key]
             with connection() as conn:
                 restore_rows(conn, rows)
             mill.refresh()
@@ -140,7 +139,7 @@ def data_snapshot(
         with tables_written(connection) as written:
             value = build()
         with connection() as conn:
-            ordermill_snapshots.saved[key] = (save_rows(conn, written), copy.deepcopy(value))
+            ordermill_snapshots[key] = (save_rows(conn, written), copy.deepcopy(value))
         return value
 
     return snapshot
