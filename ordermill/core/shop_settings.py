@@ -8,6 +8,7 @@ registries so the change applies at once in this process.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -48,13 +49,15 @@ def _in_transaction(session: Session, key: str) -> Setting | None:
     """The row of `key` as this session's transaction sees it (see read_setting)."""
     transaction = session.get_transaction()
     cached = session.info.get(_LOADED)
-    if transaction is None or cached is None or cached[0] is not transaction:
+    if transaction is None or cached is None or cached[0]() is not transaction:
         if transaction is None:
             return session.get(Setting, key)
         # the rows are held here for the transaction: the identity map only holds them weakly,
         # and a row collected between two reads was read again by its key
         rows = {row.key: row for row in session.scalars(_ALL_SETTINGS)}
-        session.info[_LOADED] = cached = (transaction, rows)
+        # the transaction weakly: held strongly, the session (which holds this in its info)
+        # would be in a reference cycle, freed only by a full garbage collection
+        session.info[_LOADED] = cached = (weakref.ref(transaction), rows)
     if key in cached[1]:
         return cached[1][key]  # the same object session.get would find: no SQL
     found = session.identity_map.get(identity_key(Setting, key))

@@ -55,6 +55,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
 
 from ordermill.api import Base, Order, OrderLine, Payment
 from ordermill.plugins.reports import tax
@@ -263,8 +264,13 @@ def _new_orders(session: Session) -> set[int]:
 
 
 def _changed(state: Any, fields: tuple[str, ...]) -> bool:
-    return any(state.attrs[name].history.has_changes() for name in fields
-               if name in state.attrs)
+    """Whether the flush changes one of `fields`, read without `state.attrs`: its attribute
+    states point back at the object's state, a reference cycle that only the cyclic garbage
+    collector frees (an action's rows then outlive it, and full collections cost ~0.1 ms
+    per action)."""
+    obj, attrs = state.obj(), state.mapper.attrs
+    return any(get_history(obj, name, PASSIVE_NO_INITIALIZE).has_changes() for name in fields
+               if name in attrs)
 
 
 def _unpaid(session: Session, order_id: int) -> bool:
@@ -292,7 +298,7 @@ def _note_flush(session: Session, _context: Any) -> None:
             if deleted or (obj not in session.new and _changed(state, ORDER_FIELDS)):
                 orders.add(loaded.get("id") or state.identity[0])
         elif isinstance(obj, Payment):
-            history = state.attrs.order_id.history  # a payment moved: both orders
+            history = get_history(obj, "order_id", PASSIVE_NO_INITIALIZE)  # moved: both orders
             orders.update(i for i in (*history.sum(), loaded.get("order_id"))
                           if isinstance(i, int))
             if not isinstance(loaded.get("order_id"), int):  # refreshed with its order else
