@@ -34,16 +34,12 @@ from ordermill.core.queries import CSV_COLUMNS
 from ordermill.core.settings import Settings
 from ordermill.core.staff import create_user
 from ordermill.core.statuses import payment_status
-from ordermill.testing import in_ci
+from ordermill.testing_browser import launch_chromium
 from ordermill.testing_serve import serving
 
 pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="uses SIGTERM"),
               pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = os.environ.get("ORDERMILL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 START_TIMEOUT = 120.0
 VIEWPORT = {"width": 1440, "height": 900}
@@ -51,30 +47,10 @@ VIEWER_EMAIL = "viewer@ordermill.test"
 VIEWER_PASSWORD = "look-but-do-not-touch"
 
 
-def _browser_problem() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -e '.[dev]')"
-    if not Path(CHROMIUM).exists():
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    return None
-
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    problem = _browser_problem()
-    if problem:
-        if in_ci():
-            pytest.fail(f"{problem}; CI=true requires the admin's browser tests.")
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 # ---------------------------------------------------------------------------- the server

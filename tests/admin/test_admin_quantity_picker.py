@@ -9,10 +9,8 @@ Chromium the test skips, except under CI=true, where it fails.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,15 +20,11 @@ from ordermill.core.app import Ordermill
 from ordermill.core.models import Order
 from ordermill.core.specs import Actor
 from ordermill.core.statuses import line_summary, money_totals
-from ordermill.testing import in_ci
+from ordermill.testing_browser import launch_chromium
 from ordermill.testing_web import PASSWORD, add_user
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = os.environ.get("ORDERMILL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 
 
 @pytest.fixture
@@ -40,24 +34,7 @@ def ordermill_backend() -> str:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    problem = None
-    try:
-        import playwright.sync_api
-    except ImportError:
-        problem = "the playwright package is not installed (pip install -e '.[dev]')"
-    if problem is None and not Path(CHROMIUM).exists():
-        problem = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    if problem:
-        if in_ci():
-            pytest.fail(f"{problem}; CI=true requires the admin's browser tests.")
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture

@@ -27,37 +27,19 @@ from ordermill.core.app import Ordermill
 from ordermill.core.models import Order, Payment
 from ordermill.core.settings import Settings
 from ordermill.demo.catalogue import PRODUCTS
-from ordermill.testing import in_ci
+from ordermill.testing_browser import launch_chromium
 from ordermill.testing_serve import Server, serving
 
 pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="uses SIGTERM"),
               pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = os.environ.get("ORDERMILL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 HOSTING = {p.sku for p in PRODUCTS if p.provisioning_module and p.kind == "service"}
 LOUD = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b|Traceback")
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem: str | None = "the playwright package is not installed"
-    else:
-        problem = None if Path(CHROMIUM).exists() else f"no Chromium at {CHROMIUM}"
-    if problem:
-        if in_ci():
-            pytest.fail(f"{problem}; CI=true requires the admin's browser tests.")
-        pytest.skip(problem)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture

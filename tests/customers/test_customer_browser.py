@@ -15,40 +15,19 @@ from sqlalchemy import func, select
 from ordermill.core.app import Ordermill
 from ordermill.core.models import Customer, Order
 from ordermill.core.settings import Settings
-from ordermill.testing import in_ci
+from ordermill.testing_browser import launch_chromium
 from ordermill.testing_serve import serving
 
 pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="uses SIGTERM"),
               pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = os.environ.get("ORDERMILL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    problem = None
-    try:
-        import playwright.sync_api
-    except ImportError:
-        problem = "the playwright package is not installed (pip install -e '.[dev]')"
-    if problem is None and not Path(CHROMIUM).exists():
-        problem = f"no Chromium at {CHROMIUM}"
-    if problem:
-        if in_ci():
-            pytest.fail(f"{problem}; CI=true requires the admin's browser tests.")
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")

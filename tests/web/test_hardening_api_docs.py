@@ -9,11 +9,9 @@ UI renders the ordermill API with no CSP violation.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -23,13 +21,8 @@ from werkzeug.serving import make_server
 
 from ordermill.core.app import Ordermill
 from ordermill.core.settings import Settings
-from ordermill.testing import in_ci
+from ordermill.testing_browser import launch_chromium
 from ordermill.web import create_app
-
-CHROMIUM = os.environ.get("ORDERMILL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -95,24 +88,7 @@ def test_only_the_named_swagger_files_are_served(docs_server: str) -> None:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    problem = None
-    try:
-        import playwright.sync_api
-    except ImportError:
-        problem = "the playwright package is not installed (pip install -e '.[dev]')"
-    if problem is None and not Path(CHROMIUM).exists():
-        problem = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    if problem:
-        if in_ci():
-            pytest.fail(f"{problem}; CI=true requires the browser tests.")
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium()
 
 
 @pytest.mark.slow  # Chromium
