@@ -22,6 +22,7 @@ __all__ = [
     "fraud_check",
     "generate_order_number",
     "jobs_for_event",
+    "order_saved",
     "restock",
     "rotate_stored_secrets",
     "validate_order",
@@ -39,6 +40,20 @@ def validate_order(order: Order, ctx: ActionContext) -> None:
     Raise `ordermill.core.errors.InvalidInput` with a message for the buyer to refuse; any
     other exception also aborts placement and the error names your plugin. Return value is
     ignored.
+    """
+
+
+@hookspec
+@in_transaction
+def order_saved(order: Order, ctx: ActionContext) -> None:
+    """A new order's rows are written. In-transaction hook.
+
+    Runs during `place` once the order has its id and its lines, invoice and price
+    adjustments are stored, before the placement's history event and the commit. Write rows
+    of your own that name the order (a summary, an index, a ledger) in `ctx.session`: they
+    commit with the order or not at all. Raising aborts the placement (nothing is stored) and
+    the error names your plugin. Return value is ignored. A dry run (`ctx.dry_run`) calls it
+    too, and rolls back the order and your rows alike.
     """
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ordermill import hookimpl
 from ordermill.core.app import Ordermill
 from ordermill.core.context import ActionContext
-from ordermill.core.errors import IllegalTransition, InvalidInput
+from ordermill.core.errors import IllegalTransition, InvalidInput, PluginError
 from ordermill.core.models import Order, OrderEvent, OrderLine, OutboxJob, Payment, Product
 from ordermill.core.plugins import PluginHost
 from ordermill.core.settings import Settings
@@ -213,6 +213,52 @@ def test_hook_register_migration_locations_adds_a_plugin_branch(tmp_path: Path) 
 
 
 # ================================================================== in-transaction hooks
+
+
+def test_hook_order_saved_sees_the_stored_order_and_its_rows_commit_with_it(
+    mill: Ordermill, register_plugin: Register, make_product: MakeProduct, staff: Actor,
+) -> None:
+    seen: list[dict[str, Any]] = []
+
+    class Ledger:
+        @hookimpl
+        def order_saved(self, order: Order, ctx: ActionContext) -> None:
+            session = ctx.session
+            assert session is not None
+            stored = session.execute(select(Order.number, Order.total).where(
+                Order.id == order.id)).one()  # the order's row is written in this transaction
+            seen.append({"stored": tuple(stored), "lines": [line.id is not None
+                                                           for line in order.lines],
+                         "invoice": [invoice.id is not None for invoice in order.invoices],
+                         "dry_run": ctx.dry_run, "action": ctx.action})
+            session.add(OrderEvent(order_id=order.id, order_number=order.number,
+                                   type="ledger_entry", actor="plugin:ledger",
+                                   message="Ledger entry written.", data={}))
+            if order.buyer_email.endswith("@refused.test"):
+                raise RuntimeError("ledger is full")
+
+    register_plugin(Ledger(), name="ledger")
+    make_product("TSHIRT", price=1200, stock=5)
+
+    placed = mill.orders.place(order_request([("TSHIRT", 2)]), actor=staff).order
+    assert placed is not None
+    assert seen == [{"stored": (placed.number, 2400), "lines": [True], "invoice": [True],
+                     "dry_run": False, "action": "place"}]
+    with mill.read_session() as session:  # the plugin's row committed with the order
+        types = session.scalars(select(OrderEvent.type).where(
+            OrderEvent.order_number == placed.number).order_by(OrderEvent.id)).all()
+    assert types == ["ledger_entry", "placed"]
+
+    with pytest.raises(PluginError) as failed:
+        mill.orders.place(order_request([("TSHIRT", 1)], email="eve@refused.test"), actor=staff)
+    assert "ledger" in failed.value.message and "ledger is full" in failed.value.message
+    preview = mill.orders.place(order_request([("TSHIRT", 1)]), actor=staff, dry_run=True)
+    assert preview.dry_run and seen[-1]["dry_run"] is True
+    with mill.read_session() as session:  # neither the refused order nor the dry run's
+        assert session.scalar(select(sa.func.count()).select_from(Order)) == 1
+        assert session.scalar(select(sa.func.count()).select_from(OrderEvent).where(
+            OrderEvent.type == "ledger_entry")) == 1
+    assert stock_of(mill, "TSHIRT") == 3
 
 
 def test_hook_validate_order_can_refuse_a_placement(

@@ -229,6 +229,7 @@ class PlacingActions(OrderSteps):
         batched = saving.batch_lines(session, order)  # SQLite: one INSERT for the lines
         invoice = saving.take_invoice(session, order)  # one INSERT, outside the flush
         priced = saving.take_adjustments(session, order)  # inserted once the lines have ids
+        saving.insert_order(session, order)  # its own INSERT when nothing rides on its flush
         session.flush()
         if batched is not None:
             saving.insert_lines(session, order, batched)
@@ -237,6 +238,7 @@ class PlacingActions(OrderSteps):
         if priced is not None:
             adjustments.settle_line_ids(order, priced)
             saving.insert_adjustments(session, order, priced)
+        self.mill.plugins.call("order_saved", order=order, ctx=ctx)
         return order, results
 
     def _plan_invoices(self, order: Order, plan: Sequence[int] | None) -> None:

@@ -14,7 +14,9 @@ of each one's provisional line id is saved.
 
 `insert_one` does the same for single rows that nothing else in the flush depends on (the
 new customer, the order's invoice, the action's event): a flush costs several times the
-INSERT it sends (issue 20).
+INSERT it sends (issue 20). `insert_order` uses it for the new order itself once its rows are
+taken out (SQLite); plugins that keep rows about new orders hear of it from the `order_saved`
+hook, which no flush listener could.
 """
 
 from __future__ import annotations
@@ -137,6 +139,24 @@ def insert_invoice(session: Session, order: Order, invoice: Invoice) -> None:
     insert_one(session, invoice)
     set_committed_value(invoice, "order", order)
     set_committed_value(order, "invoices", [invoice])
+
+
+def insert_order(session: Session, order: Order) -> None:
+    """Before the flush: a new order whose rows are all taken out of the unit of work (or
+    none yet) is inserted by `insert_one`: a flush of it alone cost 18 % of a placement. With
+    rows still riding on its flush (fraud checks, several invoices, PostgreSQL's lines) the
+    flush inserts it, as before. Plugins that keep rows about new orders learn of it from the
+    `order_saved` hook either way, not from the flush."""
+    if order not in session.new or any(order.__dict__.get(key) for key in _collections()):
+        return
+    session.expunge(order)
+    insert_one(session, order)
+
+
+@cache
+def _collections() -> tuple[str, ...]:
+    """The order's relationships (lines, invoices, payments, ...): read once from the mapper."""
+    return tuple(relationship.key for relationship in Order.__mapper__.relationships)
 
 
 def insert_one(session: Session, obj: Any) -> None:

@@ -28,7 +28,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ordermill.api import N_, Actor, AdminLink, PermissionSpec, Settings, hookimpl
+from ordermill.api import (
+    N_,
+    ActionContext,
+    Actor,
+    AdminLink,
+    Order,
+    PermissionSpec,
+    Settings,
+    hookimpl,
+)
 from ordermill.plugins.reports import facts
 from ordermill.plugins.reports import hookspecs as reports_hookspecs
 from ordermill.plugins.reports.definitions import REPORTS, Filters, parse_filters
@@ -45,6 +54,14 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BRANCH = "reports"
 
 facts.install()  # the summary tables follow every committed change (see facts)
+
+
+@hookimpl
+def order_saved(order: Order, ctx: ActionContext) -> None:
+    """A placed order's summary row is written in its transaction: the core inserts a new
+    order without a flush the listener would see."""
+    if ctx.session is not None:
+        facts.note_new_order(ctx.session, order.id)
 
 
 @hookimpl(trylast=True)

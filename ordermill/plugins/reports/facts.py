@@ -263,6 +263,12 @@ def _new_orders(session: Session) -> set[int]:
     return session.info.setdefault(NEW_ORDERS, set())
 
 
+def note_new_order(session: Session, order_id: int) -> None:
+    """A new order, inserted in `session`'s transaction: its row is written before the commit
+    (the `order_saved` hook calls this; a flush that inserts one notes it itself)."""
+    _new_orders(session).add(order_id)
+
+
 def _changed(state: Any, fields: tuple[str, ...]) -> bool:
     """Whether the flush changes one of `fields`, read without `state.attrs`: its attribute
     states point back at the object's state, a reference cycle that only the cyclic garbage
