@@ -2,11 +2,12 @@
 
 The ORM inserts rows whose ids it must read back one at a time on SQLite (the database does
 not promise the order of RETURNING rows, so SQLAlchemy will not batch them); PostgreSQL gets
-one batched INSERT from the ORM already. For a placement on SQLite the lines are taken out
-of the unit of work before the flush and written with one multi-row INSERT ... RETURNING id:
-SQLite gives a statement's new rows increasing ids in the order of its VALUES (the writer
-holds the database lock), so the sorted ids are the lines' ids in order. The lines are then
-attached to the session as persistent rows, exactly as a flush would have left them.
+one batched INSERT from the ORM already. For a placement the lines are taken out of the unit
+of work before the flush and written with one multi-row INSERT ... RETURNING id: SQLite gives
+a statement's new rows increasing ids in the order of its VALUES (the writer holds the
+database lock), so the sorted ids are the lines' ids in order; on PostgreSQL SQLAlchemy
+matches them to the rows (`sort_by_parameter_order`). The lines are then attached to the
+session as persistent rows, exactly as a flush would have left them.
 
 A new order's adjustments are taken out of the unit of work too and written after the lines
 (`insert_adjustments`, one INSERT on either database), naming the lines' real ids: an UPDATE
@@ -15,7 +16,7 @@ of each one's provisional line id is saved.
 `insert_one` does the same for single rows that nothing else in the flush depends on (the
 new customer, the order's invoice, the action's event): a flush costs several times the
 INSERT it sends (issue 20). `insert_order` uses it for the new order itself once its rows are
-taken out (SQLite); plugins that keep rows about new orders hear of it from the `order_saved`
+taken out; plugins that keep rows about new orders hear of it from the `order_saved`
 hook, which no flush listener could.
 """
 
@@ -38,12 +39,11 @@ _INSERT = insert(_TABLE).returning(_TABLE.c.id)  # built once
 
 def batch_lines(session: Session, order: Order) -> list[OrderLine] | None:
     """Before the flush: take the order's new lines out of the unit of work (the caller
-    writes them with `insert_lines` after the order's insert): on SQLite, one line too (the
-    order's flush then skips the lines' mapper, ~4 % of a placement's Python calls). None on
-    PostgreSQL (the ORM batches there), without lines, or when they are rows already."""
+    writes them with `insert_lines` after the order's insert), one line too: the order is
+    then inserted without a flush (`insert_order`). None without lines, or when they are rows
+    already."""
     lines = list(order.lines)
-    if session.get_bind().dialect.name != "sqlite" or not lines \
-            or any(line in session and line.id is not None for line in lines):
+    if not lines or any(line in session and line.id is not None for line in lines):
         return None
     return _take_out(session, order, "lines", lines)
 
