@@ -64,10 +64,10 @@ def lock_order(session: Session, number: str, *, for_update: bool) -> Order | No
         rows: list[Any] = []
         if has_rows:
             rows = list(session.scalars(_child_query(name), {"order_id": order.id}))
+        # the rows' `order` is left unloaded, as the joined lines' is: read in the session, it
+        # is the order from the identity map without SQL, and set here it would make each
+        # row and the order a reference cycle that only a full garbage collection frees
         set_committed_value(order, name, rows)
-        for item in rows:
-            if "order" in inspect(item).unloaded:
-                set_committed_value(item, "order", order)
     return order
 
 
