@@ -144,8 +144,8 @@ def insert_invoice(session: Session, order: Order, invoice: Invoice) -> None:
 def insert_order(session: Session, order: Order) -> None:
     """Before the flush: a new order whose rows are all taken out of the unit of work (or
     none yet) is inserted by `insert_one`: a flush of it alone cost 18 % of a placement. With
-    rows still riding on its flush (fraud checks, several invoices, PostgreSQL's lines) the
-    flush inserts it, as before. Plugins that keep rows about new orders learn of it from the
+    rows still riding on its flush (fraud checks, several invoices) the flush inserts it, as
+    before. Plugins that keep rows about new orders learn of it from the
     `order_saved` hook either way, not from the flush."""
     if order not in session.new or any(order.__dict__.get(key) for key in _collections()):
         return
