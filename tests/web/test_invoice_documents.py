@@ -213,3 +213,27 @@ def test_the_document_fonts_print_every_script_a_name_may_be_written_in(font: st
                for script, (first, last) in SCRIPTS_PRINTED.items()}
     assert {script: cps for script, cps in missing.items() if cps} == {}
     assert all(ord(symbol) in cmap for symbol in "€₴₽₹£¥₺₫№—“”…•\u2013\u2018\u2019")
+
+
+def test_a_pdf_drawn_from_the_parsed_fonts_is_the_one_fpdf_draws(monkeypatch) -> None:
+    """The fonts are parsed once per process (core/documents/fonts.py): each document still
+    gets its own glyph subset, and its bytes are what fpdf2's own `add_font` gives."""
+    from ordermill.core.documents import pdf as pdf_module
+
+    def document(name: str) -> bytes:
+        snapshot = {"order_number": "1234567890", "currency": "EUR",
+                    "seller": {"name": "Shop"}, "buyer": {"name": name},
+                    "lines": [{"name": "Ticket", "quantity": 1, "net": 1000, "tax": 200,
+                               "rate": "20", "gross": 1200}],
+                    "totals": {"net": 1000, "tax": 200, "gross": 1200}}
+        return render(snapshot, title_key="invoice", number=INV1,
+                      issued_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+
+    cyrillic, greek, cyrillic_again = (document("Дмитрий Żółć"), document("Ελένη Παπαδοπούλου"),
+                                       document("Дмитрий Żółć"))
+    assert cyrillic == cyrillic_again  # no glyph of the Greek document stayed behind
+    assert "Ελένη" in pdf_text(greek) and "Дмитрий" in pdf_text(cyrillic)
+    monkeypatch.setattr(pdf_module, "add_font", lambda pdf, family, style, path:
+                        pdf.add_font(family, style, str(path)))
+    assert document("Дмитрий Żółć") == cyrillic
+    assert document("Ελένη Παπαδοπούλου") == greek

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from babel.numbers import format_percent
 
+from ordermill.core.documents.fonts import add_font
 from ordermill.core.i18n import (
     babel_locale,
     current_locale,
@@ -175,8 +176,8 @@ def _render(snapshot: Mapping[str, Any], *, title_key: str, number: str | None,
     from fpdf import FPDF  # fpdf and Pillow take a tenth of a second: only when a PDF is drawn
 
     pdf = FPDF(format="A4")
-    pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    add_font(pdf, FONT, "", FONTS / "DejaVuSans.ttf")  # parsed once per process
+    add_font(pdf, FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
     title = labels[title_key] + (f" {number}" if number else "")
     pdf.set_title(title)
     pdf.set_author(str(seller.get("name") or ""))
