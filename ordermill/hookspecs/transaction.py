@@ -23,6 +23,7 @@ __all__ = [
     "generate_order_number",
     "jobs_for_event",
     "order_saved",
+    "order_updated",
     "restock",
     "rotate_stored_secrets",
     "validate_order",
@@ -54,6 +55,25 @@ def order_saved(order: Order, ctx: ActionContext) -> None:
     commit with the order or not at all. Raising aborts the placement (nothing is stored) and
     the error names your plugin. Return value is ignored. A dry run (`ctx.dry_run`) calls it
     too, and rolls back the order and your rows alike.
+    """
+
+
+@hookspec
+@in_transaction
+def order_updated(order: Order, changed: frozenset[str], ctx: ActionContext) -> None:
+    """An existing order's row is written. In-transaction hook.
+
+    Runs in every core action that changed the order (accept, cancel, a payment, a comment,
+    a buyer edit, a bulk status change: once per order) and at the end of a
+    `mill.orders.editing` block, once the order's new values are stored and before the
+    commit. `changed` names the columns of the order that changed (`status`, `paid_at`,
+    `updated_at`, ...; changes to its lines or payments are not in it). A placement calls
+    `order_saved` instead. Keep rows of your own in step in `ctx.session`: they commit with
+    the order or not at all. Raising aborts the action (nothing is stored) and the error
+    names your plugin. Return value is ignored. A dry run calls it too, and rolls back.
+
+    Listen here rather than to SQLAlchemy's flush events: an action whose only change is the
+    order's row writes it with one UPDATE statement, not a flush.
     """
 
 

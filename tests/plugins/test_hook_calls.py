@@ -8,6 +8,7 @@ tests/plugins/test_hooks_tested.py fails when a hook in ordermill.hookspecs has 
 from __future__ import annotations
 
 import textwrap
+import types
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -259,6 +260,83 @@ def test_hook_order_saved_sees_the_stored_order_and_its_rows_commit_with_it(
         assert session.scalar(select(sa.func.count()).select_from(OrderEvent).where(
             OrderEvent.type == "ledger_entry")) == 1
     assert stock_of(mill, "TSHIRT") == 3
+
+
+def test_hook_order_updated_gets_the_changed_columns_of_the_stored_order(
+    mill: Ordermill, register_plugin: Register, make_product: MakeProduct, staff: Actor,
+) -> None:
+    seen: list[dict[str, Any]] = []
+
+    class Index:
+        @hookimpl
+        def order_updated(self, order: Order, changed: frozenset[str],
+                          ctx: ActionContext) -> None:
+            session = ctx.session
+            assert session is not None
+            stored = session.execute(select(Order.status, Order.version).where(
+                Order.id == order.id)).one()  # the new values are written in this transaction
+            seen.append({"number": order.number, "changed": changed, "stored": tuple(stored),
+                         "action": ctx.action, "dry_run": ctx.dry_run})
+            session.add(OrderEvent(order_id=order.id, order_number=order.number,
+                                   type="index_entry", actor="plugin:index",
+                                   message="Index entry written.", data={}))
+            if order.buyer_email.endswith("@refused.test"):
+                raise RuntimeError("index is full")
+
+    register_plugin(Index(), name="index")
+    make_product("TSHIRT", price=1200, stock=5)
+    placed = mill.orders.place(order_request([("TSHIRT", 1)]), actor=staff).order
+    refused = mill.orders.place(order_request([("TSHIRT", 1)], email="eve@refused.test"),
+                                actor=staff).order
+    assert placed is not None and refused is not None
+    assert seen == []  # a placement calls order_saved, not this
+
+    mill.orders.accept(placed.number, actor=staff)  # only the order's row: one UPDATE
+    [accepted] = seen
+    assert accepted["number"] == placed.number and accepted["action"] == "accept"
+    assert {"status", "accepted_at", "updated_at"} <= accepted["changed"]
+    assert "lines" not in accepted["changed"]
+    assert accepted["stored"] == ("active", 2) and accepted["dry_run"] is False
+    mill.orders.cancel(placed.number, actor=staff)  # lines change too: flushed, same hook
+    assert seen[-1]["action"] == "cancel" and "status" in seen[-1]["changed"]
+    assert seen[-1]["stored"] == ("cancelled", 3)
+    with mill.read_session() as session:  # the plugin's rows committed with the actions
+        assert session.scalar(select(sa.func.count()).select_from(OrderEvent).where(
+            OrderEvent.type == "index_entry")) == 2
+
+    with pytest.raises(PluginError) as failed:
+        mill.orders.accept(refused.number, actor=staff)
+    assert "index" in failed.value.message and "index is full" in failed.value.message
+    stored = mill.orders.get(refused.number)
+    assert (stored.status, stored.version) == ("pending", 1)  # nothing of the accept stayed
+    other = mill.orders.place(order_request([("TSHIRT", 1)]), actor=staff).order
+    assert other is not None
+    preview = mill.orders.accept(other.number, actor=staff, dry_run=True)
+    assert preview.dry_run and seen[-1]["dry_run"] is True
+    assert mill.orders.get(other.number).status == "pending"
+
+
+def test_hook_order_updated_example_of_the_docs_keeps_an_index(
+    mill: Ordermill, register_plugin: Register, make_product: MakeProduct, staff: Actor,
+) -> None:
+    from test_hooks_documented import section_examples
+
+    make_product("TSHIRT", price=1200, stock=5)
+    placed = mill.orders.place(order_request([("TSHIRT", 1)]), actor=staff).order
+    assert placed is not None
+    with mill.write_session() as session, session.begin():  # the plugin's own table
+        session.execute(sa.text("CREATE TABLE order_index (order_id INTEGER PRIMARY KEY, "
+                                "status VARCHAR(40) NOT NULL)"))
+        session.execute(sa.text("INSERT INTO order_index VALUES (:id, 'pending')"),
+                        {"id": placed.id})
+    example = types.ModuleType("docs_example_order_updated")
+    exec(compile(section_examples()["order_updated"][0], "docs/hooks.md", "exec"),
+         example.__dict__)
+    register_plugin(example, name="order-index")
+    mill.orders.add_comment(placed.number, "Called the buyer.", actor=staff)  # no status
+    mill.orders.accept(placed.number, actor=staff)
+    with mill.read_session() as session:
+        assert session.execute(sa.text("SELECT status FROM order_index")).scalar() == "active"
 
 
 def test_hook_validate_order_can_refuse_a_placement(

@@ -122,7 +122,7 @@ class PlacingActions(OrderSteps):
                 change.message += " " + event_msg(
                     "Fraud score %(score)s is over the threshold %(threshold)s: set to Fraud.",
                     score=str(order.fraud_score), threshold=str(self.mill.fraud_threshold))
-            event = self._record(session, order, ctx, change, status_from=None)
+            event = self._record(session, order, ctx, change, status_from=None, placed=True)
             preview = self._preview("place", order, {"status": None, "payment_status": None,
                                                      "summary": None}, change, ctx)
             preview["pricing"] = pricing_preview(order)

@@ -174,6 +174,9 @@ class ActionRunner:
                 enqueue(session, job, order_number=order.number,
                         default_max_attempts=(handler and handler.max_attempts)
                         or self.mill.settings.outbox_max_attempts)
+            changed = saving.write_order_changes(session, order)
+            if changed:
+                self.mill.plugins.call("order_updated", order=order, changed=changed, ctx=ctx)
 
     def _transaction(self, ctx: ActionContext) -> AbstractContextManager[Session]:
         """One write transaction for an action (see retry.action_transaction: stale orders,
@@ -201,7 +204,7 @@ class ActionRunner:
                 "summary": line_summary(order)}
 
     def _record(self, session: Session, order: Order, ctx: ActionContext, change: Change,
-                *, status_from: str | None) -> OrderEvent:
+                *, status_from: str | None, placed: bool = False) -> OrderEvent:
         # every action records its event here (one order, a bulk change, a placement): the
         # stored payment status goes out with the order's UPDATE below, no statement of its own
         store_payment_status(order)
@@ -222,6 +225,7 @@ class ActionRunner:
         else:
             event = None
         if event is not None and any(isinstance(obj, OrderEvent) for obj in session.new):
+            changed = saving.changed_columns(order)
             session.add(event)  # events the work added go first, in the order they were added
             session.flush()
         else:  # one INSERT, outside the unit of work
@@ -232,7 +236,9 @@ class ActionRunner:
             written = session.info.get(EVENTS_WRITTEN)
             if written is not None:
                 written.append((event.id, event.order_number, event.type))
-            session.flush()  # the order's changes (its version), if any: nothing for a placement
+            changed = saving.write_order_changes(session, order)  # and anything else left
+        if changed and not placed:  # a placement's plugins heard `order_saved`
+            self.mill.plugins.call("order_updated", order=order, changed=changed, ctx=ctx)
         ctx.notes["action_event"] = event  # documents numbered at the end name themselves here
         self._queue_jobs(session, order, event, ctx)
         if event.notify_customer and not any(job.to_customer for job in ctx.jobs):

@@ -64,6 +64,14 @@ def order_saved(order: Order, ctx: ActionContext) -> None:
         facts.note_new_order(ctx.session, order.id)
 
 
+@hookimpl
+def order_updated(order: Order, changed: frozenset[str], ctx: ActionContext) -> None:
+    """An action changed the order: its summary rows are recomputed before the commit when
+    a column they read changed (an UPDATE alone is written without a flush)."""
+    if ctx.session is not None and changed & facts.ORDER_FIELDS_SET:
+        facts.note_changed_order(ctx.session, order.id)
+
+
 @hookimpl(trylast=True)
 def add_hookspecs(pm: Any) -> None:
     """`confirmed_sales_condition`: how the manager report learns which sales count."""

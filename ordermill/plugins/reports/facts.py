@@ -251,6 +251,7 @@ _HAS_TABLES: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 #: history, invoices...) leaves them as they are, and costs no statement
 ORDER_FIELDS = ("currency", "paid_at", "payment_method", "placed_at", "sales_manager_id",
                 "tax_total", "total")
+ORDER_FIELDS_SET = frozenset(ORDER_FIELDS)
 LINE_FIELDS = ("status", "quantity", "total", "tax", "discount", "refunded_amount", "name",
                "sku", "category", "order_id")
 
@@ -267,6 +268,12 @@ def note_new_order(session: Session, order_id: int) -> None:
     """A new order, inserted in `session`'s transaction: its row is written before the commit
     (the `order_saved` hook calls this; a flush that inserts one notes it itself)."""
     _new_orders(session).add(order_id)
+
+
+def note_changed_order(session: Session, order_id: int) -> None:
+    """An order whose summary rows must be recomputed before the commit (the
+    `order_updated` hook calls this; a flush that changes one notes it itself)."""
+    _noted(session)[0].add(order_id)
 
 
 def _changed(state: Any, fields: tuple[str, ...]) -> bool:

@@ -170,3 +170,22 @@ def test_changes_made_by_statement_and_dry_runs_keep_the_summary_right(
     june = parse_filters({"from": "2025-06-01", "to": "2025-06-30", "gateway": "invoice"})
     rows = run_report(mill, "products", june, actor=STAFF).rows
     assert [(row["sku"], row["units"]) for row in rows] == [("MUG", 2), ("TEE", 1)]
+
+
+def test_an_order_only_change_written_without_a_flush_keeps_the_summary_right(
+        mill: Ordermill, catalogue: tuple[list[int | None], Actor]) -> None:
+    """An action whose only change is the order's row writes it with one UPDATE, which no
+    flush listener sees: the plugin follows it through `order_updated`."""
+    managers, _confirmer = catalogue
+    placed = mill.orders.place(order_request([("MUG", 1)], payment_method="cheque",
+                                             sales_manager_id=managers[0]), actor=STAFF)
+    assert placed.order is not None
+    number = placed.order.number
+    mill.orders.record_payment(number, actor=STAFF, amount=None)
+    with mill.orders.editing(number, actor=STAFF, action="reassign") as (order, _ctx):
+        order.sales_manager_id = managers[1]  # nothing else changes: the Core UPDATE path
+    assert mill.orders.get(number).sales_manager_id == managers[1]
+    with mill.read_session() as session:
+        assert set(session.scalars(sa.select(facts.MONEY.c.manager_id).where(
+            facts.MONEY.c.order_id == placed.order.id))) == {managers[1]}  # order, payment
+    _assert_summary_equals_live(mill, "order-only change")
