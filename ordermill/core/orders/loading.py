@@ -4,6 +4,12 @@ The order's row comes with its lines (joined: nearly every order has a few) and,
 collection (invoices, payments, fraud checks, adjustments, credit notes), an EXISTS flag.
 An empty collection is set empty without a query; only those with rows are read, one query
 each. An accept right after placement costs two SELECTs instead of seven (issue 20).
+
+The rows are read with Core statements and made into persistent objects here, as a query
+would leave them (`_persistent`): the ORM's loading machinery (its per-query context and
+row processors) was a third of an accept. A session that already holds the order (a bulk
+action, a second read in one transaction) gets it the ORM's way, which keeps the objects it
+holds; payments come the ORM's way too (with their refund tax rows).
 """
 
 from __future__ import annotations
@@ -12,11 +18,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, exists, inspect, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ordermill.core.invoice_models import CreditNote
-from ordermill.core.models import FraudCheck, Invoice, Order, Payment
+from ordermill.core.models import FraudCheck, Invoice, Order, OrderLine, Payment
 from ordermill.core.tax_models import OrderAdjustment
 
 _COLLECTIONS: list[tuple[str, Any, Any]] = [  # (attribute, child class, order of the rows)
@@ -26,16 +32,31 @@ _COLLECTIONS: list[tuple[str, Any, Any]] = [  # (attribute, child class, order o
     ("adjustments", OrderAdjustment, (OrderAdjustment.position, OrderAdjustment.id)),
     ("credit_notes", CreditNote, (CreditNote.id,)),
 ]
+_ORM_LOADED = frozenset({"payments"})  # read with the ORM: their refund taxes come along
+_ORDERS = Order.__table__
+_LINES = OrderLine.__table__
+
+
+def _flags() -> list[Any]:
+    return [exists().where(child.order_id == Order.id).label(f"has_{name}")
+            for name, child, _order in _COLLECTIONS]
 
 
 @cache
 def _load_query() -> Any:
-    """The statement, built once: the number is its one parameter (the compiled form is
-    cached by SQLAlchemy under the statement's memoized key)."""
-    flags = [exists().where(child.order_id == Order.id).label(f"has_{name}")
-             for name, child, _order in _COLLECTIONS]
-    return select(Order, *flags).options(joinedload(Order.lines)).where(
+    """The ORM's statement, built once: the number is its one parameter (the compiled form
+    is cached by SQLAlchemy under the statement's memoized key)."""
+    return select(Order, *_flags()).options(joinedload(Order.lines)).where(
         Order.number == bindparam("number"))
+
+
+@cache
+def _row_query() -> Any:
+    """The same read as Core rows: the order's columns, the flags, then each line's columns
+    (none for an order without lines), lines in id order as `Order.lines` keeps them."""
+    return (select(*_ORDERS.c, *_flags(), *_LINES.c)
+            .select_from(_ORDERS.outerjoin(_LINES, _LINES.c.order_id == _ORDERS.c.id))
+            .where(_ORDERS.c.number == bindparam("number")).order_by(_LINES.c.id))
 
 
 @cache
@@ -53,22 +74,74 @@ def lock_order(session: Session, number: str, *, for_update: bool) -> Order | No
     flags) are read by the next statement, which sees what the lock holder committed."""
     if for_update and session.execute(_lock_query(), {"number": number}).first() is None:
         return None
+    rows = session.connection().execute(_row_query(), {"number": number}).all()
+    if not rows:
+        return None
+    orders, flags = len(_ORDERS.c), len(_COLLECTIONS)
+    first = rows[0]
+    if _held(session, Order, first[:orders]) is not None:  # loaded before in this session
+        return _orm_load(session, number)
+    order = _persistent(session, Order, _ORDERS, first[:orders])
+    lines = [_persistent(session, OrderLine, _LINES, row[orders + flags:]) for row in rows
+             if row[orders + flags] is not None]
+    set_committed_value(order, "lines", lines)
+    _load_collections(session, order, first[orders:orders + flags], set())
+    return order
+
+
+def _orm_load(session: Session, number: str) -> Order | None:
+    """`lock_order` the ORM's way, for a session that already holds orders."""
     row = session.execute(_load_query(), {"number": number}).unique().first()
     if row is None:
         return None
     order = row[0]
-    loaded = set(inspect(order).dict)
-    for (name, _child, _ordering), has_rows in zip(_COLLECTIONS, row[1:], strict=True):
+    _load_collections(session, order, row[1:], set(inspect(order).dict))
+    return order
+
+
+def _load_collections(session: Session, order: Order, has_rows: Any, loaded: set[str]
+                      ) -> None:
+    for (name, child, _ordering), any_rows in zip(_COLLECTIONS, has_rows, strict=True):
         if name in loaded:
             continue  # already in the identity map, loaded (the same session read it before)
         rows: list[Any] = []
-        if has_rows:
+        if any_rows and name in _ORM_LOADED:
             rows = list(session.scalars(_child_query(name), {"order_id": order.id}))
-        # the rows' `order` is left unloaded, as the joined lines' is: read in the session, it
-        # is the order from the identity map without SQL, and set here it would make each
-        # row and the order a reference cycle that only a full garbage collection frees
+        elif any_rows:
+            table = child.__table__
+            rows = [_persistent(session, child, table, row) for row in session.connection()
+                    .execute(_child_rows(name), {"order_id": order.id})]
+        # the rows' `order` is left unloaded, as the lines' is: read in the session, it is
+        # the order from the identity map without SQL, and set here it would make each row
+        # and the order a reference cycle that only a full garbage collection frees
         set_committed_value(order, name, rows)
-    return order
+
+
+def _persistent(session: Session, cls: Any, table: Any, values: Any) -> Any:
+    """The row as a persistent object of `session`, its columns loaded as a query loads
+    them; the object the session already holds for that row, if it holds one."""
+    held = _held(session, cls, values)
+    if held is not None:
+        return held
+    obj = cls.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(zip(_keys(table), values, strict=True))
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+def _held(session: Session, cls: Any, values: Any) -> Any:
+    """The object `session` holds for this row (its first column is its id), or None."""
+    return session.identity_map.get(cls.__mapper__.identity_key_from_primary_key([values[0]]))
+
+
+@cache
+def _keys(table: Any) -> tuple[str, ...]:
+    """The attribute of each column, in the table's order (the rows' order); the id first."""
+    keys = tuple(column.key for column in table.c)
+    if keys[0] != "id" or [column.key for column in table.primary_key] != ["id"]:
+        raise TypeError(f"{table.name}: loading.py reads tables whose first column is the id")
+    return keys
 
 
 @cache
@@ -79,3 +152,12 @@ def _child_query(name: str) -> Any:
     if child is Payment:
         query = query.options(selectinload(Payment.refund_taxes))  # type: ignore[attr-defined]
     return query
+
+
+@cache
+def _child_rows(name: str) -> Any:
+    """`_child_query` as Core rows (every column, in the table's order)."""
+    _name, child, ordering = next(entry for entry in _COLLECTIONS if entry[0] == name)
+    table = child.__table__
+    return select(*table.c).where(table.c.order_id == bindparam("order_id")).order_by(
+        *ordering)
