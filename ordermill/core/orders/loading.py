@@ -6,7 +6,7 @@ An empty collection is set empty without a query; only those with rows are read,
 each. An accept right after placement costs two SELECTs instead of seven (issue 20).
 
 The rows are read with Core statements and made into persistent objects here, as a query
-would leave them (`_persistent`): the ORM's loading machinery (its per-query context and
+would leave them (`persistent`): the ORM's loading machinery (its per-query context and
 row processors) was a third of an accept. A session that already holds the order (a bulk
 action, a second read in one transaction) gets it the ORM's way, which keeps the objects it
 holds; payments come the ORM's way too (with their refund tax rows).
@@ -18,11 +18,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, exists, inspect, select
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ordermill.core.invoice_models import CreditNote
 from ordermill.core.models import FraudCheck, Invoice, Order, OrderLine, Payment
+from ordermill.core.persistent import held, persistent
 from ordermill.core.tax_models import OrderAdjustment
 
 _COLLECTIONS: list[tuple[str, Any, Any]] = [  # (attribute, child class, order of the rows)
@@ -79,10 +80,10 @@ def lock_order(session: Session, number: str, *, for_update: bool) -> Order | No
         return None
     orders, flags = len(_ORDERS.c), len(_COLLECTIONS)
     first = rows[0]
-    if _held(session, Order, first[:orders]) is not None:  # loaded before in this session
+    if held(session, Order, first[:orders]) is not None:  # loaded before in this session
         return _orm_load(session, number)
-    order = _persistent(session, Order, _ORDERS, first[:orders])
-    lines = [_persistent(session, OrderLine, _LINES, row[orders + flags:]) for row in rows
+    order = persistent(session, Order, first[:orders])
+    lines = [persistent(session, OrderLine, row[orders + flags:]) for row in rows
              if row[orders + flags] is not None]
     set_committed_value(order, "lines", lines)
     _load_collections(session, order, first[orders:orders + flags], set())
@@ -108,40 +109,12 @@ def _load_collections(session: Session, order: Order, has_rows: Any, loaded: set
         if any_rows and name in _ORM_LOADED:
             rows = list(session.scalars(_child_query(name), {"order_id": order.id}))
         elif any_rows:
-            table = child.__table__
-            rows = [_persistent(session, child, table, row) for row in session.connection()
+            rows = [persistent(session, child, row) for row in session.connection()
                     .execute(_child_rows(name), {"order_id": order.id})]
         # the rows' `order` is left unloaded, as the lines' is: read in the session, it is
         # the order from the identity map without SQL, and set here it would make each row
         # and the order a reference cycle that only a full garbage collection frees
         set_committed_value(order, name, rows)
-
-
-def _persistent(session: Session, cls: Any, table: Any, values: Any) -> Any:
-    """The row as a persistent object of `session`, its columns loaded as a query loads
-    them; the object the session already holds for that row, if it holds one."""
-    held = _held(session, cls, values)
-    if held is not None:
-        return held
-    obj = cls.__mapper__.class_manager.new_instance()
-    obj.__dict__.update(zip(_keys(table), values, strict=True))
-    make_transient_to_detached(obj)
-    session.add(obj)
-    return obj
-
-
-def _held(session: Session, cls: Any, values: Any) -> Any:
-    """The object `session` holds for this row (its first column is its id), or None."""
-    return session.identity_map.get(cls.__mapper__.identity_key_from_primary_key([values[0]]))
-
-
-@cache
-def _keys(table: Any) -> tuple[str, ...]:
-    """The attribute of each column, in the table's order (the rows' order); the id first."""
-    keys = tuple(column.key for column in table.c)
-    if keys[0] != "id" or [column.key for column in table.primary_key] != ["id"]:
-        raise TypeError(f"{table.name}: loading.py reads tables whose first column is the id")
-    return keys
 
 
 @cache
