@@ -42,7 +42,10 @@ def demo(tmp_path: Path) -> Iterator[tuple[Server, Ordermill]]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERMILL_")}
     env["ORDERMILL_INSTANCE_PATH"] = str(tmp_path / "instance")
     env["PYTHONUNBUFFERED"] = "1"
-    with serving(env, "--demo", "--threads", "4", cwd=tmp_path) as server:
+    # The README's command as it stands (8 threads): the demo's gateways and panel answer in
+    # the same process, so a refund holds two threads while the outbox worker may hold a
+    # third; with 4, a slow CI machine once queued a request and waitress warned.
+    with serving(env, "--demo", cwd=tmp_path) as server:
         server.wait_for("Press Ctrl+C to stop.")
         # A second app on the same SQLite file, to read the outbox and orders as they are.
         reader = Ordermill(Settings.from_env(env={

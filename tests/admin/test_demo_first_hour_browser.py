@@ -47,7 +47,7 @@ def demo(chromium: Any, tmp_path: Path) -> Iterator[tuple[Server, Ordermill, str
     env = {key: value for key, value in os.environ.items() if not key.startswith("ORDERMILL_")}
     env["ORDERMILL_INSTANCE_PATH"] = str(tmp_path / "instance")
     env["PYTHONUNBUFFERED"] = "1"
-    with serving(env, "--demo", "--threads", "4", cwd=tmp_path) as server:
+    with serving(env, "--demo", cwd=tmp_path) as server:
         login = server.wait_for("Log in as")
         email, password = login.removeprefix("Log in as ").split(" with password ")
         server.wait_for("Press Ctrl+C to stop.")
