@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from ordermill.core.app import Ordermill
@@ -63,3 +63,25 @@ def test_a_session_that_holds_the_order_gets_the_same_objects(
         assert first is again and first is not None
         assert again.lines[0] is first.lines[0] and again.invoices[0] is first.invoices[0]
         assert loading.lock_order(session, "9999999999", for_update=False) is None
+
+
+def test_attach_listeners_hear_the_loaded_rows_as_add_tells_them(
+        mill: Ordermill, make_product: Callable[..., Any],
+        order_factory: Callable[..., Any]) -> None:
+    """Unwatched, the rows go straight into the identity map (no cascade walk); a session
+    with an attach listener gets them through `Session.add`, so the listener hears each."""
+    make_product("TSHIRT", price=1250, stock=None)
+    number = order_factory([("TSHIRT", 1)], paid=True).number
+    with mill.write_session() as session, session.begin():
+        order = loading.lock_order(session, number, for_update=not mill.is_sqlite)
+        assert order is not None and order in session and order.lines[0] in session
+        order.lines[0].status = "cancelled"  # a change to a fast-attached row is flushed
+        assert list(session.dirty) == [order.lines[0]]
+        session.rollback()
+    heard: list[Any] = []
+    with mill.write_session() as session, session.begin():
+        event.listen(session, "detached_to_persistent",
+                     lambda _session, instance: heard.append(instance))
+        order = loading.lock_order(session, number, for_update=not mill.is_sqlite)
+        assert order is not None
+        assert order in heard and order.lines[0] in heard and order.invoices[0] in heard

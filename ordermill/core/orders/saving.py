@@ -36,6 +36,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ordermill.core.models import Invoice, Order, OrderLine
+from ordermill.core.persistent import attach
 from ordermill.core.tax_models import OrderAdjustment
 
 _TABLE = OrderLine.__table__
@@ -202,8 +203,7 @@ def insert_new(session: Session, cls: Any, values: dict[str, Any]) -> Any:
     state.update(zip(from_database, returned[1:], strict=True))
     state.update(dict.fromkeys(unset))
     state["id"] = returned[0]
-    make_transient_to_detached(obj)
-    session.add(obj)
+    attach(session, obj)
     return obj
 
 
