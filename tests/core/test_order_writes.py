@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ordermill.core.app import Ordermill
-from ordermill.core.models import Order, OrderEvent
-from ordermill.core.orders.saving import write_order_changes
+from ordermill.core.models import Customer, Invoice, Order, OrderEvent, utcnow
+from ordermill.core.orders.saving import insert_one, write_order_changes
 from ordermill.core.specs import Actor
 
 
@@ -100,3 +100,33 @@ def test_with_other_changes_in_the_unit_of_work_it_flushes_them_all(
         assert session.scalar(select(Order.version).where(Order.number == number)) == 2
         assert session.scalars(select(OrderEvent.type).where(
             OrderEvent.order_number == number, OrderEvent.type == "note")).all() == ["note"]
+
+
+def test_insert_one_leaves_the_row_persistent_and_committed(mill: Ordermill) -> None:
+    """A new row inserted by `insert_one` is what a flush leaves: persistent in the session,
+    nothing left to write, its defaults filled."""
+    with mill.write_session() as session, session.begin():
+        customer = Customer(email="new@example.com", name="New Buyer", created_at=utcnow())
+        insert_one(session, customer)
+        state = inspect(customer)
+        assert state.persistent and not state.modified and not session.dirty
+        assert customer.id is not None and customer.language == "en"
+        assert session.get(Customer, customer.id) is customer
+        customer.name = "Renamed"  # and a later change is flushed as for any loaded row
+        session.flush()
+    with mill.read_session() as session:
+        assert session.get(Customer, customer.id).name == "Renamed"  # type: ignore[union-attr]
+
+
+def test_insert_one_cascades_a_related_object_the_session_lacks(
+        mill: Ordermill, number: str) -> None:
+    """A relationship holding an object not in the session: `Session.add` puts it there, as
+    it would have; the fast attach (straight into the identity map) would have left it out."""
+    with mill.write_session() as session, session.begin():
+        order = session.scalars(select(Order).where(Order.number == number)).one()
+        stray = Order(number="9999999999", currency="EUR")
+        invoice = Invoice(order_id=order.id, amount=100, currency="EUR")
+        invoice.order = stray
+        insert_one(session, invoice)
+        assert inspect(invoice).persistent and stray in session.new
+        session.rollback()

@@ -184,8 +184,7 @@ def insert_one(session: Session, obj: Any) -> None:
         if key not in state or state[key] is not value:  # defaults the insert filled
             setattr(obj, key, value)
     obj.id = returned[0]
-    make_transient_to_detached(obj)
-    session.add(obj)
+    attach(session, obj)
 
 
 def insert_new(session: Session, cls: Any, values: dict[str, Any]) -> Any:
