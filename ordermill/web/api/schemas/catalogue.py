@@ -19,6 +19,7 @@ from ordermill.core.i18n import lazy_gettext
 from ordermill.core.models import TAX_CLASSES
 from ordermill.core.money import _known_currencies
 from ordermill.web.api.schemas.fields import (
+    NOT_BLANK,
     MoneyText,
     in_year_range,
     money,
@@ -28,7 +29,6 @@ from ordermill.web.api.schemas.fields import (
 COUNT = validate.Range(min=0, max=1_000_000_000)
 CHANGE = validate.Range(min=-1_000_000_000, max=1_000_000_000)
 LIMIT = validate.Range(min=1, max=1_000_000_000)
-NOT_BLANK = validate.Regexp(r"\S", error=lazy_gettext("Must contain more than spaces."))
 PERCENT_PATTERN = (r"^(100(\.00?)?|[1-9][0-9]?(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$")
 YEAR_PATTERN = "^(19[7-9][0-9]|2[01][0-9][0-9])-"  # the dates in_year_range allows
 

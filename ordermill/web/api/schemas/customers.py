@@ -47,7 +47,7 @@ class MergeIn(Schema):
 
 
 class NoteIn(Schema):
-    text = text(10_000, min_length=1, required=True)
+    text = text(10_000, min_length=1, not_blank=True, required=True)
 
 
 def _str() -> fields.String:

@@ -30,11 +30,18 @@ TRIMMED = " \t"
 FILLED_PATTERN = r"^[ \t]*[^ \t]"
 FILLED_LIST_PATTERN = r"^[ \t]*[^ \t,][^,]*(,[ \t]*[^ \t,][^,]*)*$"
 EMPTY_VALUE = lazy_gettext("Give a value, or leave this parameter out.")
+# text that must say something, stated in the document as this pattern, so a request the
+# document calls valid is not refused by the core's "cannot be empty"; anchored, because
+# marshmallow matches from the start while a JSON Schema pattern may match anywhere
+NOT_BLANK = validate.Regexp(r"^\s*\S", error=lazy_gettext("Must contain more than spaces."))
 
 
-def text(max_length: int, *, min_length: int = 0, **kwargs: Any) -> fields.String:
-    """A string field limited to what its column holds."""
-    return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+def text(max_length: int, *, min_length: int = 0, not_blank: bool = False,
+         **kwargs: Any) -> fields.String:
+    """A string field limited to what its column holds (and to more than spaces when
+    `not_blank`)."""
+    length = validate.Length(min=min_length, max=max_length)
+    return fields.String(validate=[length, NOT_BLANK] if not_blank else length, **kwargs)
 
 
 def optional_text(max_length: int, **kwargs: Any) -> fields.String:

@@ -187,7 +187,7 @@ class AddLinesIn(ActionIn):
 
 
 class CommentIn(Schema):
-    text = text(10_000, min_length=1, required=True)
+    text = text(10_000, min_length=1, not_blank=True, required=True)
     notify_customer = fields.Boolean(load_default=False)
     visible_to_customer = fields.Boolean(load_default=False)
     expected_version = version_field()
