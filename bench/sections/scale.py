@@ -308,7 +308,7 @@ def prepare(url: str, work: Path, orders: int, want: tuple[str, ...]) -> int:
 
 def run(knobs: Knobs, want: tuple[str, ...] = ("scale", "http")) -> list[Figure]:
     orders = 300 if knobs.smoke else knobs.scale_orders
-    seconds = 2.0 if knobs.smoke else knobs.http_seconds
+    seconds = 1.0 if knobs.smoke else knobs.http_seconds
     n = 5 if knobs.smoke else 20
     figures: list[Figure] = []
     for db in knobs.databases:
