@@ -192,6 +192,33 @@ DATE_RANGES = (("placed_from", "placed_to"), ("created_from", "created_to"), ("f
 
 
 CHOSEN_LINES = ("/cancel", "/refund", "/cancel-and-refund")  # `lines` name the order's lines
+FREE_FORM = frozenset({"billing_address", "options"})  # web/api/schemas/fields.py json_object
+
+
+def within_json_limits(value: Any, depth: int = 0) -> Any:
+    """A free-form object cut to the limits the API puts on it (`_json_object_values`: 5
+    levels, 50 keys, keys of 100 characters, lists of 100, values of 2,000 characters),
+    which OpenAPI 3.0 cannot state for nested keys (it has no `propertyNames`)."""
+    if isinstance(value, dict):
+        return {} if depth >= 5 else {str(key)[:100]: within_json_limits(item, depth + 1)
+                                       for key, item in list(value.items())[:50]}
+    if isinstance(value, list):
+        return [] if depth >= 5 else [within_json_limits(item, depth + 1)
+                                      for item in value[:100]]
+    return value[:2000] if isinstance(value, str) else value
+
+
+def limit_free_form(value: Any) -> None:
+    """`within_json_limits` on every free-form object of a request body, wherever it is."""
+    if isinstance(value, list):
+        for item in value:
+            limit_free_form(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key in FREE_FORM and isinstance(item, dict):
+                value[key] = within_json_limits(item)
+            else:
+                limit_free_form(item)
 
 
 def follow_data_rules(case: Any) -> None:
@@ -201,11 +228,12 @@ def follow_data_rules(case: Any) -> None:
     invoice plan that adds up (none), a module's own credential settings (none), unit
     prices whose line totals stay within the money bound (the catalogue's), a fee no larger
     than its payment (none), a buyer edit that changes something (a new name), no list
-    cursor (one comes from a list answer), `all` on a dead-job retry without a filter, and date
-    ranges that run forward. Everything the
+    cursor (one comes from a list answer), `all` on a dead-job retry without a filter, date
+    ranges that run forward, and free-form objects within their nested limits. Everything the
     document can state it states (order number pattern, live status, gateway and module enums, money
     pattern and bound); negative cases are sent exactly as generated."""
     body = case.body
+    limit_free_form(body)
     if isinstance(body, dict):
         if case.operation.label.endswith(CHOSEN_LINES) and body.get("lines") is not None:
             body["lines"] = None  # line ids with quantities of the order: the whole order
