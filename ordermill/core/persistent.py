@@ -77,9 +77,10 @@ def _relations_attached(session: Session, state: Any) -> bool:
     values = state.dict
     for key in _relationships(state.mapper):
         value = values.get(key)
-        if value is None or (isinstance(value, list) and not value):
+        if value is None or (isinstance(value, (list, set, dict)) and not value):
             continue
-        if isinstance(value, list) or instance_state(value).session_id != session.hash_key:
+        if isinstance(value, (list, set, dict)) or (
+                instance_state(value).session_id != session.hash_key):
             return False
     return True
 
