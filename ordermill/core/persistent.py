@@ -27,12 +27,11 @@ def persistent(session: Session, cls: Any, values: Any) -> Any:
     object of `session`, its columns loaded as a query loads them and its relationships
     unloaded; the object the session already holds for that row, if it holds one. For hot
     paths where the ORM's per-query loading machinery costs more than the statement."""
-    mapper = cls.__mapper__
-    key = mapper.identity_key_from_primary_key([values[0]])
+    key = _key(cls, values[0])
     already = session.identity_map.get(key)
     if already is not None:
         return already
-    obj = mapper.class_manager.new_instance()
+    obj = cls.__mapper__.class_manager.new_instance()
     obj.__dict__.update(zip(_keys(cls.__table__), values, strict=True))
     if _attach_is_watched(session):
         _add(session, obj)
@@ -51,7 +50,7 @@ def attach(session: Session, obj: Any) -> None:
         return
     if state.modified:  # built by its constructor: what it set is what the row holds now
         state._commit_all(state.dict)
-    _put(session, state, state.mapper.identity_key_from_primary_key([state.dict["id"]]))
+    _put(session, state, _key(state.class_, state.dict["id"]))
 
 
 def _add(session: Session, obj: Any) -> None:
@@ -97,7 +96,12 @@ def _attach_is_watched(session: Session) -> bool:
 
 def held(session: Session, cls: Any, values: Any) -> Any:
     """The object `session` holds for this row (its first column is its id), or None."""
-    return session.identity_map.get(cls.__mapper__.identity_key_from_primary_key([values[0]]))
+    return session.identity_map.get(_key(cls, values[0]))
+
+
+def _key(cls: Any, row_id: Any) -> Any:
+    """The identity map's key of the `cls` row with this id."""
+    return cls.__mapper__.identity_key_from_primary_key([row_id])
 
 
 @cache
