@@ -123,6 +123,7 @@ from ordermill.core.billing import add_renewal_invoice
 from ordermill.core.context import ActionContext
 from ordermill.core.customers.erasure import ErasureScope
 from ordermill.core.documents import DocumentFile, credit_note_pdf, invoice_pdf, order_documents
+from ordermill.core.documents.fonts import document_pdf
 from ordermill.core.documents.pdf import FONTS as DOCUMENT_FONTS
 from ordermill.core.errors import (
     ActionNotAllowed,
@@ -366,6 +367,7 @@ __all__ = [
     "current_locale",
     "current_mill",
     "customer_order_link",
+    "document_pdf",
     "documented",
     "enqueue",
     "event_message",

@@ -216,8 +216,13 @@ def test_the_document_fonts_print_every_script_a_name_may_be_written_in(font: st
 
 
 def test_a_pdf_drawn_from_the_parsed_fonts_is_the_one_fpdf_draws(monkeypatch) -> None:
-    """The fonts are parsed once per process (core/documents/fonts.py): each document still
-    gets its own glyph subset, and its bytes are what fpdf2's own `add_font` gives."""
+    """The fonts are parsed once per process and cut down from a base subset when it holds
+    every glyph used (core/documents/fonts.py): each document still gets its own glyph
+    subset, and its bytes are what fpdf2's own `add_font` gives, inside the base (Latin,
+    Greek, Cyrillic) and outside it (Armenian)."""
+    from fpdf import FPDF
+
+    from ordermill.core.documents import fonts
     from ordermill.core.documents import pdf as pdf_module
 
     def document(name: str) -> bytes:
@@ -229,11 +234,33 @@ def test_a_pdf_drawn_from_the_parsed_fonts_is_the_one_fpdf_draws(monkeypatch) ->
         return render(snapshot, title_key="invoice", number=INV1,
                       issued_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
 
-    cyrillic, greek, cyrillic_again = (document("Дмитрий Żółć"), document("Ελένη Παπαδοπούλου"),
-                                       document("Дмитрий Żółć"))
-    assert cyrillic == cyrillic_again  # no glyph of the Greek document stayed behind
-    assert "Ελένη" in pdf_text(greek) and "Дмитрий" in pdf_text(cyrillic)
-    monkeypatch.setattr(pdf_module, "add_font", lambda pdf, family, style, path:
-                        pdf.add_font(family, style, str(path)))
-    assert document("Дмитрий Żółć") == cyrillic
-    assert document("Ελένη Παπαδοπούλου") == greek
+    names = ["Дмитрий Żółć", "Ελένη Παπαδοπούλου", "Արամ Պետրոսյան"]
+    drawn = [document(name) for name in names]
+    assert document(names[0]) == drawn[0]  # no glyph of another document stayed behind
+    for name, pdf in zip(names, drawn, strict=True):
+        assert name in pdf_text(pdf)
+
+    def fpdf_own(**options: Any) -> FPDF:
+        pdf = FPDF(**options)
+        for style, path in fonts.FILES.items():
+            pdf.add_font(fonts.FAMILY, style, str(path))
+        return pdf
+
+    monkeypatch.setattr(pdf_module, "document_pdf", fpdf_own)
+    assert [document(name) for name in names] == drawn
+
+
+@pytest.mark.parametrize(("text", "from_base"), [("Łukasz Дмитрий Ελένη 12,50 € №7", True),
+                                                 ("Łukasz Արամ", False)])
+def test_a_document_font_is_cut_down_from_the_base_subset_when_it_holds_every_glyph(
+        text: str, from_base: bool) -> None:
+    from ordermill.core.documents import fonts
+
+    pdf = fonts.document_pdf()
+    pdf.add_page()
+    pdf.set_font(fonts.FAMILY, size=10)
+    pdf.cell(0, 5, text)
+    font = pdf.fonts[fonts.FAMILY.lower()]
+    fonts.subset_from_base(font, fonts.FILES[""])
+    assert isinstance(font.ttfont.reader.file, io.BytesIO) is from_base
+    assert text.split()[-1] in pdf_text(bytes(pdf.output()))

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from babel.numbers import format_percent
 
-from ordermill.core.documents.fonts import add_font
+from ordermill.core.documents.fonts import FAMILY as FONT
+from ordermill.core.documents.fonts import FONTS, document_pdf
 from ordermill.core.i18n import (
     babel_locale,
     current_locale,
@@ -29,8 +29,6 @@ from ordermill.core.i18n import (
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-FONTS = Path(__file__).parent / "fonts"
-FONT = "DejaVu"
 # every person-readable string of the documents is in _translated(), translated through the
 # core's catalog ("messages") into the language the document is drawn in; the context
 # "document" keeps terms of art ("Net", "Total" on an invoice) apart from the admin's words
@@ -173,11 +171,7 @@ def _render(snapshot: Mapping[str, Any], *, title_key: str, number: str | None,
             ) -> bytes:
     currency = str(snapshot.get("currency") or "EUR")
     seller = snapshot.get("seller") or {}
-    from fpdf import FPDF  # fpdf and Pillow take a tenth of a second: only when a PDF is drawn
-
-    pdf = FPDF(format="A4")
-    add_font(pdf, FONT, "", FONTS / "DejaVuSans.ttf")  # parsed once per process
-    add_font(pdf, FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
+    pdf = document_pdf(format="A4")  # fpdf and Pillow are imported here, when a PDF is drawn
     title = labels[title_key] + (f" {number}" if number else "")
     pdf.set_title(title)
     pdf.set_author(str(seller.get("name") or ""))

@@ -36,11 +36,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ordermill.api import (
-    DOCUMENT_FONTS,
     N_,
     ActionNotAllowed,
     Actor,
     NotFound,
+    document_pdf,
     hookimpl,
     require,
     utcnow,
@@ -230,11 +230,7 @@ def render_pdf(tickets: Sequence[ETicket], *, shop_name: str) -> bytes:
 
     In the core documents' Unicode font (DejaVu: Дмитрий prints as written) and labelled in
     the reader's language (`use_locale`: an e-mail attaches it in the buyer's)."""
-    from fpdf import FPDF  # with Pillow a tenth of a second: only when tickets are drawn
-
-    pdf = FPDF(orientation="landscape", format=(148, 210))  # A5
-    pdf.add_font(FONT, "", str(DOCUMENT_FONTS / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(DOCUMENT_FONTS / "DejaVuSans-Bold.ttf"))
+    pdf = document_pdf(orientation="landscape", format=(148, 210))  # A5, fonts FONT and bold
     pdf.set_title(_("Tickets %(number)s", number=tickets[0].order_number))
     pdf.set_author(shop_name)
     pdf.set_creator("ordermill")
