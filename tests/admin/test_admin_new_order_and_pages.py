@@ -124,3 +124,24 @@ def test_pages_load_their_css_and_js_from_the_package(admin: Admin, path: str) -
     assert "https://" not in html
     css = admin.client.get("/admin/static/admin.css")
     assert css.status_code == 200 and b".badge" in css.data
+
+
+def test_pages_link_css_and_js_by_digest_and_browsers_keep_them(admin: Admin) -> None:
+    """Linked with `?v=<digest>` the files may be kept a year (no request per page); asked
+    for without it, or with a stale digest, they are revalidated as before."""
+    import re
+
+    html = admin.get("/admin/orders").get_data(as_text=True)
+    links = dict(re.findall(r'/admin/static/(admin\.(?:css|js))\?v=([0-9a-f]{12})"', html))
+    assert set(links) == {"admin.css", "admin.js"}
+    kept = admin.client.get(f"/admin/static/admin.css?v={links['admin.css']}")
+    assert kept.status_code == 200 and kept.cache_control.max_age == 365 * 24 * 3600
+    assert kept.cache_control.public and "no-store" not in kept.headers["Cache-Control"]
+    for stale in ("/admin/static/admin.css", "/admin/static/admin.css?v=000000000000",
+                  f"/admin/static/admin.js?v={links['admin.css']}"):
+        answer = admin.client.get(stale)
+        assert answer.status_code == 200 and answer.cache_control.max_age is None, stale
+    assert admin.get("/admin/orders/new").status_code == 200  # every page, every template
+    reports = admin.get("/admin/reports/")  # a plugin's own template links the same way
+    assert reports.status_code == 200
+    assert f"admin.css?v={links['admin.css']}" in reports.get_data(as_text=True)

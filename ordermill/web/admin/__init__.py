@@ -12,16 +12,19 @@ static/: the admin works without JavaScript (dialogs become pages, previews a su
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-admin_bp = Blueprint(
+from ordermill.web.admin.assets import AdminBlueprint, add_digest
+
+admin_bp = AdminBlueprint(
     "admin", __name__, url_prefix="/admin", template_folder="templates",
     static_folder="static", static_url_path="/static",
 )
 # APIFlask reads `enable_openapi` from every blueprint with before_request functions when it
 # builds /api/v1/openapi.json; a plain Flask blueprint lacks it. The admin is no API.
 admin_bp.enable_openapi = False  # type: ignore[attr-defined]
+admin_bp.url_defaults(add_digest)
 csrf = CSRFProtect()
 
 

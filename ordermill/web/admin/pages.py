@@ -38,7 +38,8 @@ def _guard() -> Any:
 
 @admin_bp.after_request
 def _no_store(response: Any) -> Any:
-    """Order pages hold personal data: browsers and proxies must not keep copies."""
+    """Order pages hold personal data: browsers and proxies must not keep copies (the
+    static files say for themselves how long they may be kept: admin/assets.py)."""
     if request.endpoint != "admin.static":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
