@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -152,7 +152,13 @@ def locale_from_env(environ: dict[str, str] | Any = None) -> str:
 
 def babel_locale(locale: str | None = None) -> Locale:
     """The Babel Locale used for formatting (the pseudo-locale formats as English)."""
-    name = locale or current_locale()
+    return _parsed_locale(locale or current_locale())
+
+
+@lru_cache(maxsize=128)
+def _parsed_locale(name: str) -> Locale:
+    """One Locale per name for the process: parsing it and loading its data again for each
+    amount or date was a third of formatting one (an admin list formats dozens)."""
     if name == PSEUDO_LOCALE:
         name = DEFAULT_LOCALE
     try:
