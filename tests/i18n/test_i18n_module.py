@@ -8,7 +8,9 @@ import datetime as dt
 import pytest
 
 from ordermill.core.i18n import (
+    PSEUDO_LOCALE,
     AmbiguousAmount,
+    babel_locale,
     format_datetime,
     format_money,
     gettext,
@@ -28,6 +30,17 @@ from ordermill.core.i18n import (
 ])
 def test_money_follows_the_locale(amount: int, currency: str, locale: str, shown: str) -> None:
     assert format_money(amount, currency, locale) == shown
+
+
+def test_each_locale_is_parsed_once_and_unknown_names_format_as_english() -> None:
+    """Formatting reuses one Babel Locale per name; the pseudo-locale and names Babel does
+    not know (a buyer's language may be anything) format as English, as before."""
+    assert babel_locale("fr") is babel_locale("fr") and str(babel_locale("fr")) == "fr"
+    for name in (PSEUDO_LOCALE, "xx", "not a locale"):
+        assert str(babel_locale(name)) == "en"
+    with use_locale("uk"):
+        assert str(babel_locale()) == "uk"
+        assert format_money(1250, "EUR") == "12,50\u00a0EUR"
 
 
 def test_accept_language_picks_the_best_shipped_language() -> None:
