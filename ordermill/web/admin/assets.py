@@ -34,7 +34,8 @@ class AdminBlueprint(Blueprint):
     """The admin blueprint: its static files are cacheable when asked for by digest."""
 
     def get_send_file_max_age(self, filename: str | None) -> int | None:
-        if filename and request.args.get("v") and request.args.get("v") == digest(filename):
+        asked = request.args.get("v")
+        if filename and asked and asked == digest(filename):
             return A_YEAR
         return super().get_send_file_max_age(filename)
 
