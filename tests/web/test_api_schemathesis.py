@@ -28,6 +28,11 @@ make, so each database makes its own). An operation whose run failed is not kept
 other database generates its own. Order numbers are drawn
 from a counter (`CountedNumbers`) so a kept case's order number names the same order on both.
 The six tests share one xdist group, so both databases' runs meet in one process.
+
+The positive and negative cases are also stored in the repository
+(tests/web/schemathesis_cases/, see schemathesis_corpus.py), under a hash of everything they
+depend on: a fresh clone sends the stored cases instead of generating them, and a run whose
+inputs changed generates them and writes the file anew, to be committed with the change.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from typing import Any
 import hypothesis.strategies as st
 import pytest
 import schemathesis
+import schemathesis_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.config import OperationConfig
@@ -327,7 +333,8 @@ def _operations(loaded: Any) -> list[Any]:
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_api_conforms_to_its_openapi_document(api_schema: Any, tokens: dict[str, str],
                                               mode: GenerationMode, mill: Ordermill,
-                                              sent: list[dict[str, Any]]) -> None:
+                                              sent: list[dict[str, Any]],
+                                              seeded_numbers: list[str]) -> None:
     """Each operation in turn, so one report lists every operation that fails.
 
     (Driven by hand rather than by `schemathesis.pytest.from_fixture`, whose lazy loader does
@@ -339,10 +346,16 @@ def test_api_conforms_to_its_openapi_document(api_schema: Any, tokens: dict[str,
     failures: dict[str, str] = {}
     operations = _operations(api_schema)
     assert len(operations) >= 25
+    corpus_key = schemathesis_corpus.corpus_key(api_schema.raw_schema, seeded_numbers)
+    stored = schemathesis_corpus.load(mode.value, corpus_key)
+    if stored is not None and {op.label for op in operations} <= stored.keys():
+        for label, cases in stored.items():  # the cases this run would generate, stored
+            KEPT.setdefault((mode.value, label), cases)
+    generated = 0
 
     for operation in operations:
         key = (mode.value, operation.label)
-        if key in KEPT:  # generated for the other database in this process: sent again
+        if key in KEPT:  # stored, or generated for the other database in this process
             kept = KEPT[key]
             if kept is None:
                 unsatisfiable.append(operation.label)
@@ -364,6 +377,7 @@ def test_api_conforms_to_its_openapi_document(api_schema: Any, tokens: dict[str,
                 follow_data_rules(case)
             probes.send(case, headers)
 
+        generated += 1
         try:
             run()
             KEPT[key] = list(sent)
@@ -375,6 +389,9 @@ def test_api_conforms_to_its_openapi_document(api_schema: Any, tokens: dict[str,
         except (Exception, BaseExceptionGroup) as error:  # collect, report every failure
             failures[operation.label] = f"{type(error).__name__}: {error}"[:3000]
     assert not failures, "\n\n".join(f"{label}\n{text}" for label, text in failures.items())
+    if generated == len(operations):  # every operation generated afresh, and each passed
+        schemathesis_corpus.save(mode.value, corpus_key, {
+            op.label: KEPT[(mode.value, op.label)] for op in operations})
     if mode is GenerationMode.POSITIVE:  # generated calls reached the core, not just 404s
         with mill.read_session() as session:
             acted = session.scalar(select(func.count()).select_from(OrderEvent)
