@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from ordermill.core.app import Ordermill
 from ordermill.core.errors import PermissionDenied
@@ -177,3 +177,21 @@ def test_a_sale_attributed_to_the_system_reads_system_in_each_language(
     with use_locale("ru"):
         assert event_message(event, mill) == (
             "Продажа подтверждена: менеджер по продажам изменён с Anna на система.")  # noqa: RUF001
+
+
+def test_the_order_page_reads_the_sale_once(mill: Ordermill, sale: str,
+                                            admin_login: Callable[..., Any]) -> None:
+    """The card and the Check / Confirm button show one reading of the sale."""
+    manager = admin_login("manager")
+    statements: list[str] = []
+
+    def note(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(mill.engine, "before_cursor_execute", note)
+    try:
+        page = manager.get(f"/admin/orders/{sale}").get_data(as_text=True)
+    finally:
+        event.remove(mill.engine, "before_cursor_execute", note)
+    assert 'class="manager unconfirmed"' in page and "Check / Confirm" in page
+    assert sum("FROM sales_confirmation" in statement for statement in statements) == 1
