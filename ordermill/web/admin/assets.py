@@ -11,7 +11,7 @@ the digest, or with an old one, is answered as before (revalidated every time).
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,10 @@ STATIC = Path(__file__).parent / "static"
 A_YEAR = 365 * 24 * 3600
 
 
-@cache
+@lru_cache(maxsize=64)
 def digest(filename: str) -> str | None:
-    """The first 12 hex digits of the file's SHA-256; None for no such file."""
+    """The first 12 hex digits of the file's SHA-256; None for no such file. Bounded: the
+    name may come from a request (any /admin/static/<name>?v=...), not only from url_for."""
     path = (STATIC / filename).resolve()
     if not path.is_relative_to(STATIC.resolve()) or not path.is_file():
         return None
