@@ -73,3 +73,23 @@ def test_a_transaction_reads_the_settings_rows_once(mill, staff):
         counts = statements_of(mill, read_twice, skip_savepoints=True)
     assert seen == [{"rate": "20"}, {"rate": "20"}, {}]
     assert counts["total"] == 1, counts
+
+
+def test_a_transaction_reads_its_own_setting_changes(mill, staff):
+    """A row changed or added in the transaction, not yet written, is what the next read in
+    that transaction sees, before and after the transaction's first reading of the rows."""
+    from ordermill.core.models import Setting
+
+    shop_settings.write_setting(mill, "plugin:example", {"rate": "20"}, actor=staff)
+    with mill.write_session() as session, session.begin():
+        assert shop_settings.read_setting(mill, "plugin:example", session=session) == {
+            "rate": "20"}
+        session.get(Setting, "plugin:example").value = {"rate": "7"}
+        assert shop_settings.read_setting(mill, "plugin:example", session=session) == {
+            "rate": "7"}
+    with mill.write_session() as session, session.begin():
+        session.add(Setting(key="plugin:added", value={"on": True}))
+        assert shop_settings.read_setting(mill, "plugin:added", session=session) == {
+            "on": True}
+        assert shop_settings.read_setting(mill, "plugin:example", session=session) == {
+            "rate": "7"}

@@ -21,6 +21,7 @@ tab (settings.py); stored values win over these (`NotifyConfig.for_mill`).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,6 +149,30 @@ class NotifyConfig:
         from ordermill.plugins.notify_email.settings import PAGE
 
         if not mill.settings.plugin_config(PLUGIN_NAME).get("host"):
-            return cls.from_settings(mill.settings, strict=strict)  # inactive: none matters
-        stored = plugin_settings(mill, PAGE, session=session)
-        return cls.from_settings(mill.settings, strict=strict, stored=stored)
+            return _parsed(cls, mill.settings, strict, {})  # inactive: none stored matters
+        return _parsed(cls, mill.settings, strict, plugin_settings(mill, PAGE, session=session))
+
+
+# Parsed configs by (settings object, strict, stored values): every action asks for the
+# config (`jobs_for_event`), and parsing it each time was 3 % of an accept (issue 20). The
+# settings object is held weakly and checked, so a new Settings (a test's reconfigure, a
+# reload) is parsed afresh; stored values are part of the key, so an admin's edit applies
+# at the next action.
+_PARSED: dict[tuple[Any, ...], tuple[weakref.ref[Settings], NotifyConfig]] = {}
+_PARSED_MAX = 64
+
+
+def _parsed(cls: type[NotifyConfig], settings: Settings, strict: bool,
+            stored: Mapping[str, Any]) -> NotifyConfig:
+    try:
+        key = (cls, id(settings), strict, frozenset(stored.items()))
+    except TypeError:  # a stored value that is not hashable (a list): parse it each time
+        return cls.from_settings(settings, strict=strict, stored=stored)
+    hit = _PARSED.get(key)
+    if hit is not None and hit[0]() is settings:
+        return hit[1]
+    config = cls.from_settings(settings, strict=strict, stored=stored)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[key] = (weakref.ref(settings), config)
+    return config

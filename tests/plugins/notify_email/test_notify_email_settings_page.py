@@ -51,3 +51,19 @@ def test_a_bad_address_is_refused_and_nothing_is_stored(mill: Any, staff: Actor)
     assert set(refused.value.details["fields"]) == {"from_address", "team_recipients"}
     assert plugin_settings(mill, "notify_email") == {}
     assert NotifyConfig.for_mill(mill).from_address == "orders@shop.test"
+
+
+def test_the_config_is_parsed_once_until_the_settings_or_the_stored_values_change(
+        mill: Any, staff: Actor, reconfigure: Any) -> None:
+    first = NotifyConfig.for_mill(mill)
+    assert NotifyConfig.for_mill(mill) is first  # every action asks: parsed once
+    save_plugin_settings(mill, "notify_email", {"from_address": "tickets@hall.example"},
+                         actor=staff)
+    stored = NotifyConfig.for_mill(mill)
+    assert stored is not first and stored.from_address == "tickets@hall.example"
+    assert NotifyConfig.for_mill(mill) is stored
+    reconfigure(notify={"from_name": "Hall"})  # a new Settings object: parsed afresh
+    renamed = NotifyConfig.for_mill(mill)
+    assert (renamed.from_name, renamed.from_address) == ("Hall", "tickets@hall.example")
+    reconfigure(notify={"host": None})  # inactive: the stored values no longer matter
+    assert NotifyConfig.for_mill(mill).enabled is False
