@@ -13,6 +13,7 @@ from ordermill.core.errors import InvalidInput, UnknownProduct
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import OrderLine, Product, PromoCode
 from ordermill.core.money import allocate, check_bound, percent_of
+from ordermill.core.persistent import persistent
 from ordermill.core.requests import LineRequest
 
 
@@ -31,8 +32,12 @@ def load_priced_products(session: Session, skus: Sequence[str]
     wanted = sorted(set(skus))
     found: dict[str, Product] = {}
     table: dict[int, dict[str, int]] = {}
-    rows = session.execute(_priced_query(), {"skus": wanted})
-    for product, currency, amount in rows:
+    width = len(_PRODUCTS.c)
+    # Core rows made into the products a query would load (core/persistent.py): the ORM's
+    # loading of three rows cost more than the statement (a twelfth of a placement)
+    for row in session.connection().execute(_priced_query(), {"skus": wanted}):
+        product = persistent(session, Product, row[:width])
+        currency, amount = row[width:]
         found[product.sku] = product
         prices = table.setdefault(product.id, {})
         if currency is not None:
@@ -47,9 +52,13 @@ def _priced_query() -> Any:
     building it on every placement cost more than SQLite took to run it."""
     from ordermill.core.catalogue_models import ProductPrice
 
-    return (select(Product, ProductPrice.currency, ProductPrice.amount)
-            .outerjoin(ProductPrice, ProductPrice.product_id == Product.id)
-            .where(Product.sku.in_(bindparam("skus", expanding=True))))
+    prices = ProductPrice.__table__
+    return (select(*_PRODUCTS.c, prices.c.currency, prices.c.amount)
+            .select_from(_PRODUCTS.outerjoin(prices, prices.c.product_id == _PRODUCTS.c.id))
+            .where(_PRODUCTS.c.sku.in_(bindparam("skus", expanding=True))))
+
+
+_PRODUCTS = Product.__table__
 
 
 def _refuse_missing(wanted: Sequence[str], found: Mapping[str, Product]) -> None:

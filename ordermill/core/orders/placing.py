@@ -26,6 +26,7 @@ from ordermill.core.orders import saving
 from ordermill.core.orders.runner import ActionResult, Change, _order_loader
 from ordermill.core.orders.steps import OrderSteps
 from ordermill.core.permissions import require
+from ordermill.core.persistent import persistent
 from ordermill.core.requests import CustomerDetails, OrderRequest
 from ordermill.core.retry import retry_once
 from ordermill.core.serialize import money_text, pricing_preview, pricing_summary
@@ -39,8 +40,9 @@ PRICED_PRODUCTS = "ordermill.priced_products"
 @cache
 def _customer_query() -> Any:
     """The buyer's customer row by e-mail, built once (the e-mail is its parameter)."""
-    return select(Customer).where(Customer.email == bindparam("email")) \
-        .order_by(Customer.id).limit(1)
+    table = Customer.__table__
+    return select(*table.c).where(table.c.email == bindparam("email")) \
+        .order_by(table.c.id).limit(1)
 
 
 class PlacingActions(OrderSteps):
@@ -137,7 +139,9 @@ class PlacingActions(OrderSteps):
         return ActionResult(order, event, preview, hook_failures=tuple(failures))
 
     def _customer(self, session: Session, details: CustomerDetails) -> Customer:
-        customer = session.scalar(_customer_query(), {"email": details.email})
+        row = session.connection().execute(_customer_query(), {"email": details.email}).first()
+        # a Core row made into the object a query would load (core/persistent.py)
+        customer = None if row is None else persistent(session, Customer, row)
         if customer is None:
             customer = Customer(email=details.email, name=details.name, phone=details.phone,
                                 company=details.company,
