@@ -207,6 +207,9 @@ def _statements() -> dict[str, Any]:
         "drop_money": delete(MONEY).where(MONEY.c.order_id.in_(ids)),
         "lines": insert(LINES).from_select(LINE_COLUMNS, line_rows(ids)),
         "orders": insert(MONEY).from_select(MONEY_COLUMNS, order_rows(ids)),
+        # a placement's one new order: an expanding IN is rendered again at every execution
+        "order": insert(MONEY).from_select(MONEY_COLUMNS, order_rows(None).where(
+            Order.id == bindparam("id"))),
         "their_payments": insert(MONEY).from_select(MONEY_COLUMNS, payment_rows(order_ids=ids)),
         "drop_payments": delete(MONEY).where(MONEY.c.payment_id.in_(ids)),
         "payments": insert(MONEY).from_select(MONEY_COLUMNS, payment_rows(payment_ids=ids)),
@@ -370,8 +373,12 @@ def _refresh_before_commit(session: Session) -> None:
     fresh = session.info.pop(NEW_ORDERS, set()) - orders
     if (orders or payments or fresh) and _has_tables(session):
         refresh(session, orders, payments)
-        for chunk in _chunks(fresh):  # one INSERT: a new order's row, nothing to drop
-            session.execute(_statements()["orders"], {"ids": chunk})
+        connection = session.connection()  # Core: the ORM's execute would add nothing
+        if len(fresh) == 1:  # one INSERT: a new order's row, nothing to drop
+            connection.execute(_statements()["order"], {"id": next(iter(fresh))})
+            return
+        for chunk in _chunks(fresh):
+            connection.execute(_statements()["orders"], {"ids": chunk})
 
 
 def _forget(session: Session, *_args: Any) -> None:
