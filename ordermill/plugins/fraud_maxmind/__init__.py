@@ -160,6 +160,10 @@ def transaction_for(order: Order) -> dict[str, Any]:
             "discount_code": order.promo_code or None,
             "affiliate_id": order.affiliate or None,
         },
+        # minFraud's wire format takes amounts as JSON numbers, and the SDK posts with
+        # `json=`, which cannot write a Decimal: each amount goes as the float of its exact
+        # decimal text (`money_text`, integer arithmetic), which JSON writes back as that
+        # same text (Python's shortest round-trip repr); nothing is computed in float
         "shopping_cart": [
             {"item_id": line.sku, "category": line.category or None,
              "quantity": line.quantity,

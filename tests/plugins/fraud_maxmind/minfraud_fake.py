@@ -30,6 +30,7 @@ class FakeMinFraud:
         self.license_key = LICENSE_KEY
         self.down = False
         self.requests: list[dict[str, Any]] = []
+        self.bodies: list[str] = []  # as sent, to check how amounts are written
         self.paths: list[str] = []
         self.auth: list[str] = []
 
@@ -44,6 +45,7 @@ class FakeMinFraud:
         service = request.path.rsplit("/", 1)[-1]
         if service not in ("score", "insights", "factors"):
             return self._error(404, "NOT_FOUND", "no such service")
+        self.bodies.append(request.get_data(as_text=True))
         body = json.loads(request.get_data())
         self.requests.append(body)
         email = body.get("email", {}).get("address", "")

@@ -249,3 +249,21 @@ def test_api_order_json_shows_fraud_results_and_rerun_needs_manage_fraud(
     assert stale.get_json()["error"]["code"] == "stale_version"
     unknown = call("POST", "/api/v1/orders/0000000000/fraud-check", "admin", json={})
     assert unknown.status_code == 404
+
+
+def test_amounts_go_over_the_wire_as_their_exact_decimal_text(
+        mill: Ordermill, staff: Actor, minfraud: FakeMinFraud,
+        make_product: Callable[..., Any]) -> None:
+    """minFraud takes JSON numbers; an amount of cents arrives as its decimal text (37.02),
+    never as a binary fraction's expansion (37.019999...)."""
+    import re
+
+    make_product("DOMAIN", price=1234, stock=None, kind="service", category="domains")
+    request = OrderRequest(
+        customer=CustomerDetails(email=BUYER, name="Bea Buyer"),
+        lines=[LineRequest(sku="DOMAIN", quantity=3)], payment_method="banktransfer",
+        customer_ip="203.0.113.7")
+    mill.orders.place(request, actor=staff)
+    [body] = minfraud.bodies
+    assert re.search(r'"amount":\s*37\.02[,}]', body), body
+    assert re.search(r'"price":\s*12\.34[,}]', body), body
