@@ -96,7 +96,7 @@ def _attach_is_watched(session: Session) -> bool:
 
 
 def held(session: Session, cls: Any, values: Any) -> Any:
-    """The object `session` holds for this row (its first column is its id), or None."""
+    """The object `session` holds for this row (its first value is its primary key), or None."""
     return session.identity_map.get(_key(cls, values[0]))
 
 

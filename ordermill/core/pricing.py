@@ -16,6 +16,8 @@ from ordermill.core.money import allocate, check_bound, percent_of
 from ordermill.core.persistent import persistent
 from ordermill.core.requests import LineRequest
 
+_PRODUCTS = Product.__table__
+
 
 def load_products(session: Session, skus: Sequence[str]) -> dict[str, Product]:
     """The products for these skus in one query; unknown or retired skus are refused."""
@@ -56,9 +58,6 @@ def _priced_query() -> Any:
     return (select(*_PRODUCTS.c, prices.c.currency, prices.c.amount)
             .select_from(_PRODUCTS.outerjoin(prices, prices.c.product_id == _PRODUCTS.c.id))
             .where(_PRODUCTS.c.sku.in_(bindparam("skus", expanding=True))))
-
-
-_PRODUCTS = Product.__table__
 
 
 def _refuse_missing(wanted: Sequence[str], found: Mapping[str, Product]) -> None:

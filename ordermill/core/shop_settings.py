@@ -21,6 +21,7 @@ from ordermill.core.errors import ConfigurationError, InvalidInput, PermissionDe
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Setting, utcnow
 from ordermill.core.permissions import PERMISSIONS, require
+from ordermill.core.persistent import held
 from ordermill.core.specs import Actor
 
 if TYPE_CHECKING:
@@ -47,9 +48,9 @@ def read_setting(mill: Ordermill, key: str, *, session: Session | None = None
 def _in_transaction(session: Session, key: str) -> dict[str, Any] | None:
     """The value of `key` as this session's transaction sees it (see read_setting): the row
     the session holds, changes not yet written included, else the transaction's reading."""
-    held = session.identity_map.get(_identity(key))
-    if isinstance(held, Setting):
-        return held.value
+    row = held(session, Setting, (key,))  # one this session holds: its changes count
+    if isinstance(row, Setting):
+        return row.value
     transaction = session.get_transaction()
     if transaction is None:
         row = session.get(Setting, key)
@@ -63,10 +64,6 @@ def _in_transaction(session: Session, key: str) -> dict[str, Any] | None:
         # would be in a reference cycle, freed only by a full garbage collection
         session.info[_LOADED] = cached = (weakref.ref(transaction), values)
     return cached[1].get(key)
-
-
-def _identity(key: str) -> Any:
-    return Setting.__mapper__.identity_key_from_primary_key([key])
 
 
 _LOADED = "ordermill.settings_loaded"

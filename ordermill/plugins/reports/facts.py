@@ -373,10 +373,18 @@ def _refresh_before_commit(session: Session) -> None:
     fresh = session.info.pop(NEW_ORDERS, set()) - orders
     if (orders or payments or fresh) and _has_tables(session):
         refresh(session, orders, payments)
-        connection = session.connection()  # Core: the ORM's execute would add nothing
-        if len(fresh) == 1:  # one INSERT: a new order's row, nothing to drop
-            connection.execute(_statements()["order"], {"id": next(iter(fresh))})
-            return
+        _insert_new_orders(session, fresh)
+
+
+def _insert_new_orders(session: Session, fresh: set[int]) -> None:
+    """The summary rows of orders placed in this transaction: one INSERT each chunk, nothing
+    to drop (Core on the session's connection: the ORM's execute would add nothing)."""
+    if not fresh:
+        return
+    connection = session.connection()
+    if len(fresh) == 1:  # a placement: a plain id, not an IN list rendered at each execution
+        connection.execute(_statements()["order"], {"id": next(iter(fresh))})
+    else:
         for chunk in _chunks(fresh):
             connection.execute(_statements()["orders"], {"ids": chunk})
 
