@@ -433,10 +433,16 @@ def render_event_text(message_id: str, params: dict[str, Any] | None, domain: st
 
 def format_money(amount_minor: int, currency: str, locale: str | None = None) -> str:
     """1250 EUR -> '€12.50' (en), '12,50 €' (fr); 150000 IDR -> 'Rp150.000' (id)."""
+    return _money_text(amount_minor, currency, locale or current_locale())
+
+
+@lru_cache(maxsize=4096)
+def _money_text(amount_minor: int, currency: str, locale: str) -> str:
+    """`format_money` for a locale name, remembered: babel's text depends on nothing else and
+    costs about 20 us to make, and an admin list or an e-mail repeats a shop's amounts."""
     digits = get_currency_precision(currency)
     value = Decimal(amount_minor).scaleb(-digits)
-    return format_currency(value, currency, locale=babel_locale(locale),
-                           currency_digits=True)
+    return format_currency(value, currency, locale=babel_locale(locale), currency_digits=True)
 
 
 def format_number(value: int | Decimal, locale: str | None = None) -> str:

@@ -19,6 +19,7 @@ from ordermill.core.i18n import (
     parse_amount,
     use_locale,
 )
+from ordermill.core.money import Money
 
 
 @pytest.mark.parametrize(("amount", "currency", "locale", "shown"), [
@@ -30,6 +31,20 @@ from ordermill.core.i18n import (
 ])
 def test_money_follows_the_locale(amount: int, currency: str, locale: str, shown: str) -> None:
     assert format_money(amount, currency, locale) == shown
+
+
+def test_remembered_money_text_keeps_each_amount_currency_and_locale_apart() -> None:
+    """Formatted amounts are remembered per (amount, currency, locale): the same amount in
+    another locale, the current locale changing, or another currency is formatted anew."""
+    shown = [format_money(1250, "EUR", "fr"), format_money(1250, "EUR", "en"),
+             format_money(1250, "USD", "en"), format_money(1251, "EUR", "en")]
+    assert shown == ["12,50\u00a0€", "€12.50", "$12.50", "€12.51"]
+    with use_locale("fr"):
+        assert format_money(1250, "EUR") == "12,50\u00a0€"
+    with use_locale("en"):
+        assert format_money(1250, "EUR") == "€12.50"
+    assert [Money(1250, "EUR").format(name) for name in ("en", "fr", "en")] == [
+        "€12.50", "12,50\u00a0€", "€12.50"]
 
 
 def test_each_locale_is_parsed_once_and_unknown_names_format_as_english() -> None:
