@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, object_session
 
 from ordermill.core.errors import InvalidInput
+from ordermill.core.hot_sql import HotStatement
 from ordermill.core.i18n import gettext as _
 from ordermill.core.invoice_models import CreditNote, DocumentCounter
 from ordermill.core.models import Invoice, Order, OrderEvent, OrderLine, Payment, utcnow
@@ -271,8 +272,9 @@ def next_document_number(session: Session, series: str, year: int) -> int:
     (the row stays locked until the transaction ends; a rollback gives the number back)."""
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        return int(session.connection().execute(
-            _counter_upsert(dialect), {"series": series, "year": year}).scalar_one())
+        [(number,)] = _counter_upsert(dialect).rows(session.connection(),
+                                                    {"series": series, "year": year})
+        return int(number)
     bumped = session.execute(update(DocumentCounter).where(
         DocumentCounter.series == series, DocumentCounter.year == year)
         .values(last_value=DocumentCounter.last_value + 1)
@@ -285,16 +287,16 @@ def next_document_number(session: Session, series: str, year: int) -> int:
 
 
 @functools.cache
-def _counter_upsert(dialect: str) -> Any:
+def _counter_upsert(dialect: str) -> HotStatement:
     """The counter's upsert for one dialect, built once (placing numbers an invoice each
     time: building the statement cost more than running it)."""
     table = DocumentCounter.__table__
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return insert.values(series=bindparam("series"), year=bindparam("year"), last_value=1
-                         ).on_conflict_do_update(
-        index_elements=["series", "year"],
-        set_={"last_value": table.c.last_value + 1},
-    ).returning(table.c.last_value)
+    return HotStatement(insert.values(
+        series=bindparam("series"), year=bindparam("year"), last_value=1,
+    ).on_conflict_do_update(
+        index_elements=["series", "year"], set_={"last_value": table.c.last_value + 1},
+    ).returning(table.c.last_value))
 
 
 def default_number(session: Session, document: Document, timezone: str = "UTC") -> str:

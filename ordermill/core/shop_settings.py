@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ordermill.core.admin_specs import SettingField, SettingsPage, settings_pages
 from ordermill.core.errors import ConfigurationError, InvalidInput, PermissionDenied
+from ordermill.core.hot_sql import HotStatement
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Setting, utcnow
 from ordermill.core.permissions import PERMISSIONS, require
@@ -59,7 +60,7 @@ def _in_transaction(session: Session, key: str) -> dict[str, Any] | None:
     if cached is None or cached[0]() is not transaction:
         if any(isinstance(obj, Setting) for obj in session.new):
             session.flush()  # a row added in this transaction is read, as a query would
-        values = {name: value for name, value in session.connection().execute(_ALL_VALUES)}
+        values = {name: value for name, value in _ALL_VALUES.rows(session.connection(), {})}
         # the transaction weakly: held strongly, the session (which holds this in its info)
         # would be in a reference cycle, freed only by a full garbage collection
         session.info[_LOADED] = cached = (weakref.ref(transaction), values)
@@ -67,7 +68,7 @@ def _in_transaction(session: Session, key: str) -> dict[str, Any] | None:
 
 
 _LOADED = "ordermill.settings_loaded"
-_ALL_VALUES = select(Setting.__table__.c.key, Setting.__table__.c.value)  # built once
+_ALL_VALUES = HotStatement(select(Setting.__table__.c.key, Setting.__table__.c.value))
 
 
 def _store(mill: Ordermill, key: str, value: dict[str, Any]) -> None:

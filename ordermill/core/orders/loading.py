@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, exists, inspect, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ordermill.core.hot_sql import HotStatement
 from ordermill.core.invoice_models import CreditNote
 from ordermill.core.models import FraudCheck, Invoice, Order, OrderLine, Payment
 from ordermill.core.persistent import held, persistent
@@ -75,19 +76,28 @@ def lock_order(session: Session, number: str, *, for_update: bool) -> Order | No
     flags) are read by the next statement, which sees what the lock holder committed."""
     if for_update and session.execute(_lock_query(), {"number": number}).first() is None:
         return None
-    rows = session.connection().execute(_row_query(), {"number": number}).all()
+    connection = session.connection()
+    statement = _row_statement()
+    rows = statement.raw_rows(connection, {"number": number})
     if not rows:
         return None
     orders, flags = len(_ORDERS.c), len(_COLLECTIONS)
-    first = rows[0]
-    if held(session, Order, first[:orders]) is not None:  # loaded before in this session
+    if held(session, Order, rows[0][:1]) is not None:  # loaded before in this session
         return _orm_load(session, number)
+    # the order's columns repeat on every line's row: made into values once
+    first = statement.columns(connection.dialect, rows[0], 0, orders + flags)
     order = persistent(session, Order, first[:orders])
-    lines = [persistent(session, OrderLine, row[orders + flags:]) for row in rows
-             if row[orders + flags] is not None]
+    lines = [persistent(session, OrderLine,
+                        statement.columns(connection.dialect, row, orders + flags))
+             for row in rows if row[orders + flags] is not None]
     set_committed_value(order, "lines", lines)
     _load_collections(session, order, first[orders:orders + flags], set())
     return order
+
+
+@cache
+def _row_statement() -> HotStatement:
+    return HotStatement(_row_query())
 
 
 def _orm_load(session: Session, number: str) -> Order | None:
@@ -109,8 +119,8 @@ def _load_collections(session: Session, order: Order, has_rows: Any, loaded: set
         if any_rows and name in _ORM_LOADED:
             rows = list(session.scalars(_child_query(name), {"order_id": order.id}))
         elif any_rows:
-            rows = [persistent(session, child, row) for row in session.connection()
-                    .execute(_child_rows(name), {"order_id": order.id})]
+            rows = [persistent(session, child, row) for row in _child_statement(name)
+                    .rows(session.connection(), {"order_id": order.id})]
         # the rows' `order` is left unloaded, as the lines' is: read in the session, it is
         # the order from the identity map without SQL, and set here it would make each row
         # and the order a reference cycle that only a full garbage collection frees
@@ -134,3 +144,9 @@ def _child_rows(name: str) -> Any:
     table = child.__table__
     return select(*table.c).where(table.c.order_id == bindparam("order_id")).order_by(
         *ordering)
+
+
+@cache
+def _child_statement(name: str) -> HotStatement:
+    return HotStatement(_child_rows(name))
+

@@ -17,6 +17,7 @@ from ordermill.core import adjustments, billing, countries, invoicing, pricing
 from ordermill.core.catalogue import prices, promotions
 from ordermill.core.context import ActionContext
 from ordermill.core.errors import ActionNotAllowed, InvalidInput, PermissionDenied
+from ordermill.core.hot_sql import HotStatement
 from ordermill.core.i18n import event_msg
 from ordermill.core.i18n import gettext as _
 from ordermill.core.labels import gateway_param
@@ -38,11 +39,11 @@ PRICED_PRODUCTS = "ordermill.priced_products"
 
 
 @cache
-def _customer_query() -> Any:
+def _customer_query() -> HotStatement:
     """The buyer's customer row by e-mail, built once (the e-mail is its parameter)."""
     table = Customer.__table__
-    return select(*table.c).where(table.c.email == bindparam("email")) \
-        .order_by(table.c.id).limit(1)
+    return HotStatement(select(*table.c).where(table.c.email == bindparam("email"))
+                        .order_by(table.c.id).limit(1))
 
 
 class PlacingActions(OrderSteps):
@@ -139,7 +140,8 @@ class PlacingActions(OrderSteps):
         return ActionResult(order, event, preview, hook_failures=tuple(failures))
 
     def _customer(self, session: Session, details: CustomerDetails) -> Customer:
-        row = session.connection().execute(_customer_query(), {"email": details.email}).first()
+        rows = _customer_query().rows(session.connection(), {"email": details.email})
+        row = rows[0] if rows else None
         # a Core row made into the object a query would load (core/persistent.py)
         customer = None if row is None else persistent(session, Customer, row)
         if customer is None:

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from ordermill.core.hot_sql import HotStatement
 from ordermill.core.models import Invoice, Order, OrderLine
 from ordermill.core.persistent import attach
 from ordermill.core.tax_models import OrderAdjustment
@@ -177,8 +178,7 @@ def insert_one(session: Session, obj: Any) -> None:
     table = type(obj).__table__
     state = obj.__dict__
     row, from_database, unset = _row_of(table, state)
-    returned = session.connection().execute(_insert_of(table, tuple(from_database)),
-                                            row).one()
+    returned = _insert_returning(session, table, row, from_database)
     for key, value in (*row.items(), *zip(from_database, returned[1:], strict=True),
                        *((key, None) for key in unset)):
         if key not in state or state[key] is not value:  # defaults the insert filled
@@ -194,8 +194,7 @@ def insert_new(session: Session, cls: Any, values: dict[str, Any]) -> Any:
     constructor (an action's event: a third of its cost). No `init` event fires."""
     table = cls.__table__
     row, from_database, unset = _row_of(table, values)
-    returned = session.connection().execute(_insert_of(table, tuple(from_database)),
-                                            row).one()
+    returned = _insert_returning(session, table, row, from_database)
     obj = cls.__mapper__.class_manager.new_instance()
     state = obj.__dict__
     state.update(row)
@@ -231,9 +230,20 @@ def _row_of(table: Any, state: dict[str, Any]) -> tuple[dict[str, Any], list[str
     return row, from_database, unset
 
 
+def _insert_returning(session: Session, table: Any, row: dict[str, Any],
+                      from_database: list[str]) -> tuple[Any, ...]:
+    """INSERT one row (on the driver's cursor: core.hot_sql); its id, then the columns
+    `from_database` names, as RETURNING gives them."""
+    statement = _insert_of(table, tuple(from_database), tuple(row))
+    [returned] = statement.rows(session.connection(), row)
+    return returned
+
+
 @cache
-def _insert_of(table: Any, read_back: tuple[str, ...]) -> Any:
-    return insert(table).returning(table.c.id, *(table.c[key] for key in read_back))
+def _insert_of(table: Any, read_back: tuple[str, ...], keys: tuple[str, ...]
+               ) -> HotStatement:
+    return HotStatement(insert(table).returning(
+        table.c.id, *(table.c[key] for key in read_back)), keys=keys)
 
 
 def _values(line: Any, table: Any = _TABLE) -> dict[str, Any]:
@@ -281,12 +291,12 @@ def write_order_changes(session: Session, order: Order) -> frozenset[str]:
             row[key] = default.arg(None) if default.is_callable else default.arg
     row["version"] = version + 1
     keys = tuple(sorted(row))
-    result = session.connection().execute(
-        _update_of(keys), {**{f"new_{key}": row[key] for key in keys},
-                           "row_id": values["id"], "row_version": version})
-    if result.rowcount != 1:
+    matched = _update_of(keys).rowcount(
+        session.connection(), {**{f"new_{key}": row[key] for key in keys},
+                               "row_id": values["id"], "row_version": version})
+    if matched != 1:
         raise StaleDataError(f"UPDATE of order {values['id']} at version {version} "
-                             f"matched {result.rowcount} rows")
+                             f"matched {matched} rows")
     values.update(row)
     state._commit_all(values, session.identity_map)  # as a flush ends: nothing left to write
     return columns
@@ -310,9 +320,9 @@ def _onupdates() -> dict[str, Any]:
 
 
 @cache
-def _update_of(keys: tuple[str, ...]) -> Any:
+def _update_of(keys: tuple[str, ...]) -> HotStatement:
     """UPDATE orders SET <keys> WHERE id = :row_id AND version = :row_version (built once
     per set of columns)."""
-    return update(_ORDERS).where(
+    return HotStatement(update(_ORDERS).where(
         _ORDERS.c.id == bindparam("row_id"), _ORDERS.c.version == bindparam("row_version"),
-    ).values({key: bindparam(f"new_{key}") for key in keys})
+    ).values({key: bindparam(f"new_{key}") for key in keys}))
