@@ -36,12 +36,13 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ordermill.core import writes
+from ordermill.core.hot_sql import HotStatement
 from ordermill.core.writer_lock import FileTurn
 
 WRITE_OPTION = "ordermill_write"
@@ -103,6 +104,12 @@ def _on_session_commit(_session: Session) -> None:
         writes.commit_done()
 
 
+# sent on the driver's cursor (core.hot_sql): exec_driver_sql's execution context cost more
+# than SQLite's BEGIN, paid by every transaction
+_BEGIN = HotStatement(text("BEGIN"))
+_BEGIN_IMMEDIATE = HotStatement(text("BEGIN IMMEDIATE"))
+
+
 def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -121,7 +128,7 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     def _on_begin(connection: Any) -> None:
         write = connection.get_execution_options().get(WRITE_OPTION, False)
         if not write:
-            connection.exec_driver_sql("BEGIN")
+            _BEGIN.rowcount(connection, {})
             return
         dbapi = connection.connection.dbapi_connection
         queued = isinstance(dbapi, QueuedConnection) and dbapi.writers is not None
@@ -129,7 +136,7 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(
                 "database is locked (other writers came first)"))
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _BEGIN_IMMEDIATE.rowcount(connection, {})
         except BaseException:
             if queued:
                 dbapi.end_turn()

@@ -79,8 +79,7 @@ class _Compiled:
         values = []
         for name, processor in self.bind_processors:
             value = params[name] if name in params else self.defaults[name]
-            values.append(processor(value) if processor is not None and value is not None
-                          else value)
+            values.append(processor(value) if processor is not None else value)
         return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
 
     def row(self, raw: Sequence[Any], start: int = 0, stop: int | None = None
@@ -129,17 +128,27 @@ class HotStatement:
         compiled = self._for(connection.dialect)
         return _run(connection, compiled, compiled.parameters(params), fetch=False)[1]
 
+    def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run a statement that returns no rows once per parameter set, with the driver's
+        executemany (an INSERT of several rows whose ids nobody reads)."""
+        compiled = self._for(connection.dialect)
+        _run(connection, compiled, [compiled.parameters(row) for row in rows], fetch=False,
+             many=True)
 
-def _run(connection: Connection, compiled: _Compiled, parameters: Any, *, fetch: bool
-         ) -> tuple[list[Any], int]:
+
+def _run(connection: Connection, compiled: _Compiled, parameters: Any, *, fetch: bool,
+         many: bool = False) -> tuple[list[Any], int]:
     dispatch = connection.dispatch
     cursor = connection.connection.cursor()
     try:
         if dispatch.before_cursor_execute:
             dispatch.before_cursor_execute(connection, cursor, compiled.sql, parameters,
-                                           None, False)
+                                           None, many)
         try:
-            cursor.execute(compiled.sql, parameters)
+            if many:
+                cursor.executemany(compiled.sql, parameters)
+            else:
+                cursor.execute(compiled.sql, parameters)
             raw = cursor.fetchall() if fetch else []
             if fetch and not compiled.result_processors and compiled.result_types:
                 compiled.learn_result(cursor.description)
@@ -148,7 +157,7 @@ def _run(connection: Connection, compiled: _Compiled, parameters: Any, *, fetch:
         count = cursor.rowcount
         if dispatch.after_cursor_execute:
             dispatch.after_cursor_execute(connection, cursor, compiled.sql, parameters,
-                                          None, False)
+                                          None, many)
         return raw, count
     finally:
         cursor.close()

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
 
 from sqlalchemy import Integer, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from ordermill.core.catalogue import stock_ledger
 from ordermill.core.errors import OutOfStock
+from ordermill.core.hot_sql import HotStatement
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import OrderLine, Product
 
@@ -65,7 +65,7 @@ def reserve_many(session: Session, wanted: Mapping[int, tuple[Product, int]], *,
         params[f"units_{index}"] = tracked[pid][1]
     statement = _reserve_statement(session.get_bind().dialect.name, len(ids))
     # Core, on the session's connection: no ORM bookkeeping
-    done = set(session.connection().scalars(statement, params))
+    done = {row[0] for row in statement.rows(session.connection(), params)}
     if len(done) != len(ids):  # the rows that passed are rolled back with the transaction
         short = next(pid for pid in ids if pid not in done)
         product, quantity = tracked[short]
@@ -78,7 +78,7 @@ def reserve_many(session: Session, wanted: Mapping[int, tuple[Product, int]], *,
 
 
 @cache
-def _reserve_statement(dialect: str, count: int) -> Any:
+def _reserve_statement(dialect: str, count: int) -> HotStatement:
     """reserve_many's UPDATE for `count` products, built once per dialect and count (ids
     and units are parameters `id_<i>` / `units_<i>`): building it cost more than running it."""
     table = Product.__table__
@@ -92,7 +92,7 @@ def _reserve_statement(dialect: str, count: int) -> Any:
         statement = statement.where(table.c.id == locked.c.id, table.c.stock >= taken)
     else:  # SQLite: the write lock is the database's, there is no row order to keep
         statement = statement.where(table.c.id.in_(ids), table.c.stock >= taken)
-    return statement.returning(table.c.id)
+    return HotStatement(statement.returning(table.c.id))
 
 
 def release(session: Session, product_id: int, quantity: int, *,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache
-from typing import Any
+from functools import lru_cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, select
 from sqlalchemy.orm import Session
 
 from ordermill.core.errors import InvalidInput, UnknownProduct
+from ordermill.core.hot_sql import HotStatement
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import OrderLine, Product, PromoCode
 from ordermill.core.money import allocate, check_bound, percent_of
@@ -37,7 +37,9 @@ def load_priced_products(session: Session, skus: Sequence[str]
     width = len(_PRODUCTS.c)
     # Core rows made into the products a query would load (core/persistent.py): the ORM's
     # loading of three rows cost more than the statement (a twelfth of a placement)
-    for row in session.connection().execute(_priced_query(), {"skus": wanted}):
+    statement = _priced_query(len(wanted))
+    for row in statement.rows(session.connection(),
+                              {f"sku_{index}": sku for index, sku in enumerate(wanted)}):
         product = persistent(session, Product, row[:width])
         currency, amount = row[width:]
         found[product.sku] = product
@@ -48,16 +50,18 @@ def load_priced_products(session: Session, skus: Sequence[str]
     return found, table
 
 
-@cache
-def _priced_query() -> Any:
-    """load_priced_products' statement, built once (the skus are an expanding parameter):
+@lru_cache(maxsize=64)
+def _priced_query(count: int) -> HotStatement:
+    """load_priced_products' statement for `count` skus (`sku_<i>`), built once per count:
     building it on every placement cost more than SQLite took to run it."""
     from ordermill.core.catalogue_models import ProductPrice
 
     prices = ProductPrice.__table__
-    return (select(*_PRODUCTS.c, prices.c.currency, prices.c.amount)
-            .select_from(_PRODUCTS.outerjoin(prices, prices.c.product_id == _PRODUCTS.c.id))
-            .where(_PRODUCTS.c.sku.in_(bindparam("skus", expanding=True))))
+    skus = [bindparam(f"sku_{index}", type_=String) for index in range(count)]
+    return HotStatement(
+        select(*_PRODUCTS.c, prices.c.currency, prices.c.amount)
+        .select_from(_PRODUCTS.outerjoin(prices, prices.c.product_id == _PRODUCTS.c.id))
+        .where(_PRODUCTS.c.sku.in_(skus)))
 
 
 def _refuse_missing(wanted: Sequence[str], found: Mapping[str, Product]) -> None:

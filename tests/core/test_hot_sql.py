@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ordermill.core.app import Ordermill
 from ordermill.core.hot_sql import HotStatement
-from ordermill.core.models import Order, OrderLine, Product
+from ordermill.core.models import Order, OrderLine, Product, Setting
 from ordermill.core.specs import Actor
 
 ORDERS, LINES, PRODUCTS = Order.__table__, OrderLine.__table__, Product.__table__
@@ -54,6 +54,21 @@ def test_rows_are_what_connection_execute_gives(
         assert [statement.columns(connection.dialect, row, width) for row in raw] == [
             row[width:] for row in expected]
         assert statement.columns(connection.dialect, raw[0], 0, width) == expected[0][:width]
+
+
+def test_parameters_are_bound_as_connection_execute_binds_them(mill: Ordermill) -> None:
+    """Bind processors run for every value, None too: a JSON None is stored as JSON's
+    null by both paths (not SQL NULL), a time as the dialect stores times."""
+    when = dt.datetime(2026, 12, 1, 12, 30, tzinfo=dt.UTC)
+    put = HotStatement(insert(Setting), keys=("key", "value", "updated_at"))
+    with mill.write_session() as session, session.begin():
+        connection = session.connection()
+        connection.execute(insert(Setting), {"key": "core", "value": None, "updated_at": when})
+        assert put.rowcount(connection, {"key": "hot", "value": None, "updated_at": when}) == 1
+        stored = connection.execute(
+            select(Setting.key, Setting.value.is_(None), Setting.updated_at)
+            .where(Setting.key.in_(["core", "hot"])).order_by(Setting.key)).all()
+    assert [tuple(row)[1:] for row in stored] == [(False, when), (False, when)]
 
 
 def test_statement_listeners_hear_each_execution(

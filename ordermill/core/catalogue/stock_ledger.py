@@ -17,11 +17,18 @@ from sqlalchemy.orm import Session
 
 from ordermill.core.catalogue.errors import NegativeStock
 from ordermill.core.catalogue_models import StockMovement
+from ordermill.core.hot_sql import HotStatement
 from ordermill.core.i18n import gettext as _
 from ordermill.core.models import Order, OrderLine, Product, utcnow
 
 if TYPE_CHECKING:
     from ordermill.core.context import ActionContext
+
+
+# a placement's holds: one executemany of every product's movement (core.hot_sql)
+_MOVEMENTS = HotStatement(insert(StockMovement.__table__), keys=(
+    "product_id", "kind", "reason", "change", "units", "order_number", "order_line_id",
+    "actor", "note", "created_at"))
 
 
 def record(session: Session, product_id: int, change: int, kind: str, *,
@@ -39,7 +46,7 @@ def record_many(session: Session, changes: Sequence[tuple[int, int]], kind: str,
                 order_number: str | None = None, actor: str = "system") -> None:
     """Write several movements ((product id, change), ...) with one executemany insert."""
     now = utcnow()
-    session.connection().execute(insert(StockMovement.__table__), [
+    _MOVEMENTS.run_many(session.connection(), [
         {"product_id": product_id, "kind": kind, "reason": None, "change": change,
          "units": abs(change), "order_number": order_number, "order_line_id": None,
          "actor": actor, "note": None, "created_at": now}

@@ -27,7 +27,7 @@ it from `order_updated`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, insert, inspect, update
@@ -103,7 +103,15 @@ def _insert_rows(session: Session, objects: Sequence[Any], table: Any) -> None:
     rows are new, nothing to autoflush first."""
     rows = [_values(obj, table) for obj in objects]
     connection = session.connection()
-    if connection.dialect.name == "sqlite":  # ids in the order of VALUES (see the module)
+    keys = tuple(rows[0]) if rows else ()
+    if connection.dialect.name == "sqlite" and len(rows) * len(keys) <= _SQLITE_VARIABLES:
+        # one INSERT ... VALUES (...), (...) on the driver's cursor (core.hot_sql); the ids
+        # in the order of VALUES (see the module)
+        flat = {f"{key}_{index}": value for index, row in enumerate(rows)
+                for key, value in row.items()}
+        ids = sorted(new_id for new_id, in _rows_insert(table, len(rows), keys)
+                     .rows(connection, flat))
+    elif connection.dialect.name == "sqlite":
         ids = sorted(connection.scalars(_returning(table, False), rows))
     else:  # PostgreSQL numbers them in order too, and SQLAlchemy sorts them to match
         ids = list(connection.scalars(_returning(table, True), rows))
@@ -117,6 +125,17 @@ def _insert_rows(session: Session, objects: Sequence[Any], table: Any) -> None:
         obj.id = new_id
         make_transient_to_detached(obj)
         session.add(obj)
+
+
+_SQLITE_VARIABLES = 999  # the fewest bound values an SQLite build takes in one statement
+
+
+@lru_cache(maxsize=128)
+def _rows_insert(table: Any, count: int, keys: tuple[str, ...]) -> HotStatement:
+    """INSERT of `count` rows of `keys` (parameters `<key>_<i>`) RETURNING their ids."""
+    return HotStatement(insert(table).values([
+        {key: bindparam(f"{key}_{index}", type_=table.c[key].type) for key in keys}
+        for index in range(count)]).returning(table.c.id))
 
 
 @cache
