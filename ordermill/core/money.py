@@ -227,4 +227,3 @@ def _formatted(amount: int, currency: str, locale: str) -> str:
     every placement and action message formats a few."""
     return format_currency(Decimal(Money(amount, currency).to_decimal_string()), currency,
                            locale=locale)
-

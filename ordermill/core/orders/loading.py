@@ -53,12 +53,14 @@ def _load_query() -> Any:
 
 
 @cache
-def _row_query() -> Any:
-    """The same read as Core rows: the order's columns, the flags, then each line's columns
-    (none for an order without lines), lines in id order as `Order.lines` keeps them."""
-    return (select(*_ORDERS.c, *_flags(), *_LINES.c)
-            .select_from(_ORDERS.outerjoin(_LINES, _LINES.c.order_id == _ORDERS.c.id))
-            .where(_ORDERS.c.number == bindparam("number")).order_by(_LINES.c.id))
+def _row_query() -> HotStatement:
+    """The same read as Core rows (on the driver's cursor, core.hot_sql): the order's
+    columns, the flags, then each line's columns (none for an order without lines), lines in
+    id order as `Order.lines` keeps them."""
+    return HotStatement(
+        select(*_ORDERS.c, *_flags(), *_LINES.c)
+        .select_from(_ORDERS.outerjoin(_LINES, _LINES.c.order_id == _ORDERS.c.id))
+        .where(_ORDERS.c.number == bindparam("number")).order_by(_LINES.c.id))
 
 
 @cache
@@ -77,7 +79,7 @@ def lock_order(session: Session, number: str, *, for_update: bool) -> Order | No
     if for_update and session.execute(_lock_query(), {"number": number}).first() is None:
         return None
     connection = session.connection()
-    statement = _row_statement()
+    statement = _row_query()
     rows = statement.raw_rows(connection, {"number": number})
     if not rows:
         return None
@@ -93,11 +95,6 @@ def lock_order(session: Session, number: str, *, for_update: bool) -> Order | No
     set_committed_value(order, "lines", lines)
     _load_collections(session, order, first[orders:orders + flags], set())
     return order
-
-
-@cache
-def _row_statement() -> HotStatement:
-    return HotStatement(_row_query())
 
 
 def _orm_load(session: Session, number: str) -> Order | None:
@@ -119,7 +116,7 @@ def _load_collections(session: Session, order: Order, has_rows: Any, loaded: set
         if any_rows and name in _ORM_LOADED:
             rows = list(session.scalars(_child_query(name), {"order_id": order.id}))
         elif any_rows:
-            rows = [persistent(session, child, row) for row in _child_statement(name)
+            rows = [persistent(session, child, row) for row in _child_rows(name)
                     .rows(session.connection(), {"order_id": order.id})]
         # the rows' `order` is left unloaded, as the lines' is: read in the session, it is
         # the order from the identity map without SQL, and set here it would make each row
@@ -138,15 +135,10 @@ def _child_query(name: str) -> Any:
 
 
 @cache
-def _child_rows(name: str) -> Any:
-    """`_child_query` as Core rows (every column, in the table's order)."""
+def _child_rows(name: str) -> HotStatement:
+    """`_child_query` as Core rows (every column, in the table's order), on the driver's
+    cursor (core.hot_sql)."""
     _name, child, ordering = next(entry for entry in _COLLECTIONS if entry[0] == name)
     table = child.__table__
-    return select(*table.c).where(table.c.order_id == bindparam("order_id")).order_by(
-        *ordering)
-
-
-@cache
-def _child_statement(name: str) -> HotStatement:
-    return HotStatement(_child_rows(name))
-
+    return HotStatement(select(*table.c).where(table.c.order_id == bindparam("order_id"))
+                        .order_by(*ordering))

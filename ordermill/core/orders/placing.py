@@ -141,9 +141,8 @@ class PlacingActions(OrderSteps):
 
     def _customer(self, session: Session, details: CustomerDetails) -> Customer:
         rows = _customer_query().rows(session.connection(), {"email": details.email})
-        row = rows[0] if rows else None
         # a Core row made into the object a query would load (core/persistent.py)
-        customer = None if row is None else persistent(session, Customer, row)
+        customer = persistent(session, Customer, rows[0]) if rows else None
         if customer is None:
             customer = Customer(email=details.email, name=details.name, phone=details.phone,
                                 company=details.company,
